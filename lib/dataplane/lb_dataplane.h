@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LB_DATAPLANE_H
+#define LB_DATAPLANE_H
+
+/**
+ * @file
+ * The worker loop, and the only ways management talks to workers.
+ *
+ * Workers read the active configuration and neighbour table through two
+ * pointers published by management (store-release), report an RCU
+ * quiescent state once per loop, and own their flow table and counters.
+ * Management reaches a worker only through rings: packets to send
+ * (ARP requests), packets seen (ARP for the resolver) and requests
+ * (flow lookups and dumps) that the worker answers between bursts.
+ */
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "lb_config.h"
+#include "lb_flow.h"
+#include "lb_neigh.h"
+#include "lb_stats.h"
+
+#define LB_DP_BURST 32
+
+/** A configured port as the dataplane sees it. Fixed for the run. */
+struct lb_dp_port {
+	uint16_t port_id;            /**< DPDK port id */
+	struct rte_ether_addr mac;
+};
+
+struct lb_worker;
+
+/** Everything shared between management and the workers. */
+struct lb_dp {
+	const struct lb_config *config;     /**< published; acquire-load */
+	const struct lb_neigh_table *neigh; /**< published; acquire-load */
+	struct rte_rcu_qsbr *qsbr;
+	uint64_t generation;                /**< config publishes so far */
+	unsigned int n_ports;
+	struct lb_dp_port ports[LB_MAX_PORTS];
+	unsigned int n_workers;
+	struct lb_worker *workers[LB_MAX_WORKERS];
+	volatile int stop;
+};
+
+/** Per-worker state. Only the worker writes it (rings aside). */
+struct lb_worker {
+	struct lb_worker_stats stats;       /**< first: cache aligned */
+	struct lb_dp *dp;
+	unsigned int index;                 /**< queue id and RCU thread id */
+	unsigned int lcore;
+	uint32_t idle_sleep_us;
+	struct lb_flow_table *flows;
+	struct rte_ring *to_mgmt;           /**< mbufs seen: ARP */
+	struct rte_ring *from_mgmt;         /**< mbufs to transmit */
+	struct rte_ring *requests;          /**< struct lb_dp_request * */
+	const struct lb_config *seen_config;
+	struct lb_flow_timeouts timeouts;   /**< from seen_config */
+	uint16_t tx_n[LB_MAX_PORTS];
+	struct rte_mbuf *tx[LB_MAX_PORTS][LB_DP_BURST * 2];
+} __rte_cache_aligned;
+
+/**
+ * Allocate the shared state with an RCU variable for @p n_workers.
+ * Management lcore; needs EAL. @return NULL on failure (rte_errno).
+ */
+struct lb_dp *lb_dp_create(unsigned int n_workers);
+void lb_dp_free(struct lb_dp *dp);
+
+/**
+ * Create worker @p index (queue id) to run on @p lcore, with its flow
+ * table and rings on @p socket. @return 0 or -errno.
+ */
+int lb_dp_worker_create(struct lb_dp *dp, unsigned int index,
+			unsigned int lcore, int socket, uint32_t flow_capacity);
+
+/** The worker loop; rte_eal_remote_launch() entry; returns when dp->stop. */
+int lb_dp_worker_main(void *worker);
+
+/**
+ * Process @p n packets received on configured port @p port (index into
+ * dp->ports) at time @p now. Forwards, answers or drops (and frees) every
+ * packet; transmits what it can. Worker lcore. Exposed for benchmarks.
+ */
+void lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
+			 const struct lb_neigh_table *nt, unsigned int port,
+			 struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+
+/** Transmit what the worker has buffered. Worker lcore. */
+void lb_dp_flush(struct lb_worker *w);
+
+/**
+ * Publish a new configuration and wait until no worker can read the old
+ * one. Management lcore; blocks for at most one worker loop.
+ * @return the previous snapshot, for the caller to free (may be NULL).
+ */
+const struct lb_config *lb_dp_publish_config(struct lb_dp *dp,
+					     const struct lb_config *cfg);
+
+/** Same for the neighbour table. @return the previous one. */
+const struct lb_neigh_table *lb_dp_publish_neigh(struct lb_dp *dp,
+						 const struct lb_neigh_table *nt);
+
+/* ---- management requests answered by workers ---- */
+
+enum lb_dp_req_type {
+	LB_DP_REQ_LOOKUP,   /**< which of keys[] are in the flow table */
+	LB_DP_REQ_FLOWS,    /**< dump up to max entries */
+};
+
+/** One flow as a worker reports it. */
+struct lb_dp_flow_info {
+	struct lb_flow_key key;
+	uint32_t found;             /**< LOOKUP: 1 if the worker holds it */
+	uint32_t backend;
+	uint16_t vip;
+	uint8_t state;              /**< enum lb_flow_state */
+	uint64_t idle_ms;           /**< since the last packet */
+};
+
+/**
+ * A request. Management fills type, n/keys (LOOKUP) or max (FLOWS) and
+ * out (room for n or max entries), then submits; the worker fills out,
+ * sets n_out and finally done (release).
+ */
+struct lb_dp_request {
+	enum lb_dp_req_type type;
+	uint32_t n;
+	const struct lb_flow_key *keys;
+	uint32_t max;
+	struct lb_dp_flow_info *out;
+	uint32_t n_out;
+	volatile uint32_t done;
+};
+
+/** Most keys or entries one request may carry. */
+#define LB_DP_REQ_MAX 4096
+
+/**
+ * Ask every worker the same request (each worker gets its own copy in
+ * reqs[i], prepared by the caller) and wait up to @p timeout_ms.
+ * Management lcore; blocks (sleeps) while waiting.
+ * @return 0, or -ETIMEDOUT if a worker did not answer (its request is then
+ * leaked on purpose: the worker may still write to it).
+ */
+int lb_dp_query_workers(struct lb_dp *dp, struct lb_dp_request *reqs,
+			unsigned int timeout_ms);
+
+/**
+ * Send a packet out of configured port @p port through worker 0's TX
+ * path. Management lcore. @return 0 or -ENOBUFS (packet freed).
+ */
+int lb_dp_send_ctl(struct lb_dp *dp, unsigned int port, struct rte_mbuf *m);
+
+/**
+ * Packets workers passed to management (ARP), up to @p max. Management.
+ * The caller frees them.
+ */
+unsigned int lb_dp_recv_ctl(struct lb_dp *dp, struct rte_mbuf **pkts,
+			    unsigned int max);
+
+#endif
