@@ -1,1 +1,231 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The management lcore: sleeps in epoll on the management socket, a timer
+ * and the stop signals. The timer drives neighbour resolution: it takes the
+ * ARP packets workers passed up, publishes MAC changes, and asks for
+ * neighbours that are due.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "edgelbd.h"
+#include "lb_mgmt.h"
+#include "lb_neigh.h"
+#include "lb_pkt.h"
+
+#define TICK_MS 20
+#define ARP_RETRY_MS 500
+#define ARP_REFRESH_S 30
+#define CTL_BURST 32
+
+struct control {
+	struct lb_dp *dp;
+	struct rte_mempool *mp;
+	struct lb_neigh_resolver res;
+	struct lb_mgmt_server *srv;
+	struct lb_event sig_ev, tick_ev;
+	int epfd, sigfd, tickfd;
+	int stop;
+};
+
+static void
+log_neigh(const struct lb_config *cfg, uint32_t addr,
+	  const struct rte_ether_addr *mac, uint32_t port)
+{
+	char ip[16], m[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(m, sizeof(m), mac);
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	fprintf(stderr, "edgelbd: neighbour %s is at %s on port %s\n", ip, m,
+		cfg->ports[port].name);
+}
+
+/* An ARP packet a worker passed up: learn, publish if a MAC changed. */
+static void
+learn_from(struct control *c, struct rte_mbuf *m, uint64_t now)
+{
+	const struct lb_config *cfg = c->dp->config;
+	struct lb_neigh_table *next;
+	struct lb_pkt_info pi;
+	unsigned int port = m->port;
+
+	if (port >= c->dp->n_ports ||
+	    lb_pkt_parse(m, &c->dp->ports[port].mac, &pi) != LB_PKT_ARP)
+		return;
+	next = lb_neigh_learn(&c->res, c->dp->neigh, port, pi.src_addr,
+			      &pi.arp_sha, now);
+	if (next == NULL)
+		return;
+	log_neigh(cfg, pi.src_addr, &pi.arp_sha, port);
+	lb_neigh_table_free((struct lb_neigh_table *)
+			    lb_dp_publish_neigh(c->dp, next));
+}
+
+static void
+ask_due(struct control *c, uint64_t now)
+{
+	const struct lb_config *cfg = c->dp->config;
+	uint32_t idx[64];
+	unsigned int n, i;
+
+	n = lb_neigh_due(&c->res, c->dp->neigh, now, idx, RTE_DIM(idx));
+	for (i = 0; i < n; i++) {
+		const struct lb_neigh_conf *nc = &cfg->neighs[idx[i]];
+		struct rte_mbuf *m = rte_pktmbuf_alloc(c->mp);
+
+		if (m == NULL)
+			return;
+		if (lb_pkt_arp_request(m, &c->dp->ports[nc->port].mac,
+				       cfg->ports[nc->port].addr,
+				       nc->addr) != 0) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		lb_dp_send_ctl(c->dp, nc->port, m);
+	}
+}
+
+static void
+on_tick(struct lb_event *ev, uint32_t events)
+{
+	struct control *c = container_of(ev, struct control, tick_ev);
+	struct rte_mbuf *pkts[CTL_BURST];
+	uint64_t expirations, now = rte_get_tsc_cycles();
+	unsigned int n, i;
+
+	(void)events;
+	if (read(c->tickfd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	while ((n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0) {
+		for (i = 0; i < n; i++) {
+			learn_from(c, pkts[i], now);
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	ask_due(c, now);
+	lb_mgmt_server_tick(c->srv);
+}
+
+static void
+on_signal(struct lb_event *ev, uint32_t events)
+{
+	struct control *c = container_of(ev, struct control, sig_ev);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		fprintf(stderr, "edgelbd: signal %u, stopping\n", si.ssi_signo);
+		c->stop = 1;
+	}
+}
+
+static int
+watch(struct control *c, int fd, struct lb_event *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+
+	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+static int
+setup_fds(struct control *c, char *err, size_t errlen)
+{
+	struct itimerspec its = {
+		.it_interval.tv_nsec = TICK_MS * 1000000L,
+		.it_value.tv_nsec = TICK_MS * 1000000L,
+	};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	c->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->epfd < 0 || c->sigfd < 0 || c->tickfd < 0 ||
+	    timerfd_settime(c->tickfd, 0, &its, NULL) != 0) {
+		snprintf(err, errlen, "management fds: %s", strerror(errno));
+		return -1;
+	}
+	c->sig_ev.cb = on_signal;
+	c->tick_ev.cb = on_tick;
+	if (watch(c, c->sigfd, &c->sig_ev) || watch(c, c->tickfd, &c->tick_ev)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+loop(struct control *c)
+{
+	struct epoll_event ev[16];
+	int n, i;
+
+	while (!c->stop) {
+		n = epoll_wait(c->epfd, ev, RTE_DIM(ev), 1000);
+		for (i = 0; i < n; i++) {
+			struct lb_event *e = ev[i].data.ptr;
+
+			e->cb(e, ev[i].events);
+		}
+	}
+}
+
+static void
+close_fds(struct control *c)
+{
+	if (c->tickfd >= 0)
+		close(c->tickfd);
+	if (c->sigfd >= 0)
+		close(c->sigfd);
+	if (c->epfd >= 0)
+		close(c->epfd);
+}
+
+int
+edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp, char *err,
+		    size_t errlen)
+{
+	struct control c = { .dp = dp, .mp = mp, .epfd = -1, .sigfd = -1,
+			     .tickfd = -1 };
+	struct lb_mgmt_ctx ctx = { .dp = dp, .start_time = time(NULL),
+				   .version = EDGELBD_VERSION };
+	uint64_t hz = rte_get_tsc_hz();
+	int rc = -1;
+
+	if (lb_neigh_resolver_init(&c.res, dp->config, ARP_RETRY_MS * hz / 1000,
+				   ARP_REFRESH_S * hz) != 0) {
+		snprintf(err, errlen, "neighbour resolver: out of memory");
+		return -1;
+	}
+	if (setup_fds(&c, err, errlen) == 0) {
+		c.srv = lb_mgmt_server_create(dp->config->global.socket, &ctx,
+					      c.epfd, err, errlen);
+		if (c.srv != NULL) {
+			fprintf(stderr, "edgelbd: ready, management socket %s\n",
+				dp->config->global.socket);
+			loop(&c);
+			rc = 0;
+		}
+	}
+	lb_mgmt_server_destroy(c.srv);
+	close_fds(&c);
+	lb_neigh_resolver_fini(&c.res);
+	return rc;
+}

@@ -1,1 +1,151 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* EAL arguments come from the INI file: [global] eal_args plus the ports. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "edgelbd.h"
+
+#define MAX_ARGS 128
+
+struct args {
+	int argc;
+	char *argv[MAX_ARGS];
+};
+
+static int
+push(struct args *a, const char *s)
+{
+	if (a->argc >= MAX_ARGS - 1)
+		return -E2BIG;
+	a->argv[a->argc] = strdup(s);
+	if (a->argv[a->argc] == NULL)
+		return -ENOMEM;
+	a->argc++;
+	return 0;
+}
+
+/* eal_args is split on whitespace; EAL options never need quoting. */
+static int
+push_split(struct args *a, const char *line, int *has_lcores, int *has_pci)
+{
+	char *copy = strdup(line), *save = NULL, *tok;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(tok, "-l") || !strncmp(tok, "--lcores", 8) ||
+		    !strcmp(tok, "-c") || !strncmp(tok, "-l", 2))
+			*has_lcores = 1;
+		if (!strcmp(tok, "--no-pci") || !strcmp(tok, "-a") ||
+		    !strncmp(tok, "--allow", 7) || !strcmp(tok, "-b") ||
+		    !strncmp(tok, "--block", 7))
+			*has_pci = 1;
+		rc = push(a, tok);
+	}
+	free(copy);
+	return rc;
+}
+
+/* "0000:01:00.0" or "01:00.0" (optionally with ",args"): a PCI device. */
+static int
+is_pci(const char *dev)
+{
+	unsigned int d, b, s, f;
+	char tail;
+
+	if (sscanf(dev, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) >= 4)
+		return 1;
+	return sscanf(dev, "%x:%x.%x%c", &b, &s, &f, &tail) >= 3 &&
+	       isxdigit((unsigned char)dev[0]);
+}
+
+/*
+ * Main lcore 0 on CPU 0 stays idle in epoll; workers 1..n share the other
+ * CPUs. On a 2-CPU test machine every worker lands on CPU 1.
+ */
+static int
+push_lcores(struct args *a, unsigned int workers)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[1024];
+	size_t len;
+	unsigned int i;
+
+	len = (size_t)snprintf(buf, sizeof(buf), "--lcores=0@0");
+	for (i = 1; i <= workers && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					",%u@%ld", i,
+					ncpu > 1 ? 1 + (i - 1) % (ncpu - 1) : 0);
+	if (len >= sizeof(buf))
+		return -E2BIG;
+	return push(a, buf);
+}
+
+static int
+build_args(const struct lb_config *cfg, const char *argv0, struct args *a)
+{
+	int has_lcores = 0, has_pci = 0, any_pci = 0, rc;
+	char buf[LB_DEVICE_MAX + 16];
+	uint32_t i;
+
+	rc = push(a, argv0);
+	if (rc == 0)
+		rc = push_split(a, cfg->global.eal_args, &has_lcores, &has_pci);
+	for (i = 0; i < cfg->n_ports && rc == 0; i++) {
+		const char *dev = cfg->ports[i].device;
+
+		any_pci |= is_pci(dev);
+		snprintf(buf, sizeof(buf), "%s%s",
+			 is_pci(dev) ? "--allow=" : "--vdev=", dev);
+		rc = push(a, buf);
+	}
+	if (rc == 0 && !has_lcores)
+		rc = push_lcores(a, cfg->global.workers);
+	if (rc == 0 && !any_pci && !has_pci)
+		rc = push(a, "--no-pci");
+	return rc;
+}
+
+int
+edgelbd_eal_init(const struct lb_config *cfg, const char *argv0, char *err,
+		 size_t errlen)
+{
+	struct args a = { 0 };
+	int rc, i;
+
+	rc = build_args(cfg, argv0, &a);
+	if (rc != 0) {
+		snprintf(err, errlen, "EAL arguments: %s", strerror(-rc));
+		return rc;
+	}
+	/* EAL keeps pointers into argv: it is never freed. */
+	rc = rte_eal_init(a.argc, a.argv);
+	if (rc < 0) {
+		snprintf(err, errlen, "EAL init failed: %s (arguments:",
+			 rte_strerror(rte_errno));
+		for (i = 1; i < a.argc; i++)
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 " %s", a.argv[i]);
+		snprintf(err + strlen(err), errlen - strlen(err), ")");
+		return -1;
+	}
+	if (rte_lcore_count() != cfg->global.workers + 1) {
+		snprintf(err, errlen,
+			 "%s: workers = %u needs %u lcores (main + workers), "
+			 "EAL has %u: fix --lcores/-l in eal_args",
+			 cfg->path, cfg->global.workers,
+			 cfg->global.workers + 1, rte_lcore_count());
+		return -1;
+	}
+	return 0;
+}

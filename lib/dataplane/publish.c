@@ -1,1 +1,133 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* Creation of the shared state and workers, and publication (RCU). */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "lb_dataplane.h"
+
+/* Control rings are small: ARP and requests are rare, never bulk. */
+#define CTL_RING_SIZE 1024
+#define REQ_RING_SIZE 16
+
+struct lb_dp *
+lb_dp_create(unsigned int n_workers)
+{
+	struct lb_dp *dp;
+	size_t sz;
+
+	if (n_workers == 0 || n_workers > LB_MAX_WORKERS) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	dp = rte_zmalloc("lb_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL)
+		return NULL;
+	sz = rte_rcu_qsbr_get_memsize(n_workers);
+	dp->qsbr = rte_zmalloc("lb_dp_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, n_workers) != 0) {
+		rte_free(dp->qsbr);
+		rte_free(dp);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	return dp;
+}
+
+static void
+worker_free(struct lb_worker *w)
+{
+	if (w == NULL)
+		return;
+	lb_flow_table_free(w->flows);
+	rte_ring_free(w->to_mgmt);
+	rte_ring_free(w->from_mgmt);
+	rte_ring_free(w->requests);
+	rte_free(w);
+}
+
+void
+lb_dp_free(struct lb_dp *dp)
+{
+	unsigned int i;
+
+	if (dp == NULL)
+		return;
+	for (i = 0; i < dp->n_workers; i++)
+		worker_free(dp->workers[i]);
+	rte_free(dp->qsbr);
+	rte_free(dp);
+}
+
+static struct rte_ring *
+worker_ring(unsigned int index, const char *what, unsigned int size,
+	    int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "lb_w%u_%s", index, what);
+	return rte_ring_create(name, size, socket,
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+}
+
+int
+lb_dp_worker_create(struct lb_dp *dp, unsigned int index, unsigned int lcore,
+		    int socket, uint32_t flow_capacity)
+{
+	struct lb_worker *w;
+	char name[32];
+
+	if (index >= LB_MAX_WORKERS || dp->workers[index] != NULL)
+		return -EINVAL;
+	w = rte_zmalloc_socket("lb_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+			       socket);
+	if (w == NULL)
+		return -ENOMEM;
+	w->dp = dp;
+	w->index = index;
+	w->lcore = lcore;
+	snprintf(name, sizeof(name), "lb_flows_%u", index);
+	w->flows = lb_flow_table_create(name, flow_capacity, socket);
+	w->to_mgmt = worker_ring(index, "tomgmt", CTL_RING_SIZE, socket);
+	w->from_mgmt = worker_ring(index, "frommgmt", CTL_RING_SIZE, socket);
+	w->requests = worker_ring(index, "req", REQ_RING_SIZE, socket);
+	if (w->flows == NULL || w->to_mgmt == NULL || w->from_mgmt == NULL ||
+	    w->requests == NULL) {
+		worker_free(w);
+		return -ENOMEM;
+	}
+	dp->workers[index] = w;
+	if (index >= dp->n_workers)
+		dp->n_workers = index + 1;
+	return 0;
+}
+
+/* Readers are workers only; after this no worker holds the old pointer. */
+static void
+wait_readers(struct lb_dp *dp)
+{
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+const struct lb_config *
+lb_dp_publish_config(struct lb_dp *dp, const struct lb_config *cfg)
+{
+	const struct lb_config *old = dp->config;
+
+	__atomic_store_n(&dp->config, cfg, __ATOMIC_RELEASE);
+	dp->generation++;
+	wait_readers(dp);
+	return old;
+}
+
+const struct lb_neigh_table *
+lb_dp_publish_neigh(struct lb_dp *dp, const struct lb_neigh_table *nt)
+{
+	const struct lb_neigh_table *old = dp->neigh;
+
+	__atomic_store_n(&dp->neigh, nt, __ATOMIC_RELEASE);
+	wait_readers(dp);
+	return old;
+}

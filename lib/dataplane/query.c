@@ -1,1 +1,166 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Management <-> worker messages. Management never reads a worker's flow
+ * table itself: the table has a single writer and no reader locks, so the
+ * worker answers between bursts instead.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include "lb_dataplane.h"
+#include "dataplane_priv.h"
+
+#define LOOKUP_CHUNK 64
+
+static uint64_t
+idle_ms(uint64_t now, uint64_t last)
+{
+	return now > last ? (now - last) * 1000 / rte_get_tsc_hz() : 0;
+}
+
+static void
+fill_info(struct lb_dp_flow_info *o, const struct lb_flow_entry *e,
+	  uint64_t now)
+{
+	o->found = 1;
+	o->backend = e->backend;
+	o->vip = e->vip;
+	o->state = e->state;
+	o->idle_ms = idle_ms(now, e->last_tsc);
+}
+
+static void
+serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
+{
+	const struct lb_flow_key *keys[LOOKUP_CHUNK];
+	struct lb_flow_entry *ent[LOOKUP_CHUNK];
+	uint32_t hashes[LOOKUP_CHUNK];
+	uint32_t base, i, n;
+
+	for (base = 0; base < r->n; base += n) {
+		n = RTE_MIN(r->n - base, (uint32_t)LOOKUP_CHUNK);
+		for (i = 0; i < n; i++) {
+			keys[i] = &r->keys[base + i];
+			hashes[i] = lb_flow_hash(keys[i]);
+		}
+		lb_flow_lookup_bulk(w->flows, keys, hashes, n, ent);
+		for (i = 0; i < n; i++) {
+			struct lb_dp_flow_info *o = &r->out[base + i];
+
+			o->key = r->keys[base + i];
+			o->found = 0;
+			if (ent[i] != NULL)
+				fill_info(o, ent[i], now);
+		}
+	}
+	r->n_out = r->n;
+}
+
+struct dump_ctx {
+	struct lb_dp_request *r;
+	uint64_t now;
+};
+
+static int
+dump_one(const struct lb_flow_key *k, const struct lb_flow_entry *e,
+	 void *arg)
+{
+	struct dump_ctx *c = arg;
+	struct lb_dp_flow_info *o = &c->r->out[c->r->n_out++];
+
+	o->key = *k;
+	fill_info(o, e, c->now);
+	return c->r->n_out >= c->r->max;
+}
+
+static void
+serve_flows(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
+{
+	struct dump_ctx c = { .r = r, .now = now };
+	uint32_t pos = 0;
+
+	r->n_out = 0;
+	if (r->max > 0)
+		lb_flow_walk(w->flows, &pos, dump_one, &c);
+}
+
+void
+lb_dp_serve_request(struct lb_worker *w, uint64_t now)
+{
+	struct lb_dp_request *r;
+
+	if (likely(rte_ring_dequeue(w->requests, (void **)&r) != 0))
+		return;
+	if (r->type == LB_DP_REQ_LOOKUP && r->n <= LB_DP_REQ_MAX)
+		serve_lookup(w, r, now);
+	else if (r->type == LB_DP_REQ_FLOWS && r->max <= LB_DP_REQ_MAX)
+		serve_flows(w, r, now);
+	else
+		r->n_out = 0;
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+}
+
+static int
+all_done(const struct lb_dp_request *reqs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!__atomic_load_n(&reqs[i].done, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+int
+lb_dp_query_workers(struct lb_dp *dp, struct lb_dp_request *reqs,
+		    unsigned int timeout_ms)
+{
+	const struct timespec nap = { .tv_nsec = 20 * 1000 };
+	uint64_t deadline;
+	unsigned int i;
+
+	for (i = 0; i < dp->n_workers; i++) {
+		reqs[i].done = 0;
+		reqs[i].n_out = 0;
+	}
+	for (i = 0; i < dp->n_workers; i++)
+		if (rte_ring_enqueue(dp->workers[i]->requests, &reqs[i]) != 0)
+			return -EBUSY;
+	deadline = rte_get_tsc_cycles() +
+		   (uint64_t)timeout_ms * rte_get_tsc_hz() / 1000;
+	while (!all_done(reqs, dp->n_workers)) {
+		if (rte_get_tsc_cycles() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+int
+lb_dp_send_ctl(struct lb_dp *dp, unsigned int port, struct rte_mbuf *m)
+{
+	if (dp->n_workers == 0 || port >= dp->n_ports) {
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
+	m->port = port;
+	if (rte_ring_enqueue(dp->workers[0]->from_mgmt, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+unsigned int
+lb_dp_recv_ctl(struct lb_dp *dp, struct rte_mbuf **pkts, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < dp->n_workers && n < max; i++)
+		n += rte_ring_dequeue_burst(dp->workers[i]->to_mgmt,
+					    (void **)pkts + n, max - n, NULL);
+	return n;
+}

@@ -1,1 +1,430 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop. It reads top to bottom as the packet path of DESIGN.md:
+ * receive, parse, answer what is ours (ARP, ICMP echo), look up the VIP,
+ * look up the flows in bulk, schedule the misses, rewrite, transmit, count.
+ */
+#include <rte_cycles.h>
+#include <rte_arp.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+
+#include "lb_dataplane.h"
+#include "lb_pkt.h"
+#include "lb_sched.h"
+#include "dataplane_priv.h"
+
+/* How many flow-table positions one loop examines for expiry. */
+#define EXPIRE_BUDGET 64
+
+static void
+flush_port(struct lb_worker *w, unsigned int port)
+{
+	struct lb_port_stats *ps = &w->stats.port[port];
+	uint16_t n = w->tx_n[port];
+	uint16_t sent, i;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->dp->ports[port].port_id, w->index,
+				w->tx[port], n);
+	for (i = 0; i < sent; i++)
+		ps->tx_bytes += w->tx[port][i]->pkt_len;
+	ps->tx_packets += sent;
+	for (i = sent; i < n; i++) {
+		ps->drops[LB_DROP_tx_full]++;
+		rte_pktmbuf_free(w->tx[port][i]);
+	}
+	w->tx_n[port] = 0;
+}
+
+void
+lb_dp_flush(struct lb_worker *w)
+{
+	unsigned int p;
+
+	for (p = 0; p < w->dp->n_ports; p++)
+		flush_port(w, p);
+}
+
+static inline void
+tx_enqueue(struct lb_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	w->tx[port][w->tx_n[port]++] = m;
+	if (unlikely(w->tx_n[port] == RTE_DIM(w->tx[port])))
+		flush_port(w, port);
+}
+
+static inline void
+drop(struct lb_worker *w, unsigned int port, enum lb_drop_reason r,
+     struct rte_mbuf *m)
+{
+	w->stats.port[port].drops[r]++;
+	rte_pktmbuf_free(m);
+}
+
+/* ARP: answer requests for what we own, pass replies to the resolver. */
+static void
+handle_arp(struct lb_worker *w, const struct lb_config *cfg,
+	   unsigned int port, struct rte_mbuf *m,
+	   const struct lb_pkt_info *pi)
+{
+	struct lb_port_stats *ps = &w->stats.port[port];
+
+	if (pi->arp_op == RTE_ARP_OP_REPLY) {
+		m->port = port;
+		if (rte_ring_enqueue(w->to_mgmt, m) != 0) {
+			drop(w, port, LB_DROP_ctl_ring_full, m);
+			return;
+		}
+		ps->ctl_to_mgmt++;
+		return;
+	}
+	if (!lb_config_owns_addr(cfg, pi->dst_addr)) {
+		drop(w, port, LB_DROP_arp_not_ours, m);
+		return;
+	}
+	lb_pkt_arp_reply(m, pi, &w->dp->ports[port].mac);
+	ps->arp_replies++;
+	tx_enqueue(w, port, m);
+}
+
+static void
+handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
+	    unsigned int port, struct rte_mbuf *m,
+	    const struct lb_pkt_info *pi)
+{
+	if (!lb_config_owns_addr(cfg, pi->dst_addr)) {
+		drop(w, port, LB_DROP_not_ours, m);
+		return;
+	}
+	if (pi->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
+		drop(w, port, LB_DROP_icmp_unsupported, m);
+		return;
+	}
+	lb_pkt_icmp_echo_reply(m, pi);
+	w->stats.port[port].icmp_echo_replies++;
+	tx_enqueue(w, port, m);
+}
+
+static inline void
+flow_key_from(struct lb_flow_key *k, const struct lb_pkt_info *pi)
+{
+	k->src_addr = pi->src_addr;
+	k->dst_addr = pi->dst_addr;
+	k->src_port = pi->src_port;
+	k->dst_port = pi->dst_port;
+	k->proto = pi->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+/* A packet on its way to a backend, between the stages of a burst. */
+struct fwd {
+	struct rte_mbuf *m;
+	struct lb_flow_key key;
+	uint32_t hash;
+	uint16_t vip;
+	uint8_t tcp_flags;
+	uint8_t proto;
+};
+
+static inline int
+is_syn_only(uint8_t flags)
+{
+	return (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
+	       RTE_TCP_SYN_FLAG;
+}
+
+/*
+ * A flow the table does not hold (or a SYN reusing a closing one): the
+ * scheduler picks, the table remembers. A full table still forwards by
+ * the same stateless choice, so traffic is never dropped for lack of room.
+ * @return the backend index, or -1 if the pool has none to give.
+ */
+static int
+schedule(struct lb_worker *w, const struct lb_config *cfg,
+	 const struct fwd *f, uint64_t now)
+{
+	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
+	struct lb_flow_entry *e;
+	uint16_t idx;
+	uint32_t b;
+
+	idx = lb_sched_maglev_pick(&pool->maglev, f->hash);
+	if (unlikely(idx == LB_SCHED_EMPTY))
+		return -1;
+	b = pool->members[idx];
+	e = lb_flow_insert(w->flows, &f->key, f->hash);
+	if (likely(e != NULL)) {
+		e->backend = b;
+		e->vip = f->vip;
+		e->last_tsc = now;
+		e->state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP :
+							LB_FLOW_TCP_EST;
+		w->stats.flow.inserts++;
+	} else {
+		w->stats.flow.fallbacks++;
+		/* Without an entry only a SYN marks a new connection. */
+		if (f->proto != IPPROTO_TCP || !is_syn_only(f->tcp_flags))
+			return b;
+	}
+	w->stats.vip[f->vip].new_flows++;
+	w->stats.backend[b].new_flows++;
+	return b;
+}
+
+/* Keep the TCP state the timeouts need; see lb_flow.h. */
+static inline void
+flow_touch(struct lb_flow_entry *e, const struct fwd *f, uint64_t now)
+{
+	e->last_tsc = now;
+	if (f->proto == IPPROTO_TCP &&
+	    (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))
+		e->state = LB_FLOW_TCP_CLOSING;
+}
+
+static void
+transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
+	    const struct lb_neigh_table *nt, unsigned int rx_port,
+	    const struct fwd *f, uint32_t b)
+{
+	const struct lb_backend_conf *be = &cfg->backends[b];
+	struct rte_mbuf *m = f->m;
+
+	if (unlikely(nt == NULL || be->neigh >= nt->n ||
+		     !nt->e[be->neigh].valid)) {
+		drop(w, rx_port, LB_DROP_neigh_unresolved, m);
+		return;
+	}
+	lb_pkt_dr_rewrite(m, &w->dp->ports[be->port].mac,
+			  &nt->e[be->neigh].mac);
+	w->stats.vip[f->vip].packets++;
+	w->stats.vip[f->vip].bytes += m->pkt_len;
+	w->stats.backend[b].packets++;
+	w->stats.backend[b].bytes += m->pkt_len;
+	tx_enqueue(w, be->port, m);
+}
+
+static void
+forward_one(struct lb_worker *w, const struct lb_config *cfg,
+	    const struct lb_neigh_table *nt, unsigned int port,
+	    const struct fwd *f, struct lb_flow_entry *e, uint64_t now)
+{
+	int b;
+
+	if (e == NULL) {
+		/* Another packet of this burst may have inserted it. */
+		const struct lb_flow_key *k = &f->key;
+
+		lb_flow_lookup_bulk(w->flows, &k, &f->hash, 1, &e);
+	}
+	if (e != NULL && e->state == LB_FLOW_TCP_CLOSING &&
+	    f->proto == IPPROTO_TCP && is_syn_only(f->tcp_flags)) {
+		/* A new connection reusing the tuple: schedule it anew. */
+		lb_flow_delete(w->flows, &f->key, f->hash);
+		w->stats.flow.reschedules++;
+		e = NULL;
+	}
+	if (e != NULL) {
+		w->stats.flow.hits++;
+		flow_touch(e, f, now);
+		transmit_dr(w, cfg, nt, port, f, e->backend);
+		return;
+	}
+	w->stats.flow.misses++;
+	b = schedule(w, cfg, f, now);
+	if (unlikely(b < 0)) {
+		drop(w, port, LB_DROP_no_backend, f->m);
+		return;
+	}
+	transmit_dr(w, cfg, nt, port, f, (uint32_t)b);
+}
+
+/* Stage 1: parse; answer or drop what is not for a VIP; queue the rest. */
+static unsigned int
+classify(struct lb_worker *w, const struct lb_config *cfg,
+	 unsigned int port, struct rte_mbuf **pkts, uint16_t n,
+	 struct fwd *fw)
+{
+	const struct rte_ether_addr *mac = &w->dp->ports[port].mac;
+	struct lb_port_stats *ps = &w->stats.port[port];
+	struct lb_pkt_info pi;
+	unsigned int nf = 0;
+	uint16_t i;
+	int vip;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		ps->rx_packets++;
+		ps->rx_bytes += m->pkt_len;
+		switch (lb_pkt_parse(m, mac, &pi)) {
+		case LB_PKT_DROP:
+			drop(w, port, pi.drop, m);
+			continue;
+		case LB_PKT_ARP:
+			handle_arp(w, cfg, port, m, &pi);
+			continue;
+		case LB_PKT_IPV4:
+			break;
+		}
+		if (pi.proto == IPPROTO_ICMP) {
+			handle_icmp(w, cfg, port, m, &pi);
+			continue;
+		}
+		vip = lb_config_find_vip(cfg, pi.proto, pi.dst_addr,
+					 rte_be_to_cpu_16(pi.dst_port));
+		if (vip < 0) {
+			drop(w, port, lb_config_owns_addr(cfg, pi.dst_addr) ?
+				 LB_DROP_no_vip : LB_DROP_not_ours, m);
+			continue;
+		}
+		fw[nf].m = m;
+		flow_key_from(&fw[nf].key, &pi);
+		fw[nf].hash = lb_flow_hash(&fw[nf].key);
+		fw[nf].vip = (uint16_t)vip;
+		fw[nf].tcp_flags = pi.tcp_flags;
+		fw[nf].proto = pi.proto;
+		nf++;
+	}
+	return nf;
+}
+
+void
+lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
+		    const struct lb_neigh_table *nt, unsigned int port,
+		    struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	struct fwd fw[LB_DP_BURST];
+	const struct lb_flow_key *keys[LB_DP_BURST];
+	uint32_t hashes[LB_DP_BURST];
+	struct lb_flow_entry *ent[LB_DP_BURST];
+	unsigned int nf, i;
+	uint16_t done = 0;
+
+	/* Callers may hand more than a burst (benchmarks): chunk it. */
+	while (done < n) {
+		uint16_t chunk = RTE_MIN(n - done, LB_DP_BURST);
+
+		nf = classify(w, cfg, port, pkts + done, chunk, fw);
+		done += chunk;
+		if (nf == 0)
+			continue;
+		for (i = 0; i < nf; i++) {
+			keys[i] = &fw[i].key;
+			hashes[i] = fw[i].hash;
+		}
+		lb_flow_lookup_bulk(w->flows, keys, hashes, nf, ent);
+		w->stats.flow.lookups += nf;
+		for (i = 0; i < nf; i++)
+			forward_one(w, cfg, nt, port, &fw[i], ent[i], now);
+	}
+}
+
+/* Packets management asked us to send (ARP requests), on our TX queue. */
+static void
+drain_from_mgmt(struct lb_worker *w)
+{
+	struct rte_mbuf *pkts[LB_DP_BURST];
+	unsigned int n, i;
+
+	n = rte_ring_dequeue_burst(w->from_mgmt, (void **)pkts, LB_DP_BURST,
+				   NULL);
+	for (i = 0; i < n; i++) {
+		unsigned int port = pkts[i]->port;
+
+		if (port >= w->dp->n_ports) {
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		tx_enqueue(w, port, pkts[i]);
+	}
+}
+
+static void
+set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	w->timeouts.tsc[LB_FLOW_FREE] = 0;
+	w->timeouts.tsc[LB_FLOW_TCP_EST] = cfg->global.tcp_timeout * hz;
+	w->timeouts.tsc[LB_FLOW_TCP_CLOSING] = cfg->global.tcp_fin_timeout * hz;
+	w->timeouts.tsc[LB_FLOW_UDP] = cfg->global.udp_timeout * hz;
+	w->seen_config = cfg;
+}
+
+static unsigned int
+poll_ports(struct lb_worker *w, const struct lb_config *cfg,
+	   const struct lb_neigh_table *nt, uint64_t now)
+{
+	struct rte_mbuf *pkts[LB_DP_BURST];
+	unsigned int p, total = 0;
+	uint16_t n;
+
+	for (p = 0; p < w->dp->n_ports; p++) {
+		n = rte_eth_rx_burst(w->dp->ports[p].port_id, w->index, pkts,
+				     LB_DP_BURST);
+		if (n == 0)
+			continue;
+		lb_dp_process_burst(w, cfg, nt, p, pkts, n, now);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * Idle: back off if configured. Offline while asleep so that a config
+ * swap never waits for a sleeping worker.
+ */
+static void
+idle_backoff(struct lb_worker *w)
+{
+	w->stats.idle_loops++;
+	if (w->idle_sleep_us == 0)
+		return;
+	rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->index);
+	rte_delay_us_sleep(w->idle_sleep_us);
+	rte_rcu_qsbr_thread_online(w->dp->qsbr, w->index);
+}
+
+int
+lb_dp_worker_main(void *arg)
+{
+	struct lb_worker *w = arg;
+	struct lb_dp *dp = w->dp;
+	const struct lb_config *cfg;
+	const struct lb_neigh_table *nt;
+	unsigned int busy;
+	uint64_t now;
+
+	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
+	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
+	while (!dp->stop) {
+		cfg = __atomic_load_n(&dp->config, __ATOMIC_ACQUIRE);
+		nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
+		if (unlikely(cfg != w->seen_config))
+			set_timeouts(w, cfg);
+		now = rte_rdtsc();
+		busy = poll_ports(w, cfg, nt, now);
+		drain_from_mgmt(w);
+		lb_dp_flush(w);
+		lb_dp_serve_request(w, now);
+		w->stats.flow.expiries += lb_flow_expire(w->flows, now,
+							 &w->timeouts,
+							 EXPIRE_BUDGET);
+		w->stats.flow.entries = lb_flow_table_count(w->flows);
+		w->stats.loops++;
+		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
+		if (busy == 0)
+			idle_backoff(w);
+	}
+	lb_dp_flush(w);
+	rte_rcu_qsbr_thread_offline(dp->qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->index);
+	return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LB_DATAPLANE_PRIV_H
+#define LB_DATAPLANE_PRIV_H
+
+#include "lb_dataplane.h"
+
+/* Answer at most one management request; called once per worker loop. */
+void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
+
+#endif
