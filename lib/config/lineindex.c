@@ -1,1 +1,318 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The line index: one pass over the INI file recording where each section
+ * and key is, refusing what iniparser would silently accept (a repeated
+ * section or key, a key before any section, an unterminated quote).
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_priv.h"
+
+struct scan {
+	struct lb_ini_index *idx;
+	const char *path;
+	struct lb_config_error *err;
+	unsigned int line;
+	unsigned int cap_sections;
+	unsigned int cap_keys;  /* of the last section */
+};
+
+void
+lb_config_set_error(struct lb_config_error *err, const char *path,
+		    unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err->msg, sizeof(err->msg), "%s:%u: ", path, line);
+	if (n < 0 || (size_t)n >= sizeof(err->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Strip surrounding white space in place, as iniparser's strstrip does. */
+static char *
+strip(char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = tolower((unsigned char)*s);
+}
+
+static int
+grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
+{
+	unsigned int ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, (size_t)ncap * elem);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+add_section(struct scan *s, char *name)
+{
+	struct lb_ini_index *idx = s->idx;
+	struct lb_ini_section *sec;
+	unsigned int i;
+
+	lower(name);
+	for (i = 0; i < idx->n_sections; i++) {
+		if (strcmp(idx->sections[i].name, name) == 0) {
+			lb_config_set_error(s->err, s->path, s->line,
+				"duplicate section [%s] (first at line %u)",
+				name, idx->sections[i].line);
+			return -1;
+		}
+	}
+	if (grow((void **)&idx->sections, &s->cap_sections, idx->n_sections,
+		 sizeof(*idx->sections)) < 0)
+		goto nomem;
+	sec = &idx->sections[idx->n_sections];
+	memset(sec, 0, sizeof(*sec));
+	sec->name = strdup(name);
+	if (sec->name == NULL)
+		goto nomem;
+	sec->line = s->line;
+	idx->n_sections++;
+	s->cap_keys = 0;
+	return 0;
+nomem:
+	lb_config_set_error(s->err, s->path, s->line, "out of memory");
+	return -1;
+}
+
+static int
+add_key(struct scan *s, char *name)
+{
+	struct lb_ini_section *sec;
+	struct lb_ini_key *k;
+	unsigned int i;
+
+	lower(name);
+	if (s->idx->n_sections == 0) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: key '%s' before any [section]", name);
+		return -1;
+	}
+	sec = &s->idx->sections[s->idx->n_sections - 1];
+	for (i = 0; i < sec->n_keys; i++) {
+		if (strcmp(sec->keys[i].name, name) == 0) {
+			lb_config_set_error(s->err, s->path, s->line,
+				"duplicate key '%s' in [%s] (first at line %u)",
+				name, sec->name, sec->keys[i].line);
+			return -1;
+		}
+	}
+	if (grow((void **)&sec->keys, &s->cap_keys, sec->n_keys,
+		 sizeof(*sec->keys)) < 0)
+		goto nomem;
+	k = &sec->keys[sec->n_keys];
+	k->name = strdup(name);
+	if (k->name == NULL)
+		goto nomem;
+	k->line = s->line;
+	sec->n_keys++;
+	return 0;
+nomem:
+	lb_config_set_error(s->err, s->path, s->line, "out of memory");
+	return -1;
+}
+
+/* "[name]": iniparser takes the name up to the first ']' and strips it. */
+static int
+scan_section(struct scan *s, char *l, size_t len)
+{
+	char *name;
+
+	if (l[len - 1] != ']') {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: section header must end with ']'");
+		return -1;
+	}
+	l[len - 1] = '\0';
+	name = strip(l + 1);
+	if (*name == '\0' || strpbrk(name, "[]") != NULL) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: bad section header '[%s]'", name);
+		return -1;
+	}
+	return add_section(s, name);
+}
+
+/*
+ * A quoted value must close its quote and be followed only by a comment:
+ * iniparser would otherwise keep the text up to the end of the line, or
+ * drop what follows the quote, without a word.
+ */
+static int
+check_value(struct scan *s, const char *v)
+{
+	const char *end;
+
+	if (*v != '"' && *v != '\'')
+		return 0;
+	end = strchr(v + 1, *v);
+	if (end == NULL) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: unterminated quote in value");
+		return -1;
+	}
+	for (end++; isspace((unsigned char)*end); end++)
+		;
+	if (*end != '\0' && *end != ';' && *end != '#') {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: text after the closing quote");
+		return -1;
+	}
+	return 0;
+}
+
+/* "key = value": iniparser takes the key up to the first '='. */
+static int
+scan_key(struct scan *s, char *l)
+{
+	char *eq = strchr(l, '=');
+	char *key;
+
+	if (eq == NULL) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: expected [section], key = value or a comment");
+		return -1;
+	}
+	*eq = '\0';
+	key = strip(l);
+	if (*key == '\0') {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: missing key before '='");
+		return -1;
+	}
+	if (check_value(s, strip(eq + 1)) < 0)
+		return -1;
+	return add_key(s, key);
+}
+
+static int
+scan_line(struct scan *s, char *raw, size_t rawlen)
+{
+	char *l;
+	size_t len;
+
+	if (rawlen > 0 && raw[rawlen - 1] == '\n')
+		raw[--rawlen] = '\0';
+	if (rawlen > LB_INI_LINE_MAX) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: line longer than %d characters",
+			LB_INI_LINE_MAX);
+		return -1;
+	}
+	l = strip(raw);
+	len = strlen(l);
+	if (len == 0 || l[0] == ';' || l[0] == '#')
+		return 0;
+	if (l[len - 1] == '\\') {
+		/* iniparser would glue the next line on: say so, not guess */
+		lb_config_set_error(s->err, s->path, s->line,
+			"syntax error: line continuation ('\\' at end of line) is not supported");
+		return -1;
+	}
+	if (l[0] == '[')
+		return scan_section(s, l, len);
+	return scan_key(s, l);
+}
+
+int
+lb_ini_index_build(struct lb_ini_index *idx, const char *path,
+		   struct lb_config_error *err)
+{
+	struct scan s = { .idx = idx, .path = path, .err = err };
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int rc = 0;
+
+	memset(idx, 0, sizeof(*idx));
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s",
+			 path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&buf, &cap, f)) >= 0) {
+		s.line++;
+		if (memchr(buf, '\0', n) != NULL) {
+			lb_config_set_error(err, path, s.line,
+				"syntax error: NUL byte in line");
+			rc = -1;
+			break;
+		}
+		rc = scan_line(&s, buf, n);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s",
+			 path, strerror(errno));
+		rc = -1;
+	}
+	idx->n_lines = s.line;
+	free(buf);
+	fclose(f);
+	if (rc < 0)
+		lb_ini_index_free(idx);
+	return rc;
+}
+
+void
+lb_ini_index_free(struct lb_ini_index *idx)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < idx->n_sections; i++) {
+		for (j = 0; j < idx->sections[i].n_keys; j++)
+			free(idx->sections[i].keys[j].name);
+		free(idx->sections[i].keys);
+		free(idx->sections[i].name);
+	}
+	free(idx->sections);
+	memset(idx, 0, sizeof(*idx));
+}
+
+unsigned int
+lb_ini_key_line(const struct lb_ini_section *sec, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < sec->n_keys; i++)
+		if (strcmp(sec->keys[i].name, key) == 0)
+			return sec->keys[i].line;
+	return 0;
+}

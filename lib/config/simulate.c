@@ -1,1 +1,107 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The simulation report of `--check`: for each VIP, each backend's share of
+ * new flows as the very table the workers would use gives it, next to the
+ * share its weight asks for. A gap is flagged, not refused: the operator
+ * decides, but cannot miss it.
+ */
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "lb_config.h"
+
+/* A gap wider than this (in percentage points) is flagged. */
+#define SHARE_TOLERANCE_PCT 1.0
+
+static uint32_t
+slots_of(const struct lb_pool_conf *p, uint32_t member)
+{
+	if (p->maglev.slots == NULL || p->maglev.size == 0)
+		return 0;
+	return lb_sched_maglev_count(&p->maglev, member);
+}
+
+static uint64_t
+pool_weight(const struct lb_config *cfg, const struct lb_pool_conf *p)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < p->n_members; i++)
+		sum += cfg->backends[p->members[i]].weight;
+	return sum;
+}
+
+static int
+name_width(const struct lb_config *cfg, const struct lb_pool_conf *p)
+{
+	int w = (int)strlen("backend");
+	uint32_t i;
+
+	for (i = 0; i < p->n_members; i++)
+		w = RTE_MAX(w, (int)strlen(cfg->backends[p->members[i]].name));
+	return w;
+}
+
+static void
+print_header(const struct lb_config *cfg, const struct lb_vip_conf *v,
+	     FILE *out)
+{
+	const struct lb_pool_conf *p = &cfg->pools[v->pool];
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &v->addr, a, sizeof(a));
+	fprintf(out, "vip %s %s %s:%u mode %s pool %s maglev M=%u\n", v->name,
+		v->proto == IPPROTO_UDP ? "udp" : "tcp", a, v->port,
+		v->mode == LB_FWD_DR ? "dr" : "?", p->name,
+		p->table_size);
+}
+
+static void
+print_pool(const struct lb_config *cfg, const struct lb_pool_conf *p,
+	   FILE *out)
+{
+	uint64_t total = pool_weight(cfg, p);
+	int w = name_width(cfg, p);
+	char a[INET_ADDRSTRLEN];
+	uint32_t i;
+
+	fprintf(out, "  %-*s  %-15s  %6s  %12s  %14s  %8s\n", w, "backend",
+		"address", "weight", "weight_share", "expected_share", "slots");
+	for (i = 0; i < p->n_members; i++) {
+		uint32_t b = p->members[i];
+		const struct lb_backend_conf *be = &cfg->backends[b];
+		double ws = total ? 100.0 * be->weight / total : 0;
+		double es = 100.0 * lb_config_expected_share(cfg, b);
+
+		inet_ntop(AF_INET, &be->addr, a, sizeof(a));
+		fprintf(out, "  %-*s  %-15s  %6u  %11.2f%%  %13.2f%%  %8u\n", w,
+			be->name, a, be->weight, ws, es, slots_of(p, i));
+	}
+	for (i = 0; i < p->n_members; i++) {
+		const struct lb_backend_conf *be = &cfg->backends[p->members[i]];
+		double ws = total ? 100.0 * be->weight / total : 0;
+		double es = 100.0 * lb_config_expected_share(cfg, p->members[i]);
+
+		if (fabs(es - ws) > SHARE_TOLERANCE_PCT)
+			fprintf(out,
+				"  ! %s: expected share %.2f%% differs from weight share %.2f%% by more than %.0f point\n",
+				be->name, es, ws, SHARE_TOLERANCE_PCT);
+	}
+}
+
+void
+lb_config_print_simulation(const struct lb_config *cfg, FILE *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_vips; i++) {
+		if (i > 0)
+			fputc('\n', out);
+		print_header(cfg, &cfg->vips[i], out);
+		print_pool(cfg, &cfg->pools[cfg->vips[i].pool], out);
+	}
+}
