@@ -1,1 +1,194 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One pass over the headers of a single-segment frame. Every read is
+ * preceded by a check against the first segment's data_len; lengths read
+ * from a header only ever shrink the window that later checks use, so a
+ * header can never make the parser look past the bytes received.
+ */
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "lb_pkt.h"
+
+#define IPV4_MIN_HDR_LEN 20
+#define TCP_MIN_HDR_LEN 20
+#define UDP_HDR_LEN 8
+#define ICMP_MIN_LEN 8
+
+static inline enum lb_pkt_class
+pkt_drop(struct lb_pkt_info *info, enum lb_drop_reason reason)
+{
+	info->drop = reason;
+	return LB_PKT_DROP;
+}
+
+static enum lb_pkt_class
+parse_arp(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
+	  struct lb_pkt_info *info)
+{
+	const struct rte_arp_hdr *arp;
+	uint16_t op;
+
+	if (avail < sizeof(*arp))
+		return pkt_drop(info, LB_DROP_arp_malformed);
+	arp = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, l2_len);
+	op = rte_be_to_cpu_16(arp->arp_opcode);
+	if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
+	    (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY))
+		return pkt_drop(info, LB_DROP_arp_malformed);
+
+	info->l2_len = l2_len;
+	info->arp_op = op;
+	info->src_addr = arp->arp_data.arp_sip;
+	info->dst_addr = arp->arp_data.arp_tip;
+	rte_ether_addr_copy(&arp->arp_data.arp_sha, &info->arp_sha);
+	return LB_PKT_ARP;
+}
+
+/* @p l4 points at info->l4_len bytes that the IPv4 checks proved present. */
+static enum lb_pkt_class
+parse_l4(const uint8_t *l4, struct lb_pkt_info *info)
+{
+	const struct rte_tcp_hdr *tcp;
+	const struct rte_udp_hdr *udp;
+	const struct rte_icmp_hdr *icmp;
+	uint16_t ulen;
+	unsigned int doff;
+
+	switch (info->proto) {
+	case IPPROTO_TCP:
+		if (info->l4_len < TCP_MIN_HDR_LEN)
+			return pkt_drop(info, LB_DROP_tcp_truncated);
+		tcp = (const struct rte_tcp_hdr *)l4;
+		doff = tcp->data_off >> 4;
+		if (doff < 5 || doff * 4 > info->l4_len)
+			return pkt_drop(info, LB_DROP_tcp_doff);
+		info->src_port = tcp->src_port;
+		info->dst_port = tcp->dst_port;
+		info->tcp_flags = tcp->tcp_flags;
+		return LB_PKT_IPV4;
+	case IPPROTO_UDP:
+		if (info->l4_len < UDP_HDR_LEN)
+			return pkt_drop(info, LB_DROP_udp_truncated);
+		udp = (const struct rte_udp_hdr *)l4;
+		ulen = rte_be_to_cpu_16(udp->dgram_len);
+		if (ulen < UDP_HDR_LEN || ulen > info->l4_len)
+			return pkt_drop(info, LB_DROP_udp_length);
+		info->src_port = udp->src_port;
+		info->dst_port = udp->dst_port;
+		info->tcp_flags = 0;
+		return LB_PKT_IPV4;
+	case IPPROTO_ICMP:
+		if (info->l4_len < ICMP_MIN_LEN)
+			return pkt_drop(info, LB_DROP_icmp_truncated);
+		icmp = (const struct rte_icmp_hdr *)l4;
+		info->icmp_type = icmp->icmp_type;
+		info->src_port = 0;
+		info->dst_port = 0;
+		info->tcp_flags = 0;
+		return LB_PKT_IPV4;
+	default:
+		return pkt_drop(info, LB_DROP_l4_unsupported);
+	}
+}
+
+static inline int
+ipv4_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	       uint16_t hlen)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return 0;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return 1;
+	/* Summed with its own checksum field, a valid header gives 0xffff. */
+	return rte_raw_cksum(ip, hlen) != 0xffff;
+}
+
+static enum lb_pkt_class
+parse_ipv4(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
+	   struct lb_pkt_info *info)
+{
+	const struct rte_ipv4_hdr *ip;
+	uint16_t hlen, tlen;
+
+	if (avail < IPV4_MIN_HDR_LEN)
+		return pkt_drop(info, LB_DROP_ipv4_truncated);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2_len);
+	if ((ip->version_ihl >> 4) != 4)
+		return pkt_drop(info, LB_DROP_ipv4_version);
+	hlen = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+	if (hlen < IPV4_MIN_HDR_LEN || hlen > avail)
+		return pkt_drop(info, LB_DROP_ipv4_ihl);
+	/* Bytes past total_length are Ethernet padding: allowed, ignored. */
+	tlen = rte_be_to_cpu_16(ip->total_length);
+	if (tlen < hlen || tlen > avail)
+		return pkt_drop(info, LB_DROP_ipv4_total_length);
+	if (ipv4_cksum_bad(m, ip, hlen))
+		return pkt_drop(info, LB_DROP_ipv4_checksum);
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG |
+					  RTE_IPV4_HDR_OFFSET_MASK))
+		return pkt_drop(info, LB_DROP_ipv4_fragment);
+	if (ip->time_to_live == 0)
+		return pkt_drop(info, LB_DROP_ipv4_ttl);
+
+	info->l2_len = l2_len;
+	info->l3_len = hlen;
+	info->l4_len = tlen - hlen;
+	info->proto = ip->next_proto_id;
+	info->src_addr = ip->src_addr;
+	info->dst_addr = ip->dst_addr;
+	return parse_l4((const uint8_t *)ip + hlen, info);
+}
+
+enum lb_pkt_class
+lb_pkt_parse(struct rte_mbuf *m, const struct rte_ether_addr *port_mac,
+	     struct lb_pkt_info *info)
+{
+	const struct rte_ether_hdr *eth;
+	const struct rte_vlan_hdr *vlan;
+	uint16_t len = rte_pktmbuf_data_len(m);
+	uint16_t l2_len = sizeof(*eth);
+	uint16_t type;
+
+	if (len < l2_len)
+		return pkt_drop(info, LB_DROP_eth_truncated);
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	type = eth->ether_type;
+	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+		if (len < l2_len + sizeof(*vlan))
+			return pkt_drop(info, LB_DROP_eth_truncated);
+		vlan = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *,
+					       l2_len);
+		type = vlan->eth_proto;
+		l2_len += sizeof(*vlan);
+	}
+	/*
+	 * The MAC check needs the (inner) ethertype: broadcast is only ours
+	 * for ARP. It comes before the ethertype check so that traffic for
+	 * other hosts is counted as such whatever it carries.
+	 */
+	if (!rte_is_same_ether_addr(&eth->dst_addr, port_mac) &&
+	    !(type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+	      rte_is_broadcast_ether_addr(&eth->dst_addr)))
+		return pkt_drop(info, LB_DROP_l2_not_for_us);
+
+	switch (type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		return parse_ipv4(m, l2_len, len - l2_len, info);
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		return parse_arp(m, l2_len, len - l2_len, info);
+	default:
+		/* Includes a second VLAN tag: we accept one only. */
+		return pkt_drop(info, LB_DROP_l3_unsupported);
+	}
+}

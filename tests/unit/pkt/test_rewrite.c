@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lb_pkt.h"
+#include "frames.h"
+
+static uint8_t f[FRAME_MAX] __rte_aligned(RTE_CACHE_LINE_SIZE);
+static uint8_t orig[FRAME_MAX] __rte_aligned(RTE_CACHE_LINE_SIZE);
+
+static const struct rte_ether_addr backend_mac = {{0x02, 0xbe, 0, 0, 0, 0x07}};
+
+static uint8_t *
+data(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, uint8_t *);
+}
+
+static void
+check_dr_rewrite(size_t len)
+{
+	struct rte_mbuf *m = tm_new(f, (uint16_t)len);
+	struct rte_ether_hdr *eth;
+
+	memcpy(orig, f, len);
+	lb_pkt_dr_rewrite(m, &port_mac, &backend_mac);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &backend_mac));
+	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
+	assert_int_equal(rte_pktmbuf_data_len(m), len);
+	assert_memory_equal(data(m) + 2 * RTE_ETHER_ADDR_LEN,
+			    orig + 2 * RTE_ETHER_ADDR_LEN,
+			    len - 2 * RTE_ETHER_ADDR_LEN);
+	tm_free(m);
+}
+
+static void
+test_dr_rewrite_changes_only_macs(void **state)
+{
+	size_t l2, l3;
+
+	(void)state;
+	check_dr_rewrite(put_tcp(f, 8, 333, RTE_TCP_ACK_FLAG, 0, &l2, &l3));
+	check_dr_rewrite(put_udp(f, 21, 2, 0, &l2, &l3));
+}
+
+static void
+test_dr_rewrite_keeps_vlan_tag(void **state)
+{
+	size_t l2, l3;
+
+	(void)state;
+	check_dr_rewrite(put_tcp(f, 5, 64, RTE_TCP_SYN_FLAG, 1, &l2, &l3));
+}
+
+/* Both checksums as a sender would compute them, from scratch. */
+static void
+check_checksums_from_scratch(uint8_t *frame, const struct lb_pkt_info *info)
+{
+	struct rte_ipv4_hdr ip[3];
+	uint8_t *icmp = frame + info->l2_len + info->l3_len;
+	uint16_t stored, fresh;
+
+	assert_true(info->l3_len <= sizeof(ip));
+	memcpy(ip, frame + info->l2_len, info->l3_len);
+	stored = ip[0].hdr_checksum;
+	ip[0].hdr_checksum = 0;
+	assert_int_equal(stored, rte_ipv4_cksum(&ip[0]));
+
+	memcpy(&stored, icmp + 2, sizeof(stored));
+	memset(icmp + 2, 0, 2);
+	fresh = (uint16_t)~rte_raw_cksum(icmp, info->l4_len);
+	memcpy(icmp + 2, &stored, sizeof(stored));
+	assert_int_equal(stored, fresh);
+}
+
+static void
+check_echo_reply(size_t len, uint8_t ttl)
+{
+	struct lb_pkt_info info, rinfo;
+	struct rte_mbuf *m;
+	const struct rte_ether_hdr *eth;
+	const struct rte_ipv4_hdr *ip, *oip;
+	const struct rte_icmp_hdr *icmp, *oicmp;
+	size_t l4_off;
+
+	ip_at(f, 14)->time_to_live = ttl;
+	ip_fix_cksum(f, 14);
+	memcpy(orig, f, len);
+
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(info.icmp_type, RTE_IP_ICMP_ECHO_REQUEST);
+	lb_pkt_icmp_echo_reply(m, &info);
+
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &peer_mac));
+	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, 14);
+	oip = (const struct rte_ipv4_hdr *)(orig + 14);
+	assert_int_equal(ip->src_addr, VIP_IP);
+	assert_int_equal(ip->dst_addr, PEER_IP);
+	assert_int_equal(ip->time_to_live, 64);
+	assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
+	assert_int_equal(ip->total_length, oip->total_length);
+	assert_int_equal(ip->packet_id, oip->packet_id);
+
+	l4_off = info.l2_len + info.l3_len;
+	icmp = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, l4_off);
+	oicmp = (const struct rte_icmp_hdr *)(orig + l4_off);
+	assert_int_equal(icmp->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	assert_int_equal(icmp->icmp_code, 0);
+	assert_int_equal(icmp->icmp_ident, oicmp->icmp_ident);
+	assert_int_equal(icmp->icmp_seq_nb, oicmp->icmp_seq_nb);
+	/* IP options and the echo payload come back unchanged. */
+	assert_memory_equal(data(m) + 14 + 20, orig + 14 + 20,
+			    info.l3_len - 20);
+	assert_memory_equal(data(m) + l4_off + 8, orig + l4_off + 8,
+			    info.l4_len - 8);
+
+	check_checksums_from_scratch(data(m), &info);
+	/* The peer, whose MAC it is now sent to, accepts the reply. */
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, &rinfo), LB_PKT_IPV4);
+	assert_int_equal(rinfo.icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	tm_free(m);
+}
+
+static void
+test_icmp_echo_reply_checksums(void **state)
+{
+	static const uint16_t payloads[] = { 0, 1, 2, 3, 7, 56, 57, 1471, 1472 };
+	static const uint8_t ttls[] = { 1, 63, 64, 65, 128, 255 };
+	size_t l2, l3, i, j;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(payloads); i++)
+		for (j = 0; j < RTE_DIM(ttls); j++)
+			check_echo_reply(put_echo(f, payloads[i], 0, 0,
+						  &l2, &l3), ttls[j]);
+}
+
+static void
+test_icmp_echo_reply_with_ip_options(void **state)
+{
+	size_t l2, l3;
+	unsigned int words;
+
+	(void)state;
+	for (words = 1; words <= 10; words++)
+		check_echo_reply(put_echo(f, 33, words, 0, &l2, &l3), 17);
+}
+
+/*
+ * Every identifier: the reply's ICMP checksum takes every value, including
+ * 0x0000 and the all-zero reply (id 0, seq 0, no payload) that needs 0xffff.
+ */
+static void
+test_icmp_echo_reply_checksum_every_value(void **state)
+{
+	struct rte_icmp_hdr *icmp;
+	size_t l2, l3, len;
+	unsigned int id;
+
+	(void)state;
+	for (id = 0; id <= 0xffff; id++) {
+		len = put_echo(f, 0, 0, 0, &l2, &l3);
+		icmp = (struct rte_icmp_hdr *)(f + l2 + l3);
+		icmp->icmp_ident = rte_cpu_to_be_16((uint16_t)id);
+		icmp->icmp_seq_nb = 0;
+		icmp->icmp_cksum = 0;
+		icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp));
+		check_echo_reply(len, 64);
+	}
+}
+
+static void
+check_arp_reply(int vlan)
+{
+	struct lb_pkt_info info;
+	struct rte_mbuf *m;
+	const struct rte_ether_hdr *eth;
+	const struct rte_arp_hdr *arp, *oarp;
+	size_t l2, len;
+
+	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, vlan, &l2);
+	memcpy(orig, f, len);
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_ARP);
+	lb_pkt_arp_reply(m, &info, &port_mac);
+
+	assert_int_equal(rte_pktmbuf_data_len(m), len);
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &peer_mac));
+	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
+	/* Ethertype and any VLAN tag unchanged. */
+	assert_memory_equal(data(m) + 12, orig + 12, l2 - 12);
+	arp = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, l2);
+	oarp = (const struct rte_arp_hdr *)(orig + l2);
+	assert_int_equal(arp->arp_hardware, oarp->arp_hardware);
+	assert_int_equal(arp->arp_protocol, oarp->arp_protocol);
+	assert_int_equal(arp->arp_hlen, 6);
+	assert_int_equal(arp->arp_plen, 4);
+	assert_int_equal(arp->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
+	assert_true(rte_is_same_ether_addr(&arp->arp_data.arp_sha, &port_mac));
+	assert_int_equal(arp->arp_data.arp_sip, VIP_IP);
+	assert_true(rte_is_same_ether_addr(&arp->arp_data.arp_tha, &peer_mac));
+	assert_int_equal(arp->arp_data.arp_tip, PEER_IP);
+
+	/* The requester parses it as a reply from us about VIP_IP. */
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, &info), LB_PKT_ARP);
+	assert_int_equal(info.arp_op, RTE_ARP_OP_REPLY);
+	assert_int_equal(info.src_addr, VIP_IP);
+	assert_int_equal(info.dst_addr, PEER_IP);
+	assert_true(rte_is_same_ether_addr(&info.arp_sha, &port_mac));
+	tm_free(m);
+}
+
+static void
+test_arp_reply_fields(void **state)
+{
+	(void)state;
+	check_arp_reply(0);
+}
+
+static void
+test_arp_reply_vlan_fields(void **state)
+{
+	(void)state;
+	check_arp_reply(1);
+}
+
+static void
+test_arp_request_layout(void **state)
+{
+	static const uint8_t expect[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* broadcast */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01,     /* port_mac */
+		0x08, 0x06,                             /* ARP */
+		0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01,
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01,     /* sha */
+		10, 10, 0, 100,                         /* sip */
+		0, 0, 0, 0, 0, 0,                       /* tha */
+		10, 10, 0, 1,                           /* tip */
+	};
+	struct lb_pkt_info info;
+	struct rte_mbuf *m;
+
+	(void)state;
+	memset(f, 0x5a, sizeof(f));
+	m = tm_new_room(f, 0, 128);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), 42);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 42);
+	assert_memory_equal(data(m), expect, sizeof(expect));
+
+	/* Any host on the segment sees a broadcast request for PEER_IP. */
+	assert_int_equal(lb_pkt_parse(m, &other_mac, &info), LB_PKT_ARP);
+	assert_int_equal(info.arp_op, RTE_ARP_OP_REQUEST);
+	assert_int_equal(info.src_addr, VIP_IP);
+	assert_int_equal(info.dst_addr, PEER_IP);
+	assert_true(rte_is_same_ether_addr(&info.arp_sha, &port_mac));
+	tm_free(m);
+}
+
+static void
+test_arp_request_no_room(void **state)
+{
+	struct rte_mbuf *m;
+
+	(void)state;
+	m = tm_new_room(f, 0, 41);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP),
+			 -ENOSPC);
+	assert_int_equal(rte_pktmbuf_data_len(m), 0);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 0);
+	tm_free(m);
+
+	m = tm_new_room(f, 0, 42);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), 42);
+	tm_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dr_rewrite_changes_only_macs),
+		cmocka_unit_test(test_dr_rewrite_keeps_vlan_tag),
+		cmocka_unit_test(test_icmp_echo_reply_checksums),
+		cmocka_unit_test(test_icmp_echo_reply_with_ip_options),
+		cmocka_unit_test(test_icmp_echo_reply_checksum_every_value),
+		cmocka_unit_test(test_arp_reply_fields),
+		cmocka_unit_test(test_arp_reply_vlan_fields),
+		cmocka_unit_test(test_arp_request_layout),
+		cmocka_unit_test(test_arp_request_no_room),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
