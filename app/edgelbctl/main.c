@@ -1,2 +1,691 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-int main(void) { return 0; }
+/*
+ * edgelbctl: send one command to edgelbd's management socket and print the
+ * answer, as tables for people or as the daemon's JSON (-j) for scripts.
+ *
+ * Exit status: 0 ok, 1 the daemon answered an error, 2 usage or
+ * connection error. Depends on jansson and libc only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define DEFAULT_SOCKET "/run/edgelb/edgelb.sock"
+#define DEFAULT_TIMEOUT_S 5.0
+#define LOOKUP_MAX_LINES 1000
+#define REQ_MAX (256 * 1024)       /* the daemon's LB_MGMT_REQ_MAX */
+#define EXIT_DAEMON_ERROR 1
+#define EXIT_USAGE 2
+
+struct buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+static const char *prog = "edgelbctl";
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: %s [-s SOCKET] [-j] [-t TIMEOUT_S] COMMAND [ARGS...]\n"
+		"  -s SOCKET    management socket (default $EDGELB_SOCKET or "
+		DEFAULT_SOCKET ")\n"
+		"  -j           print the daemon's JSON answer\n"
+		"  -t TIMEOUT_S give up after this many seconds (default 5)\n"
+		"commands: help, status, stats [--per-core], backends,\n"
+		"  flows [--limit N], lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
+		"  lookup - (tuples on standard input, one per line, at most %d)\n",
+		prog, LOOKUP_MAX_LINES);
+}
+
+static void
+buf_append(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (b->p == NULL)
+			die("out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static int
+blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n\v\f")] == '\0';
+}
+
+/* "lookup -": the tuples follow the command line, one per line. */
+static void
+append_stdin(struct buf *req)
+{
+	char *line = NULL;
+	size_t cap = 0, lines = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (!blank(line) && ++lines > LOOKUP_MAX_LINES)
+			die("more than %d tuples on standard input",
+			    LOOKUP_MAX_LINES);
+		buf_append(req, line, (size_t)n);
+		if (line[n - 1] != '\n')
+			buf_append(req, "\n", 1);
+		if (req->len > REQ_MAX)
+			die("standard input too large (at most %d bytes)",
+			    REQ_MAX);
+	}
+	free(line);
+}
+
+static void
+build_request(struct buf *req, int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			buf_append(req, " ", 1);
+		buf_append(req, argv[i], strlen(argv[i]));
+	}
+	buf_append(req, "\n", 1);
+	if (argc == 2 && strcmp(argv[0], "lookup") == 0 &&
+	    strcmp(argv[1], "-") == 0)
+		append_stdin(req);
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("cannot connect to %s: %s (is edgelbd running?)", path,
+		    strerror(errno));
+	return fd;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for @p events until @p deadline; dies on timeout. */
+static void
+wait_fd(int fd, short events, double deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	double left;
+	int rc;
+
+	for (;;) {
+		left = deadline - now_s();
+		if (left <= 0)
+			die("timed out waiting for the daemon");
+		rc = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (rc > 0)
+			return;
+		if (rc < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+}
+
+static void
+send_request(int fd, const struct buf *req, double deadline)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < req->len) {
+		wait_fd(fd, POLLOUT, deadline);
+		n = send(fd, req->p + off, req->len - off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR && errno != EAGAIN)
+			break;  /* refused early: the answer says why */
+	}
+	shutdown(fd, SHUT_WR);
+}
+
+static void
+read_answer(int fd, struct buf *ans, double deadline)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	for (;;) {
+		wait_fd(fd, POLLIN, deadline);
+		n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n > 0) {
+			buf_append(ans, chunk, (size_t)n);
+			continue;
+		}
+		if (n == 0)
+			return;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		/* A refusal closes early; the line already read is the answer. */
+		if (errno == ECONNRESET && ans->len > 0 &&
+		    ans->p[ans->len - 1] == '\n')
+			return;
+		die("reading the answer: %s", strerror(errno));
+	}
+}
+
+/* ---- human output ---- */
+
+struct table {
+	unsigned int ncols;
+	size_t nrows;
+	char **cells;               /* nrows * ncols */
+};
+
+static void
+table_init(struct table *t, unsigned int ncols)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cells = NULL;
+}
+
+/* Add a row of ncols strings (copied). */
+static void
+table_add(struct table *t, ...)
+{
+	va_list ap;
+	unsigned int i;
+	const char *s;
+
+	t->cells = realloc(t->cells, (t->nrows + 1) * t->ncols *
+			   sizeof(*t->cells));
+	if (t->cells == NULL)
+		die("out of memory");
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++) {
+		s = va_arg(ap, const char *);
+		t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "-");
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+static int
+numeric(const char *s)
+{
+	if (*s == '-' && s[1] == '\0')
+		return 1;
+	return *s != '\0' && strspn(s, "0123456789.%") == strlen(s);
+}
+
+/* Columns whose every cell is a number are right-aligned. */
+static void
+table_print(struct table *t)
+{
+	size_t w[32] = { 0 }, r, len;
+	int right[32];
+	unsigned int c;
+	const char *s;
+
+	for (c = 0; c < t->ncols && c < 32; c++) {
+		right[c] = t->nrows > 1;
+		for (r = 0; r < t->nrows; r++) {
+			s = t->cells[r * t->ncols + c];
+			len = strlen(s);
+			w[c] = len > w[c] ? len : w[c];
+			if (r > 0 && !numeric(s))
+				right[c] = 0;
+		}
+	}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols && c < 32; c++) {
+			s = t->cells[r * t->ncols + c];
+			if (c + 1 == t->ncols && !right[c])
+				printf("%s", s);
+			else
+				printf(right[c] ? "%*s" : "%-*s", (int)w[c], s);
+			if (c + 1 < t->ncols)
+				printf("  ");
+		}
+		printf("\n");
+	}
+	for (r = 0; r < t->nrows * t->ncols; r++)
+		free(t->cells[r]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+/* A JSON value as a table cell; rotates over a few buffers. */
+static const char *
+str(const json_t *v)
+{
+	static char bufs[16][256];
+	static unsigned int next;
+	char *b = bufs[next++ % 16];
+
+	if (json_is_string(v))
+		snprintf(b, 256, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(b, 256, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(b, 256, "%g", json_real_value(v));
+	else if (json_is_true(v))
+		snprintf(b, 256, "yes");
+	else if (json_is_false(v))
+		snprintf(b, 256, "no");
+	else
+		snprintf(b, 256, "-");
+	return b;
+}
+
+static const char *
+field(const json_t *o, const char *key)
+{
+	return str(json_object_get(o, key));
+}
+
+static const char *
+percent(const json_t *o, const char *key)
+{
+	static char bufs[4][32];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, 32, "%.2f%%",
+		 100.0 * json_number_value(json_object_get(o, key)));
+	return b;
+}
+
+static const char *
+endpoint(const json_t *o, const char *addr, const char *port)
+{
+	static char bufs[4][64];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, 64, "%s:%s", field(o, addr), field(o, port));
+	return b;
+}
+
+/* "reason=N reason=N" for the non-zero drops, or "0". */
+static const char *
+nonzero_drops(const json_t *drops)
+{
+	static char b[1024];
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	b[0] = '\0';
+	json_object_foreach((json_t *)drops, k, v) {
+		if (json_integer_value(v) == 0 || n >= sizeof(b))
+			continue;
+		n += (size_t)snprintf(b + n, sizeof(b) - n, "%s%s=%s",
+				      n ? " " : "", k, str(v));
+	}
+	return n ? b : "0";
+}
+
+static void
+print_kv(const json_t *o, const char *const *keys, const char *const *labels)
+{
+	unsigned int i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		printf("%-14s %s\n", labels ? labels[i] : keys[i],
+		       field(o, keys[i]));
+}
+
+static void
+print_status(const json_t *a)
+{
+	static const char *const keys[] = { "version", "pid", "uptime_s",
+		"config", "generation", "vips", "backends", NULL };
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	print_kv(a, keys, NULL);
+	printf("%-14s", "workers");
+	json_array_foreach(json_object_get(a, "workers"), i, v)
+		printf(" lcore %s", str(v));
+	printf("\n\n");
+	table_init(&t, 6);
+	table_add(&t, "PORT", "DEVICE", "PORT_ID", "MAC", "ADDRESS", "GATEWAY");
+	json_array_foreach(json_object_get(a, "ports"), i, v)
+		table_add(&t, field(v, "name"), field(v, "device"),
+			  field(v, "port_id"), field(v, "mac"),
+			  field(v, "address"), field(v, "gateway"));
+	table_print(&t);
+	printf("\n");
+	table_init(&t, 4);
+	table_add(&t, "NEIGHBOUR", "PORT", "MAC", "RESOLVED");
+	json_array_foreach(json_object_get(a, "neighbours"), i, v)
+		table_add(&t, field(v, "address"), field(v, "port"),
+			  field(v, "mac"), field(v, "resolved"));
+	table_print(&t);
+}
+
+static void
+print_totals(const json_t *tot)
+{
+	printf("totals: rx_packets %s  tx_packets %s  new_flows %s  drops %s\n",
+	       field(tot, "rx_packets"), field(tot, "tx_packets"),
+	       field(tot, "new_flows"), field(tot, "drops"));
+}
+
+static void
+print_stats(const json_t *a)
+{
+	static const char *const port_keys[] = { "rx_packets", "rx_bytes",
+		"tx_packets", "tx_bytes", "arp_replies", "icmp_echo_replies",
+		"ctl_to_mgmt", NULL };
+	const char *k;
+	struct table t;
+	size_t i, j;
+	json_t *v, *d;
+
+	json_array_foreach(json_object_get(a, "ports"), i, v) {
+		printf("port %s\n", field(v, "name"));
+		for (j = 0; port_keys[j] != NULL; j++)
+			printf("  %-18s %s\n", port_keys[j],
+			       field(v, port_keys[j]));
+		json_object_foreach(json_object_get(v, "drops"), k, d)
+			if (json_integer_value(d) != 0)
+				printf("  drop %-13s %s\n", k, str(d));
+	}
+	printf("\n");
+	table_init(&t, 7);
+	table_add(&t, "VIP", "PROTO", "ADDRESS", "PORT", "PACKETS", "BYTES",
+		  "NEW_FLOWS");
+	json_array_foreach(json_object_get(a, "vips"), i, v)
+		table_add(&t, field(v, "name"), field(v, "protocol"),
+			  field(v, "address"), field(v, "port"),
+			  field(v, "packets"), field(v, "bytes"),
+			  field(v, "new_flows"));
+	table_print(&t);
+	printf("\nflows:");
+	json_object_foreach(json_object_get(a, "flows"), k, v)
+		printf(" %s %s", k, str(v));
+	printf("\n");
+	print_totals(json_object_get(a, "totals"));
+}
+
+static void
+print_per_core(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 10);
+	table_add(&t, "WORKER", "LCORE", "RX_PACKETS", "TX_PACKETS",
+		  "NEW_FLOWS", "FLOWS", "CAPACITY", "LOOPS", "IDLE_LOOPS",
+		  "DROPS");
+	json_array_foreach(json_object_get(a, "workers"), i, v)
+		table_add(&t, field(v, "worker"), field(v, "lcore"),
+			  field(v, "rx_packets"), field(v, "tx_packets"),
+			  field(v, "new_flows"), field(v, "flow_table_entries"),
+			  field(v, "flow_table_capacity"), field(v, "loops"),
+			  field(v, "idle_loops"),
+			  nonzero_drops(json_object_get(v, "drops")));
+	table_print(&t);
+	print_totals(json_object_get(a, "totals"));
+}
+
+static void
+print_backends(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 10);
+	table_add(&t, "VIP", "BACKEND", "ADDRESS", "WEIGHT", "STATE",
+		  "EXPECTED", "OBSERVED", "NEW_FLOWS", "PACKETS", "BYTES");
+	json_array_foreach(a, i, v)
+		table_add(&t, field(v, "vip"), field(v, "name"),
+			  field(v, "address"), field(v, "weight"),
+			  field(v, "state"), percent(v, "expected_share"),
+			  percent(v, "observed_share"), field(v, "new_flows"),
+			  field(v, "packets"), field(v, "bytes"));
+	table_print(&t);
+}
+
+static void
+print_flows(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v, *list = json_object_get(a, "flows");
+
+	table_init(&t, 8);
+	table_add(&t, "WORKER", "PROTO", "SOURCE", "DESTINATION", "VIP",
+		  "BACKEND", "STATE", "IDLE_MS");
+	json_array_foreach(list, i, v)
+		table_add(&t, field(v, "worker"), field(v, "protocol"),
+			  endpoint(v, "src", "src_port"),
+			  endpoint(v, "dst", "dst_port"), field(v, "vip"),
+			  field(v, "backend"), field(v, "state"),
+			  field(v, "idle_ms"));
+	table_print(&t);
+	printf("%zu of %s flows shown%s\n", json_array_size(list),
+	       field(a, "total"),
+	       json_is_true(json_object_get(a, "truncated")) ?
+	       " (truncated; see --limit)" : "");
+}
+
+static void
+lookup_row(struct table *t, const json_t *v, size_t index)
+{
+	char line[32], note[512];
+
+	if (json_object_get(v, "error") != NULL) {
+		if (json_object_get(v, "line") != NULL)
+			snprintf(line, sizeof(line), "%s", field(v, "line"));
+		else
+			snprintf(line, sizeof(line), "%zu", index);
+		snprintf(note, sizeof(note), "line %s: %s", line,
+			 field(v, "error"));
+		table_add(t, "-", "-", "-", "-", "-", "-", "-", "-", note);
+		return;
+	}
+	table_add(t, field(v, "protocol"), endpoint(v, "src", "src_port"),
+		  endpoint(v, "dst", "dst_port"), field(v, "vip"),
+		  field(v, "backend"), field(v, "backend_address"),
+		  field(v, "source"), field(v, "worker"),
+		  json_object_get(v, "reason") ? field(v, "reason") : "");
+}
+
+static void
+print_lookup(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 9);
+	table_add(&t, "PROTO", "SOURCE", "DESTINATION", "VIP", "BACKEND",
+		  "ADDRESS", "VIA", "WORKER", "NOTE");
+	if (json_is_array(a)) {
+		json_array_foreach(a, i, v)
+			lookup_row(&t, v, i + 1);
+	} else {
+		lookup_row(&t, a, 1);
+	}
+	table_print(&t);
+}
+
+static void
+print_help(const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(a, "commands"), i, v)
+		printf("%s\n    %s\n", field(v, "usage"), field(v, "summary"));
+}
+
+static void
+print_json(const json_t *a)
+{
+	char *s = json_dumps(a, JSON_INDENT(2));
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+static void
+print_human(int argc, char **argv, const json_t *a)
+{
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "status") == 0)
+		print_status(a);
+	else if (strcmp(cmd, "stats") == 0 && argc > 1)
+		print_per_core(a);
+	else if (strcmp(cmd, "stats") == 0)
+		print_stats(a);
+	else if (strcmp(cmd, "backends") == 0)
+		print_backends(a);
+	else if (strcmp(cmd, "flows") == 0)
+		print_flows(a);
+	else if (strcmp(cmd, "lookup") == 0)
+		print_lookup(a);
+	else if (strcmp(cmd, "help") == 0)
+		print_help(a);
+	else
+		print_json(a);
+}
+
+/* ---- main ---- */
+
+struct opts {
+	const char *socket;
+	int json;
+	double timeout_s;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	char *end;
+	int c;
+
+	o->socket = getenv("EDGELB_SOCKET");
+	if (o->socket == NULL || o->socket[0] == '\0')
+		o->socket = DEFAULT_SOCKET;
+	o->json = 0;
+	o->timeout_s = DEFAULT_TIMEOUT_S;
+	/* '+': stop at the command, so "stats --per-core" stays its own. */
+	while ((c = getopt(argc, argv, "+s:jt:h")) != -1) {
+		switch (c) {
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 't':
+			errno = 0;
+			o->timeout_s = strtod(optarg, &end);
+			if (errno || *end != '\0' || !(o->timeout_s > 0) ||
+			    o->timeout_s > 86400)
+				die("bad timeout \"%s\": expected seconds > 0",
+				    optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buf req = { 0 }, ans = { 0 };
+	json_error_t jerr;
+	struct opts o;
+	double deadline;
+	json_t *a, *err;
+	int first, fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	first = parse_opts(argc, argv, &o);
+	build_request(&req, argc - first, argv + first);
+	fd = connect_to(o.socket);
+	deadline = now_s() + o.timeout_s;
+	send_request(fd, &req, deadline);
+	read_answer(fd, &ans, deadline);
+	close(fd);
+	if (ans.len == 0)
+		die("the daemon closed the connection without answering");
+	a = json_loadb(ans.p, ans.len, JSON_DECODE_ANY, &jerr);
+	if (a == NULL)
+		die("invalid answer from the daemon: %s", jerr.text);
+	err = json_is_object(a) ? json_object_get(a, "error") : NULL;
+	if (o.json)
+		print_json(a);
+	else if (err == NULL)
+		print_human(argc - first, argv + first, a);
+	if (err != NULL)
+		fprintf(stderr, "%s: %s\n", prog, str(err));
+	json_decref(a);
+	free(req.p);
+	free(ans.p);
+	return err != NULL ? EXIT_DAEMON_ERROR : 0;
+}

@@ -1,1 +1,315 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The command table: split a request into words, dispatch, and the
+ * commands that only read the configuration (help, status).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mgmt_priv.h"
+
+struct mgmt_cmd {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	json_t *(*fn)(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+};
+
+static json_t *cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+static json_t *cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+
+static const struct mgmt_cmd commands[] = {
+	{ "help", "help", "list the commands", cmd_help },
+	{ "status", "status",
+	  "version, configuration, workers, ports and neighbours", cmd_status },
+	{ "stats", "stats [--per-core]",
+	  "counters summed over workers, or one row per worker",
+	  lb_mgmt_cmd_stats },
+	{ "backends", "backends",
+	  "every backend of every VIP: weight, state, expected and observed share, counters",
+	  lb_mgmt_cmd_backends },
+	{ "flows", "flows [--limit N]",
+	  "flows held by the workers (N 1..100000, default 100)",
+	  lb_mgmt_cmd_flows },
+	{ "lookup", "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",
+	  "which backend a connection goes to and why; with -, one tuple per following line (at most 1000)",
+	  lb_mgmt_cmd_lookup },
+};
+
+void
+lb_mgmt_sanitize(char *out, size_t n, const char *in, size_t len)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < len && i + 1 < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[i] = '\0';
+}
+
+json_t *
+lb_mgmt_error(const char *fmt, ...)
+{
+	char raw[512], msg[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	/* Messages quote the client's words, which may be any bytes. */
+	lb_mgmt_sanitize(msg, sizeof(msg), raw,
+			 RTE_MIN((size_t)n, sizeof(raw) - 1));
+	return json_pack("{s:s}", "error", msg);
+}
+
+json_t *
+lb_mgmt_str(const char *s)
+{
+	json_t *j = json_string(s);
+	char buf[LB_DEVICE_MAX];
+
+	/* Names come from a file: never let one bad byte lose the answer. */
+	if (j == NULL && s != NULL) {
+		lb_mgmt_sanitize(buf, sizeof(buf), s, strlen(s));
+		j = json_string(buf);
+	}
+	return j;
+}
+
+json_t *
+lb_mgmt_ipv4(uint32_t addr)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = addr };
+
+	if (inet_ntop(AF_INET, &a, buf, sizeof(buf)) == NULL)
+		return json_null();
+	return json_string(buf);
+}
+
+const char *
+lb_mgmt_proto_name(uint8_t proto, char *buf, size_t n)
+{
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	if (proto == IPPROTO_UDP)
+		return "udp";
+	snprintf(buf, n, "%u", proto);
+	return buf;
+}
+
+const struct lb_config *
+lb_mgmt_config(const struct lb_dp *dp)
+{
+	return __atomic_load_n(&dp->config, __ATOMIC_ACQUIRE);
+}
+
+struct lb_worker_stats *
+lb_mgmt_stats_sum(const struct lb_dp *dp)
+{
+	const struct lb_worker_stats *ws[LB_MAX_WORKERS];
+	struct lb_worker_stats *sum;
+	unsigned int i, n = RTE_MIN(dp->n_workers, (unsigned int)LB_MAX_WORKERS);
+
+	/* Too large for the stack of a management callback. */
+	sum = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*sum));
+	if (sum == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		ws[i] = &dp->workers[i]->stats;
+	lb_stats_sum(sum, ws, n);
+	return sum;
+}
+
+int
+lb_mgmt_backend_resolved(const struct lb_dp *dp, const struct lb_config *cfg,
+			 uint32_t b)
+{
+	const struct lb_neigh_table *nt;
+	uint32_t ni;
+
+	nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
+	if (nt == NULL || b >= cfg->n_backends)
+		return 0;
+	ni = cfg->backends[b].neigh;
+	return ni < nt->n && nt->e[ni].valid;
+}
+
+static json_t *
+cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(r);
+	for (i = 0; i < RTE_DIM(commands); i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}",
+			"name", commands[i].name, "usage", commands[i].usage,
+			"summary", commands[i].summary));
+	return json_pack("{s:o}", "commands", list);
+}
+
+static json_t *
+mac_json(const struct rte_ether_addr *m)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+	const uint8_t *b = m->addr_bytes;
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5]);
+	return json_string(buf);
+}
+
+static json_t *
+port_json(const struct lb_dp *dp, const struct lb_port_conf *pc,
+	  unsigned int i)
+{
+	char addr[INET_ADDRSTRLEN + 4];
+	struct in_addr a = { .s_addr = pc->addr };
+	char dotted[INET_ADDRSTRLEN] = "?";
+	int known = i < dp->n_ports && i < LB_MAX_PORTS;
+
+	inet_ntop(AF_INET, &a, dotted, sizeof(dotted));
+	snprintf(addr, sizeof(addr), "%s/%u", dotted, pc->prefix_len);
+	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:o}",
+		"name", lb_mgmt_str(pc->name),
+		"device", lb_mgmt_str(pc->device),
+		"port_id", known ? json_integer(dp->ports[i].port_id) :
+				   json_null(),
+		"mac", known ? mac_json(&dp->ports[i].mac) : json_null(),
+		"address", addr,
+		"gateway", pc->gateway ? lb_mgmt_ipv4(pc->gateway) :
+					 json_null());
+}
+
+static json_t *
+neighbours_json(const struct lb_dp *dp, const struct lb_config *cfg)
+{
+	const struct lb_neigh_table *nt;
+	json_t *list = json_array();
+	uint32_t i;
+
+	nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
+	for (i = 0; i < cfg->n_neighs; i++) {
+		const struct lb_neigh_conf *nc = &cfg->neighs[i];
+		int valid = nt != NULL && i < nt->n && nt->e[i].valid;
+
+		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:b}",
+			"address", lb_mgmt_ipv4(nc->addr),
+			"port", nc->port < cfg->n_ports ?
+				lb_mgmt_str(cfg->ports[nc->port].name) :
+				json_null(),
+			"mac", valid ? mac_json(&nt->e[i].mac) : json_null(),
+			"resolved", valid));
+	}
+	return list;
+}
+
+static json_t *
+cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	const struct lb_dp *dp = ctx->dp;
+	const struct lb_config *cfg = lb_mgmt_config(dp);
+	json_t *workers, *ports;
+	time_t now = time(NULL);
+	unsigned int i;
+
+	if (r->argc != 1)
+		return lb_mgmt_error("usage: status");
+	if (cfg == NULL)
+		return lb_mgmt_error("no configuration loaded");
+	workers = json_array();
+	for (i = 0; i < dp->n_workers && i < LB_MAX_WORKERS; i++)
+		json_array_append_new(workers,
+				      json_integer(dp->workers[i]->lcore));
+	ports = json_array();
+	for (i = 0; i < cfg->n_ports; i++)
+		json_array_append_new(ports, port_json(dp, &cfg->ports[i], i));
+	return json_pack("{s:s, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:o}",
+		"version", ctx->version != NULL ? ctx->version : "unknown",
+		"pid", (json_int_t)getpid(),
+		"uptime_s", (json_int_t)(now > ctx->start_time ?
+					 now - ctx->start_time : 0),
+		"config", lb_mgmt_str(cfg->path),
+		"generation", (json_int_t)dp->generation,
+		"workers", workers, "ports", ports,
+		"vips", (json_int_t)cfg->n_vips,
+		"backends", (json_int_t)cfg->n_backends,
+		"neighbours", neighbours_json(dp, cfg));
+}
+
+/* Split the first line into words; the rest of the request is the body. */
+static json_t *
+parse_request(const char *req, size_t len, char *line, struct mgmt_req *r)
+{
+	const char *nl = memchr(req, '\n', len);
+	size_t line_len = nl != NULL ? (size_t)(nl - req) : len;
+	char *save = NULL, *tok;
+
+	memcpy(line, req, line_len);
+	line[line_len] = '\0';
+	r->body = nl != NULL ? nl + 1 : req + len;
+	r->body_len = len - (size_t)(r->body - req);
+	r->argc = 0;
+	for (tok = strtok_r(line, " \t\r\v\f", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\r\v\f", &save)) {
+		if (r->argc == MGMT_MAX_ARGS)
+			return lb_mgmt_error("too many words on the command line (at most %d)",
+					     MGMT_MAX_ARGS);
+		r->argv[r->argc++] = tok;
+	}
+	if (r->argc == 0)
+		return lb_mgmt_error("empty request; try \"help\"");
+	return NULL;
+}
+
+static json_t *
+dispatch(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(commands); i++)
+		if (strcmp(r->argv[0], commands[i].name) == 0)
+			return commands[i].fn(ctx, r);
+	return lb_mgmt_error("unknown command \"%.64s\"; try \"help\"",
+			     r->argv[0]);
+}
+
+json_t *
+lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const char *req, size_t len)
+{
+	struct mgmt_req r;
+	json_t *ans;
+	char *line;
+
+	if (ctx == NULL || ctx->dp == NULL)
+		return lb_mgmt_error("management is not ready");
+	if (req == NULL)
+		len = 0;
+	/* Words are C strings: a NUL would silently cut one short. */
+	if (len > 0 && memchr(req, '\0', len) != NULL)
+		return lb_mgmt_error("request contains a NUL byte");
+	line = malloc(len + 1);
+	if (line == NULL)
+		return lb_mgmt_error("out of memory");
+	ans = parse_request(req != NULL ? req : "", len, line, &r);
+	if (ans == NULL)
+		ans = dispatch(ctx, &r);
+	free(line);
+	if (ans == NULL)
+		ans = lb_mgmt_error("out of memory");
+	return ans;
+}

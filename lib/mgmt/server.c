@@ -1,1 +1,518 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The management socket: one request per connection, answered as JSON.
+ *
+ * Everything is non-blocking and driven by the daemon's epoll loop. A
+ * client is read until it shuts down its write side, the request is
+ * executed, the answer written (waiting for EPOLLOUT if the client reads
+ * slowly) and the connection closed. Deadlines and a cap on clients keep
+ * a slow or hostile peer from holding the management core.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mgmt_priv.h"
+
+RTE_LOG_REGISTER(lb_mgmt_logtype, edgelb.mgmt, INFO);
+
+#define REQ_CHUNK 4096
+#define LOG_REQ_MAX 128
+
+enum client_state {
+	CLIENT_READING,
+	CLIENT_WRITING,
+};
+
+struct mgmt_client {
+	struct lb_event ev;
+	struct lb_mgmt_server *srv;
+	unsigned int slot;
+	int fd;
+	enum client_state state;
+	uint64_t deadline_ms;
+	pid_t pid;
+	uid_t uid;
+	char *buf;                  /**< request, then the answer */
+	size_t len;                 /**< bytes in buf */
+	size_t cap;
+	size_t sent;                /**< answer bytes written */
+};
+
+struct lb_mgmt_server {
+	struct lb_event ev;
+	int fd;
+	int epfd;
+	ino_t ino;                  /**< of our socket file, to unlink only it */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct lb_mgmt_ctx *ctx;
+	uint64_t timeout_ms;
+	unsigned int n_clients;
+	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+client_close(struct mgmt_client *c)
+{
+	struct lb_mgmt_server *s = c->srv;
+
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	s->clients[c->slot] = NULL;
+	s->n_clients--;
+	free(c->buf);
+	free(c);
+}
+
+/* Write what the socket takes now. @return 1 when all is sent, 0, -1. */
+static int
+client_flush(struct mgmt_client *c)
+{
+	ssize_t n;
+
+	while (c->sent < c->len) {
+		n = send(c->fd, c->buf + c->sent, c->len - c->sent,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			c->sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return -1;
+	}
+	return 1;
+}
+
+/* Replace the request in the buffer by the answer and start sending it. */
+static void
+client_answer(struct mgmt_client *c, json_t *ans)
+{
+	struct epoll_event ee = { .events = EPOLLOUT, .data.ptr = &c->ev };
+	char *text = json_dumps(ans, JSON_COMPACT);
+	int rc;
+
+	free(c->buf);
+	c->buf = NULL;
+	c->len = 0;
+	c->sent = 0;
+	if (text != NULL) {
+		c->len = strlen(text) + 1;
+		c->buf = text;
+		/* The trailing newline tells the client the answer is whole. */
+		c->buf[c->len - 1] = '\n';
+	}
+	c->state = CLIENT_WRITING;
+	c->deadline_ms = now_ms() + c->srv->timeout_ms;
+	rc = client_flush(c);
+	if (rc != 0 || epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ee) < 0)
+		client_close(c);
+}
+
+static void
+client_log(const struct mgmt_client *c, const json_t *ans)
+{
+	const char *nl = memchr(c->buf, '\n', c->len);
+	size_t n = nl != NULL ? (size_t)(nl - c->buf) : c->len;
+	json_t *err = json_object_get(ans, "error");
+	char line[LOG_REQ_MAX + 1];
+
+	lb_mgmt_sanitize(line, sizeof(line), c->buf, n);
+	if (json_is_string(err))
+		MGMT_LOG(INFO, "pid %d uid %u: \"%s\" (%zu bytes) -> error: %s",
+			 (int)c->pid, (unsigned int)c->uid, line, c->len,
+			 json_string_value(err));
+	else
+		MGMT_LOG(INFO, "pid %d uid %u: \"%s\" (%zu bytes) -> ok",
+			 (int)c->pid, (unsigned int)c->uid, line, c->len);
+}
+
+static void
+client_execute(struct mgmt_client *c)
+{
+	json_t *ans = lb_mgmt_execute(c->srv->ctx, c->buf, c->len);
+
+	client_log(c, ans);
+	client_answer(c, ans);
+	json_decref(ans);
+}
+
+static void
+client_too_large(struct mgmt_client *c)
+{
+	json_t *ans = lb_mgmt_error("request too large (at most %d bytes)",
+				    LB_MGMT_REQ_MAX);
+
+	MGMT_LOG(WARNING, "pid %d uid %u: request over %d bytes refused",
+		 (int)c->pid, (unsigned int)c->uid, LB_MGMT_REQ_MAX);
+	client_answer(c, ans);
+	json_decref(ans);
+}
+
+/* Room for the next read; one byte more than the limit detects overflow. */
+static int
+client_grow(struct mgmt_client *c)
+{
+	size_t cap;
+	char *p;
+
+	if (c->len < c->cap)
+		return 0;
+	cap = RTE_MIN(c->cap == 0 ? (size_t)REQ_CHUNK : c->cap * 2,
+		      (size_t)LB_MGMT_REQ_MAX + 1);
+	p = realloc(c->buf, cap);
+	if (p == NULL)
+		return -1;
+	c->buf = p;
+	c->cap = cap;
+	return 0;
+}
+
+static void
+client_read(struct mgmt_client *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (client_grow(c) < 0) {
+			client_close(c);
+			return;
+		}
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+		if (n > 0) {
+			c->len += (size_t)n;
+			if (c->len > LB_MGMT_REQ_MAX) {
+				client_too_large(c);
+				return;
+			}
+			continue;
+		}
+		if (n == 0) {
+			client_execute(c);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			client_close(c);
+		return;
+	}
+}
+
+static void
+client_event(struct lb_event *ev, uint32_t events)
+{
+	struct mgmt_client *c = container_of(ev, struct mgmt_client, ev);
+
+	if (c->state == CLIENT_READING) {
+		/* Read even on HUP/ERR: the request may be all there. */
+		client_read(c);
+		return;
+	}
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		client_close(c);
+		return;
+	}
+	if (client_flush(c) != 0)
+		client_close(c);
+}
+
+static void
+refuse(int fd, const char *why)
+{
+	char line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "{\"error\":\"%s\"}\n", why);
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		MGMT_LOG(DEBUG, "refusal not sent: %s", strerror(errno));
+	close(fd);
+}
+
+static void
+peer_cred(struct mgmt_client *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+	}
+}
+
+static int
+slot_free(const struct lb_mgmt_server *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
+		if (s->clients[i] == NULL)
+			return (int)i;
+	return -1;
+}
+
+static void
+client_add(struct lb_mgmt_server *s, int fd)
+{
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLRDHUP };
+	int slot = slot_free(s);
+	struct mgmt_client *c;
+
+	if (slot < 0) {
+		MGMT_LOG(WARNING, "more than %d clients: connection refused",
+			 LB_MGMT_MAX_CLIENTS);
+		refuse(fd, "too many clients, try again");
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		refuse(fd, "out of memory");
+		return;
+	}
+	c->ev.cb = client_event;
+	c->srv = s;
+	c->slot = (unsigned int)slot;
+	c->fd = fd;
+	c->state = CLIENT_READING;
+	c->deadline_ms = now_ms() + s->timeout_ms;
+	peer_cred(c);
+	ee.data.ptr = &c->ev;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ee) < 0) {
+		MGMT_LOG(ERR, "epoll_ctl: %s", strerror(errno));
+		close(fd);
+		free(c);
+		return;
+	}
+	s->clients[slot] = c;
+	s->n_clients++;
+}
+
+static void
+server_event(struct lb_event *ev, uint32_t events)
+{
+	struct lb_mgmt_server *s = container_of(ev, struct lb_mgmt_server, ev);
+	int fd;
+
+	RTE_SET_USED(events);
+	for (;;) {
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			client_add(s, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			MGMT_LOG(ERR, "accept: %s", strerror(errno));
+		return;
+	}
+}
+
+/* mkdir -p for the socket's directory; created directories get 0755. */
+static int
+make_parent(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *p;
+	int last;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (p == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		last = *p == '\0';
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create directory %s: %s",
+				 dir, strerror(errno));
+			return -1;
+		}
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+/* 1 if a process accepts connections on the socket at @p path. */
+static int
+socket_live(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int live;
+
+	if (fd < 0)
+		return 0;
+	/* EAGAIN: a full backlog, so someone is listening. */
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+	       errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+/* Remove a stale socket file; refuse anything else in the way. */
+static int
+clear_path(const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket",
+			 sa->sun_path);
+		return -1;
+	}
+	if (socket_live(sa)) {
+		snprintf(err, errlen, "%s is in use by another process",
+			 sa->sun_path);
+		return -1;
+	}
+	if (unlink(sa->sun_path) < 0) {
+		snprintf(err, errlen, "cannot remove stale %s: %s",
+			 sa->sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+server_listen(struct lb_mgmt_server *s, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ee = { .events = EPOLLIN, .data.ptr = &s->ev };
+	struct stat st;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+	err[0] = '\0';
+	if (make_parent(s->path, err, errlen) < 0 ||
+	    clear_path(&sa, err, errlen) < 0)
+		goto fail;
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 ||
+	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	if (chmod(s->path, 0660) < 0 || stat(s->path, &st) < 0 ||
+	    listen(s->fd, SOMAXCONN) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ee) < 0)
+		goto fail_bound;
+	s->ino = st.st_ino;
+	return 0;
+fail_bound:
+	unlink(s->path);
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", s->path, strerror(errno));
+	return -1;
+}
+
+struct lb_mgmt_server *
+lb_mgmt_server_create(const char *path, struct lb_mgmt_ctx *ctx, int epfd,
+		      char *err, size_t errlen)
+{
+	char dummy[1];
+	struct lb_mgmt_server *s;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (path == NULL || path[0] == '\0' ||
+	    strlen(path) >= sizeof(s->path)) {
+		snprintf(err, errlen, "socket path must be 1..%zu bytes",
+			 sizeof(s->path) - 1);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->ev.cb = server_event;
+	s->fd = -1;
+	s->epfd = epfd;
+	s->ctx = ctx;
+	s->timeout_ms = LB_MGMT_CLIENT_TIMEOUT_MS;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (server_listen(s, err, errlen) < 0) {
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return NULL;
+	}
+	MGMT_LOG(INFO, "listening on %s", s->path);
+	return s;
+}
+
+void
+lb_mgmt_server_tick(struct lb_mgmt_server *s)
+{
+	uint64_t now = now_ms();
+	struct mgmt_client *c;
+	unsigned int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		c = s->clients[i];
+		if (c == NULL || now < c->deadline_ms)
+			continue;
+		MGMT_LOG(WARNING, "pid %d uid %u: dropped after %" PRIu64
+			 " ms %s", (int)c->pid, (unsigned int)c->uid,
+			 s->timeout_ms, c->state == CLIENT_READING ?
+			 "without a complete request" : "still unread");
+		client_close(c);
+	}
+}
+
+void
+lb_mgmt_server_set_timeout_ms(struct lb_mgmt_server *s, uint64_t ms)
+{
+	s->timeout_ms = ms;
+}
+
+void
+lb_mgmt_server_destroy(struct lb_mgmt_server *s)
+{
+	struct stat st;
+	unsigned int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
+		if (s->clients[i] != NULL)
+			client_close(s->clients[i]);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	/* Another daemon may have replaced the file since: leave its socket. */
+	if (stat(s->path, &st) == 0 && st.st_ino == s->ino)
+		unlink(s->path);
+	free(s);
+}
