@@ -1,1 +1,147 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Next-hop resolution, management side.
+ *
+ * Published tables are immutable: a change is a new table (copy + edit)
+ * that the caller publishes like a configuration snapshot. A tick in
+ * asked_tsc of 0 means "never asked" (the TSC is never 0 once running).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_neigh.h"
+
+struct lb_neigh_table *
+lb_neigh_table_create(uint32_t n)
+{
+	struct lb_neigh_table *t;
+
+	t = calloc(1, sizeof(*t) + (size_t)n * sizeof(t->e[0]));
+	if (t != NULL)
+		t->n = n;
+	return t;
+}
+
+void
+lb_neigh_table_free(struct lb_neigh_table *t)
+{
+	free(t);
+}
+
+int
+lb_neigh_resolver_init(struct lb_neigh_resolver *r,
+		       const struct lb_config *cfg, uint64_t retry_tsc,
+		       uint64_t refresh_tsc)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->n = cfg->n_neighs;
+	r->retry_tsc = retry_tsc;
+	r->refresh_tsc = refresh_tsc;
+	/* +1: calloc(0) may return NULL for a configuration without any. */
+	r->asked_tsc = calloc(r->n + 1, sizeof(*r->asked_tsc));
+	r->seen_tsc = calloc(r->n + 1, sizeof(*r->seen_tsc));
+	if (r->asked_tsc == NULL || r->seen_tsc == NULL) {
+		lb_neigh_resolver_fini(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+lb_neigh_resolver_fini(struct lb_neigh_resolver *r)
+{
+	if (r == NULL)
+		return;
+	free(r->asked_tsc);
+	free(r->seen_tsc);
+	r->asked_tsc = NULL;
+	r->seen_tsc = NULL;
+	r->n = 0;
+}
+
+/* Entry @p i of @p cur, or NULL if @p cur was built for another config. */
+static const struct lb_neigh_entry *
+neigh_entry(const struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
+	    uint32_t i)
+{
+	if (cur == NULL || cur->n != r->n)
+		return NULL;
+	return &cur->e[i];
+}
+
+static int
+neigh_is_due(const struct lb_neigh_resolver *r,
+	     const struct lb_neigh_table *cur, uint32_t i, uint64_t now)
+{
+	const struct lb_neigh_entry *e = neigh_entry(r, cur, i);
+	uint64_t asked = r->asked_tsc[i];
+	int retry_passed = asked == 0 || now - asked >= r->retry_tsc;
+
+	if (e == NULL || !e->valid)
+		return retry_passed;
+	/* Resolved: re-ask once it has been quiet for refresh, and while it
+	 * stays quiet, no more often than the retry interval. */
+	return now - r->seen_tsc[i] >= r->refresh_tsc && retry_passed;
+}
+
+unsigned int
+lb_neigh_due(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
+	     uint64_t now, uint32_t *idx, unsigned int max)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	for (i = 0; i < r->n && n < max; i++) {
+		if (!neigh_is_due(r, cur, i, now))
+			continue;
+		r->asked_tsc[i] = now;
+		idx[n++] = i;
+	}
+	return n;
+}
+
+/* A copy of @p cur to edit, or an empty table if it is for another config. */
+static struct lb_neigh_table *
+neigh_table_copy(const struct lb_neigh_resolver *r,
+		 const struct lb_neigh_table *cur)
+{
+	struct lb_neigh_table *t = lb_neigh_table_create(r->n);
+
+	if (t != NULL && cur != NULL && cur->n == r->n)
+		memcpy(t->e, cur->e, (size_t)r->n * sizeof(t->e[0]));
+	return t;
+}
+
+struct lb_neigh_table *
+lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
+	       uint32_t port, uint32_t addr, const struct rte_ether_addr *mac,
+	       uint64_t now)
+{
+	const struct lb_neigh_conf *nc = r->cfg->neighs;
+	struct lb_neigh_table *next = NULL;
+	uint32_t i;
+
+	/* A zero, multicast or broadcast sender is no answer to trust. */
+	if (!rte_is_valid_assigned_ether_addr(mac))
+		return NULL;
+	for (i = 0; i < r->n; i++) {
+		const struct lb_neigh_entry *e;
+
+		if (nc[i].addr != addr || nc[i].port != port)
+			continue;
+		r->seen_tsc[i] = now;
+		e = neigh_entry(r, cur, i);
+		if (e != NULL && e->valid && rte_is_same_ether_addr(&e->mac, mac))
+			continue;
+		if (next == NULL)
+			next = neigh_table_copy(r, cur);
+		if (next == NULL)
+			return NULL;
+		rte_ether_addr_copy(mac, &next->e[i].mac);
+		next->e[i].valid = 1;
+	}
+	return next;
+}
