@@ -42,8 +42,9 @@ struct lb_maglev {
  * Each backend fills slots in its own permutation order (offset and skip
  * from two hashes of its name). Instead of Maglev's plain round robin the
  * backend that is furthest below its weighted share takes the next slot,
- * so slot counts are proportional to weights (1:10 gives 1:10), within one
- * slot per backend.
+ * so slot counts are proportional to weights (1:10 gives 1:10): with W the
+ * sum of weights, backend i gets at least M*w_i/W - 1 slots and at most
+ * (M+N)*w_i/W (sequential D'Hondt apportionment).
  *
  * Management lcore only; allocates; does not block.
  *

@@ -148,6 +148,49 @@ test_maglev_weights_respected(void **state)
 	}
 }
 
+/*
+ * The fill gives slots in order of (filled + 1) / weight. With K the key of
+ * the last slot given, every backend has f_i <= K w_i <= f_i + 1, and
+ * summing, M <= K W <= M + N: so M w_i / W - 1 <= f_i <= (M + N) w_i / W.
+ */
+static void
+check_apportionment_bounds(const uint32_t *w, uint32_t n, uint32_t m)
+{
+	struct lb_maglev t;
+	struct pool p;
+	uint64_t total = 0;
+	uint32_t b;
+
+	pool_init(&p, n, w);
+	for (b = 0; b < n; b++)
+		total += w[b];
+	build_ok(&t, p.be, n, m);
+	for (b = 0; b < n; b++) {
+		uint64_t f = lb_sched_maglev_count(&t, b);
+
+		assert_true((f + 1) * total >= (uint64_t)m * w[b]);
+		assert_true(f * total <= ((uint64_t)m + n) * w[b]);
+	}
+	lb_sched_maglev_free(&t);
+	pool_fini(&p);
+}
+
+static void
+test_maglev_slot_counts_within_apportionment_bounds(void **state)
+{
+	uint32_t w[64], i, seed = 7;
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		seed = seed * 1103515245u + 12345u;
+		w[i] = 1 + (seed >> 16) % 1000;
+	}
+	check_apportionment_bounds(w, 64, M_DEFAULT);
+	check_apportionment_bounds(w, 64, 251);
+	check_apportionment_bounds(w, 7, 1009);
+	check_apportionment_bounds(w, 2, 251);
+}
+
 /* Fraction of slots whose backend (by name) differs once @p drop is gone. */
 static double
 removal_disruption(const struct pool *p, uint32_t drop, uint32_t m)
@@ -478,6 +521,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maglev_equal_weights_balanced),
 		cmocka_unit_test(test_maglev_weights_respected),
+		cmocka_unit_test(
+			test_maglev_slot_counts_within_apportionment_bounds),
 		cmocka_unit_test(test_maglev_removal_changes_at_most_one_percent),
 		cmocka_unit_test(test_maglev_same_input_same_table),
 		cmocka_unit_test(
