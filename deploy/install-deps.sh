@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages edgelb needs to build, test and demo.
+# Idempotent and quiet: does nothing when everything is already installed.
+set -euo pipefail
+
+PKGS=(build-essential meson ninja-build pkg-config
+      libdpdk-dev dpdk dpdk-dev libnuma-dev libiniparser-dev libcmocka-dev
+      libjansson-dev python3-scapy nginx-light iproute2 ethtool
+      iputils-ping arping curl wrk tcpdump procps)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	     grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,217 @@
+#!/usr/bin/python3
+"""HTTP client for edgelb's integration tests and demo.
+
+Default mode: open N new TCP connections to HOST:PORT with bounded
+concurrency and a total time bound; each one connects, sends
+"GET / HTTP/1.0", reads the whole reply, closes. Records the local port and
+the backend name (the reply body) of every connection and prints a JSON
+summary on stdout. Exits 1 if more connections failed than --max-failed.
+
+--duration S: instead of N, keep opening connections for S seconds (at most
+--rate per second if given); for the demo.
+
+--hold S: one HTTP/1.1 keep-alive connection sending a request every
+--interval seconds for S seconds; --port-file gets "LOCAL_IP LOCAL_PORT" as
+soon as it is connected. Summary lists the backend of every reply.
+"""
+
+import argparse
+import json
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+
+
+def parse_reply(data):
+    """Return (status, body) of one complete HTTP response in data."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        raise ValueError("no header end")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2:
+        raise ValueError("bad status line")
+    return int(status_line[1]), body
+
+
+def one_connection(host, port, timeout):
+    """One HTTP/1.0 exchange. Returns (local_port, backend)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        lport = s.getsockname()[1]
+        s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
+        chunks = []
+        while True:
+            c = s.recv(4096)
+            if not c:
+                break
+            chunks.append(c)
+        status, body = parse_reply(b"".join(chunks))
+        if status != 200:
+            raise ValueError("HTTP status %d" % status)
+        return lport, body.decode(errors="replace").strip()
+    finally:
+        s.close()
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.next = 0
+        self.ok = []
+        self.errors = Counter()
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + (args.duration or args.time_limit)
+
+    def take(self):
+        """Claim the next connection number, or None when done."""
+        with self.lock:
+            now = time.monotonic()
+            if now >= self.deadline:
+                return None
+            if self.args.duration is None and self.next >= self.args.n:
+                return None
+            if self.args.rate:
+                due = self.t0 + self.next / self.args.rate
+                if due > now:
+                    # Sleep while holding the lock: spaces out all threads.
+                    time.sleep(min(due - now, self.deadline - now))
+            self.next += 1
+            return self.next
+
+    def worker(self):
+        a = self.args
+        while self.take() is not None:
+            try:
+                lport, backend = one_connection(a.host, a.port, a.timeout)
+                with self.lock:
+                    self.ok.append((lport, backend))
+            except Exception as e:  # every failure is counted by kind
+                with self.lock:
+                    self.errors[type(e).__name__ + ": " + str(e)[:60]] += 1
+
+    def run(self):
+        threads = [threading.Thread(target=self.worker, daemon=True)
+                   for _ in range(self.args.concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            # Bounded even if a connection hangs past the deadline.
+            t.join(max(0.1, self.deadline - time.monotonic()
+                       + self.args.timeout + 1))
+        with self.lock:
+            ok = list(self.ok)
+            errors = Counter(self.errors)
+            attempted = self.next
+        elapsed = time.monotonic() - self.t0
+        failed = attempted - len(ok)
+        summary = {
+            "attempted": attempted,
+            "ok": len(ok),
+            "failed": failed,
+            "errors": dict(errors),
+            "elapsed_s": round(elapsed, 3),
+            "rate_per_s": round(len(ok) / elapsed, 1) if elapsed else 0,
+            "backends": dict(sorted(Counter(b for _, b in ok).items())),
+        }
+        if self.args.log:
+            with open(self.args.log, "w") as f:
+                for lport, backend in ok:
+                    f.write("%d %s\n" % (lport, backend))
+        incomplete = (self.args.duration is None and attempted < self.args.n)
+        if incomplete:
+            summary["incomplete"] = self.args.n - attempted
+        return summary, failed > self.args.max_failed or incomplete
+
+
+def hold(args):
+    """One keep-alive connection, a request every interval."""
+    s = socket.create_connection((args.host, args.port), timeout=args.timeout)
+    lip, lport = s.getsockname()[:2]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%s %d\n" % (lip, lport))
+        import os
+        os.rename(args.port_file + ".tmp", args.port_file)
+    req = b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % args.host.encode()
+    replies, errors = [], Counter()
+    buf = b""
+    end = time.monotonic() + args.hold
+    while time.monotonic() < end:
+        try:
+            s.sendall(req)
+            while True:
+                head, sep, rest = buf.partition(b"\r\n\r\n")
+                if sep:
+                    clen = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        k, _, v = line.partition(b":")
+                        if k.strip().lower() == b"content-length":
+                            clen = int(v)
+                    if len(rest) >= clen:
+                        status, _ = parse_reply(head + sep)
+                        replies.append((status, rest[:clen].decode().strip()))
+                        buf = rest[clen:]
+                        break
+                c = s.recv(4096)
+                if not c:
+                    raise ConnectionError("closed by peer")
+                buf += c
+        except Exception as e:
+            errors[type(e).__name__ + ": " + str(e)[:60]] += 1
+            break
+        time.sleep(args.interval)
+    s.close()
+    backends = [b for st, b in replies if st == 200]
+    summary = {
+        "local_ip": lip,
+        "local_port": lport,
+        "requests": len(replies),
+        "ok": len(backends),
+        "backends": backends,
+        "distinct_backends": sorted(set(backends)),
+        "errors": dict(errors),
+    }
+    bad = errors or len(backends) != len(replies) or not backends
+    return summary, bool(bad)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("host")
+    p.add_argument("--port", type=int, default=80)
+    p.add_argument("-n", type=int, default=1000, help="connections")
+    p.add_argument("-c", "--concurrency", type=int, default=32)
+    p.add_argument("--time-limit", type=float, default=120,
+                   help="total time bound (s) for -n mode")
+    p.add_argument("--duration", type=float, default=None,
+                   help="run for this long (s) instead of -n connections")
+    p.add_argument("--rate", type=float, default=None,
+                   help="at most this many new connections per second")
+    p.add_argument("--timeout", type=float, default=5,
+                   help="per-connection socket timeout (s)")
+    p.add_argument("--max-failed", type=int, default=0,
+                   help="failures tolerated before exiting non-zero")
+    p.add_argument("--log", help="write 'LOCAL_PORT BACKEND' lines here")
+    p.add_argument("--hold", type=float, default=None,
+                   help="one keep-alive connection for this long (s)")
+    p.add_argument("--interval", type=float, default=0.5)
+    p.add_argument("--port-file")
+    args = p.parse_args()
+
+    if args.hold is not None:
+        summary, bad = hold(args)
+    else:
+        summary, bad = Run(args).run()
+    json.dump(summary, sys.stdout, sort_keys=True)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+# shellcheck shell=bash
+# Common setup for the integration tests. Sourced by each test_*.sh.
+#
+# A test calls t_init ID (short, unique per test), then t_topology, t_config,
+# t_daemon as it needs them, reports with t_pass/t_fail/t_check, and ends with
+# t_finish. Everything it made (namespaces, nginx, edgelbd, socket, DPDK
+# runtime dir, work dir) is removed on exit, on failure and on INT/TERM.
+#
+# Environment: EDGELB_BUILD (default ROOT/build), ELB_NET (default 10.201.0),
+# ELB_KEEP=1 keeps the work dir.
+
+set -uo pipefail
+
+T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$T_DIR/../.." && pwd)
+BUILD=${EDGELB_BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+EDGELBD=$BUILD/app/edgelbd/edgelbd
+EDGELBCTL=$BUILD/app/edgelbctl/edgelbctl
+CLIENT=$T_DIR/client.py
+PY=/usr/bin/python3
+
+# shellcheck source=../../deploy/lib/netns.sh
+. "$ROOT/deploy/lib/netns.sh"
+# shellcheck source=../../deploy/lib/edgelbd.sh
+. "$ROOT/deploy/lib/edgelbd.sh"
+
+NET=${ELB_NET:-10.201.0}
+VIP=$NET.100
+LB_ADDR=$NET.2
+CLI_ADDR=$NET.10
+BACKEND_ADDRS=("$NET.11" "$NET.12" "$NET.13")
+WEIGHTS=(1 2 3)
+
+T_FAILS=0
+T_PASSES=0
+T_ID=
+PREFIX=
+WORKDIR=
+CONF=
+DLOG=
+ELBD_SOCK=
+T_TOPO=0
+
+t_log() { echo "[$T_ID] $*"; }
+t_pass() { T_PASSES=$((T_PASSES + 1)); echo "PASS: $T_ID: $*"; }
+t_fail() { T_FAILS=$((T_FAILS + 1)); echo "FAIL: $T_ID: $*"; }
+
+# t_check DESCRIPTION COMMAND...: PASS if the command succeeds.
+t_check() {
+	local what=$1
+	shift
+	if "$@"; then t_pass "$what"; else t_fail "$what"; fi
+}
+
+# Stop here: a precondition failed, nothing after it can be meaningful.
+t_abort() {
+	t_fail "$*"
+	exit 1
+}
+
+t_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$ELBD_PID" ]; then
+		elbd_stop 5 >/dev/null 2>&1 || true
+	fi
+	if [ "$T_TOPO" = 1 ]; then
+		elb_topo_down "$PREFIX" "$WORKDIR"
+	fi
+	[ -n "$ELBD_SOCK" ] && rm -f "$ELBD_SOCK"
+	[ -n "$T_ID" ] && rm -rf "/var/run/dpdk/elbt-$T_ID"
+	if { [ "$T_FAILS" -gt 0 ] || [ "$rc" -ne 0 ]; } && [ -s "$DLOG" ]; then
+		echo "---- [$T_ID] edgelbd log (last 40 lines) ----"
+		tail -n 40 "$DLOG"
+		echo "----"
+	fi
+	if [ -n "$WORKDIR" ]; then
+		if [ "${ELB_KEEP:-0}" = 1 ]; then
+			echo "[$T_ID] work dir kept: $WORKDIR"
+		else
+			rm -rf "$WORKDIR"
+		fi
+	fi
+	exit "$rc"
+}
+
+t_init() {
+	T_ID=$1
+	PREFIX=elbt-$T_ID
+	[ "$(id -u)" -eq 0 ] || { echo "FAIL: $T_ID: must run as root"; exit 1; }
+	WORKDIR=$(mktemp -d "/tmp/elbt-$T_ID.XXXXXX")
+	chmod 755 "$WORKDIR"
+	CONF=$WORKDIR/edgelb.ini
+	DLOG=$WORKDIR/edgelbd.log
+	ELBD_SOCK=/run/edgelb/test-$T_ID.sock
+	trap t_cleanup EXIT
+	trap 'echo "[$T_ID] interrupted"; exit 130' INT
+	trap 'echo "[$T_ID] terminated"; exit 143' TERM
+	for b in "$EDGELBD" "$EDGELBCTL"; do
+		[ -x "$b" ] || t_abort "binary missing: $b (build first)"
+	done
+}
+
+t_topology() {
+	T_TOPO=1
+	elb_topo_up "$PREFIX" "$NET" "$VIP" || t_abort "topology up"
+	elb_nginx_start "$PREFIX" "$WORKDIR" || t_abort "nginx backends up"
+}
+
+# t_config WORKERS: the test configuration (see tests/integration/README
+# in README.md) with 1:2:3 weights.
+t_config() {
+	local workers=${1:-1} lcores="" i
+	# More lcores than CPUs on a small machine: workers share CPU 1.
+	if [ "$workers" -gt 1 ]; then
+		lcores=" --lcores=0@0"
+		for ((i = 1; i <= workers; i++)); do lcores="$lcores,$i@1"; done
+	fi
+	{
+		cat <<EOF
+; edgelb integration test $T_ID (generated)
+[global]
+socket = $ELBD_SOCK
+workers = $workers
+eal_args = "--no-huge -m 256 --file-prefix=elbt-$T_ID --no-pci --log-level=*:notice$lcores"
+flow_table_size = 65536
+idle_sleep_us = 50
+
+[port.lan]
+device = net_af_packet0,iface=lb0,qpairs=$workers
+address = $LB_ADDR/24
+
+[vip.web]
+address = $VIP
+port = 80
+protocol = tcp
+mode = dr
+pool = web
+
+[pool.web]
+scheduler = maglev
+table_size = 65537
+EOF
+		for i in 0 1 2; do
+			cat <<EOF
+
+[backend.web$((i + 1))]
+pool = web
+address = ${BACKEND_ADDRS[$i]}
+weight = ${WEIGHTS[$i]}
+EOF
+		done
+	} >"$CONF"
+}
+
+# Start edgelbd on the test config and wait until it can forward.
+t_daemon() {
+	elbd_start "$PREFIX-lb" "$CONF" "$DLOG"
+	if ! elbd_wait_ready "$ELBD_SOCK" 20 "${BACKEND_ADDRS[@]}"; then
+		t_abort "edgelbd started and answers on $ELBD_SOCK"
+	fi
+	t_pass "edgelbd started and answers on $ELBD_SOCK"
+}
+
+# Warm-up: one connection through the VIP must succeed within TIMEOUT s
+# (neighbour resolution may still be in flight).
+t_warmup() {
+	local timeout=${1:-15} deadline
+	deadline=$((SECONDS + timeout))
+	while [ $SECONDS -lt $deadline ]; do
+		if ip netns exec "$PREFIX-cli" curl -sf --max-time 2 \
+			"http://$VIP/" >/dev/null 2>&1; then
+			return 0
+		fi
+		elbd_alive || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# Run client.py in the client namespace.
+t_client() {
+	ip netns exec "$PREFIX-cli" "$PY" "$CLIENT" "$@"
+}
+
+# Run tests/integration/check.py SUBCOMMAND ARGS; its PASS/FAIL lines count
+# as this test's checks.
+t_py() {
+	local out rc=0
+	out=$(T_ID=$T_ID ELBD_SOCK=$ELBD_SOCK EDGELBCTL=$EDGELBCTL \
+		WORKDIR=$WORKDIR VIP=$VIP "$PY" "$T_DIR/check.py" "$@" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	T_PASSES=$((T_PASSES + $(printf '%s\n' "$out" | grep -c '^PASS: ')))
+	T_FAILS=$((T_FAILS + $(printf '%s\n' "$out" | grep -c '^FAIL: ')))
+	if [ "$rc" -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL: '; then
+		t_fail "check.py $1 exited with status $rc"
+	fi
+	return $rc
+}
+
+# Stop the daemon; its exit must be clean (status 0 within 10 s of SIGTERM).
+t_stop_daemon() {
+	local rc=0
+	elbd_stop 10 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		t_pass "edgelbd stopped cleanly on SIGTERM"
+	elif [ "$rc" -eq 124 ]; then
+		t_fail "edgelbd did not stop within 10 s of SIGTERM (killed)"
+	else
+		t_fail "edgelbd exited with status $rc after SIGTERM"
+	fi
+}
+
+t_finish() {
+	echo "[$T_ID] $T_PASSES checks passed, $T_FAILS failed"
+	[ "$T_FAILS" -eq 0 ] && exit 0
+	exit 1
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Run the integration tests, one after another, each under a time bound.
+#   usage: tests/integration/run.sh [TEST_SCRIPT[:ARG] ...]
+# Prints each test's output, then "N passed, N failed" alone on a line;
+# exits non-zero if any test failed. Logs in results/integration/.
+# Environment: EDGELB_BUILD (default build), as for the tests.
+set -uo pipefail
+
+T_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$T_DIR/../.." && pwd)
+RESULTS=$ROOT/results/integration
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests/integration/run.sh: must run as root (network namespaces)" >&2
+	exit 2
+fi
+
+# name:arg timeout_s. Whole suite normally takes ~2-3 minutes.
+DEFAULT_TESTS=(
+	"test_check.sh 60"
+	"test_dispatch.sh:1 150"
+	"test_dispatch.sh:2 150"
+	"test_longlived.sh 90"
+	"test_icmp_arp.sh 60"
+	"test_malformed.sh 90"
+)
+if [ $# -gt 0 ]; then
+	TESTS=()
+	for t in "$@"; do TESTS+=("$t 150"); done
+else
+	TESTS=("${DEFAULT_TESTS[@]}")
+fi
+
+# shellcheck source=../../deploy/lib/netns.sh
+. "$ROOT/deploy/lib/netns.sh"
+
+mkdir -p "$RESULTS"
+passed=0
+failed=0
+failed_names=()
+suite_start=$SECONDS
+for entry in "${TESTS[@]}"; do
+	spec=${entry% *}
+	limit=${entry##* }
+	script=${spec%%:*}
+	arg=
+	[ "$spec" != "$script" ] && arg=${spec#*:}
+	name=${script%.sh}${arg:+-$arg}
+	log=$RESULTS/$name.log
+	echo "=== $name (time bound ${limit}s)"
+	start=$SECONDS
+	# shellcheck disable=SC2086
+	timeout -k 15 "$limit" bash "$T_DIR/$script" $arg 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	took=$((SECONDS - start))
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "=== $name: PASS (${took}s)"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		[ "$rc" -eq 124 ] && echo "=== $name: timed out after ${limit}s"
+		echo "=== $name: FAIL (exit $rc, ${took}s)"
+	fi
+	# A test killed hard cannot clean up: remove whatever it left behind.
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' |
+		    grep -E '^elbt-[a-z0-9]+-(sw|lb|cli|b[0-9]+)$' |
+		    sed -E 's/-(sw|lb|cli|b[0-9]+)$//' | sort -u); do
+		echo "=== removing leftover topology $ns"
+		elb_topo_down "$ns"
+	done
+done
+
+echo
+echo "integration: $(( SECONDS - suite_start ))s; logs in $RESULTS"
+[ "$failed" -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
