@@ -89,7 +89,15 @@ elb_topo_up() {
 	elb_log "creating $prefix-{sw,lb,cli,b1..b3} on $net.0/24, VIP $vip"
 
 	elb_ns_create "$sw"
-	ip -n "$sw" link add br0 type bridge stp_state 0 forward_delay 0
+	# Where br_netfilter is loaded (e.g. on Docker hosts) bridged IPv4 goes
+	# through its header validation, which silently drops exactly the
+	# malformed frames the tests send: a switch must not look at IP.
+	ip -n "$sw" link add br0 type bridge stp_state 0 forward_delay 0 \
+		nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0 \
+		mcast_snooping 0
+	ip netns exec "$sw" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+		net.bridge.bridge-nf-call-ip6tables=0 \
+		net.bridge.bridge-nf-call-arptables=0 >/dev/null 2>&1 || true
 	ip -n "$sw" link set br0 up
 
 	elb_ns_create "$lb"

@@ -6,7 +6,8 @@
 # (zero mismatches); shares within 4 binomial sd of expected_share; each
 # expected_share within 0.01 of the weight share; edgelbctl new_flows equal
 # nginx's counts; with 2 workers every worker takes flows and the per-core
-# counters sum to the totals.
+# counters sum to the totals. After the FIN timeout the flow tables drain and
+# lookup (now the scheduler's answer) still names every connection's backend.
 . "$(dirname "$0")/lib.sh"
 
 WORKERS=${1:-1}
@@ -26,6 +27,9 @@ t_log "client: $(cat "$WORKDIR/client.json")"
 sleep 0.5  # last FINs/ACKs reach the counters
 t_py dispatch --before "$WORKDIR/before.json" --client "$WORKDIR/client.json" \
 	--workers "$WORKERS" --min-conns "$CONNS"
+# Once the flows have expired, lookup answers from the scheduler: it must
+# still name the backend that served each connection.
+t_py redispatch $((TCP_FIN_TIMEOUT + 10))
 
 t_check "edgelbd still running" elbd_alive
 t_stop_daemon

@@ -7,6 +7,11 @@ COUNT=20
 # Reasons other traffic on the segment can also raise (our own TX seen by
 # net_af_packet, flooded unicast, backends' ARP for the client): >= only.
 NOISY=l2_not_for_us,arp_not_ours,l3_unsupported,not_ours,neigh_unresolved,tx_full,ctl_ring_full
+# DPDK's net_af_packet joins a PACKET_FANOUT group with
+# PACKET_FANOUT_FLAG_DEFRAG: the kernel holds IPv4 fragments for reassembly
+# and never hands a lone fragment to the daemon. Covered by the parser's
+# unit tests instead; reported here as SKIP.
+UNREACHABLE=ipv4_fragment
 
 t_init mf
 MALFORMED=$T_DIR/malformed.py
@@ -27,7 +32,7 @@ ip netns exec "$PREFIX-cli" "$PY" "$MALFORMED" c0 "$MAC" "$LB_ADDR" "$VIP" 80 \
 	{ cat "$WORKDIR/malformed.err"; t_abort "malformed.py ran"; }
 t_log "sent: $(cat "$WORKDIR/sent.json")"
 sleep 1
-t_py drops-grew "$WORKDIR/before.json" "$WORKDIR/sent.json" "$NOISY"
+t_py drops-grew "$WORKDIR/before.json" "$WORKDIR/sent.json" "$NOISY" "$UNREACHABLE"
 
 t_check "edgelbd still running after malformed frames" elbd_alive
 t_py snapshot "$WORKDIR/before2.json" || t_abort "snapshot counters"
