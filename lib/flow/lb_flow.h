@@ -13,6 +13,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_hash_crc.h>
 
@@ -28,14 +29,25 @@ struct lb_flow_key {
 	uint8_t pad[3];             /**< always zero */
 };
 
+_Static_assert(sizeof(struct lb_flow_key) == 16, "flow key is hashed as 16 bytes");
+
 /** Seed shared by every core and every box: dispatch depends on it. */
 #define LB_FLOW_HASH_SEED 0x6c62u
 
-/** The flow hash: used for the table and for the scheduler's choice. */
+/**
+ * The flow hash: used for the table and for the scheduler's choice.
+ * Equal to rte_hash_crc(k, 16, LB_FLOW_HASH_SEED), but reads the key
+ * through memcpy: rte_hash_crc's uint64_t loads of a struct the caller
+ * just filled break strict aliasing, and GCC then hashes stale stack.
+ */
 static inline uint32_t
 lb_flow_hash(const struct lb_flow_key *k)
 {
-	return rte_hash_crc(k, sizeof(*k), LB_FLOW_HASH_SEED);
+	uint64_t w[2];
+
+	memcpy(w, k, sizeof(w));
+	return rte_hash_crc_8byte(w[1],
+				  rte_hash_crc_8byte(w[0], LB_FLOW_HASH_SEED));
 }
 
 enum lb_flow_state {

@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's packet path on a ring-backed ethdev (the only place a mock
+ * stands in for a NIC): frames in through lb_dp_process_burst, frames out
+ * of the port's TX ring, counters checked against what was sent.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "lb_dataplane.h"
+#include "lb_neigh.h"
+#include "dataplane_priv.h"
+
+#define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
+
+static const struct rte_ether_addr client_mac = {{2, 0, 0, 0, 0, 0x10}};
+static const struct rte_ether_addr be_mac[2] = {
+	{{2, 0, 0, 0, 0, 0x11}}, {{2, 0, 0, 0, 0, 0x12}},
+};
+
+struct fixture {
+	struct lb_config *cfg;
+	struct lb_dp *dp;
+	struct lb_worker *w;
+	struct lb_neigh_table *nt;
+	struct rte_ring *tx;
+	char dir[64];
+};
+
+static struct rte_mempool *mp;
+static struct rte_ring *rx_ring, *tx_ring;
+static uint16_t ring_port;
+
+static const char ini[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"tcp_fin_timeout = 1\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\nprotocol = tcp\n"
+	"pool = web\n"
+	"[vip.dns]\naddress = 10.0.0.100\nport = 53\nprotocol = udp\n"
+	"pool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+	"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 3\n";
+
+static int
+start_port(uint16_t port)
+{
+	struct rte_eth_conf conf = { 0 };
+
+	if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(port, 0, 64, 0, NULL, mp) != 0 ||
+	    rte_eth_tx_queue_setup(port, 0, 64, 0, NULL) != 0 ||
+	    rte_eth_dev_start(port) != 0)
+		return -1;
+	ring_port = port;
+	return 0;
+}
+
+static int
+group_setup(void **state)
+{
+	char *argv[] = { "test", "--no-huge", "-m", "128", "--no-pci",
+			 "--no-shconf", "--file-prefix=ut-dataplane",
+			 "--log-level=error", NULL };
+	int rc;
+
+	(void)state;
+	if (rte_eal_init(8, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return -1;
+	}
+	mp = rte_pktmbuf_pool_create("t_mbufs", 4096, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	rx_ring = rte_ring_create("t_rx", 4096, 0, 0);
+	tx_ring = rte_ring_create("t_tx", 4096, 0, 0);
+	if (mp == NULL || rx_ring == NULL || tx_ring == NULL) {
+		fprintf(stderr, "mempool/rings: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	rc = rte_eth_from_rings("net_ring_t", &rx_ring, 1, &tx_ring, 1, 0);
+	if (rc >= 0)
+		rc = start_port((uint16_t)rc);
+	if (rc < 0) {
+		fprintf(stderr, "ring port: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	rte_eth_dev_stop(ring_port);
+	rte_eth_dev_close(ring_port);
+	rte_eal_cleanup();
+	return 0;
+}
+
+static struct lb_config *
+parse_ini(char *dir, const char *text)
+{
+	struct lb_config_error err;
+	struct lb_config *cfg;
+	char path[128];
+	FILE *f;
+
+	strcpy(dir, "/tmp/lbdpXXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/t.ini", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	cfg = lb_config_parse(path, &err);
+	if (cfg == NULL)
+		fprintf(stderr, "%s\n", err.msg);
+	unlink(path);
+	rmdir(dir);
+	return cfg;
+}
+
+static struct lb_neigh_table *
+resolved_neighbours(const struct lb_config *cfg)
+{
+	struct lb_neigh_table *nt = lb_neigh_table_create(cfg->n_neighs);
+	uint32_t i, b;
+
+	for (i = 0; i < cfg->n_backends; i++) {
+		b = cfg->backends[i].neigh;
+		nt->e[b].mac = be_mac[i % 2];
+		nt->e[b].valid = 1;
+	}
+	return nt;
+}
+
+static int
+setup_text(void **state, const char *text)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	fx->cfg = parse_ini(fx->dir, text);
+	if (fx->cfg == NULL)
+		return -1;
+	fx->dp = lb_dp_create(1);
+	fx->dp->n_ports = 1;
+	fx->dp->ports[0].port_id = ring_port;
+	rte_eth_macaddr_get(ring_port, &fx->dp->ports[0].mac);
+	if (lb_dp_worker_create(fx->dp, 0, 1, 0,
+				fx->cfg->global.flow_table_size) != 0)
+		return -1;
+	fx->w = fx->dp->workers[0];
+	fx->nt = resolved_neighbours(fx->cfg);
+	lb_dp_publish_config(fx->dp, fx->cfg);
+	lb_dp_publish_neigh(fx->dp, fx->nt);
+	*state = fx;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_text(state, ini);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+
+	while (rte_ring_dequeue(tx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	lb_dp_free(fx->dp);
+	lb_neigh_table_free(fx->nt);
+	lb_config_free(fx->cfg);
+	free(fx);
+	return 0;
+}
+
+/* ---- frames ---- */
+
+static struct rte_ipv4_hdr *
+put_ipv4(struct rte_mbuf *m, const struct rte_ether_addr *dst_mac,
+	 uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+			sizeof(*eth) + sizeof(*ip) + l4_len);
+	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + l4_len);
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
+	rte_ether_addr_copy(&client_mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return ip;
+}
+
+static struct rte_mbuf *
+tcp_frame(const struct fixture *fx, uint32_t src, uint16_t sport,
+	  uint32_t dst, uint16_t dport, uint8_t flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+
+	ip = put_ipv4(m, &fx->dp->ports[0].mac, src, dst, IPPROTO_TCP,
+		      sizeof(*tcp));
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	tcp->src_port = rte_cpu_to_be_16(sport);
+	tcp->dst_port = rte_cpu_to_be_16(dport);
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = flags;
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	return m;
+}
+
+static struct rte_mbuf *
+udp_frame(const struct fixture *fx, uint16_t sport, uint16_t dport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	ip = put_ipv4(m, &fx->dp->ports[0].mac, IP(10, 0, 0, 50),
+		      IP(10, 0, 0, 100), IPPROTO_UDP, sizeof(*udp) + 4);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + 4);
+	return m;
+}
+
+static struct rte_mbuf *
+arp_request(uint32_t target)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+			sizeof(*eth) + sizeof(*arp));
+	memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(&client_mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+	rte_ether_addr_copy(&client_mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = IP(10, 0, 0, 50);
+	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = target;
+	return m;
+}
+
+static void
+run(struct fixture *fx, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	lb_dp_process_burst(fx->w, fx->cfg, fx->nt, 0, pkts, n, now);
+	lb_dp_flush(fx->w);
+}
+
+static struct rte_mbuf *
+sent(void)
+{
+	struct rte_mbuf *m = NULL;
+
+	if (rte_ring_dequeue(tx_ring, (void **)&m) != 0)
+		return NULL;
+	return m;
+}
+
+/* Backend index that the scheduler (not the test) chose for a tuple. */
+static uint32_t
+expected_backend(const struct fixture *fx, uint32_t src, uint16_t sport,
+		 uint16_t dport, uint8_t proto)
+{
+	struct lb_flow_key k = {
+		.src_addr = src, .dst_addr = IP(10, 0, 0, 100),
+		.src_port = rte_cpu_to_be_16(sport),
+		.dst_port = rte_cpu_to_be_16(dport), .proto = proto,
+	};
+	const struct lb_pool_conf *pool = &fx->cfg->pools[0];
+
+	return pool->members[lb_sched_maglev_pick(&pool->maglev,
+						  lb_flow_hash(&k))];
+}
+
+static int
+mac_index(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_is_same_ether_addr(&eth->dst_addr, &be_mac[0]))
+		return 0;
+	if (rte_is_same_ether_addr(&eth->dst_addr, &be_mac[1]))
+		return 1;
+	return -1;
+}
+
+/* ---- tests ---- */
+
+static void
+test_new_flows_follow_the_scheduler(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+	uint64_t per_backend[2] = { 0 };
+	uint16_t sport;
+	uint32_t b;
+
+	for (sport = 1000; sport < 1400; sport++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), sport, IP(10, 0, 0, 100),
+			      80, RTE_TCP_SYN_FLAG);
+		run(fx, &m, 1, 1000);
+		m = sent();
+		assert_non_null(m);
+		b = expected_backend(fx, IP(10, 0, 0, 50), sport, 80,
+				     IPPROTO_TCP);
+		/* DR: the frame goes to the chosen backend's MAC. */
+		assert_int_equal(mac_index(m), b % 2);
+		assert_true(rte_is_same_ether_addr(
+			&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
+			&fx->dp->ports[0].mac));
+		per_backend[b]++;
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(fx->w->stats.backend[0].new_flows, per_backend[0]);
+	assert_int_equal(fx->w->stats.backend[1].new_flows, per_backend[1]);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 400);
+	assert_int_equal(fx->w->stats.flow.inserts, 400);
+	assert_int_equal(fx->w->stats.port[0].tx_packets, 400);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 400);
+}
+
+static void
+test_established_flow_keeps_backend(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m[8];
+	struct rte_mbuf *out;
+	int first = -1, i;
+
+	for (i = 0; i < 8; i++)
+		m[i] = tcp_frame(fx, IP(10, 0, 0, 60), 5555, IP(10, 0, 0, 100),
+				 80, i == 0 ? RTE_TCP_SYN_FLAG :
+				 RTE_TCP_ACK_FLAG);
+	/* One burst: the packets after the SYN must find its new entry. */
+	run(fx, m, 8, 1000);
+	for (i = 0; i < 8; i++) {
+		out = sent();
+		assert_non_null(out);
+		if (first < 0)
+			first = mac_index(out);
+		assert_int_equal(mac_index(out), first);
+		rte_pktmbuf_free(out);
+	}
+	assert_int_equal(fx->w->stats.flow.inserts, 1);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 1);
+	assert_int_equal(fx->w->stats.flow.hits, 7);
+}
+
+static void
+test_fin_closes_and_syn_reschedules(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t hz = rte_get_tsc_hz();
+	struct lb_flow_timeouts to = { .tsc = { 0 } };
+	struct rte_mbuf *m;
+
+	to.tsc[LB_FLOW_TCP_EST] = 900 * hz;
+	to.tsc[LB_FLOW_TCP_CLOSING] = hz;
+	m = tcp_frame(fx, IP(10, 0, 0, 61), 6000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	m = tcp_frame(fx, IP(10, 0, 0, 61), 6000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	run(fx, &m, 1, 2000);
+	/* Closing flows expire after the short timeout, not the long one. */
+	assert_int_equal(lb_flow_expire(fx->w->flows, 2000 + hz / 2, &to,
+					 1024), 0);
+	m = tcp_frame(fx, IP(10, 0, 0, 61), 6000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 3000);
+	assert_int_equal(fx->w->stats.flow.reschedules, 1);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 2);
+	m = tcp_frame(fx, IP(10, 0, 0, 61), 6000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_RST_FLAG);
+	run(fx, &m, 1, 4000);
+	assert_int_equal(lb_flow_expire(fx->w->flows, 4000 + 2 * hz, &to,
+					 1024), 1);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 0);
+	while ((m = sent()) != NULL)
+		rte_pktmbuf_free(m);
+}
+
+static void
+test_full_table_falls_back_without_drop(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows);
+	struct rte_mbuf *m;
+	uint32_t i, out = 0;
+
+	for (i = 0; i < cap + 200; i++) {
+		m = tcp_frame(fx, IP(10, 0, 1, 1), (uint16_t)(1024 + i),
+			      IP(10, 0, 0, 100), 80,
+			      RTE_TCP_SYN_FLAG);
+		run(fx, &m, 1, 1000);
+		while ((m = sent()) != NULL) {
+			out++;
+			rte_pktmbuf_free(m);
+		}
+	}
+	assert_int_equal(out, cap + 200);
+	assert_true(fx->w->stats.flow.fallbacks >= 200);
+	assert_int_equal(fx->w->stats.flow.inserts + fx->w->stats.flow.fallbacks,
+			 cap + 200);
+	assert_int_equal(lb_stats_port_drops(&fx->w->stats.port[0]), 0);
+}
+
+static void
+test_udp_flow_and_unknown_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m[2];
+
+	m[0] = udp_frame(fx, 4000, 53);
+	m[1] = udp_frame(fx, 4000, 54);
+	run(fx, m, 2, 1000);
+	assert_int_equal(fx->w->stats.vip[1].new_flows, 1);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_no_vip], 1);
+	rte_pktmbuf_free(sent());
+	assert_null(sent());
+}
+
+static void
+test_not_ours_and_unresolved_dropped(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+	uint32_t i;
+
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 1, IP(10, 0, 0, 99), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_not_ours], 1);
+	for (i = 0; i < fx->nt->n; i++)
+		fx->nt->e[i].valid = 0;
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 2, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(
+		fx->w->stats.port[0].drops[LB_DROP_neigh_unresolved], 1);
+	assert_null(sent());
+}
+
+static void
+test_arp_answered_for_vip_and_port_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m[3];
+	struct rte_arp_hdr *arp;
+	struct rte_mbuf *out;
+
+	m[0] = arp_request(IP(10, 0, 0, 100));
+	m[1] = arp_request(IP(10, 0, 0, 2));
+	m[2] = arp_request(IP(10, 0, 0, 77));
+	run(fx, m, 3, 1000);
+	assert_int_equal(fx->w->stats.port[0].arp_replies, 2);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_arp_not_ours], 1);
+	out = sent();
+	assert_non_null(out);
+	arp = rte_pktmbuf_mtod_offset(out, struct rte_arp_hdr *,
+				      sizeof(struct rte_ether_hdr));
+	assert_int_equal(arp->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
+	assert_int_equal(arp->arp_data.arp_sip, IP(10, 0, 0, 100));
+	assert_true(rte_is_same_ether_addr(&arp->arp_data.arp_sha,
+					   &fx->dp->ports[0].mac));
+	rte_pktmbuf_free(out);
+	rte_pktmbuf_free(sent());
+	assert_null(sent());
+}
+
+static void
+test_icmp_echo_answered(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+
+	ip = put_ipv4(m, &fx->dp->ports[0].mac, IP(10, 0, 0, 50),
+		      IP(10, 0, 0, 100), IPPROTO_ICMP, sizeof(*icmp));
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	icmp->icmp_cksum = ~rte_raw_cksum(icmp, sizeof(*icmp));
+	run(fx, &m, 1, 1000);
+	m = sent();
+	assert_non_null(m);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+				     sizeof(struct rte_ether_hdr));
+	assert_int_equal(ip->dst_addr, IP(10, 0, 0, 50));
+	assert_int_equal(((struct rte_icmp_hdr *)(ip + 1))->icmp_type,
+			 RTE_IP_ICMP_ECHO_REPLY);
+	assert_int_equal(fx->w->stats.port[0].icmp_echo_replies, 1);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_malformed_counted_by_reason(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m = tcp_frame(fx, IP(10, 0, 0, 50), 1,
+				       IP(10, 0, 0, 100), 80,
+				       RTE_TCP_SYN_FLAG);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+			struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+	ip->hdr_checksum ^= 0x5555;
+	run(fx, &m, 1, 1000);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_ipv4_checksum], 1);
+	assert_int_equal(fx->w->stats.port[0].rx_packets, 1);
+	assert_null(sent());
+}
+
+static void
+test_lookup_request_answered_by_worker(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_flow_key keys[2] = {
+		{ .src_addr = IP(10, 0, 0, 70), .dst_addr = IP(10, 0, 0, 100),
+		  .src_port = RTE_BE16(7000), .dst_port = RTE_BE16(80),
+		  .proto = IPPROTO_TCP },
+		{ .src_addr = IP(10, 0, 0, 71), .dst_addr = IP(10, 0, 0, 100),
+		  .src_port = RTE_BE16(7000), .dst_port = RTE_BE16(80),
+		  .proto = IPPROTO_TCP },
+	};
+	struct lb_dp_flow_info out[2];
+	struct lb_dp_request req = { .type = LB_DP_REQ_LOOKUP, .n = 2,
+				     .keys = keys, .out = out };
+	struct lb_dp_flow_info dump[4];
+	struct lb_dp_request freq = { .type = LB_DP_REQ_FLOWS, .max = 4,
+				      .out = dump };
+	struct rte_mbuf *m;
+
+	m = tcp_frame(fx, IP(10, 0, 0, 70), 7000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	rte_pktmbuf_free(sent());
+	/* No worker loop runs here: serve the request by hand. */
+	assert_int_equal(rte_ring_enqueue(fx->w->requests, &req), 0);
+	lb_dp_serve_request(fx->w, 2000);
+	assert_int_equal(req.done, 1);
+	assert_int_equal(out[0].found, 1);
+	assert_int_equal(out[0].backend,
+			 expected_backend(fx, IP(10, 0, 0, 70), 7000, 80,
+					  IPPROTO_TCP));
+	assert_int_equal(out[1].found, 0);
+	assert_int_equal(rte_ring_enqueue(fx->w->requests, &freq), 0);
+	lb_dp_serve_request(fx->w, 2000);
+	assert_int_equal(freq.n_out, 1);
+	assert_int_equal(dump[0].key.src_addr, IP(10, 0, 0, 70));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_new_flows_follow_the_scheduler, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_established_flow_keeps_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fin_closes_and_syn_reschedules, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_table_falls_back_without_drop, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_udp_flow_and_unknown_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_not_ours_and_unresolved_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_arp_answered_for_vip_and_port_only, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_echo_answered, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_malformed_counted_by_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_lookup_request_answered_by_worker, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests_name("dataplane", tests, group_setup,
+					   group_teardown);
+}
