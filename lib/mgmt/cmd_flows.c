@@ -190,6 +190,7 @@ struct lookup_item {
 	struct lb_dp_flow_info hit;
 };
 
+/* @return 0, -1 for a malformed tuple, -2 when no VIP matches it. */
 static int
 parse_tuple(char *const *w, unsigned int n, struct lookup_item *it,
 	    const struct lb_config *cfg, char *err, size_t errlen)
@@ -235,7 +236,7 @@ parse_tuple(char *const *w, unsigned int n, struct lookup_item *it,
 		snprintf(err, errlen, "no VIP matches %s %s:%lu",
 			 proto == IPPROTO_TCP ? "tcp" : "udp", w[3], dport);
 		it->vip = -1;
-		return -1;
+		return -2;
 	}
 	return 0;
 }
@@ -368,9 +369,12 @@ lookup_one(struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 	struct lookup_item it = { .vip = -1, .worker = -1 };
 	char err[256];
 	json_t *e;
+	int rc;
 
-	if (parse_tuple(&r->argv[1], r->argc - 1, &it, cfg, err,
-			sizeof(err)) < 0)
+	rc = parse_tuple(&r->argv[1], r->argc - 1, &it, cfg, err, sizeof(err));
+	if (rc == -2)
+		return lb_mgmt_error("%s", err);
+	if (rc < 0)
 		return lb_mgmt_error("%s; usage: lookup " TUPLE_USAGE
 				     " | lookup - (one tuple per following line)",
 				     err);

@@ -350,7 +350,10 @@ make_parent(const char *path, char *err, size_t errlen)
 			continue;
 		last = *p == '\0';
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		/* 0755 whatever the umask: clients must reach the socket. */
+		if (mkdir(dir, 0755) == 0)
+			chmod(dir, 0755);
+		else if (errno != EEXIST) {
 			snprintf(err, errlen, "cannot create directory %s: %s",
 				 dir, strerror(errno));
 			return -1;

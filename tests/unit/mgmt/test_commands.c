@@ -1,0 +1,1106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lb_mgmt_execute: every command's JSON shape and values against a
+ * hand-built configuration, hand-filled per-worker counters and two fake
+ * workers (a thread that answers the workers' request rings the way
+ * workers do, from a list of flows each one "holds").
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_ring.h>
+
+#include "lb_mgmt.h"
+
+#define N_WORKERS 2
+#define TABLE 251u
+#define MAX_HELD 8
+#define MAX_STALLED 8
+
+/* ---- the configuration: 1 port, 2 VIPs, 3 pools, 5 backends ---- */
+
+enum { B_A, B_B, B_C, B_D, B_E, N_BACKENDS };
+
+static struct lb_port_conf ports[1];
+static struct lb_vip_conf vips[2];
+static struct lb_pool_conf pools[3];
+static uint32_t web_members[] = { B_A, B_B, B_C };
+static uint32_t dns_members[] = { B_D };
+static uint32_t spare_members[] = { B_E };
+static struct lb_backend_conf backends[N_BACKENDS];
+static struct lb_neigh_conf neighs[N_BACKENDS + 1];
+static struct lb_config cfg;
+static struct lb_neigh_table *nt;
+static struct lb_dp dp;
+static struct lb_mgmt_ctx ctx;
+
+/* ---- fake workers ---- */
+
+struct fake {
+	struct lb_dp_flow_info held[MAX_HELD];
+	unsigned int n_held;
+	int mute;
+	unsigned int n_requests;
+	uint32_t last_n;
+};
+
+static struct fake fake[N_WORKERS];
+/* Requests a mute worker kept: reachable, as in a daemon that leaks them. */
+static struct lb_dp_request *stalled[MAX_STALLED];
+static unsigned int n_stalled;
+static pthread_t fake_thread;
+static int fake_stop;
+
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void
+fake_serve(struct fake *f, struct lb_dp_request *r)
+{
+	uint32_t j, h;
+
+	f->n_requests++;
+	r->n_out = 0;
+	if (r->type == LB_DP_REQ_LOOKUP) {
+		f->last_n = r->n;
+		for (j = 0; j < r->n; j++) {
+			memset(&r->out[j], 0, sizeof(r->out[j]));
+			r->out[j].key = r->keys[j];
+			for (h = 0; h < f->n_held; h++)
+				if (memcmp(&f->held[h].key, &r->keys[j],
+					   sizeof(r->keys[j])) == 0)
+					r->out[j] = f->held[h];
+		}
+		r->n_out = r->n;
+	} else {
+		for (h = 0; h < f->n_held && h < r->max; h++)
+			r->out[r->n_out++] = f->held[h];
+	}
+}
+
+static void *
+fake_main(void *arg)
+{
+	struct lb_dp_request *r;
+	unsigned int i;
+
+	(void)arg;
+	while (!__atomic_load_n(&fake_stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < N_WORKERS; i++) {
+			if (rte_ring_dequeue(dp.workers[i]->requests,
+					     (void **)&r) != 0)
+				continue;
+			if (fake[i].mute) {
+				if (n_stalled < MAX_STALLED)
+					stalled[n_stalled++] = r;
+				continue;
+			}
+			fake_serve(&fake[i], r);
+			__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+		}
+		usleep(50);
+	}
+	return NULL;
+}
+
+static void
+hold(unsigned int w, uint8_t proto, const char *src, uint16_t sport,
+     const char *dst, uint16_t dport, uint32_t backend, uint16_t vip)
+{
+	struct lb_dp_flow_info *f = &fake[w].held[fake[w].n_held++];
+
+	memset(f, 0, sizeof(*f));
+	f->key.proto = proto;
+	f->key.src_addr = ip(src);
+	f->key.dst_addr = ip(dst);
+	f->key.src_port = htons(sport);
+	f->key.dst_port = htons(dport);
+	f->found = 1;
+	f->backend = backend;
+	f->vip = vip;
+	f->state = proto == IPPROTO_TCP ? LB_FLOW_TCP_EST : LB_FLOW_UDP;
+	f->idle_ms = 1000 * (w + 1) + fake[w].n_held;
+	dp.workers[w]->stats.flow.entries = fake[w].n_held;
+}
+
+/* ---- fixture ---- */
+
+static void
+set_backend(unsigned int b, const char *name, uint32_t pool,
+	    const char *addr, uint32_t weight)
+{
+	snprintf(backends[b].name, LB_NAME_MAX, "%s", name);
+	backends[b].pool = pool;
+	backends[b].addr = ip(addr);
+	backends[b].weight = weight;
+	backends[b].port = 0;
+	backends[b].neigh = b;
+	neighs[b].addr = backends[b].addr;
+	neighs[b].port = 0;
+}
+
+static void
+set_pool(unsigned int p, const char *name, uint32_t *members, uint32_t n)
+{
+	struct lb_sched_backend be[3];
+	uint32_t i;
+
+	snprintf(pools[p].name, LB_NAME_MAX, "%s", name);
+	pools[p].scheduler = LB_SCHED_MAGLEV;
+	pools[p].table_size = TABLE;
+	pools[p].n_members = n;
+	pools[p].members = members;
+	for (i = 0; i < n; i++) {
+		be[i].name = backends[members[i]].name;
+		be[i].weight = backends[members[i]].weight;
+	}
+	assert_int_equal(lb_sched_maglev_build(&pools[p].maglev, be, n, TABLE),
+			 0);
+}
+
+static void
+set_vip(unsigned int v, const char *name, uint8_t proto, const char *addr,
+	uint16_t port, uint32_t pool)
+{
+	snprintf(vips[v].name, LB_NAME_MAX, "%s", name);
+	vips[v].proto = proto;
+	vips[v].addr = ip(addr);
+	vips[v].port = port;
+	vips[v].mode = LB_FWD_DR;
+	vips[v].pool = pool;
+}
+
+static void
+build_config(void)
+{
+	snprintf(cfg.path, sizeof(cfg.path), "/etc/edgelb/test.ini");
+	snprintf(ports[0].name, LB_NAME_MAX, "lan");
+	snprintf(ports[0].device, LB_DEVICE_MAX, "net_null0");
+	ports[0].addr = ip("10.0.0.2");
+	ports[0].prefix_len = 24;
+	ports[0].gateway = ip("10.0.0.1");
+	set_backend(B_A, "a", 0, "10.0.0.11", 1);
+	set_backend(B_B, "b", 0, "10.0.0.12", 2);
+	set_backend(B_C, "c", 0, "10.0.0.13", 3);
+	set_backend(B_D, "d", 1, "10.0.0.14", 0);
+	set_backend(B_E, "e", 2, "10.0.0.15", 5);
+	neighs[N_BACKENDS].addr = ports[0].gateway;
+	neighs[N_BACKENDS].port = 0;
+	set_pool(0, "webpool", web_members, 3);
+	set_pool(1, "dnspool", dns_members, 1);
+	set_pool(2, "spare", spare_members, 1);
+	set_vip(0, "web", IPPROTO_TCP, "10.0.0.100", 80, 0);
+	set_vip(1, "dns", IPPROTO_UDP, "10.0.0.53", 53, 1);
+	cfg.n_ports = 1;
+	cfg.n_vips = 2;
+	cfg.n_pools = 3;
+	cfg.n_backends = N_BACKENDS;
+	cfg.n_neighs = N_BACKENDS + 1;
+	cfg.ports = ports;
+	cfg.vips = vips;
+	cfg.pools = pools;
+	cfg.backends = backends;
+	cfg.neighs = neighs;
+}
+
+/* Every neighbour resolved but backend e's: its MAC is unknown. */
+static void
+build_neigh(void)
+{
+	uint32_t i;
+
+	nt = calloc(1, sizeof(*nt) + cfg.n_neighs * sizeof(nt->e[0]));
+	assert_non_null(nt);
+	nt->n = cfg.n_neighs;
+	for (i = 0; i < nt->n; i++) {
+		nt->e[i].valid = i != B_E;
+		nt->e[i].mac.addr_bytes[0] = 0x02;
+		nt->e[i].mac.addr_bytes[5] = (uint8_t)(0x10 + i);
+	}
+}
+
+static int
+group_setup(void **state)
+{
+	char *argv[] = { "test_commands", "--no-huge", "-m", "128",
+			 "--no-pci", "--no-shconf", "--file-prefix=ut-mgmt",
+			 "--log-level=error", NULL };
+	char name[32];
+	unsigned int i;
+
+	(void)state;
+	if (rte_eal_init(8, argv) < 0)
+		return -1;
+	build_config();
+	build_neigh();
+	dp.config = &cfg;
+	dp.neigh = nt;
+	dp.generation = 7;
+	dp.n_ports = 1;
+	dp.ports[0].port_id = 3;
+	dp.ports[0].mac = (struct rte_ether_addr){
+		.addr_bytes = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x0e } };
+	dp.n_workers = N_WORKERS;
+	for (i = 0; i < N_WORKERS; i++) {
+		struct lb_worker *w = aligned_alloc(RTE_CACHE_LINE_SIZE,
+						    sizeof(*w));
+
+		if (w == NULL)
+			return -1;
+		memset(w, 0, sizeof(*w));
+		w->dp = &dp;
+		w->index = i;
+		w->lcore = 3 + 2 * i;
+		snprintf(name, sizeof(name), "ut_mgmt_req%u", i);
+		w->requests = rte_ring_create(name, 64, SOCKET_ID_ANY, 0);
+		if (w->requests == NULL)
+			return -1;
+		dp.workers[i] = w;
+	}
+	ctx.dp = &dp;
+	ctx.start_time = time(NULL) - 42;
+	ctx.version = "9.8.7";
+	return pthread_create(&fake_thread, NULL, fake_main, NULL) == 0 ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	__atomic_store_n(&fake_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(fake_thread, NULL);
+	for (i = 0; i < N_WORKERS; i++) {
+		rte_ring_free(dp.workers[i]->requests);
+		free(dp.workers[i]);
+	}
+	for (i = 0; i < 3; i++)
+		lb_sched_maglev_free(&pools[i].maglev);
+	free(nt);
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* Each test starts with zero counters, no flows and talking workers. */
+static int
+test_setup(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < N_WORKERS; i++) {
+		memset(&dp.workers[i]->stats, 0, sizeof(dp.workers[i]->stats));
+		memset(&fake[i], 0, sizeof(fake[i]));
+	}
+	dp.config = &cfg;
+	dp.neigh = nt;
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static json_t *
+run(const char *req)
+{
+	json_t *a = lb_mgmt_execute(&ctx, req, strlen(req));
+	char *text;
+
+	assert_non_null(a);
+	/* Whatever the answer, it must serialise (valid UTF-8 and all). */
+	text = json_dumps(a, JSON_COMPACT);
+	assert_non_null(text);
+	free(text);
+	return a;
+}
+
+static json_int_t
+geti(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		fail_msg("\"%s\" is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *
+gets(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("\"%s\" is not a string", key);
+	return json_string_value(v);
+}
+
+static void
+assert_error(const char *req, const char *needle)
+{
+	json_t *a = run(req);
+	const char *msg;
+
+	if (!json_is_object(a) || json_object_get(a, "error") == NULL)
+		fail_msg("no error for \"%s\"", req);
+	msg = gets(a, "error");
+	if (strstr(msg, needle) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", msg, needle);
+	json_decref(a);
+}
+
+/* ---- help, status ---- */
+
+static void
+test_help_lists_every_command(void **state)
+{
+	static const char *const names[] = { "help", "status", "stats",
+		"backends", "flows", "lookup" };
+	json_t *a = run("help\n"), *list = json_object_get(a, "commands");
+	size_t i, j, found = 0;
+	json_t *c;
+
+	(void)state;
+	assert_true(json_is_array(list));
+	json_array_foreach(list, i, c) {
+		assert_non_null(strstr(gets(c, "usage"), gets(c, "name")));
+		assert_true(strlen(gets(c, "summary")) > 0);
+		for (j = 0; j < RTE_DIM(names); j++)
+			found += strcmp(gets(c, "name"), names[j]) == 0;
+	}
+	assert_int_equal(found, RTE_DIM(names));
+	json_decref(a);
+}
+
+static void
+test_status_reports_config_ports_and_neighbours(void **state)
+{
+	json_t *a = run("status"), *p, *n, *w;
+
+	(void)state;
+	assert_string_equal(gets(a, "version"), "9.8.7");
+	assert_int_equal(geti(a, "pid"), getpid());
+	assert_true(geti(a, "uptime_s") >= 42 && geti(a, "uptime_s") < 100);
+	assert_string_equal(gets(a, "config"), "/etc/edgelb/test.ini");
+	assert_int_equal(geti(a, "generation"), 7);
+	w = json_object_get(a, "workers");
+	assert_int_equal(json_array_size(w), 2);
+	assert_int_equal(json_integer_value(json_array_get(w, 0)), 3);
+	assert_int_equal(json_integer_value(json_array_get(w, 1)), 5);
+	assert_int_equal(geti(a, "vips"), 2);
+	assert_int_equal(geti(a, "backends"), 5);
+	assert_int_equal(json_array_size(json_object_get(a, "ports")), 1);
+	p = json_array_get(json_object_get(a, "ports"), 0);
+	assert_string_equal(gets(p, "name"), "lan");
+	assert_string_equal(gets(p, "device"), "net_null0");
+	assert_int_equal(geti(p, "port_id"), 3);
+	assert_string_equal(gets(p, "mac"), "02:aa:bb:cc:dd:0e");
+	assert_string_equal(gets(p, "address"), "10.0.0.2/24");
+	assert_string_equal(gets(p, "gateway"), "10.0.0.1");
+	n = json_object_get(a, "neighbours");
+	assert_int_equal(json_array_size(n), N_BACKENDS + 1);
+	assert_string_equal(gets(json_array_get(n, B_A), "address"), "10.0.0.11");
+	assert_string_equal(gets(json_array_get(n, B_A), "port"), "lan");
+	assert_string_equal(gets(json_array_get(n, B_A), "mac"),
+			    "02:00:00:00:00:10");
+	assert_true(json_is_true(json_object_get(json_array_get(n, B_A),
+						 "resolved")));
+	assert_true(json_is_null(json_object_get(json_array_get(n, B_E), "mac")));
+	assert_true(json_is_false(json_object_get(json_array_get(n, B_E),
+						  "resolved")));
+	assert_string_equal(gets(json_array_get(n, N_BACKENDS), "address"),
+			    "10.0.0.1");
+	json_decref(a);
+}
+
+static void
+test_status_without_gateway_or_neigh_table(void **state)
+{
+	json_t *a, *n, *p;
+	size_t i;
+
+	(void)state;
+	ports[0].gateway = 0;
+	dp.neigh = NULL;
+	a = run("status");
+	ports[0].gateway = ip("10.0.0.1");
+	p = json_array_get(json_object_get(a, "ports"), 0);
+	assert_true(json_is_null(json_object_get(p, "gateway")));
+	json_array_foreach(json_object_get(a, "neighbours"), i, n) {
+		assert_true(json_is_null(json_object_get(n, "mac")));
+		assert_true(json_is_false(json_object_get(n, "resolved")));
+	}
+	json_decref(a);
+}
+
+static void
+test_no_config_gives_error(void **state)
+{
+	(void)state;
+	dp.config = NULL;
+	assert_error("status", "no configuration");
+	assert_error("stats", "no configuration");
+	assert_error("backends", "no configuration");
+	assert_error("lookup tcp 1.2.3.4 5 10.0.0.100 80", "no configuration");
+}
+
+/* ---- stats ---- */
+
+/* Distinct values per worker, so a sum that skips one is caught. */
+static void
+fill_stats(void)
+{
+	unsigned int k;
+
+	for (k = 0; k < N_WORKERS; k++) {
+		struct lb_worker_stats *s = &dp.workers[k]->stats;
+
+		s->loops = 1000 + k;
+		s->idle_loops = 500 + k;
+		s->port[0].rx_packets = 100 + k;
+		s->port[0].rx_bytes = 10000 * (k + 1);
+		s->port[0].tx_packets = 90 + k;
+		s->port[0].tx_bytes = 9000 * (k + 1);
+		s->port[0].arp_replies = 2 + k;
+		s->port[0].icmp_echo_replies = 4 * k;
+		s->port[0].ctl_to_mgmt = 1;
+		s->port[0].drops[LB_DROP_ipv4_checksum] = 3 + k;
+		s->port[0].drops[LB_DROP_no_vip] = 5 * k;
+		s->vip[0].packets = 80 + k;
+		s->vip[0].bytes = 8000 + k;
+		s->vip[0].new_flows = 10 * (k + 1);
+		s->vip[1].new_flows = 1;
+		s->backend[B_A].new_flows = 1 + 3 * k;
+		s->backend[B_B].new_flows = 2 + 3 * k;
+		s->backend[B_C].new_flows = 3 + 3 * k;
+		s->backend[B_A].packets = 7;
+		s->backend[B_C].bytes = 700 * (k + 1);
+		s->flow.entries = 20 + k;
+		s->flow.lookups = 300 + k;
+		s->flow.hits = 200;
+		s->flow.misses = 100 + k;
+		s->flow.inserts = 99;
+		s->flow.fallbacks = 1 + k;
+		s->flow.expiries = 50;
+		s->flow.reschedules = k;
+	}
+}
+
+static void
+assert_totals(const json_t *t)
+{
+	assert_int_equal(geti(t, "rx_packets"), 100 + 101);
+	assert_int_equal(geti(t, "tx_packets"), 90 + 91);
+	assert_int_equal(geti(t, "new_flows"), (10 + 1) + (20 + 1));
+	assert_int_equal(geti(t, "drops"), (3 + 0) + (4 + 5));
+}
+
+static void
+test_stats_sums_counters_over_workers(void **state)
+{
+	json_t *a, *p, *d, *v, *f;
+	unsigned int r;
+
+	(void)state;
+	fill_stats();
+	a = run("stats");
+	assert_int_equal(json_array_size(json_object_get(a, "ports")), 1);
+	p = json_array_get(json_object_get(a, "ports"), 0);
+	assert_string_equal(gets(p, "name"), "lan");
+	assert_int_equal(geti(p, "rx_packets"), 201);
+	assert_int_equal(geti(p, "rx_bytes"), 30000);
+	assert_int_equal(geti(p, "tx_packets"), 181);
+	assert_int_equal(geti(p, "tx_bytes"), 27000);
+	assert_int_equal(geti(p, "arp_replies"), 5);
+	assert_int_equal(geti(p, "icmp_echo_replies"), 4);
+	assert_int_equal(geti(p, "ctl_to_mgmt"), 2);
+	d = json_object_get(p, "drops");
+	assert_int_equal(json_object_size(d), LB_DROP_MAX);
+	for (r = 0; r < LB_DROP_MAX; r++)
+		assert_true(json_is_integer(json_object_get(d,
+					    lb_drop_reason_name(r))));
+	assert_int_equal(geti(d, "ipv4_checksum"), 7);
+	assert_int_equal(geti(d, "no_vip"), 5);
+	assert_int_equal(geti(d, "tx_full"), 0);
+	assert_int_equal(json_array_size(json_object_get(a, "vips")), 2);
+	v = json_array_get(json_object_get(a, "vips"), 0);
+	assert_string_equal(gets(v, "name"), "web");
+	assert_string_equal(gets(v, "protocol"), "tcp");
+	assert_string_equal(gets(v, "address"), "10.0.0.100");
+	assert_int_equal(geti(v, "port"), 80);
+	assert_int_equal(geti(v, "packets"), 161);
+	assert_int_equal(geti(v, "bytes"), 16001);
+	assert_int_equal(geti(v, "new_flows"), 30);
+	v = json_array_get(json_object_get(a, "vips"), 1);
+	assert_string_equal(gets(v, "protocol"), "udp");
+	assert_int_equal(geti(v, "new_flows"), 2);
+	f = json_object_get(a, "flows");
+	assert_int_equal(geti(f, "entries"), 41);
+	assert_int_equal(geti(f, "lookups"), 601);
+	assert_int_equal(geti(f, "hits"), 400);
+	assert_int_equal(geti(f, "misses"), 201);
+	assert_int_equal(geti(f, "inserts"), 198);
+	assert_int_equal(geti(f, "fallbacks"), 3);
+	assert_int_equal(geti(f, "expiries"), 100);
+	assert_int_equal(geti(f, "reschedules"), 1);
+	assert_totals(json_object_get(a, "totals"));
+	json_decref(a);
+}
+
+static void
+test_stats_per_core_one_row_per_worker(void **state)
+{
+	json_t *a, *w, *d;
+	unsigned int k;
+
+	(void)state;
+	fill_stats();
+	a = run("stats --per-core");
+	assert_int_equal(json_array_size(json_object_get(a, "workers")),
+			 N_WORKERS);
+	for (k = 0; k < N_WORKERS; k++) {
+		w = json_array_get(json_object_get(a, "workers"), k);
+		assert_int_equal(geti(w, "worker"), k);
+		assert_int_equal(geti(w, "lcore"), 3 + 2 * k);
+		assert_int_equal(geti(w, "rx_packets"), 100 + k);
+		assert_int_equal(geti(w, "tx_packets"), 90 + k);
+		assert_int_equal(geti(w, "new_flows"), 10 * (k + 1) + 1);
+		assert_int_equal(geti(w, "flow_table_entries"), 20 + k);
+		assert_int_equal(geti(w, "flow_table_capacity"), 0);
+		assert_int_equal(geti(w, "loops"), 1000 + k);
+		assert_int_equal(geti(w, "idle_loops"), 500 + k);
+		assert_int_equal(geti(w, "misses"), 100 + k);
+		assert_int_equal(geti(w, "fallbacks"), 1 + k);
+		d = json_object_get(w, "drops");
+		assert_int_equal(json_object_size(d), LB_DROP_MAX);
+		assert_int_equal(geti(d, "ipv4_checksum"), 3 + k);
+		assert_int_equal(geti(d, "no_vip"), 5 * k);
+	}
+	assert_totals(json_object_get(a, "totals"));
+	json_decref(a);
+}
+
+/* ---- backends ---- */
+
+static json_t *
+backend_row(json_t *list, size_t i, const char *vip, const char *name)
+{
+	json_t *b = json_array_get(list, i);
+
+	assert_non_null(b);
+	if (vip == NULL)
+		assert_true(json_is_null(json_object_get(b, "vip")));
+	else
+		assert_string_equal(gets(b, "vip"), vip);
+	assert_string_equal(gets(b, "name"), name);
+	return b;
+}
+
+static double
+slot_share(uint32_t pool, uint32_t member)
+{
+	return (double)lb_sched_maglev_count(&pools[pool].maglev, member) /
+	       TABLE;
+}
+
+static void
+test_backends_shares_states_and_counters(void **state)
+{
+	json_t *a, *b;
+	static const char *const names[] = { "a", "b", "c" };
+	const uint64_t nf[] = { 1 + 4, 2 + 5, 3 + 6 };
+	unsigned int i;
+
+	(void)state;
+	fill_stats();
+	a = run("backends");
+	assert_true(json_is_array(a));
+	assert_int_equal(json_array_size(a), 5);
+	for (i = 0; i < 3; i++) {
+		b = backend_row(a, i, "web", names[i]);
+		assert_string_equal(gets(b, "pool"), "webpool");
+		assert_int_equal(geti(b, "weight"), i + 1);
+		assert_string_equal(gets(b, "state"), "active");
+		assert_float_equal(json_real_value(json_object_get(b,
+				   "expected_share")), slot_share(0, i), 1e-9);
+		assert_int_equal(geti(b, "new_flows"), nf[i]);
+		assert_float_equal(json_real_value(json_object_get(b,
+				   "observed_share")), nf[i] / 21.0, 1e-9);
+	}
+	assert_string_equal(gets(json_array_get(a, 0), "address"), "10.0.0.11");
+	assert_int_equal(geti(json_array_get(a, 0), "packets"), 14);
+	assert_int_equal(geti(json_array_get(a, 2), "bytes"), 2100);
+	/* Weights 1:2:3 must show in the table the workers use. */
+	assert_true(slot_share(0, 0) < slot_share(0, 1) &&
+		    slot_share(0, 1) < slot_share(0, 2));
+	b = backend_row(a, 3, "dns", "d");
+	assert_string_equal(gets(b, "state"), "drained");
+	assert_float_equal(json_real_value(json_object_get(b,
+			   "expected_share")), 0.0, 1e-12);
+	assert_float_equal(json_real_value(json_object_get(b,
+			   "observed_share")), 0.0, 1e-12);
+	b = backend_row(a, 4, NULL, "e");
+	assert_string_equal(gets(b, "pool"), "spare");
+	assert_string_equal(gets(b, "state"), "unresolved");
+	assert_float_equal(json_real_value(json_object_get(b,
+			   "expected_share")), 1.0, 1e-12);
+	json_decref(a);
+}
+
+static void
+test_backends_unresolved_without_neigh_table(void **state)
+{
+	json_t *a, *b;
+	size_t i;
+
+	(void)state;
+	dp.neigh = NULL;
+	a = run("backends");
+	json_array_foreach(a, i, b)
+		assert_string_equal(gets(b, "state"),
+				    geti(b, "weight") ? "unresolved" : "drained");
+	json_decref(a);
+}
+
+/* ---- flows ---- */
+
+static void
+test_flows_merges_workers(void **state)
+{
+	json_t *a, *f, *list;
+
+	(void)state;
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_B, 0);
+	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, 0);
+	hold(1, IPPROTO_UDP, "192.0.2.3", 5353, "10.0.0.53", 53, B_D, 1);
+	a = run("flows");
+	list = json_object_get(a, "flows");
+	assert_int_equal(json_array_size(list), 3);
+	assert_int_equal(geti(a, "total"), 3);
+	assert_true(json_is_false(json_object_get(a, "truncated")));
+	f = json_array_get(list, 0);
+	assert_int_equal(geti(f, "worker"), 0);
+	assert_string_equal(gets(f, "protocol"), "tcp");
+	assert_string_equal(gets(f, "src"), "192.0.2.1");
+	assert_int_equal(geti(f, "src_port"), 40000);
+	assert_string_equal(gets(f, "dst"), "10.0.0.100");
+	assert_int_equal(geti(f, "dst_port"), 80);
+	assert_string_equal(gets(f, "vip"), "web");
+	assert_string_equal(gets(f, "backend"), "b");
+	assert_string_equal(gets(f, "state"), "established");
+	assert_int_equal(geti(f, "idle_ms"), 1001);
+	f = json_array_get(list, 2);
+	assert_int_equal(geti(f, "worker"), 1);
+	assert_string_equal(gets(f, "protocol"), "udp");
+	assert_string_equal(gets(f, "vip"), "dns");
+	assert_string_equal(gets(f, "backend"), "d");
+	assert_string_equal(gets(f, "state"), "udp");
+	assert_int_equal(fake[0].n_requests, 1);
+	assert_int_equal(fake[1].n_requests, 1);
+	json_decref(a);
+}
+
+static void
+test_flows_limit_truncates(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_A, 0);
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40002, "10.0.0.100", 80, B_A, 0);
+	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, 0);
+	a = run("flows --limit 2");
+	assert_int_equal(json_array_size(json_object_get(a, "flows")), 2);
+	assert_int_equal(geti(a, "total"), 3);
+	assert_true(json_is_true(json_object_get(a, "truncated")));
+	json_decref(a);
+}
+
+static void
+test_flows_bad_limit_refused(void **state)
+{
+	(void)state;
+	assert_error("flows --limit 0", "usage: flows [--limit N]");
+	assert_error("flows --limit 100001", "1..100000");
+	assert_error("flows --limit -5", "bad limit");
+	assert_error("flows --limit 12x", "bad limit");
+	assert_error("flows --limit", "usage: flows");
+	assert_error("flows 10", "usage: flows");
+}
+
+/* ---- lookup ---- */
+
+static struct lb_flow_key
+key_of(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+       uint16_t dport)
+{
+	struct lb_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	k.src_addr = ip(src);
+	k.dst_addr = ip(dst);
+	k.src_port = htons(sport);
+	k.dst_port = htons(dport);
+	return k;
+}
+
+static const char *
+maglev_choice(uint32_t pool, const struct lb_flow_key *k)
+{
+	uint16_t i = lb_sched_maglev_pick(&pools[pool].maglev,
+					  lb_flow_hash(k));
+
+	assert_true(i < pools[pool].n_members);
+	return backends[pools[pool].members[i]].name;
+}
+
+static void
+test_lookup_scheduler_matches_maglev_pick(void **state)
+{
+	char req[128];
+	unsigned int port, seen[N_BACKENDS] = { 0 };
+	struct lb_flow_key k;
+	json_t *a;
+
+	(void)state;
+	for (port = 1000; port < 1060; port++) {
+		snprintf(req, sizeof(req), "lookup tcp 198.51.100.7 %u 10.0.0.100 80",
+			 port);
+		a = run(req);
+		k = key_of(IPPROTO_TCP, "198.51.100.7", port, "10.0.0.100", 80);
+		assert_string_equal(gets(a, "backend"), maglev_choice(0, &k));
+		assert_string_equal(gets(a, "source"), "scheduler");
+		assert_true(json_is_null(json_object_get(a, "worker")));
+		assert_string_equal(gets(a, "vip"), "web");
+		assert_string_equal(gets(a, "pool"), "webpool");
+		assert_string_equal(gets(a, "protocol"), "tcp");
+		assert_string_equal(gets(a, "src"), "198.51.100.7");
+		assert_int_equal(geti(a, "src_port"), port);
+		assert_string_equal(gets(a, "dst"), "10.0.0.100");
+		assert_int_equal(geti(a, "dst_port"), 80);
+		seen[gets(a, "backend")[0] - 'a']++;
+		assert_non_null(strstr(gets(a, "backend_address"), "10.0.0.1"));
+		json_decref(a);
+	}
+	/* Sixty flows over weights 1:2:3 reach more than one backend. */
+	assert_true((seen[B_A] > 0) + (seen[B_B] > 0) + (seen[B_C] > 0) >= 2);
+}
+
+static void
+test_lookup_flow_held_by_a_worker(void **state)
+{
+	struct lb_flow_key k = key_of(IPPROTO_TCP, "192.0.2.9", 5555,
+				      "10.0.0.100", 80);
+	const char *other;
+	json_t *a;
+
+	(void)state;
+	/* A backend the scheduler would not pick: the flow entry wins. */
+	other = strcmp(maglev_choice(0, &k), "a") == 0 ? "b" : "a";
+	hold(1, IPPROTO_TCP, "192.0.2.9", 5555, "10.0.0.100", 80,
+	     other[0] == 'a' ? B_A : B_B, 0);
+	a = run("lookup tcp 192.0.2.9 5555 10.0.0.100 80");
+	assert_string_equal(gets(a, "source"), "flow");
+	assert_int_equal(geti(a, "worker"), 1);
+	assert_string_equal(gets(a, "backend"), other);
+	assert_string_equal(gets(a, "backend_address"),
+			    other[0] == 'a' ? "10.0.0.11" : "10.0.0.12");
+	assert_string_equal(gets(a, "vip"), "web");
+	assert_int_equal(fake[0].n_requests, 1);
+	assert_int_equal(fake[1].n_requests, 1);
+	json_decref(a);
+}
+
+static void
+test_lookup_no_vip_is_an_error(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	a = run("lookup tcp 192.0.2.9 5555 10.0.0.9 80");
+	assert_string_equal(gets(a, "error"), "no VIP matches tcp 10.0.0.9:80");
+	json_decref(a);
+	/* Right address and port, wrong protocol. */
+	assert_error("lookup udp 192.0.2.9 5555 10.0.0.100 80",
+		     "no VIP matches udp 10.0.0.100:80");
+}
+
+static void
+test_lookup_no_backend_with_weight(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	a = run("lookup udp 192.0.2.9 5555 10.0.0.53 53");
+	assert_null(json_object_get(a, "error"));
+	assert_true(json_is_null(json_object_get(a, "backend")));
+	assert_string_equal(gets(a, "source"), "scheduler");
+	assert_string_equal(gets(a, "reason"), "no backend with weight > 0");
+	assert_string_equal(gets(a, "vip"), "dns");
+	json_decref(a);
+}
+
+static void
+test_lookup_bad_arguments(void **state)
+{
+	(void)state;
+	assert_error("lookup", "usage: lookup PROTO");
+	assert_error("lookup tcp 1.2.3.4 5 10.0.0.100", "usage: lookup");
+	assert_error("lookup tcp 1.2.3.4 5 10.0.0.100 80 9", "usage: lookup");
+	assert_error("lookup icmp 1.2.3.4 5 10.0.0.100 80", "bad protocol");
+	assert_error("lookup tcp 1.2.3 5 10.0.0.100 80", "bad address \"1.2.3\"");
+	assert_error("lookup tcp 1.2.3.4 5 10.0.0.256 80", "bad address");
+	assert_error("lookup tcp 1.2.3.4 65536 10.0.0.100 80", "bad port");
+	assert_error("lookup tcp 1.2.3.4 5 10.0.0.100 -80", "bad port");
+	assert_error("lookup tcp 1.2.3.4 0x10 10.0.0.100 80", "bad port");
+	assert_error("lookup - extra", "usage: lookup");
+}
+
+static void
+test_lookup_batch_keeps_order_and_reports_bad_lines(void **state)
+{
+	const char *req = "lookup -\n"
+		"tcp 198.51.100.1 1001 10.0.0.100 80\n"
+		"\n"
+		"   \t\n"
+		"tcp 198.51.100.2 nope 10.0.0.100 80\n"
+		"udp 198.51.100.3 1003 10.0.0.53 53\r\n"
+		"tcp 198.51.100.4 1004 10.0.0.99 80\n"
+		"tcp 198.51.100.5 1005 10.0.0.100 80 extra\n"
+		"tcp 198.51.100.6 1006 10.0.0.100 80";
+	struct lb_flow_key k;
+	json_t *a, *e;
+
+	(void)state;
+	hold(0, IPPROTO_UDP, "198.51.100.3", 1003, "10.0.0.53", 53, B_D, 1);
+	a = run(req);
+	assert_true(json_is_array(a));
+	assert_int_equal(json_array_size(a), 6);
+	e = json_array_get(a, 0);
+	k = key_of(IPPROTO_TCP, "198.51.100.1", 1001, "10.0.0.100", 80);
+	assert_string_equal(gets(e, "src"), "198.51.100.1");
+	assert_string_equal(gets(e, "backend"), maglev_choice(0, &k));
+	e = json_array_get(a, 1);
+	assert_non_null(strstr(gets(e, "error"), "bad port"));
+	assert_int_equal(geti(e, "line"), 4);
+	e = json_array_get(a, 2);
+	assert_string_equal(gets(e, "source"), "flow");
+	assert_int_equal(geti(e, "worker"), 0);
+	assert_string_equal(gets(e, "backend"), "d");
+	e = json_array_get(a, 3);
+	assert_string_equal(gets(e, "error"), "no VIP matches tcp 10.0.0.99:80");
+	assert_int_equal(geti(e, "line"), 6);
+	e = json_array_get(a, 4);
+	assert_non_null(strstr(gets(e, "error"), "expected PROTO"));
+	assert_int_equal(geti(e, "line"), 7);
+	e = json_array_get(a, 5);
+	k = key_of(IPPROTO_TCP, "198.51.100.6", 1006, "10.0.0.100", 80);
+	assert_int_equal(geti(e, "src_port"), 1006);
+	assert_string_equal(gets(e, "backend"), maglev_choice(0, &k));
+	json_decref(a);
+}
+
+static char *
+batch_request(unsigned int n)
+{
+	size_t cap = 16 + (size_t)n * 48, len;
+	char *req = malloc(cap);
+	unsigned int i;
+
+	assert_non_null(req);
+	len = (size_t)snprintf(req, cap, "lookup -\n");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(req + len, cap - len,
+				"tcp 203.0.113.%u %u 10.0.0.100 80\n",
+				i % 250 + 1, 10000 + i);
+	return req;
+}
+
+static void
+test_lookup_batch_asks_each_worker_once(void **state)
+{
+	char *req = batch_request(LB_MGMT_LOOKUP_MAX);
+	struct lb_flow_key k;
+	json_t *a, *e;
+	size_t i;
+
+	(void)state;
+	a = run(req);
+	free(req);
+	assert_int_equal(json_array_size(a), LB_MGMT_LOOKUP_MAX);
+	for (i = 0; i < N_WORKERS; i++) {
+		assert_int_equal(fake[i].n_requests, 1);
+		assert_int_equal(fake[i].last_n, LB_MGMT_LOOKUP_MAX);
+	}
+	json_array_foreach(a, i, e) {
+		k = key_of(IPPROTO_TCP, gets(e, "src"), 10000 + i,
+			   "10.0.0.100", 80);
+		assert_int_equal(geti(e, "src_port"), 10000 + i);
+		assert_string_equal(gets(e, "backend"), maglev_choice(0, &k));
+	}
+	json_decref(a);
+}
+
+static void
+test_lookup_batch_over_max_refused(void **state)
+{
+	char *req = batch_request(LB_MGMT_LOOKUP_MAX + 1);
+	json_t *a;
+
+	(void)state;
+	a = run(req);
+	free(req);
+	assert_true(json_is_object(a));
+	assert_non_null(strstr(gets(a, "error"), "at most 1000"));
+	assert_int_equal(fake[0].n_requests, 0);
+	json_decref(a);
+}
+
+static void
+test_lookup_batch_empty_body(void **state)
+{
+	json_t *a = run("lookup -\n\n\n");
+
+	(void)state;
+	assert_true(json_is_array(a));
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+}
+
+/* ---- workers that do not answer ---- */
+
+static void
+test_silent_worker_gives_error(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	fake[1].mute = 1;
+	a = run("flows");
+	assert_string_equal(gets(a, "error"), "worker 1 did not answer");
+	json_decref(a);
+	a = run("lookup -\ntcp 192.0.2.1 1 10.0.0.100 80\n");
+	assert_string_equal(gets(a, "error"), "worker 1 did not answer");
+	json_decref(a);
+	fake[1].mute = 0;
+	/* The next command is served again. */
+	a = run("flows");
+	assert_null(json_object_get(a, "error"));
+	json_decref(a);
+}
+
+/* ---- bad requests ---- */
+
+static void
+test_bad_commands_give_error(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	assert_error("", "empty request");
+	assert_error("   \t \n", "empty request");
+	assert_error("\nhelp\n", "empty request");
+	assert_error("frobnicate", "unknown command \"frobnicate\"");
+	assert_error("HELP", "unknown command");
+	assert_error("status now", "usage: status");
+	assert_error("stats --per-cpu", "usage: stats [--per-core]");
+	assert_error("stats --per-core extra", "usage: stats");
+	assert_error("backends x", "usage: backends");
+	assert_error("a b c d e f g h i j k l m n o p q", "too many words");
+	assert_error("\xff\xfe\x80", "unknown command \"???\"");
+	a = lb_mgmt_execute(&ctx, "help\0status", 11);
+	assert_non_null(strstr(gets(a, "error"), "NUL"));
+	json_decref(a);
+	a = lb_mgmt_execute(&ctx, NULL, 0);
+	assert_non_null(json_object_get(a, "error"));
+	json_decref(a);
+}
+
+static void
+test_garbage_never_crashes(void **state)
+{
+	size_t big = 300 * 1024, len, i;
+	unsigned int round;
+	char *buf = malloc(big);
+	json_t *a;
+	char *text;
+
+	(void)state;
+	assert_non_null(buf);
+	srand(12345);
+	for (round = 0; round < 500; round++) {
+		len = (size_t)rand() % 600;
+		for (i = 0; i < len; i++)
+			buf[i] = (char)(rand() % 256);
+		/* Half the rounds look like a real command, then garbage. */
+		if (round % 2 && len > 9)
+			memcpy(buf, round % 4 == 1 ? "lookup -\n" : "lookup tc",
+			       9);
+		a = lb_mgmt_execute(&ctx, buf, len);
+		assert_non_null(a);
+		text = json_dumps(a, JSON_COMPACT);
+		assert_non_null(text);
+		free(text);
+		json_decref(a);
+	}
+	memset(buf, 'A', big);
+	a = lb_mgmt_execute(&ctx, buf, big);
+	assert_non_null(strstr(gets(a, "error"), "unknown command"));
+	json_decref(a);
+	memcpy(buf, "lookup -\n", 9);
+	a = lb_mgmt_execute(&ctx, buf, big);
+	assert_true(json_is_array(a));
+	assert_non_null(strstr(gets(json_array_get(a, 0), "error"), "expected"));
+	json_decref(a);
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup(f, test_setup)
+		T(test_help_lists_every_command),
+		T(test_status_reports_config_ports_and_neighbours),
+		T(test_status_without_gateway_or_neigh_table),
+		T(test_no_config_gives_error),
+		T(test_stats_sums_counters_over_workers),
+		T(test_stats_per_core_one_row_per_worker),
+		T(test_backends_shares_states_and_counters),
+		T(test_backends_unresolved_without_neigh_table),
+		T(test_flows_merges_workers),
+		T(test_flows_limit_truncates),
+		T(test_flows_bad_limit_refused),
+		T(test_lookup_scheduler_matches_maglev_pick),
+		T(test_lookup_flow_held_by_a_worker),
+		T(test_lookup_no_vip_is_an_error),
+		T(test_lookup_no_backend_with_weight),
+		T(test_lookup_bad_arguments),
+		T(test_lookup_batch_keeps_order_and_reports_bad_lines),
+		T(test_lookup_batch_asks_each_worker_once),
+		T(test_lookup_batch_over_max_refused),
+		T(test_lookup_batch_empty_body),
+		T(test_silent_worker_gives_error),
+		T(test_bad_commands_give_error),
+		T(test_garbage_never_crashes),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

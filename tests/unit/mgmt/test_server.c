@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The management socket server, driven through a real epoll instance and
+ * real Unix socket clients in one thread: the test plays both the
+ * daemon's loop and the clients.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lb_mgmt.h"
+#include "mgmt_priv.h"
+
+#define N_BIG 4000
+
+struct fixture {
+	char dir[64];
+	char path[100];
+	int epfd;
+	struct lb_mgmt_server *srv;
+};
+
+static struct lb_config cfg;
+static struct lb_port_conf port;
+static struct lb_pool_conf pool;
+static struct lb_backend_conf *backends;
+static uint32_t *members;
+static struct lb_dp dp;
+static struct lb_mgmt_ctx ctx;
+
+/* One pool of N_BIG backends: its "backends" answer is megabytes long. */
+static int
+group_setup(void **state)
+{
+	uint32_t i;
+
+	(void)state;
+	backends = calloc(N_BIG, sizeof(*backends));
+	members = calloc(N_BIG, sizeof(*members));
+	if (backends == NULL || members == NULL)
+		return -1;
+	for (i = 0; i < N_BIG; i++) {
+		snprintf(backends[i].name, LB_NAME_MAX, "backend-%04u", i);
+		backends[i].addr = htonl(0x0a000000 + i);
+		backends[i].weight = 1;
+		members[i] = i;
+	}
+	snprintf(cfg.path, sizeof(cfg.path), "/tmp/test.ini");
+	snprintf(port.name, LB_NAME_MAX, "lan");
+	snprintf(pool.name, LB_NAME_MAX, "big");
+	pool.n_members = N_BIG;
+	pool.members = members;
+	cfg.n_ports = 1;
+	cfg.ports = &port;
+	cfg.n_pools = 1;
+	cfg.pools = &pool;
+	cfg.n_backends = N_BIG;
+	cfg.backends = backends;
+	dp.config = &cfg;
+	ctx.dp = &dp;
+	ctx.start_time = time(NULL);
+	ctx.version = "test";
+	/* Keep the per-command log lines out of the test output. */
+	rte_log_set_level(lb_mgmt_logtype, RTE_LOG_ERR);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(backends);
+	free(members);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ut-mgmt-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	/* A directory that does not exist yet: the server creates it. */
+	snprintf(f->path, sizeof(f->path), "%s/run/edgelb.sock", f->dir);
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->srv = lb_mgmt_server_create(f->path, &ctx, f->epfd, err,
+				       sizeof(err));
+	if (f->srv == NULL) {
+		fprintf(stderr, "server: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char sub[160];
+
+	lb_mgmt_server_destroy(f->srv);
+	close(f->epfd);
+	snprintf(sub, sizeof(sub), "%s/run", f->dir);
+	unlink(f->path);
+	rmdir(sub);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* One pass of the daemon's loop. */
+static void
+pump(struct fixture *f, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n, i;
+
+	n = epoll_wait(f->epfd, ev, 16, timeout_ms);
+	for (i = 0; i < n; i++) {
+		struct lb_event *e = ev[i].data.ptr;
+
+		e->cb(e, ev[i].events);
+	}
+}
+
+static int
+client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * Send @p len bytes (shutting down the write side after) and read the
+ * answer until EOF, pumping the server in between.
+ * @return the answer (malloc, NUL-ended) or NULL if none came.
+ */
+static char *
+exchange(struct fixture *f, int fd, const char *req, size_t len,
+	 size_t *out_len)
+{
+	size_t sent = 0, got = 0, cap = 4096;
+	char *ans = malloc(cap);
+	int eof = 0, rounds;
+	ssize_t n;
+
+	assert_non_null(ans);
+	if (len == 0)
+		shutdown(fd, SHUT_WR);
+	for (rounds = 0; rounds < 20000 && !eof; rounds++) {
+		if (sent < len) {
+			n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (errno != EAGAIN)
+				sent = len;     /* the server closed early */
+			if (sent == len)
+				shutdown(fd, SHUT_WR);
+		}
+		pump(f, 1);
+		for (;;) {
+			if (got + 65536 > cap) {
+				cap *= 2;
+				ans = realloc(ans, cap);
+				assert_non_null(ans);
+			}
+			n = recv(fd, ans + got, cap - got - 1, 0);
+			if (n > 0) {
+				got += (size_t)n;
+				continue;
+			}
+			if (n == 0 || errno != EAGAIN)
+				eof = 1;
+			break;
+		}
+	}
+	assert_true(eof);
+	ans[got] = '\0';
+	if (out_len != NULL)
+		*out_len = got;
+	return ans;
+}
+
+static json_t *
+parse_answer(const char *text)
+{
+	size_t len = strlen(text);
+	json_error_t jerr;
+	json_t *a;
+
+	assert_true(len > 0);
+	assert_int_equal(text[len - 1], '\n');
+	/* One document on one line. */
+	assert_ptr_equal(strchr(text, '\n'), text + len - 1);
+	a = json_loads(text, 0, &jerr);
+	assert_non_null(a);
+	return a;
+}
+
+static json_t *
+roundtrip(struct fixture *f, const char *req, size_t len)
+{
+	int fd = client(f->path);
+	char *text = exchange(f, fd, req, len, NULL);
+	json_t *a = parse_answer(text);
+
+	free(text);
+	close(fd);
+	return a;
+}
+
+static void
+test_server_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	json_t *a = roundtrip(f, "help\n", 5);
+
+	assert_true(json_is_array(json_object_get(a, "commands")));
+	json_decref(a);
+	a = roundtrip(f, "status", 6);
+	assert_string_equal(json_string_value(json_object_get(a, "config")),
+			    "/tmp/test.ini");
+	json_decref(a);
+}
+
+static void
+test_server_socket_and_directory_modes(void **state)
+{
+	struct fixture *f = *state;
+	char sub[160];
+	struct stat st;
+
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	snprintf(sub, sizeof(sub), "%s/run", f->dir);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+}
+
+static void
+test_server_large_answer_written_in_parts(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	size_t len;
+	char *text;
+	json_t *a;
+
+	/* Let the answer fill the socket before the client reads at all. */
+	assert_int_equal(send(fd, "backends\n", 9, 0), 9);
+	shutdown(fd, SHUT_WR);
+	pump(f, 10);
+	pump(f, 10);
+	text = exchange(f, fd, "", 0, &len);
+	assert_true(len > 500000);
+	a = parse_answer(text);
+	assert_int_equal(json_array_size(a), N_BIG);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(a, N_BIG - 1), "name")), "backend-3999");
+	json_decref(a);
+	free(text);
+	close(fd);
+}
+
+static void
+test_server_oversize_request_refused(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = LB_MGMT_REQ_MAX + 4096;
+	char *req = malloc(len);
+	int fd = client(f->path);
+	char *text;
+	json_t *a;
+
+	assert_non_null(req);
+	memset(req, 'x', len);
+	text = exchange(f, fd, req, len, NULL);
+	a = parse_answer(text);
+	assert_non_null(strstr(json_string_value(json_object_get(a, "error")),
+			       "request too large"));
+	json_decref(a);
+	free(text);
+	free(req);
+	close(fd);
+	/* The server still serves. */
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+}
+
+static void
+test_server_binary_input_answered_with_error(void **state)
+{
+	static const char junk[] = "\0\xff\xfe\x01\n\x80garbage\0\0";
+	struct fixture *f = *state;
+	json_t *a;
+
+	a = roundtrip(f, junk, sizeof(junk));
+	assert_non_null(json_string_value(json_object_get(a, "error")));
+	json_decref(a);
+	a = roundtrip(f, "", 0);
+	assert_non_null(strstr(json_string_value(json_object_get(a, "error")),
+			       "empty request"));
+	json_decref(a);
+}
+
+static void
+test_server_silent_client_dropped_by_tick(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	char c;
+
+	lb_mgmt_server_set_timeout_ms(f->srv, 50);
+	pump(f, 10);                    /* accepted, waiting for a request */
+	lb_mgmt_server_tick(f->srv);
+	errno = 0;
+	assert_int_equal(recv(fd, &c, 1, 0), -1);
+	assert_int_equal(errno, EAGAIN);  /* still open before the deadline */
+	usleep(80 * 1000);
+	lb_mgmt_server_tick(f->srv);
+	assert_int_equal(recv(fd, &c, 1, 0), 0);  /* closed, no answer */
+	close(fd);
+}
+
+static void
+test_server_too_many_clients_refused(void **state)
+{
+	struct fixture *f = *state;
+	int fds[LB_MGMT_MAX_CLIENTS], extra, i;
+	char *text;
+	json_t *a;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		fds[i] = client(f->path);
+		pump(f, 1);
+	}
+	extra = client(f->path);
+	text = exchange(f, extra, "", 0, NULL);
+	a = parse_answer(text);
+	assert_non_null(strstr(json_string_value(json_object_get(a, "error")),
+			       "too many clients"));
+	json_decref(a);
+	free(text);
+	close(extra);
+	/* Those already in are served; a slot freed takes a new client. */
+	text = exchange(f, fds[0], "help\n", 5, NULL);
+	a = parse_answer(text);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	free(text);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
+		close(fds[i]);
+}
+
+static void
+test_server_client_gone_before_answer(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	json_t *a;
+
+	assert_int_equal(send(fd, "backends\n", 9, 0), 9);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	pump(f, 10);
+	pump(f, 10);
+	pump(f, 10);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+}
+
+static void
+test_server_replaces_stale_socket_only(void **state)
+{
+	struct fixture *f = *state;
+	struct lb_mgmt_server *s;
+	char path[160], err[256];
+	int fd;
+
+	/* Live: our own server answers there. */
+	s = lb_mgmt_server_create(f->path, &ctx, f->epfd, err, sizeof(err));
+	assert_null(s);
+	assert_non_null(strstr(err, "in use"));
+	/* Not a socket. */
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	s = lb_mgmt_server_create(path, &ctx, f->epfd, err, sizeof(err));
+	assert_null(s);
+	assert_non_null(strstr(err, "not a socket"));
+	unlink(path);
+	/* Stale: left behind by a daemon that is gone. */
+	lb_mgmt_server_destroy(f->srv);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		memcpy(sa.sun_path, f->path, strlen(f->path) + 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)),
+				 0);
+	}
+	close(fd);
+	f->srv = lb_mgmt_server_create(f->path, &ctx, f->epfd, err,
+				       sizeof(err));
+	assert_non_null(f->srv);
+}
+
+static void
+test_server_destroy_removes_socket(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	lb_mgmt_server_destroy(f->srv);
+	f->srv = NULL;
+	assert_int_equal(stat(f->path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	lb_mgmt_server_destroy(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_server_round_trip),
+		T(test_server_socket_and_directory_modes),
+		T(test_server_large_answer_written_in_parts),
+		T(test_server_oversize_request_refused),
+		T(test_server_binary_input_answered_with_error),
+		T(test_server_silent_client_dropped_by_tick),
+		T(test_server_too_many_clients_refused),
+		T(test_server_client_gone_before_answer),
+		T(test_server_replaces_stale_socket_only),
+		T(test_server_destroy_removes_socket),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
