@@ -810,6 +810,28 @@ fill_members(struct ctx *c, uint32_t pi)
 	return 0;
 }
 
+/*
+ * Slot counts per member, once per snapshot: expected shares are asked for
+ * often (CLI, metrics) and counting the table each time is O(M).
+ */
+static int
+count_member_slots(struct lb_config *cfg, struct lb_pool_conf *p)
+{
+	uint32_t i;
+
+	p->member_slots = calloc(p->n_members ? p->n_members : 1,
+				 sizeof(*p->member_slots));
+	if (p->member_slots == NULL)
+		return -ENOMEM;
+	for (i = 0; i < p->maglev.size; i++)
+		if (p->maglev.slots[i] != LB_SCHED_EMPTY &&
+		    p->maglev.slots[i] < p->n_members)
+			p->member_slots[p->maglev.slots[i]]++;
+	for (i = 0; i < p->n_members; i++)
+		cfg->backends[p->members[i]].member = i;
+	return 0;
+}
+
 static int
 build_table(struct ctx *c, uint32_t pi)
 {
@@ -830,6 +852,8 @@ build_table(struct ctx *c, uint32_t pi)
 	rc = lb_sched_maglev_build(&p->maglev, be, p->n_members,
 				   p->table_size);
 	free(be);
+	if (rc == 0)
+		rc = count_member_slots(c->cfg, p);
 	if (rc < 0) {
 		ERR(c, c->sec[SEC_POOL][pi]->line,
 		    "pool %s: cannot build the maglev table: %s", p->name,
@@ -970,6 +994,7 @@ lb_config_free(struct lb_config *cfg)
 	for (i = 0; cfg->pools != NULL && i < cfg->n_pools; i++) {
 		lb_sched_maglev_free(&cfg->pools[i].maglev);
 		free(cfg->pools[i].members);
+		free(cfg->pools[i].member_slots);
 	}
 	free(cfg->ports);
 	free(cfg->vips);
@@ -1016,11 +1041,9 @@ lb_config_expected_share(const struct lb_config *cfg, uint32_t b)
 	if (b >= cfg->n_backends)
 		return 0;
 	p = &cfg->pools[cfg->backends[b].pool];
-	if (p->maglev.slots == NULL || p->maglev.size == 0)
+	i = cfg->backends[b].member;
+	if (p->member_slots == NULL || p->maglev.size == 0 ||
+	    i >= p->n_members)
 		return 0;
-	for (i = 0; i < p->n_members; i++)
-		if (p->members[i] == b)
-			return (double)lb_sched_maglev_count(&p->maglev, i) /
-			       p->maglev.size;
-	return 0;
+	return (double)p->member_slots[i] / p->maglev.size;
 }

@@ -74,6 +74,7 @@ struct lb_pool_conf {
 	uint32_t n_members;
 	uint32_t *members;          /**< backend indexes, sorted by name */
 	struct lb_maglev maglev;    /**< slots index into members[] */
+	uint32_t *member_slots;     /**< slots each member owns in maglev */
 };
 
 struct lb_backend_conf {
@@ -83,6 +84,7 @@ struct lb_backend_conf {
 	uint32_t weight;            /**< 0..65535; 0 = no new flows */
 	uint32_t port;              /**< egress port index (on-link subnet) */
 	uint32_t neigh;             /**< index into lb_config.neighs */
+	uint32_t member;            /**< its position in pool.members */
 };
 
 /** A next hop whose MAC the appliance must resolve (ARP). */
