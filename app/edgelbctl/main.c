@@ -253,12 +253,21 @@ table_add(struct table *t, ...)
 	t->nrows++;
 }
 
+/* "-", "12", "3.5" or "16.67%": not an address like "10.0.0.1". */
 static int
 numeric(const char *s)
 {
-	if (*s == '-' && s[1] == '\0')
+	size_t n = strspn(s, "0123456789");
+
+	if (strcmp(s, "-") == 0)
 		return 1;
-	return *s != '\0' && strspn(s, "0123456789.%") == strlen(s);
+	if (n == 0)
+		return 0;
+	if (s[n] == '.')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	if (s[n] == '%')
+		n++;
+	return s[n] == '\0';
 }
 
 /* Columns whose every cell is a number are right-aligned. */
@@ -432,11 +441,11 @@ print_stats(const json_t *a)
 	json_array_foreach(json_object_get(a, "ports"), i, v) {
 		printf("port %s\n", field(v, "name"));
 		for (j = 0; port_keys[j] != NULL; j++)
-			printf("  %-18s %s\n", port_keys[j],
+			printf("  %-27s %s\n", port_keys[j],
 			       field(v, port_keys[j]));
 		json_object_foreach(json_object_get(v, "drops"), k, d)
 			if (json_integer_value(d) != 0)
-				printf("  drop %-13s %s\n", k, str(d));
+				printf("  drop %-22s %s\n", k, str(d));
 	}
 	printf("\n");
 	table_init(&t, 7);

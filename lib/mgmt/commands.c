@@ -31,13 +31,15 @@ static const struct mgmt_cmd commands[] = {
 	  "counters summed over workers, or one row per worker",
 	  lb_mgmt_cmd_stats },
 	{ "backends", "backends",
-	  "every backend of every VIP: weight, state, expected and observed share, counters",
+	  "every backend of every VIP: weight, state, expected and observed "
+	  "share, counters",
 	  lb_mgmt_cmd_backends },
 	{ "flows", "flows [--limit N]",
 	  "flows held by the workers (N 1..100000, default 100)",
 	  lb_mgmt_cmd_flows },
 	{ "lookup", "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",
-	  "which backend a connection goes to and why; with -, one tuple per following line (at most 1000)",
+	  "which backend a connection goes to and why; with -, one tuple "
+	  "per following line (at most 1000)",
 	  lb_mgmt_cmd_lookup },
 };
 

@@ -140,11 +140,11 @@ client_log(const struct mgmt_client *c, const json_t *ans)
 
 	lb_mgmt_sanitize(line, sizeof(line), c->buf, n);
 	if (json_is_string(err))
-		MGMT_LOG(INFO, "pid %d uid %u: \"%s\" (%zu bytes) -> error: %s",
+		MGMT_LOG(NOTICE, "pid %d uid %u: \"%s\" (%zu bytes) -> error: %s",
 			 (int)c->pid, (unsigned int)c->uid, line, c->len,
 			 json_string_value(err));
 	else
-		MGMT_LOG(INFO, "pid %d uid %u: \"%s\" (%zu bytes) -> ok",
+		MGMT_LOG(NOTICE, "pid %d uid %u: \"%s\" (%zu bytes) -> ok",
 			 (int)c->pid, (unsigned int)c->uid, line, c->len);
 }
 

@@ -23,23 +23,38 @@
 #include "lb_mgmt.h"
 
 #define N_WORKERS 2
-#define TABLE 251u
 #define MAX_HELD 8
 #define MAX_STALLED 8
 
 /* ---- the configuration: 1 port, 2 VIPs, 3 pools, 5 backends ---- */
 
+/* Backends, pools and VIPs by name; *_idx[] gives their config index. */
 enum { B_A, B_B, B_C, B_D, B_E, N_BACKENDS };
+enum { P_WEB, P_DNS, P_SPARE, N_POOLS };
+enum { V_WEB, V_DNS, N_VIPS };
 
-static struct lb_port_conf ports[1];
-static struct lb_vip_conf vips[2];
-static struct lb_pool_conf pools[3];
-static uint32_t web_members[] = { B_A, B_B, B_C };
-static uint32_t dns_members[] = { B_D };
-static uint32_t spare_members[] = { B_E };
-static struct lb_backend_conf backends[N_BACKENDS];
-static struct lb_neigh_conf neighs[N_BACKENDS + 1];
-static struct lb_config cfg;
+static const char ini[] =
+	"[global]\nsocket = /tmp/ut-mgmt-unused.sock\nworkers = 2\n"
+	"eal_args = \"--no-huge\"\nflow_table_size = 1024\n"
+	"idle_sleep_us = 0\n"
+	"[port.lan]\ndevice = net_null0\naddress = 10.0.0.2/24\n"
+	"gateway = 10.0.0.1\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\nprotocol = tcp\n"
+	"mode = dr\npool = webpool\n"
+	"[vip.dns]\naddress = 10.0.0.53\nport = 53\nprotocol = udp\n"
+	"mode = dr\npool = dnspool\n"
+	"[pool.webpool]\nscheduler = maglev\ntable_size = 251\n"
+	"[pool.dnspool]\nscheduler = maglev\ntable_size = 251\n"
+	"[pool.spare]\nscheduler = maglev\ntable_size = 251\n"
+	"[backend.a]\npool = webpool\naddress = 10.0.0.11\nweight = 1\n"
+	"[backend.b]\npool = webpool\naddress = 10.0.0.12\nweight = 2\n"
+	"[backend.c]\npool = webpool\naddress = 10.0.0.13\nweight = 3\n"
+	"[backend.d]\npool = dnspool\naddress = 10.0.0.14\nweight = 0\n"
+	"[backend.e]\npool = spare\naddress = 10.0.0.15\nweight = 5\n";
+
+static char ini_path[64];
+static struct lb_config *cfg;
+static uint32_t be_idx[N_BACKENDS], pool_idx[N_POOLS], vip_idx[N_VIPS];
 static struct lb_neigh_table *nt;
 static struct lb_dp dp;
 static struct lb_mgmt_ctx ctx;
@@ -132,8 +147,8 @@ hold(unsigned int w, uint8_t proto, const char *src, uint16_t sport,
 	f->key.src_port = htons(sport);
 	f->key.dst_port = htons(dport);
 	f->found = 1;
-	f->backend = backend;
-	f->vip = vip;
+	f->backend = be_idx[backend];
+	f->vip = (uint16_t)vip_idx[vip];
 	f->state = proto == IPPROTO_TCP ? LB_FLOW_TCP_EST : LB_FLOW_UDP;
 	f->idle_ms = 1000 * (w + 1) + fake[w].n_held;
 	dp.workers[w]->stats.flow.entries = fake[w].n_held;
@@ -141,98 +156,67 @@ hold(unsigned int w, uint8_t proto, const char *src, uint16_t sport,
 
 /* ---- fixture ---- */
 
-static void
-set_backend(unsigned int b, const char *name, uint32_t pool,
-	    const char *addr, uint32_t weight)
+static uint32_t
+index_of(const char *name, const void *arr, size_t stride, uint32_t n)
 {
-	snprintf(backends[b].name, LB_NAME_MAX, "%s", name);
-	backends[b].pool = pool;
-	backends[b].addr = ip(addr);
-	backends[b].weight = weight;
-	backends[b].port = 0;
-	backends[b].neigh = b;
-	neighs[b].addr = backends[b].addr;
-	neighs[b].port = 0;
-}
-
-static void
-set_pool(unsigned int p, const char *name, uint32_t *members, uint32_t n)
-{
-	struct lb_sched_backend be[3];
 	uint32_t i;
 
-	snprintf(pools[p].name, LB_NAME_MAX, "%s", name);
-	pools[p].scheduler = LB_SCHED_MAGLEV;
-	pools[p].table_size = TABLE;
-	pools[p].n_members = n;
-	pools[p].members = members;
-	for (i = 0; i < n; i++) {
-		be[i].name = backends[members[i]].name;
-		be[i].weight = backends[members[i]].weight;
+	for (i = 0; i < n; i++)
+		if (strcmp((const char *)arr + i * stride, name) == 0)
+			return i;
+	fail_msg("%s not in the configuration", name);
+	return 0;
+}
+
+static int
+load_config(void)
+{
+	static const char *const bn[] = { "a", "b", "c", "d", "e" };
+	static const char *const pn[] = { "webpool", "dnspool", "spare" };
+	static const char *const vn[] = { "web", "dns" };
+	struct lb_config_error err;
+	unsigned int i;
+	FILE *f;
+	int fd;
+
+	snprintf(ini_path, sizeof(ini_path), "/tmp/ut-mgmt-XXXXXX.ini");
+	fd = mkstemps(ini_path, 4);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL || fputs(ini, f) < 0 || fclose(f) != 0)
+		return -1;
+	cfg = lb_config_parse(ini_path, &err);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
 	}
-	assert_int_equal(lb_sched_maglev_build(&pools[p].maglev, be, n, TABLE),
-			 0);
-}
-
-static void
-set_vip(unsigned int v, const char *name, uint8_t proto, const char *addr,
-	uint16_t port, uint32_t pool)
-{
-	snprintf(vips[v].name, LB_NAME_MAX, "%s", name);
-	vips[v].proto = proto;
-	vips[v].addr = ip(addr);
-	vips[v].port = port;
-	vips[v].mode = LB_FWD_DR;
-	vips[v].pool = pool;
-}
-
-static void
-build_config(void)
-{
-	snprintf(cfg.path, sizeof(cfg.path), "/etc/edgelb/test.ini");
-	snprintf(ports[0].name, LB_NAME_MAX, "lan");
-	snprintf(ports[0].device, LB_DEVICE_MAX, "net_null0");
-	ports[0].addr = ip("10.0.0.2");
-	ports[0].prefix_len = 24;
-	ports[0].gateway = ip("10.0.0.1");
-	set_backend(B_A, "a", 0, "10.0.0.11", 1);
-	set_backend(B_B, "b", 0, "10.0.0.12", 2);
-	set_backend(B_C, "c", 0, "10.0.0.13", 3);
-	set_backend(B_D, "d", 1, "10.0.0.14", 0);
-	set_backend(B_E, "e", 2, "10.0.0.15", 5);
-	neighs[N_BACKENDS].addr = ports[0].gateway;
-	neighs[N_BACKENDS].port = 0;
-	set_pool(0, "webpool", web_members, 3);
-	set_pool(1, "dnspool", dns_members, 1);
-	set_pool(2, "spare", spare_members, 1);
-	set_vip(0, "web", IPPROTO_TCP, "10.0.0.100", 80, 0);
-	set_vip(1, "dns", IPPROTO_UDP, "10.0.0.53", 53, 1);
-	cfg.n_ports = 1;
-	cfg.n_vips = 2;
-	cfg.n_pools = 3;
-	cfg.n_backends = N_BACKENDS;
-	cfg.n_neighs = N_BACKENDS + 1;
-	cfg.ports = ports;
-	cfg.vips = vips;
-	cfg.pools = pools;
-	cfg.backends = backends;
-	cfg.neighs = neighs;
+	for (i = 0; i < N_BACKENDS; i++)
+		be_idx[i] = index_of(bn[i], cfg->backends,
+				     sizeof(cfg->backends[0]), cfg->n_backends);
+	for (i = 0; i < N_POOLS; i++)
+		pool_idx[i] = index_of(pn[i], cfg->pools, sizeof(cfg->pools[0]),
+				       cfg->n_pools);
+	for (i = 0; i < N_VIPS; i++)
+		vip_idx[i] = index_of(vn[i], cfg->vips, sizeof(cfg->vips[0]),
+				      cfg->n_vips);
+	return 0;
 }
 
 /* Every neighbour resolved but backend e's: its MAC is unknown. */
-static void
+static int
 build_neigh(void)
 {
 	uint32_t i;
 
-	nt = calloc(1, sizeof(*nt) + cfg.n_neighs * sizeof(nt->e[0]));
-	assert_non_null(nt);
-	nt->n = cfg.n_neighs;
+	nt = calloc(1, sizeof(*nt) + cfg->n_neighs * sizeof(nt->e[0]));
+	if (nt == NULL)
+		return -1;
+	nt->n = cfg->n_neighs;
 	for (i = 0; i < nt->n; i++) {
-		nt->e[i].valid = i != B_E;
+		nt->e[i].valid = i != cfg->backends[be_idx[B_E]].neigh;
 		nt->e[i].mac.addr_bytes[0] = 0x02;
 		nt->e[i].mac.addr_bytes[5] = (uint8_t)(0x10 + i);
 	}
+	return 0;
 }
 
 static int
@@ -247,9 +231,9 @@ group_setup(void **state)
 	(void)state;
 	if (rte_eal_init(8, argv) < 0)
 		return -1;
-	build_config();
-	build_neigh();
-	dp.config = &cfg;
+	if (load_config() < 0 || build_neigh() < 0)
+		return -1;
+	dp.config = cfg;
 	dp.neigh = nt;
 	dp.generation = 7;
 	dp.n_ports = 1;
@@ -291,8 +275,8 @@ group_teardown(void **state)
 		rte_ring_free(dp.workers[i]->requests);
 		free(dp.workers[i]);
 	}
-	for (i = 0; i < 3; i++)
-		lb_sched_maglev_free(&pools[i].maglev);
+	lb_config_free(cfg);
+	unlink(ini_path);
 	free(nt);
 	rte_eal_cleanup();
 	return 0;
@@ -309,7 +293,7 @@ test_setup(void **state)
 		memset(&dp.workers[i]->stats, 0, sizeof(dp.workers[i]->stats));
 		memset(&fake[i], 0, sizeof(fake[i]));
 	}
-	dp.config = &cfg;
+	dp.config = cfg;
 	dp.neigh = nt;
 	return 0;
 }
@@ -390,13 +374,16 @@ test_help_lists_every_command(void **state)
 static void
 test_status_reports_config_ports_and_neighbours(void **state)
 {
-	json_t *a = run("status"), *p, *n, *w;
+	json_t *a = run("status"), *p, *n, *w, *na, *ne, *ng;
+	char mac[32];
+	int gw = 0;
+	size_t i;
 
 	(void)state;
 	assert_string_equal(gets(a, "version"), "9.8.7");
 	assert_int_equal(geti(a, "pid"), getpid());
 	assert_true(geti(a, "uptime_s") >= 42 && geti(a, "uptime_s") < 100);
-	assert_string_equal(gets(a, "config"), "/etc/edgelb/test.ini");
+	assert_string_equal(gets(a, "config"), ini_path);
 	assert_int_equal(geti(a, "generation"), 7);
 	w = json_object_get(a, "workers");
 	assert_int_equal(json_array_size(w), 2);
@@ -413,18 +400,23 @@ test_status_reports_config_ports_and_neighbours(void **state)
 	assert_string_equal(gets(p, "address"), "10.0.0.2/24");
 	assert_string_equal(gets(p, "gateway"), "10.0.0.1");
 	n = json_object_get(a, "neighbours");
-	assert_int_equal(json_array_size(n), N_BACKENDS + 1);
-	assert_string_equal(gets(json_array_get(n, B_A), "address"), "10.0.0.11");
-	assert_string_equal(gets(json_array_get(n, B_A), "port"), "lan");
-	assert_string_equal(gets(json_array_get(n, B_A), "mac"),
-			    "02:00:00:00:00:10");
-	assert_true(json_is_true(json_object_get(json_array_get(n, B_A),
-						 "resolved")));
-	assert_true(json_is_null(json_object_get(json_array_get(n, B_E), "mac")));
-	assert_true(json_is_false(json_object_get(json_array_get(n, B_E),
-						  "resolved")));
-	assert_string_equal(gets(json_array_get(n, N_BACKENDS), "address"),
-			    "10.0.0.1");
+	assert_int_equal(json_array_size(n), cfg->n_neighs);
+	/* Every backend and the gateway need a MAC. */
+	assert_int_equal(cfg->n_neighs, N_BACKENDS + 1);
+	na = json_array_get(n, cfg->backends[be_idx[B_A]].neigh);
+	assert_string_equal(gets(na, "address"), "10.0.0.11");
+	assert_string_equal(gets(na, "port"), "lan");
+	snprintf(mac, sizeof(mac), "02:00:00:00:00:%02x",
+		 0x10 + cfg->backends[be_idx[B_A]].neigh);
+	assert_string_equal(gets(na, "mac"), mac);
+	assert_true(json_is_true(json_object_get(na, "resolved")));
+	ne = json_array_get(n, cfg->backends[be_idx[B_E]].neigh);
+	assert_string_equal(gets(ne, "address"), "10.0.0.15");
+	assert_true(json_is_null(json_object_get(ne, "mac")));
+	assert_true(json_is_false(json_object_get(ne, "resolved")));
+	json_array_foreach(n, i, ng)
+		gw += strcmp(gets(ng, "address"), "10.0.0.1") == 0;
+	assert_int_equal(gw, 1);
 	json_decref(a);
 }
 
@@ -435,10 +427,10 @@ test_status_without_gateway_or_neigh_table(void **state)
 	size_t i;
 
 	(void)state;
-	ports[0].gateway = 0;
+	cfg->ports[0].gateway = 0;
 	dp.neigh = NULL;
 	a = run("status");
-	ports[0].gateway = ip("10.0.0.1");
+	cfg->ports[0].gateway = ip("10.0.0.1");
 	p = json_array_get(json_object_get(a, "ports"), 0);
 	assert_true(json_is_null(json_object_get(p, "gateway")));
 	json_array_foreach(json_object_get(a, "neighbours"), i, n) {
@@ -485,11 +477,11 @@ fill_stats(void)
 		s->vip[0].bytes = 8000 + k;
 		s->vip[0].new_flows = 10 * (k + 1);
 		s->vip[1].new_flows = 1;
-		s->backend[B_A].new_flows = 1 + 3 * k;
-		s->backend[B_B].new_flows = 2 + 3 * k;
-		s->backend[B_C].new_flows = 3 + 3 * k;
-		s->backend[B_A].packets = 7;
-		s->backend[B_C].bytes = 700 * (k + 1);
+		s->backend[be_idx[B_A]].new_flows = 1 + 3 * k;
+		s->backend[be_idx[B_B]].new_flows = 2 + 3 * k;
+		s->backend[be_idx[B_C]].new_flows = 3 + 3 * k;
+		s->backend[be_idx[B_A]].packets = 7;
+		s->backend[be_idx[B_C]].bytes = 700 * (k + 1);
 		s->flow.entries = 20 + k;
 		s->flow.lookups = 300 + k;
 		s->flow.hits = 200;
@@ -538,7 +530,7 @@ test_stats_sums_counters_over_workers(void **state)
 	assert_int_equal(geti(d, "no_vip"), 5);
 	assert_int_equal(geti(d, "tx_full"), 0);
 	assert_int_equal(json_array_size(json_object_get(a, "vips")), 2);
-	v = json_array_get(json_object_get(a, "vips"), 0);
+	v = json_array_get(json_object_get(a, "vips"), vip_idx[V_WEB]);
 	assert_string_equal(gets(v, "name"), "web");
 	assert_string_equal(gets(v, "protocol"), "tcp");
 	assert_string_equal(gets(v, "address"), "10.0.0.100");
@@ -546,7 +538,8 @@ test_stats_sums_counters_over_workers(void **state)
 	assert_int_equal(geti(v, "packets"), 161);
 	assert_int_equal(geti(v, "bytes"), 16001);
 	assert_int_equal(geti(v, "new_flows"), 30);
-	v = json_array_get(json_object_get(a, "vips"), 1);
+	v = json_array_get(json_object_get(a, "vips"), vip_idx[V_DNS]);
+	assert_string_equal(gets(v, "name"), "dns");
 	assert_string_equal(gets(v, "protocol"), "udp");
 	assert_int_equal(geti(v, "new_flows"), 2);
 	f = json_object_get(a, "flows");
@@ -614,8 +607,9 @@ backend_row(json_t *list, size_t i, const char *vip, const char *name)
 static double
 slot_share(uint32_t pool, uint32_t member)
 {
-	return (double)lb_sched_maglev_count(&pools[pool].maglev, member) /
-	       TABLE;
+	return (double)lb_sched_maglev_count(&cfg->pools[pool_idx[pool]].maglev,
+					     member) /
+	       cfg->pools[pool_idx[pool]].maglev.size;
 }
 
 static void
@@ -624,6 +618,9 @@ test_backends_shares_states_and_counters(void **state)
 	json_t *a, *b;
 	static const char *const names[] = { "a", "b", "c" };
 	const uint64_t nf[] = { 1 + 4, 2 + 5, 3 + 6 };
+	/* VIP by VIP in configuration order, then pools no VIP uses. */
+	size_t web = vip_idx[V_WEB] < vip_idx[V_DNS] ? 0 : 1;
+	size_t dns = vip_idx[V_DNS] < vip_idx[V_WEB] ? 0 : 3;
 	unsigned int i;
 
 	(void)state;
@@ -632,7 +629,7 @@ test_backends_shares_states_and_counters(void **state)
 	assert_true(json_is_array(a));
 	assert_int_equal(json_array_size(a), 5);
 	for (i = 0; i < 3; i++) {
-		b = backend_row(a, i, "web", names[i]);
+		b = backend_row(a, web + i, "web", names[i]);
 		assert_string_equal(gets(b, "pool"), "webpool");
 		assert_int_equal(geti(b, "weight"), i + 1);
 		assert_string_equal(gets(b, "state"), "active");
@@ -642,13 +639,13 @@ test_backends_shares_states_and_counters(void **state)
 		assert_float_equal(json_real_value(json_object_get(b,
 				   "observed_share")), nf[i] / 21.0, 1e-9);
 	}
-	assert_string_equal(gets(json_array_get(a, 0), "address"), "10.0.0.11");
-	assert_int_equal(geti(json_array_get(a, 0), "packets"), 14);
-	assert_int_equal(geti(json_array_get(a, 2), "bytes"), 2100);
+	assert_string_equal(gets(json_array_get(a, web), "address"), "10.0.0.11");
+	assert_int_equal(geti(json_array_get(a, web), "packets"), 14);
+	assert_int_equal(geti(json_array_get(a, web + 2), "bytes"), 2100);
 	/* Weights 1:2:3 must show in the table the workers use. */
 	assert_true(slot_share(0, 0) < slot_share(0, 1) &&
 		    slot_share(0, 1) < slot_share(0, 2));
-	b = backend_row(a, 3, "dns", "d");
+	b = backend_row(a, dns, "dns", "d");
 	assert_string_equal(gets(b, "state"), "drained");
 	assert_float_equal(json_real_value(json_object_get(b,
 			   "expected_share")), 0.0, 1e-12);
@@ -685,9 +682,9 @@ test_flows_merges_workers(void **state)
 	json_t *a, *f, *list;
 
 	(void)state;
-	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_B, 0);
-	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, 0);
-	hold(1, IPPROTO_UDP, "192.0.2.3", 5353, "10.0.0.53", 53, B_D, 1);
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_B, V_WEB);
+	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, V_WEB);
+	hold(1, IPPROTO_UDP, "192.0.2.3", 5353, "10.0.0.53", 53, B_D, V_DNS);
 	a = run("flows");
 	list = json_object_get(a, "flows");
 	assert_int_equal(json_array_size(list), 3);
@@ -721,9 +718,9 @@ test_flows_limit_truncates(void **state)
 	json_t *a;
 
 	(void)state;
-	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_A, 0);
-	hold(0, IPPROTO_TCP, "192.0.2.1", 40002, "10.0.0.100", 80, B_A, 0);
-	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, 0);
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40000, "10.0.0.100", 80, B_A, V_WEB);
+	hold(0, IPPROTO_TCP, "192.0.2.1", 40002, "10.0.0.100", 80, B_A, V_WEB);
+	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, V_WEB);
 	a = run("flows --limit 2");
 	assert_int_equal(json_array_size(json_object_get(a, "flows")), 2);
 	assert_int_equal(geti(a, "total"), 3);
@@ -763,11 +760,11 @@ key_of(uint8_t proto, const char *src, uint16_t sport, const char *dst,
 static const char *
 maglev_choice(uint32_t pool, const struct lb_flow_key *k)
 {
-	uint16_t i = lb_sched_maglev_pick(&pools[pool].maglev,
-					  lb_flow_hash(k));
+	const struct lb_pool_conf *p = &cfg->pools[pool_idx[pool]];
+	uint16_t i = lb_sched_maglev_pick(&p->maglev, lb_flow_hash(k));
 
-	assert_true(i < pools[pool].n_members);
-	return backends[pools[pool].members[i]].name;
+	assert_true(i < p->n_members);
+	return cfg->backends[p->members[i]].name;
 }
 
 static void
@@ -814,7 +811,7 @@ test_lookup_flow_held_by_a_worker(void **state)
 	/* A backend the scheduler would not pick: the flow entry wins. */
 	other = strcmp(maglev_choice(0, &k), "a") == 0 ? "b" : "a";
 	hold(1, IPPROTO_TCP, "192.0.2.9", 5555, "10.0.0.100", 80,
-	     other[0] == 'a' ? B_A : B_B, 0);
+	     other[0] == 'a' ? B_A : B_B, V_WEB);
 	a = run("lookup tcp 192.0.2.9 5555 10.0.0.100 80");
 	assert_string_equal(gets(a, "source"), "flow");
 	assert_int_equal(geti(a, "worker"), 1);
@@ -888,7 +885,7 @@ test_lookup_batch_keeps_order_and_reports_bad_lines(void **state)
 	json_t *a, *e;
 
 	(void)state;
-	hold(0, IPPROTO_UDP, "198.51.100.3", 1003, "10.0.0.53", 53, B_D, 1);
+	hold(0, IPPROTO_UDP, "198.51.100.3", 1003, "10.0.0.53", 53, B_D, V_DNS);
 	a = run(req);
 	assert_true(json_is_array(a));
 	assert_int_equal(json_array_size(a), 6);
