@@ -79,7 +79,7 @@ cleanup() {
 	fi
 	elb_topo_down "$PREFIX" "$WORK"
 	rm -f "$ELBD_SOCK"
-	if [ "$OK" != 1 ] && [ -s "$DLOG" ]; then
+	if [ "$OK" != 1 ] && [ "$rc" -ne 130 ] && [ -s "$DLOG" ]; then
 		echo
 		echo "==> demo failed (exit $rc); last lines of the edgelbd log:"
 		tail -n 30 "$DLOG"
@@ -120,7 +120,6 @@ ip netns exec "$PREFIX-cli" "$PY" "$ROOT/tests/integration/client.py" "$VIP" \
 	--duration "$DEMO_SECONDS" --rate "$DEMO_RATE" -c 16 --timeout 3 \
 	--max-failed 1000000 >"$WORK/client.json" 2>"$WORK/client.err" &
 TRAFFIC_PID=$!
-sleep 1
 "$PY" "$ROOT/deploy/lib/dashboard.py" "$EDGELBCTL" "$ELBD_SOCK" "$DEMO_SECONDS"
 wait "$TRAFFIC_PID" || true
 TRAFFIC_PID=

@@ -71,9 +71,16 @@ def main():
         sys.exit(__doc__)
     ctl, sock, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     tty = sys.stdout.isatty()
-    prev, t_prev = {}, time.monotonic()
-    start = t_prev
     errors = 0
+    # A first sample, so that the first frame already shows rates.
+    prev, t_prev = {}, time.monotonic()
+    try:
+        prev = {(b["vip"], b["name"]): int(b["new_flows"])
+                for b in backends(ctl, sock)}
+    except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired):
+        pass
+    start = t_prev
+    time.sleep(1)
     while True:
         now = time.monotonic()
         try:
