@@ -28,7 +28,6 @@ PY=/usr/bin/python3
 NET=${ELB_NET:-10.201.0}
 VIP=$NET.100
 LB_ADDR=$NET.2
-CLI_ADDR=$NET.10
 BACKEND_ADDRS=("$NET.11" "$NET.12" "$NET.13")
 WEIGHTS=(1 2 3)
 # Short, so that test_dispatch can see the flow tables drain and check the
