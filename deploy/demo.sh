@@ -65,6 +65,8 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
+	# Output may go to a closed pipe (| head): cleaning up matters more.
+	trap '' PIPE
 	if [ -n "$TRAFFIC_PID" ]; then
 		kill "$TRAFFIC_PID" 2>/dev/null
 		wait "$TRAFFIC_PID" 2>/dev/null
@@ -92,6 +94,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 say "edgelbd --check config/demo.ini (validation and simulated shares)"
 "$EDGELBD" --check "$CONF"

@@ -65,6 +65,8 @@ t_abort() {
 t_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	# Output may go to a closed pipe (| head): cleaning up matters more.
+	trap '' PIPE
 	if [ -n "$ELBD_PID" ]; then
 		elbd_stop 5 >/dev/null 2>&1 || true
 	fi
@@ -100,6 +102,7 @@ t_init() {
 	trap t_cleanup EXIT
 	trap 'echo "[$T_ID] interrupted"; exit 130' INT
 	trap 'echo "[$T_ID] terminated"; exit 143' TERM
+	trap 'exit 141' PIPE
 	for b in "$EDGELBD" "$EDGELBCTL"; do
 		[ -x "$b" ] || t_abort "binary missing: $b (build first)"
 	done
