@@ -631,6 +631,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		o->socket = DEFAULT_SOCKET;
 	o->json = 0;
 	o->timeout_s = DEFAULT_TIMEOUT_S;
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		exit(0);
+	}
 	/* '+': stop at the command, so "stats --per-core" stays its own. */
 	while ((c = getopt(argc, argv, "+s:jt:h")) != -1) {
 		switch (c) {

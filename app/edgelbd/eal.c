@@ -116,29 +116,52 @@ build_args(const struct lb_config *cfg, const char *argv0, struct args *a)
 	return rc;
 }
 
+/* EAL keeps pointers into its argv until rte_eal_cleanup(). */
+static struct args eal_args, eal_argv_copy;
+static int eal_started;
+
+static void
+free_args(struct args *a)
+{
+	while (a->argc > 0)
+		free(a->argv[--a->argc]);
+}
+
+void
+edgelbd_eal_cleanup(void)
+{
+	if (eal_started)
+		rte_eal_cleanup();
+	eal_started = 0;
+	free_args(&eal_args);
+}
+
 int
 edgelbd_eal_init(const struct lb_config *cfg, const char *argv0, char *err,
 		 size_t errlen)
 {
-	struct args a = { 0 };
+	struct args *pa = &eal_args, *a = &eal_argv_copy;
 	int rc, i;
 
-	rc = build_args(cfg, argv0, &a);
+	rc = build_args(cfg, argv0, pa);
 	if (rc != 0) {
 		snprintf(err, errlen, "EAL arguments: %s", strerror(-rc));
+		free_args(pa);
 		return rc;
 	}
-	/* EAL keeps pointers into argv: it is never freed. */
-	rc = rte_eal_init(a.argc, a.argv);
+	/* rte_eal_init() permutes argv: hand it a copy of the pointers. */
+	*a = *pa;
+	rc = rte_eal_init(a->argc, a->argv);
 	if (rc < 0) {
 		snprintf(err, errlen, "EAL init failed: %s (arguments:",
 			 rte_strerror(rte_errno));
-		for (i = 1; i < a.argc; i++)
+		for (i = 1; i < pa->argc; i++)
 			snprintf(err + strlen(err), errlen - strlen(err),
-				 " %s", a.argv[i]);
+				 " %s", pa->argv[i]);
 		snprintf(err + strlen(err), errlen - strlen(err), ")");
 		return -1;
 	}
+	eal_started = 1;
 	if (rte_lcore_count() != cfg->global.workers + 1) {
 		snprintf(err, errlen,
 			 "%s: workers = %u needs %u lcores (main + workers), "

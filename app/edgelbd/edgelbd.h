@@ -13,6 +13,8 @@
 /* eal.c: build EAL's argv from the configuration and start EAL. */
 int edgelbd_eal_init(const struct lb_config *cfg, const char *argv0,
 		     char *err, size_t errlen);
+/* eal.c: rte_eal_cleanup() and free what edgelbd_eal_init() kept. */
+void edgelbd_eal_cleanup(void);
 
 /* ports.c: configure and start every port with one queue pair per worker. */
 int edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,

@@ -127,7 +127,7 @@ out:
 	if (err[0] != '\0')
 		fprintf(stderr, "edgelbd: %s\n", err);
 	lb_config_free(cfg);
-	rte_eal_cleanup();
+	edgelbd_eal_cleanup();
 	return rc;
 }
 
