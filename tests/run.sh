@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command CI runs (as root, Debian 12): install what is missing,
 # build, run the unit tests under ASan+UBSan, then the integration tests
-# against the optimised build. Exits non-zero if anything failed.
+# against the optimised build and against the sanitized build. Exits non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default build-asan).
 set -uo pipefail
@@ -49,14 +49,45 @@ unit_summary=$(grep -E '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout)
 	tr -s ' ' | paste -sd ' ' -)
 rm -f "$unit_log"
 
+# integration DIR: the namespace tests against the daemon built in DIR.
+# Sets int_rc and int_summary.
+integration() {
+	local log
+	log=$(mktemp)
+	EDGELB_BUILD=$ROOT/$1 tests/integration/run.sh 2>&1 | tee "$log"
+	int_rc=${PIPESTATUS[0]}
+	int_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	rm -f "$log"
+}
+
 step "integration tests ($BUILD_DIR)"
-int_log=$(mktemp)
-EDGELB_BUILD=$ROOT/$BUILD_DIR tests/integration/run.sh 2>&1 | tee "$int_log"
-int_rc=${PIPESTATUS[0]}
-int_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$int_log" | tail -1)
-rm -f "$int_log"
+integration "$BUILD_DIR"
+rel_rc=$int_rc rel_summary=$int_summary
+
+# The same tests against the sanitized daemon: any memory error, leak or
+# undefined behaviour makes it exit non-zero, which the tests check.
+step "integration tests ($ASAN_BUILD_DIR: daemon under ASan+UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	integration "$ASAN_BUILD_DIR"
+asan_rc=$int_rc asan_summary=$int_summary
+
+verdict() { [ "$1" -eq 0 ] && echo OK || echo FAILED; }
+count() { # count WORD SUMMARY: the number next to WORD ("3 passed", "Ok: 3")
+	local n
+	n=$(echo "$2" | grep -oE "([0-9]+ $1|$1: *[0-9]+)" | grep -oE '[0-9]+' | head -1)
+	echo "${n:-0}"
+}
 
 step "summary"
-echo "unit (ASan+UBSan): ${unit_summary:-no summary} -> $([ "$unit_rc" -eq 0 ] && echo OK || echo FAILED)"
-echo "integration:       ${int_summary:-no summary} -> $([ "$int_rc" -eq 0 ] && echo OK || echo FAILED)"
-[ "$unit_rc" -eq 0 ] && [ "$int_rc" -eq 0 ]
+echo "unit (ASan+UBSan):        ${unit_summary:-no summary} -> $(verdict "$unit_rc")"
+echo "integration ($BUILD_DIR):  ${rel_summary:-no summary} -> $(verdict "$rel_rc")"
+echo "integration (ASan daemon): ${asan_summary:-no summary} -> $(verdict "$asan_rc")"
+passed=$(( $(count Ok "$unit_summary") + $(count passed "$rel_summary") + $(count passed "$asan_summary") ))
+failed=$(( $(count Fail "$unit_summary") + $(count failed "$rel_summary") + $(count failed "$asan_summary") ))
+[ "$unit_rc" -eq 0 ] && [ "$rel_rc" -eq 0 ] && [ "$asan_rc" -eq 0 ]
+rc=$?
+# A stage that printed no summary still fails the run.
+[ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "total: $passed passed, $failed failed"
+exit "$rc"
