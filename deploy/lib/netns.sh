@@ -14,6 +14,9 @@
 # Usage:
 #   elb_topo_up PREFIX NET VIP      NET is the first three octets ("10.201.0")
 #   elb_nginx_start PREFIX WORKDIR  nginx on every backend, logs in WORKDIR/bN/
+#                                   (port 80: access.log; every port in
+#                                   ELB_NGINX_EXTRA_PORTS too, each logged in
+#                                   access-PORT.log)
 #   elb_topo_down PREFIX [WORKDIR]  kill nginx, delete namespaces; idempotent
 #
 # All veths are created inside the namespaces (never in the host's), and every
@@ -21,6 +24,8 @@
 # receives merged frames carrying partial checksums.
 
 ELB_BACKENDS=(1 2 3)
+# More ports nginx serves besides 80 (space separated); empty by default.
+ELB_NGINX_EXTRA_PORTS=${ELB_NGINX_EXTRA_PORTS:-}
 
 elb_ns() { echo "$1-$2"; }
 
@@ -164,7 +169,7 @@ elb_topo_down() {
 
 # nginx config for backend NAME, all of its files under DIR.
 elb_nginx_conf() {
-	local name=$1 dir=$2
+	local name=$1 dir=$2 port
 	cat <<EOF
 daemon on;
 master_process on;
@@ -188,33 +193,49 @@ http {
         default_type text/plain;
         location / { return 200 "$name\n"; }
     }
-}
 EOF
+	for port in $ELB_NGINX_EXTRA_PORTS; do
+		cat <<EOF
+    server {
+        listen 0.0.0.0:$port backlog=4096;
+        access_log $dir/access-$port.log elb;
+        default_type text/plain;
+        location / { return 200 "$name\n"; }
+    }
+EOF
+	done
+	echo "}"
 }
 
 elb_nginx_start() {
-	local prefix=$1 workdir=$2 i dir
+	local prefix=$1 workdir=$2 i dir port
 	for i in "${ELB_BACKENDS[@]}"; do
 		dir="$workdir/b$i"
 		mkdir -p "$dir/tmp"
 		chmod 755 "$workdir" "$dir" "$dir/tmp"
 		elb_nginx_conf "web$i" "$dir" >"$dir/nginx.conf"
 		: >"$dir/access.log"
+		for port in $ELB_NGINX_EXTRA_PORTS; do
+			: >"$dir/access-$port.log"
+		done
 		ip netns exec "$prefix-b$i" nginx -q -e "$dir/error.log" \
 			-p "$dir" -c "$dir/nginx.conf"
 	done
 	# Ready when each one listens.
 	for i in "${ELB_BACKENDS[@]}"; do
-		for _ in $(seq 50); do
-			ip netns exec "$prefix-b$i" ss -Hltn 'sport = :80' |
-				grep -q . && break
-			sleep 0.1
+		for port in 80 $ELB_NGINX_EXTRA_PORTS; do
+			for _ in $(seq 50); do
+				ip netns exec "$prefix-b$i" ss -Hltn "sport = :$port" |
+					grep -q . && break
+				sleep 0.1
+			done
+			if ! ip netns exec "$prefix-b$i" ss -Hltn "sport = :$port" |
+			     grep -q .; then
+				elb_log "nginx on $prefix-b$i did not start (port $port)"
+				cat "$workdir/b$i/error.log" >&2 || true
+				return 1
+			fi
 		done
-		if ! ip netns exec "$prefix-b$i" ss -Hltn 'sport = :80' | grep -q .; then
-			elb_log "nginx on $prefix-b$i did not start"
-			cat "$workdir/b$i/error.log" >&2 || true
-			return 1
-		fi
 	done
 }
 

@@ -114,29 +114,58 @@ t_topology() {
 	elb_nginx_start "$PREFIX" "$WORKDIR" || t_abort "nginx backends up"
 }
 
-# t_config WORKERS: the test configuration (see tests/integration/README
-# in README.md) with 1:2:3 weights.
-t_config() {
+# t_config_head WORKERS: only [global] and [port.lan] of the test
+# configuration, for a test that appends its own VIPs, pools and backends
+# (t_vip, t_pool, t_backend). T_IDLE_SLEEP_US (default 50),
+# T_FLOW_TABLE_SIZE (default 65536) and T_EAL_MEM (MB, default 256) override
+# those settings.
+t_config_head() {
 	local workers=${1:-1} lcores="" i
 	# More lcores than CPUs on a small machine: workers share CPU 1.
 	if [ "$workers" -gt 1 ]; then
 		lcores=" --lcores=0@0"
 		for ((i = 1; i <= workers; i++)); do lcores="$lcores,$i@1"; done
 	fi
-	{
-		cat <<EOF
+	cat >"$CONF" <<EOF
 ; edgelb integration test $T_ID (generated)
 [global]
 socket = $ELBD_SOCK
 workers = $workers
-eal_args = "--no-huge -m 256 --file-prefix=elbt-$T_ID --no-pci --log-level=*:notice$lcores"
-flow_table_size = 65536
-idle_sleep_us = 50
+eal_args = "--no-huge -m ${T_EAL_MEM:-256} --file-prefix=elbt-$T_ID --no-pci --log-level=*:notice$lcores"
+flow_table_size = ${T_FLOW_TABLE_SIZE:-65536}
+idle_sleep_us = ${T_IDLE_SLEEP_US:-50}
 tcp_fin_timeout = $TCP_FIN_TIMEOUT
 
 [port.lan]
 device = net_af_packet0,iface=lb0,qpairs=$workers
 address = $LB_ADDR/24
+EOF
+}
+
+# t_vip NAME PORT PROTOCOL POOL: a DR VIP on $VIP, appended to the config.
+t_vip() {
+	printf '\n[vip.%s]\naddress = %s\nport = %s\nprotocol = %s\nmode = dr\npool = %s\n' \
+		"$1" "$VIP" "$2" "$3" "$4" >>"$CONF"
+}
+
+# t_pool NAME: a Maglev pool (M = 65537), appended to the config.
+t_pool() {
+	printf '\n[pool.%s]\nscheduler = maglev\ntable_size = 65537\n' "$1" >>"$CONF"
+}
+
+# t_backend NAME POOL N WEIGHT: backend namespace N (1..3) in POOL.
+t_backend() {
+	printf '\n[backend.%s]\npool = %s\naddress = %s\nweight = %s\n' \
+		"$1" "$2" "${BACKEND_ADDRS[$(($3 - 1))]}" "$4" >>"$CONF"
+}
+
+# t_config WORKERS: the test configuration (see tests/integration/README
+# in README.md) with 1:2:3 weights.
+t_config() {
+	local workers=${1:-1} i
+	t_config_head "$workers"
+	{
+		cat <<EOF
 
 [vip.web]
 address = $VIP
@@ -158,7 +187,7 @@ address = ${BACKEND_ADDRS[$i]}
 weight = ${WEIGHTS[$i]}
 EOF
 		done
-	} >"$CONF"
+	} >>"$CONF"
 }
 
 # Start edgelbd on the test config and wait until it can forward.
@@ -186,6 +215,32 @@ t_warmup() {
 	return 1
 }
 
+# t_udp_backends PORT: udp_echo.py on 0.0.0.0:PORT in every backend
+# namespace, answering with the backend's name (web1..web3) from the VIP;
+# logs in WORKDIR/bN/udp-PORT.log. Removed with the topology.
+t_udp_backends() {
+	local port=$1 i dir
+	for i in "${ELB_BACKENDS[@]}"; do
+		dir=$WORKDIR/b$i
+		mkdir -p "$dir"
+		rm -f "$dir/udp-$port.ready"
+		: >"$dir/udp-$port.log"
+		ip netns exec "$PREFIX-b$i" "$PY" "$T_DIR/udp_echo.py" "web$i" \
+			"$port" "$dir/udp-$port.log" "$dir/udp-$port.ready" \
+			>"$dir/udp-$port.err" 2>&1 &
+	done
+	for i in "${ELB_BACKENDS[@]}"; do
+		for _ in $(seq 50); do
+			[ -s "$WORKDIR/b$i/udp-$port.ready" ] && break
+			sleep 0.1
+		done
+		[ -s "$WORKDIR/b$i/udp-$port.ready" ] || {
+			cat "$WORKDIR/b$i/udp-$port.err"
+			return 1
+		}
+	done
+}
+
 # Run client.py in the client namespace.
 t_client() {
 	ip netns exec "$PREFIX-cli" "$PY" "$CLIENT" "$@"
@@ -194,15 +249,26 @@ t_client() {
 # Run tests/integration/check.py SUBCOMMAND ARGS; its PASS/FAIL lines count
 # as this test's checks.
 t_py() {
-	local out rc=0
+	t_pyscript check.py "$@"
+}
+
+# The same with tests/integration/check_more.py.
+t_pym() {
+	t_pyscript check_more.py "$@"
+}
+
+t_pyscript() {
+	local out rc=0 script=$1
+	shift
 	out=$(T_ID=$T_ID ELBD_SOCK=$ELBD_SOCK EDGELBCTL=$EDGELBCTL \
-		WORKDIR=$WORKDIR VIP=$VIP "$PY" "$T_DIR/check.py" "$@" 2>&1) || rc=$?
+		WORKDIR=$WORKDIR VIP=$VIP CLIENT_ADDR=$NET.10 \
+		"$PY" "$T_DIR/$script" "$@" 2>&1) || rc=$?
 	printf '%s\n' "$out"
 	T_PASSES=$((T_PASSES + $(printf '%s\n' "$out" | grep -c '^PASS: ')))
 	T_FAILS=$((T_FAILS + $(printf '%s\n' "$out" | grep -c '^FAIL: ')))
 	T_SKIPS=$((T_SKIPS + $(printf '%s\n' "$out" | grep -c '^SKIP: ')))
 	if [ "$rc" -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL: '; then
-		t_fail "check.py $1 exited with status $rc"
+		t_fail "$script $1 exited with status $rc"
 	fi
 	return $rc
 }
