@@ -15,6 +15,7 @@ Environment: T_ID, ELBD_SOCK, EDGELBCTL, WORKDIR, VIP, CLIENT_ADDR.
                         stats (as check.py's, for the files it does not read)
   dispatch --vip NAME --proto tcp|udp --port N --log FILE --map MAP
            --before SNAP --min N [--distinct] [--want-source flow]
+           [--absent N,...]
                         exact dispatch of every logged tuple, each tuple
                         in one backend's log only, shares within 4 sd of
                         expected_share, expected_share within 0.01 of the
@@ -22,13 +23,18 @@ Environment: T_ID, ELBD_SOCK, EDGELBCTL, WORKDIR, VIP, CLIENT_ADDR.
                         new connection, per-backend new_flows == logged
                         counts (--distinct: distinct tuples, for UDP where
                         a flow may carry several datagrams), VIP new_flows
-                        == their sum
+                        == their sum; namespaces in --absent (not in
+                        the pool) logged nothing at all in LOG
   udp-client --summary JSON --log CLIENT_LOG --port N --n N --udp-log FILE
                         the client's view: every datagram answered, no
                         reply from a wrong source, one source port per
                         socket, the second datagram of each socket answered
                         by the same backend, and each reply's backend is the
                         one whose responder logged that tuple
+  check-output FILE VIP:PROTO:PORT:MAP...
+                        edgelbd --check's output names each VIP and its
+                        backends with their weights; its expected shares
+                        equal the running daemon's
   flow-hits --before SNAP --min N
                         flow-table hits rose by >= N, no fallbacks
   per-core WORKERS      check.py's per-core checks (sums, every worker busy)
@@ -234,6 +240,11 @@ def cmd_dispatch(a):
     c.check(n >= int(a["--min"]), "%s%d new %s logged in the run (want >= "
             "%s)" % (label, n, what, a["--min"]))
     exact_dispatch(proto, port, logs, a.get("--want-source"), label)
+    for idx in (int(x) for x in a.get("--absent", "").split(",") if x):
+        lines = read_log(idx, logname)
+        c.check(not lines, "%sbackend namespace b%d (not in the pool) "
+                "logged nothing in %s (%d lines)" %
+                (label, idx, logname, len(lines)))
     after_bk = vip_backends(c.ctl("backends"), vip)
     before_bk = vip_backends(before["backends"], vip)
     c.check(set(after_bk) == set(x[0] for x in bmap),
@@ -401,6 +412,46 @@ def cmd_flow_hits(a):
             d["fallbacks"])
 
 
+def cmd_check_output(path, specs):
+    """edgelbd --check output: a "vip NAME PROTO ADDR:PORT ..." line per
+    VIP, then one row per backend: name, address, weight, weight share,
+    expected share, slots. Each VIP spec is NAME:PROTO:PORT:MAP."""
+    text = open(path).read().splitlines()
+    bk = c.ctl("backends")
+    for spec in specs:
+        vip, proto, port, m = spec.split(":", 3)
+        bmap = parse_map(m)
+        head = "vip %s %s %s:%s " % (vip, proto, VIP, port)
+        starts = [i for i, ln in enumerate(text) if ln.startswith(head)]
+        if not c.check(len(starts) == 1, "--check prints VIP %s as %r" %
+                       (vip, head.strip())):
+            continue
+        rows = {}
+        for ln in text[starts[0] + 1:]:
+            if ln.startswith("vip "):
+                break
+            t = ln.split()
+            if len(t) >= 5 and t[-2].endswith("%"):
+                rows[t[0]] = t
+        c.check(sorted(rows) == sorted(x[0] for x in bmap),
+                "--check lists %s under VIP %s (want %s)" %
+                (sorted(rows), vip, sorted(x[0] for x in bmap)))
+        live = vip_backends(bk, vip)
+        total_w = sum(w for _, _, w in bmap)
+        for name, _, w in bmap:
+            t = rows.get(name)
+            if t is None:
+                continue
+            exp = float(t[-2].rstrip("%")) / 100
+            wsh = float(t[-3].rstrip("%")) / 100
+            d = float(live.get(name, {}).get("expected_share", -1))
+            c.check(int(t[2]) == w and abs(wsh - w / total_w) <= 0.00005 and
+                    abs(exp - d) <= 0.00005,
+                    "--check %s/%s: weight %s, weight share %s, expected "
+                    "share %s (daemon's expected_share %.6f)" %
+                    (vip, name, t[2], t[-3], t[-2], d))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -423,6 +474,8 @@ def main(argv):
             cmd_udp_client(args)
         elif cmd == "load":
             cmd_load(args)
+        elif cmd == "check-output":
+            cmd_check_output(rest[0], rest[1:])
         elif cmd == "flow-hits":
             cmd_flow_hits(args)
         elif cmd == "per-core":
