@@ -23,6 +23,11 @@ DEFAULT_TESTS=(
 	"test_longlived.sh 90"
 	"test_icmp_arp.sh 60"
 	"test_malformed.sh 90"
+	"test_udp.sh:1 90"
+	"test_udp.sh:2 90"
+	"test_pools.sh:1 90"
+	"test_pools.sh:2 90"
+	"test_load.sh 120"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
