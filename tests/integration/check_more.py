@@ -388,6 +388,13 @@ def cmd_load(a):
     exact_dispatch("tcp", 80, logs, None, label)
 
     after = c.ctl("stats")
+    fl = {k: int(after["flows"].get(k, 0)) -
+          int(before["stats"]["flows"].get(k, 0))
+          for k in ("lookups", "hits", "misses", "inserts", "fallbacks",
+                    "expiries", "reschedules")}
+    # reschedules: a SYN reusing a closing flow's tuple (the client's
+    # ports wrap several times in a run).
+    print("  flow table during the run: %s" % json.dumps(fl, sort_keys=True))
     drops = drops_table(before["stats"], after)
     print("  drops during the run (reason: count; zeros left out): %s" %
           json.dumps({k: v for k, v in drops.items() if v},

@@ -10,15 +10,18 @@
 # dispatch (lookups in batches of 1000); no drop for a reason that means
 # lost or malformed traffic (the drop table is printed). req/s is printed,
 # never asserted.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SECS=${ELB_LOAD_SECONDS:-5}
 CONNS=64
 THREADS=2
 MAP=web1=1:1,web2=2:2,web3=3:3
-# ~10k new connections/s, each held by the flow table for the FIN
+# ~30k new connections/s, each held by the flow table for the FIN
 # timeout: room to spare, so no fallback.
+# shellcheck disable=SC2034 # read by t_config (lib.sh)
 T_FLOW_TABLE_SIZE=262144
+# shellcheck disable=SC2034
 T_EAL_MEM=512
 
 t_init load
@@ -32,6 +35,7 @@ client_nstat() {
 # phase WORKERS IDLE_SLEEP_US
 phase() {
 	local workers=$1 idle=$2 tag="w$1" rc=0
+	# shellcheck disable=SC2034 # read by t_config (lib.sh)
 	T_IDLE_SLEEP_US=$idle
 	t_config "$workers"
 	t_log "phase $tag: workers = $workers, idle_sleep_us = $idle"

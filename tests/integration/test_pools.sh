@@ -9,12 +9,14 @@
 # port's nginx log; web3 gets ZERO connections on :80 and is "drained";
 # web1 (not in pool b) never sees :8080. `edgelbd --check` of the same file
 # prints both VIPs with the daemon's expected shares.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 WORKERS=${1:-1}
 CONNS=${ELB_CONNS:-1500}
-MAP_A=a-web1=1:1,a-web2=2:1,a-web3=3:0
-MAP_B=b-web2=2:5,b-web3=3:1
+MAP_A="a-web1=1:1,a-web2=2:1,a-web3=3:0"
+MAP_B="b-web2=2:5,b-web3=3:1"
+# shellcheck disable=SC2034 # read by elb_nginx_start (netns.sh)
 ELB_NGINX_EXTRA_PORTS=8080
 
 t_init "pools$WORKERS"

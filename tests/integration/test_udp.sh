@@ -9,6 +9,7 @@
 # port reaches the same backend (a flow-table hit); shares within 4
 # binomial sd of expected_share; per-backend new_flows equal the distinct
 # tuples each responder logged.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 WORKERS=${1:-1}
