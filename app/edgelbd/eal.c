@@ -32,9 +32,38 @@ push(struct args *a, const char *s)
 	return 0;
 }
 
+/* What the operator's eal_args already decide, so we do not add it. */
+struct seen {
+	int lcores;
+	int pci;
+	int no_huge;
+	int mem;
+};
+
+static int
+starts(const char *tok, const char *opt)
+{
+	return strncmp(tok, opt, strlen(opt)) == 0;
+}
+
+static void
+note_option(struct seen *s, const char *tok)
+{
+	if (starts(tok, "-l") || starts(tok, "--lcores") || !strcmp(tok, "-c"))
+		s->lcores = 1;
+	if (!strcmp(tok, "--no-pci") || !strcmp(tok, "-a") ||
+	    starts(tok, "--allow") || !strcmp(tok, "-b") ||
+	    starts(tok, "--block"))
+		s->pci = 1;
+	if (!strcmp(tok, "--no-huge"))
+		s->no_huge = 1;
+	if (starts(tok, "-m") || starts(tok, "--socket-mem"))
+		s->mem = 1;
+}
+
 /* eal_args is split on whitespace; EAL options never need quoting. */
 static int
-push_split(struct args *a, const char *line, int *has_lcores, int *has_pci)
+push_split(struct args *a, const char *line, struct seen *seen)
 {
 	char *copy = strdup(line), *save = NULL, *tok;
 	int rc = 0;
@@ -43,16 +72,49 @@ push_split(struct args *a, const char *line, int *has_lcores, int *has_pci)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, " \t", &save); tok != NULL && rc == 0;
 	     tok = strtok_r(NULL, " \t", &save)) {
-		if (!strcmp(tok, "-l") || !strncmp(tok, "--lcores", 8) ||
-		    !strcmp(tok, "-c") || !strncmp(tok, "-l", 2))
-			*has_lcores = 1;
-		if (!strcmp(tok, "--no-pci") || !strcmp(tok, "-a") ||
-		    !strncmp(tok, "--allow", 7) || !strcmp(tok, "-b") ||
-		    !strncmp(tok, "--block", 7))
-			*has_pci = 1;
+		note_option(seen, tok);
 		rc = push(a, tok);
 	}
 	free(copy);
+	return rc;
+}
+
+/* Free hugepages of the default size, from /proc/meminfo. */
+static long
+free_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long n = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Without hugepages EAL cannot start at all; run on ordinary memory
+ * instead (slower TLB behaviour, fine for tests) and say so loudly.
+ * --no-huge alone gives EAL only 64 MB: too little for the flow tables.
+ */
+static int
+push_memory(struct args *a, const struct seen *seen)
+{
+	int rc = 0, no_huge = seen->no_huge;
+
+	if (!no_huge && !seen->mem && free_hugepages() == 0) {
+		fprintf(stderr, "edgelbd: warning: no free hugepages; running "
+			"with --no-huge (set eal_args or reserve hugepages, "
+			"see README)\n");
+		rc = push(a, "--no-huge");
+		no_huge = 1;
+	}
+	if (rc == 0 && no_huge && !seen->mem)
+		rc = push(a, "-m512");
 	return rc;
 }
 
@@ -94,13 +156,16 @@ push_lcores(struct args *a, unsigned int workers)
 static int
 build_args(const struct lb_config *cfg, const char *argv0, struct args *a)
 {
-	int has_lcores = 0, has_pci = 0, any_pci = 0, rc;
+	struct seen seen = { 0 };
 	char buf[LB_DEVICE_MAX + 16];
+	int any_pci = 0, rc;
 	uint32_t i;
 
 	rc = push(a, argv0);
 	if (rc == 0)
-		rc = push_split(a, cfg->global.eal_args, &has_lcores, &has_pci);
+		rc = push_split(a, cfg->global.eal_args, &seen);
+	if (rc == 0)
+		rc = push_memory(a, &seen);
 	for (i = 0; i < cfg->n_ports && rc == 0; i++) {
 		const char *dev = cfg->ports[i].device;
 
@@ -109,9 +174,9 @@ build_args(const struct lb_config *cfg, const char *argv0, struct args *a)
 			 is_pci(dev) ? "--allow=" : "--vdev=", dev);
 		rc = push(a, buf);
 	}
-	if (rc == 0 && !has_lcores)
+	if (rc == 0 && !seen.lcores)
 		rc = push_lcores(a, cfg->global.workers);
-	if (rc == 0 && !any_pci && !has_pci)
+	if (rc == 0 && !any_pci && !seen.pci)
 		rc = push(a, "--no-pci");
 	return rc;
 }
