@@ -667,6 +667,25 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return optind;
 }
 
+/*
+ * "edgelbctl stats --per-core -j" is a natural thing to type: accept -j and
+ * --json after the command too (no command takes them as an argument).
+ */
+static int
+take_trailing_json(int argc, char **argv, int first, struct opts *o)
+{
+	int i, n = first;
+
+	for (i = first; i < argc; i++) {
+		if (i > first && (strcmp(argv[i], "-j") == 0 ||
+				  strcmp(argv[i], "--json") == 0))
+			o->json = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	return n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -679,6 +698,7 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	first = parse_opts(argc, argv, &o);
+	argc = take_trailing_json(argc, argv, first, &o);
 	build_request(&req, argc - first, argv + first);
 	fd = connect_to(o.socket);
 	deadline = now_s() + o.timeout_s;
