@@ -81,7 +81,8 @@ class Run:
             with self.lock:
                 self.socks.append(s)
             try:
-                s.bind(("0.0.0.0", 0))
+                base = self.a.src_port_base
+                s.bind(("0.0.0.0", base + i if base else 0))
                 lport = s.getsockname()[1]
                 b1 = self.exchange(s, b"first %d" % i)
                 b2 = None
@@ -142,6 +143,10 @@ def main():
     p.add_argument("--timeout", type=float, default=1.0,
                    help="wait for a reply (s) before sending again")
     p.add_argument("--retries", type=int, default=3)
+    p.add_argument("--src-port-base", type=int, default=0,
+                   help="bind datagram i to this port + i instead of an "
+                        "ephemeral one (keeps warm-up tuples out of the "
+                        "ephemeral range a later run draws from)")
     p.add_argument("--time-limit", type=float, default=60)
     p.add_argument("--again", action="store_true",
                    help="a second datagram from each socket")
