@@ -99,12 +99,12 @@ def drops_sum(stats):
     return tot
 
 
-def lookup_many(tuples):
+def lookup_many(tuples, proto="tcp"):
     """lookup - in chunks of 1000 (the daemon's limit per request)."""
     res = []
     for i in range(0, len(tuples), 1000):
         chunk = tuples[i:i + 1000]
-        body = "".join("tcp %s %d %s %d\n" % t for t in chunk)
+        body = "".join("%s %s %d %s %d\n" % ((proto,) + t) for t in chunk)
         ans = ctl("lookup", "-", stdin=body)
         if not isinstance(ans, list) or len(ans) != len(chunk):
             raise RuntimeError("lookup -: %d tuples in, %s out" %

@@ -118,21 +118,6 @@ def vip_stat(stats, vip, key):
     raise KeyError("VIP %s not in stats" % vip)
 
 
-def lookup_many(proto, tuples):
-    """lookup - in chunks of 1000 (the daemon's limit per request)."""
-    res = []
-    for i in range(0, len(tuples), 1000):
-        chunk = tuples[i:i + 1000]
-        body = "".join("%s %s %d %s %d\n" % ((proto,) + t) for t in chunk)
-        ans = c.ctl("lookup", "-", stdin=body)
-        if not isinstance(ans, list) or len(ans) != len(chunk):
-            raise RuntimeError("lookup -: %d tuples in, %s out" %
-                               (len(chunk), len(ans) if isinstance(ans, list)
-                                else type(ans).__name__))
-        res.extend(ans)
-    return res
-
-
 def exact_dispatch(proto, port, logs, want_source=None, label=""):
     """logs: {backend name: [(addr, port, ...)]}. Every distinct logged
     tuple: lookup names the backend whose log holds it."""
@@ -149,7 +134,7 @@ def exact_dispatch(proto, port, logs, want_source=None, label=""):
     for t, a, b in split[:5]:
         print("  split: %s:%d logged by %s and %s" % (t[0], t[1], a, b))
     tuples = sorted(owner)
-    ans = lookup_many(proto, [(a, p, VIP, port) for a, p in tuples])
+    ans = c.lookup_many([(a, p, VIP, port) for a, p in tuples], proto)
     bad = []
     sources = {}
     for t, a in zip(tuples, ans):
