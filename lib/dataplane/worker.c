@@ -208,15 +208,26 @@ transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
 	tx_enqueue(w, be->port, m);
 }
 
+/* Inserts and deletes so far: the table changed if this moved. */
+static inline uint64_t
+flow_changes(const struct lb_worker *w)
+{
+	return w->stats.flow.inserts + w->stats.flow.reschedules;
+}
+
 static void
 forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct lb_neigh_table *nt, unsigned int port,
-	    const struct fwd *f, struct lb_flow_entry *e, uint64_t now)
+	    const struct fwd *f, struct lb_flow_entry *e, uint64_t now,
+	    uint64_t changes_at_lookup)
 {
 	int b;
 
-	if (e == NULL) {
-		/* Another packet of this burst may have inserted it. */
+	if (unlikely(flow_changes(w) != changes_at_lookup)) {
+		/*
+		 * An earlier packet of this burst inserted or deleted a flow
+		 * since the bulk lookup: it may be this one, so look again.
+		 */
 		const struct lb_flow_key *k = &f->key;
 
 		lb_flow_lookup_bulk(w->flows, &k, &f->hash, 1, &e);
@@ -305,6 +316,7 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 	uint32_t hashes[LB_DP_BURST];
 	struct lb_flow_entry *ent[LB_DP_BURST];
 	unsigned int nf, i;
+	uint64_t changes;
 	uint16_t done = 0;
 
 	/* Callers may hand more than a burst (benchmarks): chunk it. */
@@ -321,8 +333,10 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 		}
 		lb_flow_lookup_bulk(w->flows, keys, hashes, nf, ent);
 		w->stats.flow.lookups += nf;
+		changes = flow_changes(w);
 		for (i = 0; i < nf; i++)
-			forward_one(w, cfg, nt, port, &fw[i], ent[i], now);
+			forward_one(w, cfg, nt, port, &fw[i], ent[i], now,
+				    changes);
 	}
 }
 
