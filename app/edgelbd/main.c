@@ -78,7 +78,7 @@ start_workers(const struct lb_config *cfg, struct lb_dp *dp, char *err,
 		i++;
 	}
 	lb_dp_publish_config(dp, cfg);
-	lb_dp_publish_neigh(dp, lb_neigh_table_create(cfg->n_neighs));
+	lb_dp_publish_neigh(dp, lb_neigh_table_for(cfg));
 	if (dp->neigh == NULL) {
 		snprintf(err, errlen, "neighbour table: out of memory");
 		return -1;

@@ -17,6 +17,7 @@
 
 #include <iniparser.h>
 #include <rte_common.h>
+#include <rte_ether.h>
 
 #include "config_priv.h"
 #include "lb_config.h"
@@ -41,7 +42,7 @@ static const char *const kind_keys[SEC_KINDS][9] = {
 	[SEC_PORT] = { "device", "address", "gateway", NULL },
 	[SEC_VIP] = { "address", "port", "protocol", "mode", "pool", NULL },
 	[SEC_POOL] = { "scheduler", "table_size", NULL },
-	[SEC_BACKEND] = { "pool", "address", "weight", NULL },
+	[SEC_BACKEND] = { "pool", "address", "weight", "mac", NULL },
 };
 
 struct ctx {
@@ -714,6 +715,28 @@ backend_not_vip(struct ctx *c, const struct lb_ini_section *s,
 	return 0;
 }
 
+/* A static next hop: for servers that do not answer ARP, or test sinks. */
+static int
+get_mac(struct ctx *c, const struct lb_ini_section *s,
+	struct lb_backend_conf *b)
+{
+	const char *v = value(c, s, "mac");
+	struct rte_ether_addr mac;
+
+	if (v == NULL)
+		return 0;
+	if (rte_ether_unformat_addr(v, &mac) != 0 ||
+	    !rte_is_valid_assigned_ether_addr(&mac)) {
+		ERR(c, line_of(s, "mac"),
+		    "mac = '%s': not a unicast MAC address (xx:xx:xx:xx:xx:xx)",
+		    v);
+		return -1;
+	}
+	memcpy(b->mac, mac.addr_bytes, sizeof(b->mac));
+	b->has_mac = 1;
+	return 0;
+}
+
 static int
 parse_backends(struct ctx *c)
 {
@@ -728,6 +751,7 @@ parse_backends(struct ctx *c)
 		if (pool_ref(c, s, &b->pool) < 0 ||
 		    get_ip(c, s, "address", 1, &b->addr) < 0 ||
 		    get_u32(c, s, "weight", 0, 65535, &b->weight) < 0 ||
+		    get_mac(c, s, b) < 0 ||
 		    backend_not_vip(c, s, b) < 0 ||
 		    backend_on_link(c, s, b) < 0)
 			return -1;
@@ -912,17 +936,45 @@ add_neigh(struct lb_config *cfg, uint32_t addr, uint32_t port)
 	return cfg->n_neighs++;
 }
 
-static void
-fill_neighs(struct lb_config *cfg)
+/* Backends sharing an address share a next hop: their MACs must agree. */
+static int
+set_static_mac(struct ctx *c, uint32_t b)
 {
+	const struct lb_backend_conf *be = &c->cfg->backends[b];
+	struct lb_neigh_conf *n = &c->cfg->neighs[be->neigh];
+	char a[INET_ADDRSTRLEN];
+
+	if (n->has_mac && (!be->has_mac ||
+			   memcmp(n->mac, be->mac, sizeof(n->mac)) != 0)) {
+		ERR(c, line_of(c->sec[SEC_BACKEND][b],
+			       be->has_mac ? "mac" : "address"),
+		    "backend '%s': address %s is given another mac by another"
+		    " backend", be->name, ipstr(be->addr, a));
+		return -1;
+	}
+	if (be->has_mac) {
+		memcpy(n->mac, be->mac, sizeof(n->mac));
+		n->has_mac = 1;
+	}
+	return 0;
+}
+
+static int
+fill_neighs(struct ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
 	uint32_t i;
 
 	for (i = 0; i < cfg->n_backends; i++)
 		cfg->backends[i].neigh = add_neigh(cfg, cfg->backends[i].addr,
 						   cfg->backends[i].port);
+	for (i = 0; i < cfg->n_backends; i++)
+		if (set_static_mac(c, i) < 0)
+			return -1;
 	for (i = 0; i < cfg->n_ports; i++)
 		if (cfg->ports[i].gateway != 0)
 			add_neigh(cfg, cfg->ports[i].gateway, i);
+	return 0;
 }
 
 /* ---- entry points ---------------------------------------------------- */
@@ -935,9 +987,8 @@ build(struct ctx *c)
 	    check_port_overlap(c) < 0 || parse_pools(c) < 0 ||
 	    parse_vips(c) < 0 || check_vip_unique(c) < 0 ||
 	    parse_backends(c) < 0 || check_backend_unique(c) < 0 ||
-	    build_pools(c) < 0)
+	    build_pools(c) < 0 || fill_neighs(c) < 0)
 		return -1;
-	fill_neighs(c->cfg);
 	return 0;
 }
 

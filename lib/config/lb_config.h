@@ -85,12 +85,16 @@ struct lb_backend_conf {
 	uint32_t port;              /**< egress port index (on-link subnet) */
 	uint32_t neigh;             /**< index into lb_config.neighs */
 	uint32_t member;            /**< its position in pool.members */
+	uint8_t has_mac;            /**< mac is static: never ARP for it */
+	uint8_t mac[6];
 };
 
 /** A next hop whose MAC the appliance must resolve (ARP). */
 struct lb_neigh_conf {
 	uint32_t addr;
 	uint32_t port;              /**< port index it is reached on */
+	uint8_t has_mac;            /**< static: never resolved by ARP */
+	uint8_t mac[6];
 };
 
 struct lb_config {

@@ -44,6 +44,12 @@ struct lb_neigh_resolver {
 /** An empty table for @p n neighbours (all invalid). NULL on ENOMEM. */
 struct lb_neigh_table *lb_neigh_table_create(uint32_t n);
 
+/**
+ * A table for @p cfg with its static next hops (backend `mac =`) already
+ * valid. Management. @return NULL when out of memory.
+ */
+struct lb_neigh_table *lb_neigh_table_for(const struct lb_config *cfg);
+
 /** Free a table no worker can still read. NULL-safe. */
 void lb_neigh_table_free(struct lb_neigh_table *t);
 

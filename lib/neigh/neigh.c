@@ -24,6 +24,22 @@ lb_neigh_table_create(uint32_t n)
 	return t;
 }
 
+struct lb_neigh_table *
+lb_neigh_table_for(const struct lb_config *cfg)
+{
+	struct lb_neigh_table *t = lb_neigh_table_create(cfg->n_neighs);
+	uint32_t i;
+
+	for (i = 0; t != NULL && i < t->n; i++) {
+		if (!cfg->neighs[i].has_mac)
+			continue;
+		memcpy(t->e[i].mac.addr_bytes, cfg->neighs[i].mac,
+		       RTE_ETHER_ADDR_LEN);
+		t->e[i].valid = 1;
+	}
+	return t;
+}
+
 void
 lb_neigh_table_free(struct lb_neigh_table *t)
 {
@@ -80,6 +96,8 @@ neigh_is_due(const struct lb_neigh_resolver *r,
 	uint64_t asked = r->asked_tsc[i];
 	int retry_passed = asked == 0 || now - asked >= r->retry_tsc;
 
+	if (r->cfg->neighs[i].has_mac)
+		return 0;
 	if (e == NULL || !e->valid)
 		return retry_passed;
 	/* Resolved: re-ask once it has been quiet for refresh, and while it
@@ -108,7 +126,7 @@ static struct lb_neigh_table *
 neigh_table_copy(const struct lb_neigh_resolver *r,
 		 const struct lb_neigh_table *cur)
 {
-	struct lb_neigh_table *t = lb_neigh_table_create(r->n);
+	struct lb_neigh_table *t = lb_neigh_table_for(r->cfg);
 
 	if (t != NULL && cur != NULL && cur->n == r->n)
 		memcpy(t->e, cur->e, (size_t)r->n * sizeof(t->e[0]));
@@ -130,7 +148,8 @@ lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 	for (i = 0; i < r->n; i++) {
 		const struct lb_neigh_entry *e;
 
-		if (nc[i].addr != addr || nc[i].port != port)
+		/* A static next hop is the operator's word, not ARP's. */
+		if (nc[i].addr != addr || nc[i].port != port || nc[i].has_mac)
 			continue;
 		r->seen_tsc[i] = now;
 		e = neigh_entry(r, cur, i);

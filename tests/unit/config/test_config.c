@@ -885,6 +885,46 @@ test_demo_ini_parses(void **state)
 	lb_config_free(cfg);
 }
 
+/* ---- static next hops ------------------------------------------------ */
+
+static void
+test_backend_mac_is_static_neighbour(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0xab, 0, 0, 0, 0x11 };
+	struct lb_config *cfg = parse_ok(state, MINIMAL
+		"mac = 02:AB:00:00:00:11\n");
+	const struct lb_backend_conf *b = &cfg->backends[0];
+
+	assert_int_equal(b->has_mac, 1);
+	assert_memory_equal(b->mac, want, 6);
+	assert_int_equal(cfg->neighs[b->neigh].has_mac, 1);
+	assert_memory_equal(cfg->neighs[b->neigh].mac, want, 6);
+	lb_config_free(cfg);
+}
+
+static void
+test_error_backend_mac_not_unicast(void **state)
+{
+	assert_error(state, MINIMAL "mac = 01:00:5e:00:00:01\n", 12,
+		     "mac = '01:00:5e:00:00:01': not a unicast MAC address"
+		     " (xx:xx:xx:xx:xx:xx)");
+	assert_error(state, MINIMAL "mac = 02:00:00:00:00\n", 12,
+		     "mac = '02:00:00:00:00': not a unicast MAC address"
+		     " (xx:xx:xx:xx:xx:xx)");
+}
+
+static void
+test_error_backend_mac_conflict(void **state)
+{
+	assert_error(state, MINIMAL "mac = 02:00:00:00:00:11\n"
+		     "[pool.api]\n[vip.api]\naddress = 10.0.0.100\n"
+		     "port = 81\npool = api\n"
+		     "[backend.b2]\npool = api\naddress = 10.0.0.11\n"
+		     "mac = 02:00:00:00:00:22\n", 21,
+		     "backend 'b2': address 10.0.0.11 is given another mac by"
+		     " another backend");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -892,6 +932,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_parse_defaults),
+		T(test_backend_mac_is_static_neighbour),
+		T(test_error_backend_mac_not_unicast),
+		T(test_error_backend_mac_conflict),
 		T(test_parse_every_key),
 		T(test_parse_lower_bounds_and_names_lowercased),
 		T(test_parse_value_with_equals_and_semicolon),

@@ -286,6 +286,31 @@ test_neigh_resolver_without_neighbours(void **state)
 	lb_neigh_resolver_fini(&r);
 }
 
+/* Neighbour 1 given a MAC in the config: valid from the start, never asked. */
+static void
+test_neigh_static_valid_never_due_never_learned(void **state)
+{
+	struct fixture *f = *state;
+	struct lb_neigh_table *t;
+	uint32_t idx[3];
+	unsigned int n;
+
+	f->neighs[1].has_mac = 1;
+	memcpy(f->neighs[1].mac, mac_a.addr_bytes, 6);
+	t = lb_neigh_table_for(&f->cfg);
+	assert_non_null(t);
+	assert_int_equal(t->e[1].valid, 1);
+	assert_true(rte_is_same_ether_addr(&t->e[1].mac, &mac_a));
+	assert_int_equal(t->e[0].valid, 0);
+	n = lb_neigh_due(&f->r, t, 1, idx, 3);
+	assert_int_equal(n, 2);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(idx[1], 2);
+	assert_null(lb_neigh_learn(&f->r, t, 0, ADDR(10, 0, 0, 12), &mac_b,
+				   2));
+	lb_neigh_table_free(t);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -304,6 +329,7 @@ main(void)
 		T(test_neigh_due_unresolved_asked_then_retried),
 		T(test_neigh_due_respects_max),
 		T(test_neigh_due_resolved_refreshed_when_quiet),
+		T(test_neigh_static_valid_never_due_never_learned),
 		cmocka_unit_test(test_neigh_resolver_without_neighbours),
 	};
 
