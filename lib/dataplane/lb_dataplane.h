@@ -61,6 +61,9 @@ struct lb_worker {
 	struct rte_ring *requests;          /**< struct lb_dp_request * */
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
+	/** Longest busy loop iteration so far, in TSC cycles: the worst
+	 *  delay a packet waiting in a queue saw (config swaps included). */
+	uint64_t busy_loop_max_tsc;
 	uint16_t tx_n[LB_MAX_PORTS];
 	struct rte_mbuf *tx[LB_MAX_PORTS][LB_DP_BURST * 2];
 } __rte_cache_aligned;

@@ -413,8 +413,8 @@ lb_dp_worker_main(void *arg)
 	struct lb_dp *dp = w->dp;
 	const struct lb_config *cfg;
 	const struct lb_neigh_table *nt;
-	unsigned int busy;
-	uint64_t now;
+	unsigned int busy = 0;
+	uint64_t now, prev = 0;
 
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
@@ -424,6 +424,10 @@ lb_dp_worker_main(void *arg)
 		if (unlikely(cfg != w->seen_config))
 			set_timeouts(w, cfg);
 		now = rte_rdtsc();
+		/* The previous loop ran from prev to now, if it did not sleep. */
+		if (busy != 0 && now - prev > w->busy_loop_max_tsc)
+			w->busy_loop_max_tsc = now - prev;
+		prev = now;
 		busy = poll_ports(w, cfg, nt, now);
 		drain_from_mgmt(w);
 		lb_dp_flush(w);
