@@ -977,6 +977,46 @@ fill_neighs(struct ctx *c)
 	return 0;
 }
 
+/* ---- address index ---------------------------------------------------- */
+
+static void
+index_put(struct lb_config *cfg, uint8_t proto, uint32_t addr, uint16_t port,
+	  int32_t vip)
+{
+	struct lb_addr_slot *s =
+		(struct lb_addr_slot *)lb_config_addr_slot(cfg, proto, addr,
+							   port);
+
+	if (s->used)
+		return;         /* an address owned twice (VIPs sharing it) */
+	*s = (struct lb_addr_slot){ .addr = addr, .port = port,
+				    .proto = proto, .used = 1, .vip = vip };
+}
+
+/* At most half full, so a miss ends after a probe or two. */
+static int
+build_addr_index(struct ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t n = 2 * cfg->n_vips + cfg->n_ports, i;
+
+	cfg->addr_mask = rte_align32pow2(2 * n + 2) - 1;
+	cfg->addr_index = calloc(cfg->addr_mask + 1,
+				 sizeof(*cfg->addr_index));
+	if (cfg->addr_index == NULL) {
+		ERR(c, 1, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->n_vips; i++) {
+		index_put(cfg, cfg->vips[i].proto, cfg->vips[i].addr,
+			  cfg->vips[i].port, (int32_t)i);
+		index_put(cfg, 0, cfg->vips[i].addr, 0, -1);
+	}
+	for (i = 0; i < cfg->n_ports; i++)
+		index_put(cfg, 0, cfg->ports[i].addr, 0, -1);
+	return 0;
+}
+
 /* ---- entry points ---------------------------------------------------- */
 
 static int
@@ -987,7 +1027,8 @@ build(struct ctx *c)
 	    check_port_overlap(c) < 0 || parse_pools(c) < 0 ||
 	    parse_vips(c) < 0 || check_vip_unique(c) < 0 ||
 	    parse_backends(c) < 0 || check_backend_unique(c) < 0 ||
-	    build_pools(c) < 0 || fill_neighs(c) < 0)
+	    build_pools(c) < 0 || fill_neighs(c) < 0 ||
+	    build_addr_index(c) < 0)
 		return -1;
 	return 0;
 }
@@ -1052,35 +1093,8 @@ lb_config_free(struct lb_config *cfg)
 	free(cfg->pools);
 	free(cfg->backends);
 	free(cfg->neighs);
+	free(cfg->addr_index);
 	free(cfg);
-}
-
-/* Linear: a few hundred VIPs at most; the dataplane keeps its own index. */
-int
-lb_config_find_vip(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
-		   uint16_t port)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_vips; i++)
-		if (cfg->vips[i].proto == proto && cfg->vips[i].addr == addr &&
-		    cfg->vips[i].port == port)
-			return (int)i;
-	return -1;
-}
-
-int
-lb_config_owns_addr(const struct lb_config *cfg, uint32_t addr)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_vips; i++)
-		if (cfg->vips[i].addr == addr)
-			return 1;
-	for (i = 0; i < cfg->n_ports; i++)
-		if (cfg->ports[i].addr == addr)
-			return 1;
-	return 0;
 }
 
 double

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_branch_prediction.h>
+#include <rte_hash_crc.h>
+
 #include "lb_sched.h"
 #include "lb_stats.h"
 
@@ -89,6 +92,19 @@ struct lb_backend_conf {
 	uint8_t mac[6];
 };
 
+/**
+ * One slot of the address index, open addressing with linear probing.
+ * Holds a VIP (proto, addr, port) or an address the appliance owns
+ * (proto 0, port 0: every VIP address and every port address).
+ */
+struct lb_addr_slot {
+	uint32_t addr;              /**< network order */
+	uint16_t port;              /**< host order */
+	uint8_t proto;
+	uint8_t used;
+	int32_t vip;                /**< index into vips; -1: owned address */
+};
+
 /** A next hop whose MAC the appliance must resolve (ARP). */
 struct lb_neigh_conf {
 	uint32_t addr;
@@ -106,6 +122,9 @@ struct lb_config {
 	struct lb_pool_conf *pools;
 	struct lb_backend_conf *backends;
 	struct lb_neigh_conf *neighs;
+	/* Address index for the packet path; see lb_config_find_vip(). */
+	uint32_t addr_mask;         /**< slots - 1 (a power of two) */
+	struct lb_addr_slot *addr_index;
 };
 
 /**
@@ -124,12 +143,45 @@ struct lb_config *lb_config_parse(const char *path,
 /** Free a snapshot. NULL-safe. Only once no worker can still read it. */
 void lb_config_free(struct lb_config *cfg);
 
-/** Find a VIP by (proto, addr, port); returns its index or -1. */
-int lb_config_find_vip(const struct lb_config *cfg, uint8_t proto,
-		       uint32_t addr, uint16_t port);
+static inline const struct lb_addr_slot *
+lb_config_addr_slot(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
+		    uint16_t port)
+{
+	uint32_t i = rte_hash_crc_4byte(addr, (uint32_t)proto << 16 | port);
+	const struct lb_addr_slot *s;
 
-/** 1 if @p addr is the address of a VIP or of a port. */
-int lb_config_owns_addr(const struct lb_config *cfg, uint32_t addr);
+	for (;; i++) {
+		s = &cfg->addr_index[i & cfg->addr_mask];
+		if (!s->used || (s->addr == addr && s->port == port &&
+				 s->proto == proto))
+			return s;
+	}
+}
+
+/**
+ * The VIP serving @p proto to @p addr (network order) port @p port (host
+ * order). Any lcore: the snapshot is immutable. One hash and a probe or
+ * two, whatever the number of VIPs (the index is at most half full).
+ * @return its index, or -1.
+ */
+static inline int
+lb_config_find_vip(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
+		   uint16_t port)
+{
+	const struct lb_addr_slot *s;
+
+	if (unlikely(proto == 0))
+		return -1;
+	s = lb_config_addr_slot(cfg, proto, addr, port);
+	return s->used ? s->vip : -1;
+}
+
+/** 1 if @p addr (network order) is a VIP address or a port address. */
+static inline int
+lb_config_owns_addr(const struct lb_config *cfg, uint32_t addr)
+{
+	return lb_config_addr_slot(cfg, 0, addr, 0)->used;
+}
 
 /**
  * Expected share of new flows for backend @p b within its pool: its slots

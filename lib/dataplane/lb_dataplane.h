@@ -65,6 +65,7 @@ struct lb_worker {
 	 *  delay a packet waiting in a queue saw (config swaps included). */
 	uint64_t busy_loop_max_tsc;
 	uint16_t tx_n[LB_MAX_PORTS];
+	uint32_t tx_bytes[LB_MAX_PORTS];    /**< of the tx_n buffered */
 	struct rte_mbuf *tx[LB_MAX_PORTS][LB_DP_BURST * 2];
 } __rte_cache_aligned;
 

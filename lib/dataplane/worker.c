@@ -24,21 +24,24 @@ static void
 flush_port(struct lb_worker *w, unsigned int port)
 {
 	struct lb_port_stats *ps = &w->stats.port[port];
+	uint64_t bytes = w->tx_bytes[port];
 	uint16_t n = w->tx_n[port];
 	uint16_t sent, i;
 
 	if (n == 0)
 		return;
+	/* Sent mbufs may be freed already: only the unsent are read. */
 	sent = rte_eth_tx_burst(w->dp->ports[port].port_id, w->index,
 				w->tx[port], n);
-	for (i = 0; i < sent; i++)
-		ps->tx_bytes += w->tx[port][i]->pkt_len;
-	ps->tx_packets += sent;
 	for (i = sent; i < n; i++) {
+		bytes -= w->tx[port][i]->pkt_len;
 		ps->drops[LB_DROP_tx_full]++;
 		rte_pktmbuf_free(w->tx[port][i]);
 	}
+	ps->tx_packets += sent;
+	ps->tx_bytes += bytes;
 	w->tx_n[port] = 0;
+	w->tx_bytes[port] = 0;
 }
 
 void
@@ -53,6 +56,7 @@ lb_dp_flush(struct lb_worker *w)
 static inline void
 tx_enqueue(struct lb_worker *w, unsigned int port, struct rte_mbuf *m)
 {
+	w->tx_bytes[port] += m->pkt_len;
 	w->tx[port][w->tx_n[port]++] = m;
 	if (unlikely(w->tx_n[port] == RTE_DIM(w->tx[port])))
 		flush_port(w, port);
@@ -264,16 +268,17 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 	struct lb_port_stats *ps = &w->stats.port[port];
 	struct lb_pkt_info pi;
 	unsigned int nf = 0;
+	uint64_t bytes = 0;
 	uint16_t i;
 	int vip;
 
+	ps->rx_packets += n;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		ps->rx_packets++;
-		ps->rx_bytes += m->pkt_len;
+		bytes += m->pkt_len;
 		switch (lb_pkt_parse(m, mac, &pi)) {
 		case LB_PKT_DROP:
 			drop(w, port, pi.drop, m);
@@ -303,6 +308,7 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		fw[nf].proto = pi.proto;
 		nf++;
 	}
+	ps->rx_bytes += bytes;
 	return nf;
 }
 

@@ -23,6 +23,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "lb_flow.h"
 
@@ -129,6 +130,8 @@ lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_flow_key **keys,
 	for (i = 0; i < n; i++) {
 		if (pos[i] >= 0) {
 			out[i] = &t->entries[pos[i]];
+			/* Read (and written) soon: start the miss for all now. */
+			rte_prefetch0(out[i]);
 			hits |= UINT64_C(1) << i;
 		} else {
 			out[i] = NULL;

@@ -5,6 +5,8 @@
  * from a header only ever shrink the window that later checks use, so a
  * header can never make the parser look past the bytes received.
  */
+#include <string.h>
+
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -100,6 +102,26 @@ parse_l4(const uint8_t *l4, struct lb_pkt_info *info)
 	}
 }
 
+/*
+ * The one's complement sum of a 20-byte header (no options, nearly every
+ * packet) as five 32-bit words: the same sum as rte_raw_cksum()'s 16-bit
+ * words (the carries fold back the same way) at a third of the
+ * instructions; the unit tests compare the two.
+ */
+static inline uint16_t
+ipv4_sum20(const void *hdr)
+{
+	uint32_t w[5];
+	uint64_t sum;
+
+	memcpy(w, hdr, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
 static inline int
 ipv4_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	       uint16_t hlen)
@@ -111,6 +133,8 @@ ipv4_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return 1;
 	/* Summed with its own checksum field, a valid header gives 0xffff. */
+	if (likely(hlen == IPV4_MIN_HDR_LEN))
+		return ipv4_sum20(ip) != 0xffff;
 	return rte_raw_cksum(ip, hlen) != 0xffff;
 }
 

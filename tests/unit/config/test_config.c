@@ -925,6 +925,41 @@ test_error_backend_mac_conflict(void **state)
 		     " another backend");
 }
 
+/* ---- address index ------------------------------------------------- */
+
+/* 250 VIPs over 50 addresses x 5 ports: each found, neighbours not. */
+static void
+test_find_vip_many(void **state)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap), a[32];
+	struct lb_config *cfg;
+	unsigned int i;
+
+	assert_non_null(text);
+	len += snprintf(text + len, cap - len, "%s", PORT_LAN POOL_WEB BE_B1);
+	for (i = 0; i < 250; i++)
+		len += snprintf(text + len, cap - len,
+				"[vip.v%u]\naddress = 10.0.1.%u\nport = %u\n"
+				"pool = web\n", i, i / 5 + 1, 1000 + i % 5);
+	cfg = parse_ok(state, text);
+	for (i = 0; i < 250; i++) {
+		snprintf(a, sizeof(a), "10.0.1.%u", i / 5 + 1);
+		assert_int_equal(lb_config_find_vip(cfg, IPPROTO_TCP, ip(a),
+						    1000 + i % 5), (int)i);
+		assert_int_equal(lb_config_find_vip(cfg, IPPROTO_UDP, ip(a),
+						    1000 + i % 5), -1);
+		assert_int_equal(lb_config_find_vip(cfg, IPPROTO_TCP, ip(a),
+						    1005), -1);
+		assert_true(lb_config_owns_addr(cfg, ip(a)));
+	}
+	assert_false(lb_config_owns_addr(cfg, ip("10.0.1.51")));
+	assert_int_equal(lb_config_find_vip(cfg, 0, ip("10.0.1.1"), 0), -1);
+	assert_true(lb_config_owns_addr(cfg, ip("10.0.0.2")));
+	lb_config_free(cfg);
+	free(text);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -932,6 +967,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_parse_defaults),
+		T(test_find_vip_many),
 		T(test_backend_mac_is_static_neighbour),
 		T(test_error_backend_mac_not_unicast),
 		T(test_error_backend_mac_conflict),
