@@ -471,6 +471,12 @@ maglev_dequeue_tied(struct maglev_build *b, uint32_t k)
 	uint32_t c, *link, t = 0;
 	const struct maglev_class *min = NULL;
 
+	c = b->bucket[k];
+	if (b->cls[c].link == MAGLEV_NONE) {
+		b->tied[0] = c;
+		b->bucket[k] = MAGLEV_NONE;
+		return 1;
+	}
 	for (c = b->bucket[k]; c != MAGLEV_NONE; c = b->cls[c].link)
 		if (min == NULL || maglev_key_cmp(&b->cls[c], min) < 0)
 			min = &b->cls[c];
