@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command CI runs (as root, Debian 12): install what is missing,
-# build, run the unit tests under ASan+UBSan, then the integration tests
+# build, run the unit tests under ASan+UBSan, the callgrind speed gate, then the integration tests
 # against the optimised build and against the sanitized build. Exits non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default build-asan).
@@ -49,6 +49,16 @@ unit_summary=$(grep -E '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout)
 	tr -s ' ' | paste -sd ' ' -)
 rm -f "$unit_log"
 
+# The speed gate: instructions per packet per class under callgrind must
+# not grow more than 3 % over the committed reference (tests/bench/
+# reference/instructions.json; refresh it with tests/bench/callgrind.py
+# --update when a change is meant to cost more, and say why).
+step "bench gate (callgrind instructions/packet, $BUILD_DIR)"
+/usr/bin/python3 tests/bench/callgrind.py "$BUILD_DIR/tests/bench/micro/bench_dp" \
+	--check tests/bench/reference/instructions.json
+gate_rc=$?
+if [ "$gate_rc" -eq 0 ]; then gate_summary="1 passed, 0 failed"; else gate_summary="0 passed, 1 failed"; fi
+
 # integration DIR: the namespace tests against the daemon built in DIR.
 # Sets int_rc and int_summary.
 integration() {
@@ -81,11 +91,12 @@ count() { # count WORD SUMMARY: the number next to WORD ("3 passed", "Ok: 3")
 
 step "summary"
 echo "unit (ASan+UBSan):        ${unit_summary:-no summary} -> $(verdict "$unit_rc")"
+echo "bench gate (callgrind):    $gate_summary -> $(verdict "$gate_rc")"
 echo "integration ($BUILD_DIR):  ${rel_summary:-no summary} -> $(verdict "$rel_rc")"
 echo "integration (ASan daemon): ${asan_summary:-no summary} -> $(verdict "$asan_rc")"
-passed=$(( $(count Ok "$unit_summary") + $(count passed "$rel_summary") + $(count passed "$asan_summary") ))
-failed=$(( $(count Fail "$unit_summary") + $(count failed "$rel_summary") + $(count failed "$asan_summary") ))
-[ "$unit_rc" -eq 0 ] && [ "$rel_rc" -eq 0 ] && [ "$asan_rc" -eq 0 ]
+passed=$(( $(count Ok "$unit_summary") + $(count passed "$gate_summary") + $(count passed "$rel_summary") + $(count passed "$asan_summary") ))
+failed=$(( $(count Fail "$unit_summary") + $(count failed "$gate_summary") + $(count failed "$rel_summary") + $(count failed "$asan_summary") ))
+[ "$unit_rc" -eq 0 ] && [ "$gate_rc" -eq 0 ] && [ "$rel_rc" -eq 0 ] && [ "$asan_rc" -eq 0 ]
 rc=$?
 # A stage that printed no summary still fails the run.
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
