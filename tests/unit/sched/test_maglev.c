@@ -11,6 +11,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <rte_jhash.h>
+
 #include "lb_sched.h"
 
 #define M_DEFAULT LB_SCHED_DEFAULT_TABLE_SIZE
@@ -495,6 +497,120 @@ test_is_prime_matches_sieve(void **state)
 	assert_false(lb_sched_is_prime(65521u * 65519u));
 }
 
+/*
+ * The definition, written the slow and obvious way: for every slot, the
+ * backend with the smallest (filled + 1) / weight (ties to the lower
+ * index) takes the next free slot of its permutation. The fast build
+ * must give the very same table (dispatch must not change between
+ * versions), so this also pins the hashes and seeds.
+ */
+static uint32_t
+ref_name_hash(const char *name, uint32_t seed)
+{
+	uint32_t words[16] = { 0 };
+	size_t i, len = strlen(name);
+
+	assert_true(len <= sizeof(words));
+	for (i = 0; i < len; i++)
+		words[i / 4] |= (uint32_t)(uint8_t)name[i] << (8 * (i % 4));
+	return rte_jhash_32b(words, (len + 3) / 4, seed);
+}
+
+static void
+ref_build(uint16_t *slots, const struct lb_sched_backend *be, uint32_t n,
+	  uint32_t m)
+{
+	uint32_t *pos = calloc(n + 1, sizeof(*pos));
+	uint32_t *skip = calloc(n + 1, sizeof(*skip));
+	uint32_t *filled = calloc(n + 1, sizeof(*filled));
+	uint32_t i, s;
+
+	assert_non_null(pos);
+	assert_non_null(skip);
+	assert_non_null(filled);
+	for (i = 0; i < n; i++) {
+		pos[i] = ref_name_hash(be[i].name, 0x4d61676cu) % m;
+		skip[i] = ref_name_hash(be[i].name, 0x65764c42u) % (m - 1) + 1;
+	}
+	for (s = 0; s < m; s++)
+		slots[s] = LB_SCHED_EMPTY;
+	for (s = 0; s < m; s++) {
+		uint32_t best = UINT32_MAX;
+
+		for (i = 0; i < n; i++) {
+			if (be[i].weight == 0)
+				continue;
+			if (best == UINT32_MAX ||
+			    (uint64_t)(filled[i] + 1) * be[best].weight <
+			    (uint64_t)(filled[best] + 1) * be[i].weight)
+				best = i;
+		}
+		if (best == UINT32_MAX)
+			break;
+		while (slots[pos[best]] != LB_SCHED_EMPTY)
+			pos[best] = (pos[best] + skip[best]) % m;
+		slots[pos[best]] = (uint16_t)best;
+		filled[best]++;
+	}
+	free(pos);
+	free(skip);
+	free(filled);
+}
+
+static uint32_t
+lcg(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+/* Weights of many shapes: equal, small, with zeros, shared factors, huge. */
+static uint32_t
+random_weight(uint32_t *seed, unsigned int shape, uint32_t same)
+{
+	switch (shape % 7) {
+	case 0: return same;
+	case 1: return 1 + lcg(seed) % 10;
+	case 2: return lcg(seed) % 4;
+	case 3: return 1 + lcg(seed) % 1000;
+	case 4: return 1u << (lcg(seed) % 9);
+	case 5: return 6 * (1 + lcg(seed) % 8);
+	default: return lcg(seed) % 2 ? UINT32_MAX - lcg(seed) % 3 :
+				      1 + lcg(seed) % 65535;
+	}
+}
+
+static void
+test_maglev_matches_definition(void **state)
+{
+	static const uint32_t sizes[] = { 251, 257, 1009, 4099, 10007 };
+	uint32_t seed = 2024, iter;
+
+	(void)state;
+	for (iter = 0; iter < 140; iter++) {
+		uint32_t m = sizes[iter % DIM(sizes)];
+		uint32_t n = lcg(&seed) % (iter % 5 == 4 ? 200 : 40);
+		uint32_t same = 1 + lcg(&seed) % 50, b;
+		uint32_t *w = calloc(n + 1, sizeof(*w));
+		uint16_t *want = malloc(m * sizeof(*want));
+		struct lb_maglev t;
+		struct pool p;
+
+		assert_non_null(w);
+		assert_non_null(want);
+		for (b = 0; b < n; b++)
+			w[b] = random_weight(&seed, iter / DIM(sizes), same);
+		pool_init(&p, n, w);
+		build_ok(&t, p.be, n, m);
+		ref_build(want, p.be, n, m);
+		assert_memory_equal(t.slots, want, m * sizeof(*want));
+		lb_sched_maglev_free(&t);
+		pool_fini(&p);
+		free(want);
+		free(w);
+	}
+}
+
 /* Informational: the build time the bench will hold to 2 ms. */
 static void
 test_maglev_build_time_reported(void **state)
@@ -534,6 +650,7 @@ main(void)
 		cmocka_unit_test(test_maglev_bad_arguments_rejected),
 		cmocka_unit_test(test_maglev_count_sums_to_size),
 		cmocka_unit_test(test_is_prime_matches_sieve),
+		cmocka_unit_test(test_maglev_matches_definition),
 		cmocka_unit_test(test_maglev_build_time_reported),
 	};
 
