@@ -212,26 +212,36 @@ transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
 	tx_enqueue(w, be->port, m);
 }
 
-/* Inserts and deletes so far: the table changed if this moved. */
-static inline uint64_t
-flow_changes(const struct lb_worker *w)
+/*
+ * The hashes of the flows this burst inserted or deleted since its bulk
+ * lookup. An entry pointer from that lookup is stale only for those keys
+ * (positions of other keys never move), so only they are looked up again.
+ */
+struct burst_changes {
+	unsigned int n;
+	uint32_t hash[LB_DP_BURST];
+};
+
+static inline int
+changed_in_burst(const struct burst_changes *c, uint32_t hash)
 {
-	return w->stats.flow.inserts + w->stats.flow.reschedules;
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->hash[i] == hash)
+			return 1;
+	return 0;
 }
 
 static void
 forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct lb_neigh_table *nt, unsigned int port,
 	    const struct fwd *f, struct lb_flow_entry *e, uint64_t now,
-	    uint64_t changes_at_lookup)
+	    struct burst_changes *changes)
 {
 	int b;
 
-	if (unlikely(flow_changes(w) != changes_at_lookup)) {
-		/*
-		 * An earlier packet of this burst inserted or deleted a flow
-		 * since the bulk lookup: it may be this one, so look again.
-		 */
+	if (unlikely(changed_in_burst(changes, f->hash))) {
 		const struct lb_flow_key *k = &f->key;
 
 		lb_flow_lookup_bulk(w->flows, &k, &f->hash, 1, &e);
@@ -250,6 +260,7 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 		return;
 	}
 	w->stats.flow.misses++;
+	changes->hash[changes->n++] = f->hash;
 	b = schedule(w, cfg, f, now);
 	if (unlikely(b < 0)) {
 		drop(w, port, LB_DROP_no_backend, f->m);
@@ -321,8 +332,8 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 	const struct lb_flow_key *keys[LB_DP_BURST];
 	uint32_t hashes[LB_DP_BURST];
 	struct lb_flow_entry *ent[LB_DP_BURST];
+	struct burst_changes changes;
 	unsigned int nf, i;
-	uint64_t changes;
 	uint16_t done = 0;
 
 	/* Callers may hand more than a burst (benchmarks): chunk it. */
@@ -339,10 +350,10 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 		}
 		lb_flow_lookup_bulk(w->flows, keys, hashes, nf, ent);
 		w->stats.flow.lookups += nf;
-		changes = flow_changes(w);
+		changes.n = 0;
 		for (i = 0; i < nf; i++)
 			forward_one(w, cfg, nt, port, &fw[i], ent[i], now,
-				    changes);
+				    &changes);
 	}
 }
 

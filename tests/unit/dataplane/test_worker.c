@@ -391,6 +391,42 @@ test_established_flow_keeps_backend(void **state)
 	assert_int_equal(fx->w->stats.flow.hits, 7);
 }
 
+/*
+ * One burst mixing new flows, a SYN rescheduling a closing flow and the
+ * follow-up packets of all three: each follow-up must find the entry its
+ * SYN made earlier in the same burst, and nothing else is looked up twice.
+ */
+static void
+test_burst_mixing_new_and_rescheduled_flows(void **state)
+{
+	static const uint8_t flags[6] = {
+		RTE_TCP_SYN_FLAG, RTE_TCP_SYN_FLAG, RTE_TCP_SYN_FLAG,
+		RTE_TCP_ACK_FLAG, RTE_TCP_ACK_FLAG, RTE_TCP_ACK_FLAG,
+	};
+	static const uint16_t sport[6] = { 7001, 7002, 7003, 7001, 7003, 7002 };
+	struct fixture *fx = *state;
+	struct rte_mbuf *m[6];
+	int i;
+
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 62), 7003, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	m[1] = tcp_frame(fx, IP(10, 0, 0, 62), 7003, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	run(fx, m, 2, 1000);
+	for (i = 0; i < 6; i++)
+		m[i] = tcp_frame(fx, IP(10, 0, 0, 62), sport[i],
+				 IP(10, 0, 0, 100), 80, flags[i]);
+	run(fx, m, 6, 2000);
+	assert_int_equal(fx->w->stats.flow.inserts, 1 + 3);
+	assert_int_equal(fx->w->stats.flow.reschedules, 1);
+	assert_int_equal(fx->w->stats.flow.hits, 1 + 3);
+	assert_int_equal(fx->w->stats.flow.misses, 1 + 3);
+	assert_int_equal(fx->w->stats.port[0].tx_packets, 2 + 6);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 3);
+	while ((m[0] = sent()) != NULL)
+		rte_pktmbuf_free(m[0]);
+}
+
 static void
 test_fin_closes_and_syn_reschedules(void **state)
 {
@@ -604,6 +640,9 @@ main(void)
 			test_established_flow_keeps_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fin_closes_and_syn_reschedules, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_burst_mixing_new_and_rescheduled_flows, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_table_falls_back_without_drop, setup,
 			teardown),
