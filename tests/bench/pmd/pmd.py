@@ -1,0 +1,633 @@
+#!/usr/bin/python3
+"""Single-process PMD benchmark (issue 4, part 2); run through tests/bench/pmd.sh.
+
+edgelbd's real worker forwards 64-byte TCP ACKs of established flows from a
+net_pcap port (infinite_rx replay of a crafted pcap) to a net_null port
+(no-rx=1). In the same run, interleaved round by round, dpdk-testpmd forwards
+the same pcap between the same two vdevs in `io` and `5tswap` mode as the
+baselines. Every forwarding core is 100 % busy polling, so
+cycles/packet = TSC Hz / packets per second.
+
+Environment: BUILD (edgelbd/edgelbctl build dir), DURATION (s per
+measurement, default 5), ROUNDS (default 3), WARMUP (s, default 1),
+FLOWS (default "1 4096 65536"), FLOW_TABLE_SIZE (default 131072),
+TESTPMD (default dpdk-testpmd), KEEP_TMP=1 keeps the pcaps and logs.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VIP, VIP_PORT = "10.0.0.100", 80
+# net_pcap derives its MAC from "\x02pcap" and a per-process device index;
+# the probe below checks it and the pcaps are rewritten if it ever differs.
+PCAP_MAC_GUESS = "02:70:63:61:70:00"
+TARGET_RATIO = 0.35     # issue 4: edgelb / testpmd 5tswap, <= 64 k flows
+TARGET_CYCLES = 120     # issue 4: established flows, one worker
+MAX_INFLIGHT = 2 * 64   # rx - tx - drops allowed in a moment's view
+
+INI = """[global]
+socket = {sock}
+eal_args = "--no-huge -m 1024 --file-prefix={prefix} --log-level=lib.eal:debug"
+workers = 1
+flow_table_size = {fts}
+idle_sleep_us = 0
+
+[port.in]
+device = net_pcap0,rx_pcap={pcap},infinite_rx=1
+address = 10.0.0.2/24
+
+[port.out]
+device = net_null0,no-rx=1
+address = 10.1.0.2/24
+
+[vip.web]
+address = {vip}
+port = {vport}
+pool = web
+
+[pool.web]
+
+[backend.b1]
+pool = web
+address = 10.1.0.11
+weight = 1
+mac = 02:00:00:00:01:11
+
+[backend.b2]
+pool = web
+address = 10.1.0.12
+weight = 2
+mac = 02:00:00:00:01:12
+
+[backend.b3]
+pool = web
+address = 10.1.0.13
+weight = 3
+mac = 02:00:00:00:01:13
+"""
+
+
+class BenchError(Exception):
+    pass
+
+
+class Terminated(Exception):
+    pass
+
+
+def on_signal(signum, _frame):
+    raise Terminated("signal %d" % signum)
+
+
+def env_num(name, default, kind=float):
+    v = os.environ.get(name, "")
+    try:
+        return kind(v) if v else default
+    except ValueError:
+        sys.exit("pmd: %s=%r is not a number" % (name, v))
+
+
+class Runner:
+    """Starts DPDK processes in their own session; kills only those."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+        self.prefixes = []
+        self.seq = 0
+
+    def start(self, argv, name):
+        self.seq += 1
+        log = os.path.join(self.tmp, "%02d-%s.log" % (self.seq, name))
+        f = open(log, "wb")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        f.close()
+        self.procs.append(p)
+        return p, log
+
+    def prefix(self, what):
+        pfx = "pmd%d-%s-%d" % (os.getpid(), what, self.seq + 1)
+        self.prefixes.append(pfx)
+        return pfx
+
+    def stop(self, p, grace=10.0):
+        """SIGTERM the process group we created, then SIGKILL."""
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+        if p in self.procs:
+            self.procs.remove(p)
+        return p.returncode
+
+    def cleanup(self):
+        for p in list(self.procs):
+            self.stop(p, grace=3.0)
+        for pfx in self.prefixes:
+            shutil.rmtree("/var/run/dpdk/" + pfx, ignore_errors=True)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def tail(path, n=6):
+    """The last lines of a DPDK log that are not routine EAL chatter."""
+    try:
+        lines = read(path).splitlines()
+    except OSError:
+        return ""
+    keep = [l for l in lines if not l.startswith("EAL: ") and
+            "TELEMETRY:" not in l] or lines
+    return "\n".join(keep[-n:])
+
+
+def tsc_from_log(path):
+    m = re.search(r"TSC frequency is ~(\d+) KHz", read(path))
+    return int(m.group(1)) * 1000 if m else None
+
+
+def cpuinfo_hz():
+    try:
+        m = re.search(r"cpu MHz\s*:\s*([\d.]+)", read("/proc/cpuinfo"))
+        return float(m.group(1)) * 1e6 if m else None
+    except OSError:
+        return None
+
+
+def cpu_times():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[7] if len(v) > 7 else 0   # total, steal
+
+
+def host_facts():
+    facts = {"nproc": os.cpu_count(), "kernel": os.uname().release}
+    try:
+        m = re.search(r"model name\s*:\s*(.*)", read("/proc/cpuinfo"))
+        facts["cpu_model"] = m.group(1).strip() if m else None
+    except OSError:
+        facts["cpu_model"] = None
+    try:
+        facts["dpdk_version"] = subprocess.run(
+            ["pkg-config", "--modversion", "libdpdk"], capture_output=True,
+            text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        facts["dpdk_version"] = None
+    facts["cpuinfo_mhz_hz"] = cpuinfo_hz()
+    facts["loadavg_at_start"] = read("/proc/loadavg").split()[:3]
+    return facts
+
+
+def gen_pcap(path, flows, mac):
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "gen_pcap.py"),
+                    path, str(flows), mac, VIP, str(VIP_PORT), "64"],
+                   check=True)
+
+
+class Edgelb:
+    def __init__(self, cfg, runner):
+        self.cfg = cfg
+        self.r = runner
+        self.daemon = os.path.join(cfg["build"], "app/edgelbd/edgelbd")
+        self.ctl = os.path.join(cfg["build"], "app/edgelbctl/edgelbctl")
+        self.sock = os.path.join(runner.tmp, "lb.sock")
+
+    def ctl_json(self, *args):
+        out = subprocess.run([self.ctl, "-s", self.sock, "-j"] + list(args),
+                             capture_output=True, text=True, timeout=10)
+        if out.returncode != 0:
+            raise BenchError("edgelbctl %s: %s" % (" ".join(args),
+                                                   out.stderr.strip()))
+        return json.loads(out.stdout)
+
+    def start(self, pcap, tag):
+        ini = os.path.join(self.r.tmp, "edgelb-%s.ini" % tag)
+        with open(ini, "w") as f:
+            f.write(INI.format(sock=self.sock, prefix=self.r.prefix("lb"),
+                               fts=self.cfg["flow_table_size"], pcap=pcap,
+                               vip=VIP, vport=VIP_PORT))
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        p, log = self.r.start([self.daemon, "-f", ini], "edgelbd-" + tag)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                raise BenchError("edgelbd exited (%s) during start-up:\n%s"
+                                 % (p.returncode, tail(log)))
+            if os.path.exists(self.sock):
+                try:
+                    return p, log, self.ctl_json("status")
+                except BenchError:
+                    pass
+            time.sleep(0.2)
+        self.r.stop(p)
+        raise BenchError("edgelbd not ready after 30 s:\n" + tail(log))
+
+    def probe_mac(self, pcap):
+        """The MAC net_pcap gives port "in" (frames must be sent to it)."""
+        p, _log, st = self.start(pcap, "probe")
+        try:
+            return port_mac(st, "in")
+        finally:
+            self.r.stop(p)
+
+    def stats(self):
+        t0 = time.monotonic()
+        s = self.ctl_json("stats")
+        t1 = time.monotonic()
+        return (t0 + t1) / 2, s
+
+    def measure(self, pcap, flows, mac, tag):
+        p, log, st = self.start(pcap, tag)
+        try:
+            got = port_mac(st, "in")
+            if got != mac:
+                raise BenchError("port in has MAC %s but the pcap is sent "
+                                 "to %s" % (got, mac))
+            time.sleep(self.cfg["warmup"])
+            ta, a = self.stats()
+            time.sleep(self.cfg["duration"])
+            tb, b = self.stats()
+            if p.poll() is not None:
+                raise BenchError("edgelbd died during the measurement:\n"
+                                 + tail(log))
+        finally:
+            rc = self.r.stop(p)
+        return edgelb_sample(a, b, tb - ta, flows, rc, tsc_from_log(log))
+
+
+def port_mac(status, name):
+    for port in status.get("ports", []):
+        if port.get("name") == name:
+            return port.get("mac", "").lower()
+    raise BenchError("edgelbctl status has no port %r" % name)
+
+
+def port_of(stats, name):
+    for port in stats["ports"]:
+        if port["name"] == name:
+            return port
+    raise BenchError("edgelbctl stats has no port %r" % name)
+
+
+def drops_of(stats):
+    d = {}
+    for port in stats["ports"]:
+        for reason, n in port["drops"].items():
+            if n:
+                d["%s.%s" % (port["name"], reason)] = n
+    return d
+
+
+def edgelb_sample(a, b, dt, flows, rc, tsc_hz):
+    rx = port_of(b, "in")["rx_packets"] - port_of(a, "in")["rx_packets"]
+    tx = port_of(b, "out")["tx_packets"] - port_of(a, "out")["tx_packets"]
+    drops_a, drops_b = drops_of(a), drops_of(b)
+    window_drops = {k: v - drops_a.get(k, 0) for k, v in drops_b.items()
+                    if v - drops_a.get(k, 0)}
+    tot = b["totals"]
+    # rx - tx - drops is what is in flight inside the worker at that moment
+    inflight = tot["rx_packets"] - tot["tx_packets"] - tot["drops"]
+    problems = []
+    if tot["drops"]:
+        problems.append("drops since start: %s" % drops_of(b))
+    if abs(rx - tx) > MAX_INFLIGHT or not 0 <= inflight <= MAX_INFLIGHT:
+        problems.append("tx != rx: window rx %d tx %d, totals rx %d tx %d "
+                        "drops %d" % (rx, tx, tot["rx_packets"],
+                                      tot["tx_packets"], tot["drops"]))
+    fl = b["flows"]
+    if tot["new_flows"] != flows or fl["inserts"] != flows:
+        problems.append("expected %d new flows, got %d (inserts %d)"
+                        % (flows, tot["new_flows"], fl["inserts"]))
+    hits = fl["hits"] - a["flows"]["hits"]
+    if abs(hits - (rx - sum(window_drops.values()))) > MAX_INFLIGHT:
+        problems.append("window: %d flow hits for %d packets" % (hits, rx))
+    if fl["fallbacks"]:
+        problems.append("%d flow-table fallbacks (table full)"
+                        % fl["fallbacks"])
+    if rc not in (0, None):
+        problems.append("edgelbd exit status %d" % rc)
+    return {"pps": rx / dt, "window_s": dt, "rx": rx, "tx": tx,
+            "window_drops": window_drops, "drops_total": tot["drops"],
+            "new_flows": tot["new_flows"], "flow_entries": fl["entries"],
+            "window_hits": hits, "problems": problems, "tsc_hz": tsc_hz}
+
+
+class Testpmd:
+    PORT_HDR = re.compile(r"NIC statistics for port (\d+)")
+    RX_PPS = re.compile(r"Rx-pps:\s+(\d+)")
+    TX_PPS = re.compile(r"Tx-pps:\s+(\d+)")
+    NOMBUF = re.compile(r"RX-nombuf:\s+(\d+)")
+
+    def __init__(self, cfg, runner):
+        self.cfg = cfg
+        self.r = runner
+
+    def samples(self, text):
+        """(port 0 Rx-pps, port 1 Tx-pps) for each --stats-period print."""
+        out, port, cur = [], None, {}
+        for line in text.splitlines():
+            m = self.PORT_HDR.search(line)
+            if m:
+                port = int(m.group(1))
+                continue
+            m = self.RX_PPS.search(line)
+            if m and port == 0:
+                cur["rx"] = int(m.group(1))
+            m = self.TX_PPS.search(line)
+            if m and port == 1:
+                cur["tx"] = int(m.group(1))
+                if "rx" in cur:
+                    out.append((cur["rx"], cur["tx"]))
+                cur = {}
+        return out
+
+    def final(self, text):
+        """Accumulated forward stats printed when testpmd stops."""
+        m = re.search(r"Accumulated forward statistics for all ports.*?"
+                      r"RX-packets:\s+(\d+)\s+RX-dropped:\s+(\d+).*?"
+                      r"TX-packets:\s+(\d+)\s+TX-dropped:\s+(\d+)",
+                      text, re.S)
+        if not m:
+            return None
+        return dict(zip(("rx", "rx_dropped", "tx", "tx_dropped"),
+                        (int(x) for x in m.groups())))
+
+    def measure(self, pcap, mode, tag):
+        skip = 1 + int(math.ceil(self.cfg["warmup"]))
+        need = int(math.ceil(self.cfg["duration"]))
+        argv = [self.cfg["testpmd"], "-l", "0,1", "--no-huge", "-m", "1024",
+                "--file-prefix=" + self.r.prefix("tp"), "--no-pci",
+                "--log-level=lib.eal:debug",
+                "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
+                "--vdev=net_null0,no-rx=1", "--",
+                "--nb-cores=1", "--forward-mode=" + mode,
+                "--stats-period", "1", "--auto-start"]
+        p, log = self.r.start(argv, "testpmd-%s-%s" % (mode, tag))
+        deadline = time.monotonic() + 30 + skip + need
+        try:
+            while True:
+                if p.poll() is not None:
+                    raise BenchError("testpmd %s exited (%s):\n%s"
+                                     % (mode, p.returncode, tail(log)))
+                if len(self.samples(read(log))) >= skip + need:
+                    break
+                if time.monotonic() > deadline:
+                    raise BenchError("testpmd %s: too few stats samples:\n%s"
+                                     % (mode, tail(log)))
+                time.sleep(0.25)
+        finally:
+            rc = self.r.stop(p)
+        text = read(log)
+        window = self.samples(text)[skip:skip + need]
+        fin = self.final(text)
+        problems = []
+        if fin is None:
+            problems.append("no final forward statistics")
+        elif fin["rx_dropped"] or fin["tx_dropped"] or fin["rx"] != fin["tx"]:
+            problems.append("final stats: %s" % fin)
+        nombuf = [int(x) for x in self.NOMBUF.findall(text)]
+        if any(nombuf):
+            problems.append("RX-nombuf %d" % max(nombuf))
+        if rc not in (0, None):
+            problems.append("testpmd exit status %d" % rc)
+        rx = [s[0] for s in window]
+        return {"pps": statistics.mean(rx), "rx_pps_samples": rx,
+                "tx_pps_samples": [s[1] for s in window], "final": fin,
+                "problems": problems, "tsc_hz": tsc_from_log(log)}
+
+
+def fmt_flows(n):
+    return "%d flow%s" % (n, "" if n == 1 else "s")
+
+
+def paired_ratios(cfg, results):
+    """edgelb / baseline within each round: shows how much noise moved."""
+    out = {}
+    for flows in cfg["flows"]:
+        res = results[flows]
+        for base in ("io", "5tswap"):
+            out["%d/%s" % (flows, base)] = [
+                round(a["pps"] / b["pps"], 3) if "pps" in a and "pps" in b
+                else None for a, b in zip(res["edgelb"], res[base])]
+    return out
+
+
+def build_report(cfg, facts, tsc_hz, tsc_src, results, errors):
+    rows, table = [], []
+    for flows in cfg["flows"]:
+        res = results[flows]
+        med = {}
+        for kind in ("edgelb", "io", "5tswap"):
+            ok = [s["pps"] for s in res[kind] if not s.get("error")]
+            med[kind] = statistics.median(ok) if ok else None
+        names = {"edgelb": "edgelbd worker", "io": "testpmd io",
+                 "5tswap": "testpmd 5tswap"}
+        line = [fmt_flows(flows)]
+        for kind in ("edgelb", "io", "5tswap"):
+            pps = med[kind]
+            if pps is None:
+                line += ["failed", "-"]
+                continue
+            cpp = tsc_hz / pps
+            base = "%s, net_pcap->net_null, 64B TCP ACK, %s" % (
+                names[kind], fmt_flows(flows))
+            rows.append({"name": base + ", median of %d" % len(
+                [s for s in res[kind] if not s.get("error")]),
+                "value": round(pps / 1e6, 3), "unit": "Mpps"})
+            row = {"name": base + ", TSC cycles/packet (core 100% busy)",
+                   "value": round(cpp, 1), "unit": "cycles/packet"}
+            if kind == "edgelb":
+                row["target"] = "<= %d" % TARGET_CYCLES
+                row["met"] = cpp <= TARGET_CYCLES
+            rows.append(row)
+            line += ["%.2f" % (pps / 1e6), "%.0f" % cpp]
+        for base in ("io", "5tswap"):
+            if med["edgelb"] is None or med[base] is None:
+                line.append("-")
+                continue
+            ratio = med["edgelb"] / med[base]
+            row = {"name": "edgelb/testpmd %s rate ratio (same run), %s"
+                   % (base, fmt_flows(flows)),
+                   "value": round(ratio, 3), "unit": "ratio"}
+            if base == "5tswap" and flows <= 65536:
+                row["target"] = ">= %.2f" % TARGET_RATIO
+                row["met"] = ratio >= TARGET_RATIO
+            rows.append(row)
+            line.append("%.3f" % ratio)
+        table.append(line)
+    return {
+        "part": "pmd",
+        "rows": rows,
+        "host": dict(facts, tsc_hz=tsc_hz, tsc_hz_source=tsc_src),
+        "config": {k: cfg[k] for k in ("duration", "warmup", "rounds",
+                                       "flows", "flow_table_size")},
+        "method": "edgelbd (workers=1, main lcore CPU 0, worker CPU 1) and "
+                  "dpdk-testpmd (-l 0,1 --nb-cores=1) each forward an "
+                  "infinite_rx net_pcap replay to net_null no-rx=1, "
+                  "--no-huge -m 1024; edgelb rate = port in rx_packets delta "
+                  "over the window (edgelbctl stats), testpmd rate = mean of "
+                  "port 0 Rx-pps over the window (--stats-period 1); "
+                  "interleaved edgelb, io, 5tswap per flow count, each "
+                  "round; medians over rounds; cycles/packet = TSC Hz / pps. "
+                  "Includes net_pcap's per-packet mbuf alloc + copy, the "
+                  "same for every contender.",
+        "samples": {str(f): results[f] for f in cfg["flows"]},
+        "paired_round_ratios": paired_ratios(cfg, results),
+        "errors": errors,
+    }, table
+
+
+def print_table(report, table, tsc_hz, tsc_src):
+    head = ["flows", "edgelb Mpps", "cyc/pkt", "io Mpps", "cyc/pkt",
+            "5tswap Mpps", "cyc/pkt", "lb/io", "lb/5tswap"]
+    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h)
+              for i, h in enumerate(head)]
+    print("pmd: single-process PMD benchmark, TSC %.3f GHz (%s), "
+          "medians of %d rounds x %g s" % (tsc_hz / 1e9, tsc_src,
+                                           report["config"]["rounds"],
+                                           report["config"]["duration"]))
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+    for r in table:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    print("target: edgelb/5tswap >= %.2f at <= 64k flows; edgelb <= %d "
+          "cycles/packet" % (TARGET_RATIO, TARGET_CYCLES))
+    for e in report["errors"]:
+        print("ERROR: " + e.replace("\n", "\n    "))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: pmd.py OUTDIR")
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    build = os.environ.get("BUILD", "build")
+    cfg = {
+        "build": build,
+        "duration": env_num("DURATION", 5.0),
+        "warmup": env_num("WARMUP", 1.0),
+        "rounds": env_num("ROUNDS", 3, int),
+        "flows": [int(x) for x in os.environ.get(
+            "FLOWS", "1 4096 65536").split()],
+        "flow_table_size": env_num("FLOW_TABLE_SIZE", 131072, int),
+        "testpmd": os.environ.get("TESTPMD", "dpdk-testpmd"),
+    }
+    for exe in ("app/edgelbd/edgelbd", "app/edgelbctl/edgelbctl"):
+        if not os.access(os.path.join(build, exe), os.X_OK):
+            sys.exit("pmd: %s/%s not built (ninja -C %s %s)"
+                     % (build, exe, build, exe))
+    if shutil.which(cfg["testpmd"]) is None:
+        sys.exit("pmd: %s not found (apt-get install dpdk)" % cfg["testpmd"])
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    tmp = tempfile.mkdtemp(prefix="edgelb-pmd-")
+    runner = Runner(tmp)
+    errors, results = [], {}
+    try:
+        facts = host_facts()
+        cpu0 = cpu_times()
+        lb, tp = Edgelb(cfg, runner), Testpmd(cfg, runner)
+        pcaps, mac = {}, PCAP_MAC_GUESS
+        for flows in cfg["flows"]:
+            pcaps[flows] = os.path.join(tmp, "flows-%d.pcap" % flows)
+            gen_pcap(pcaps[flows], flows, mac)
+        probed = lb.probe_mac(pcaps[min(cfg["flows"])])
+        if probed != mac:
+            print("pmd: net_pcap MAC is %s, regenerating pcaps" % probed)
+            mac = probed
+            for flows in cfg["flows"]:
+                gen_pcap(pcaps[flows], flows, mac)
+        for flows in cfg["flows"]:
+            results[flows] = {"edgelb": [], "io": [], "5tswap": []}
+        broken = {}
+        for rnd in range(cfg["rounds"]):
+            for flows in cfg["flows"]:
+                tag = "%d-r%d" % (flows, rnd)
+                if flows in broken:
+                    s = {"error": broken[flows]}
+                else:
+                    try:
+                        s = lb.measure(pcaps[flows], flows, mac, tag)
+                    except BenchError as e:
+                        s = {"error": str(e)}
+                        errors.append("edgelb %s, round %d: %s"
+                                      % (fmt_flows(flows), rnd, e))
+                        # a start-up failure repeats: skip later rounds
+                        if "start-up" in str(e) or "not ready" in str(e):
+                            broken[flows] = "not started (see round 0)"
+                results[flows]["edgelb"].append(s)
+                for p in s.get("problems", []):
+                    errors.append("edgelb %s, round %d: %s"
+                                  % (fmt_flows(flows), rnd, p))
+                for mode in ("io", "5tswap"):
+                    try:
+                        s = tp.measure(pcaps[flows], mode, tag)
+                    except BenchError as e:
+                        s = {"error": str(e)}
+                        errors.append("testpmd %s %s, round %d: %s"
+                                      % (mode, fmt_flows(flows), rnd, e))
+                    results[flows][mode].append(s)
+                    for p in s.get("problems", []):
+                        errors.append("testpmd %s %s, round %d: %s"
+                                      % (mode, fmt_flows(flows), rnd, p))
+        cpu1 = cpu_times()
+        facts["steal_pct_during_run"] = round(
+            100.0 * (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0]), 2)
+        tscs = [s["tsc_hz"] for f in results.values() for k in f.values()
+                for s in k if s.get("tsc_hz")]
+        if tscs:
+            tsc_hz, tsc_src = statistics.median(tscs), \
+                "DPDK EAL log 'TSC frequency' (rte_get_tsc_hz)"
+        else:
+            tsc_hz, tsc_src = facts["cpuinfo_mhz_hz"], "/proc/cpuinfo cpu MHz"
+        if not tsc_hz:
+            raise BenchError("no TSC frequency (EAL log or /proc/cpuinfo)")
+        report, table = build_report(cfg, facts, tsc_hz, tsc_src, results,
+                                     errors)
+        path = os.path.join(outdir, "pmd.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+        os.replace(path + ".tmp", path)
+        print_table(report, table, tsc_hz, tsc_src)
+        print("pmd: wrote %s" % path)
+        return 1 if errors else 0
+    except (BenchError, Terminated, subprocess.CalledProcessError) as e:
+        print("pmd: FAILED: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        runner.cleanup()
+        if os.environ.get("KEEP_TMP") == "1":
+            print("pmd: logs and pcaps kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
