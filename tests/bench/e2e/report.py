@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Turn tests/bench/e2e.sh's samples into OUTDIR/e2e.json and a table.
+
+usage: report.py SAMPLES.jsonl META.json OUT.json
+
+Each sample line: {"lb", "mode" ("close"|"keepalive"), "round",
+"wrk": wrk_report.lua's JSON, "counts": [requests logged by web1..web3]}.
+
+Per balancer and mode: req/s = wrk's completed requests / wrk's duration,
+the median over rounds. Shares (close mode only: there every request is a
+new connection, so each one is a scheduling decision) pool the rounds'
+nginx log counts: share = count / total, error = share - weight / sum of
+weights in percentage points, and the binomial 4-sigma bound
+4 * sqrt(p (1 - p) / N) says whether an error is within what an
+independent per-connection choice with the intended p would show.
+"""
+import json
+import math
+import statistics
+import sys
+
+LBS = ["edgelb", "haproxy", "iptables"]
+# Short labels for row names; the full description is in config.balancers.
+SHORT = {"edgelb": "edgelbd DR, af_packet, 1 worker",
+         "haproxy": "HAProxy mode tcp, 1 thread",
+         "iptables": "iptables DNAT statistic"}
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def rps(s):
+    d = s["wrk"]["duration_us"] / 1e6
+    return s["wrk"]["requests"] / d if d > 0 else 0.0
+
+
+def shares(samples, weights):
+    counts = [0] * len(weights)
+    for s in samples:
+        for i, c in enumerate(s["counts"]):
+            counts[i] += c
+    n = sum(counts)
+    wsum = sum(weights)
+    out = []
+    for i, w in enumerate(weights):
+        p = w / wsum
+        share = counts[i] / n if n else 0.0
+        bound = 4 * math.sqrt(p * (1 - p) / n) * 100 if n else float("inf")
+        out.append({"backend": "web%d" % (i + 1), "weight": w,
+                    "requests": counts[i], "share_pct": share * 100,
+                    "expected_pct": p * 100,
+                    "error_pp": (share - p) * 100,
+                    "bound_4sigma_pp": bound})
+    return n, out
+
+
+def main():
+    samples = load(sys.argv[1])
+    with open(sys.argv[2]) as f:
+        meta = json.load(f)
+    weights = meta["weights"]
+    cond = meta["conditions"]
+    rows = []
+    details = {}
+    med = {}
+    for mode in ("close", "keepalive"):
+        for lb in LBS:
+            ss = [s for s in samples if s["lb"] == lb and s["mode"] == mode]
+            if not ss:
+                continue
+            r = [rps(s) for s in ss]
+            m = statistics.median(r)
+            med[(lb, mode)] = m
+            d = {"req_s_per_round": r, "req_s_median": m,
+                 "wrk_per_round": [s["wrk"] for s in ss],
+                 "logged_per_round": [s["counts"] for s in ss]}
+            conn = ("Connection: close" if mode == "close"
+                    else "keep-alive")
+            rows.append({"name": "e2e %s (%s), %s, %s: req/s (median of %d)"
+                         % (lb, SHORT[lb], conn, meta["client"], len(ss)),
+                         "value": round(m, 1), "unit": "req/s"})
+            if mode == "close":
+                n, sh = shares(ss, weights)
+                d["shares"] = sh
+                d["logged_total"] = n
+                worst = max(sh, key=lambda x: abs(x["error_pp"]) /
+                            x["bound_4sigma_pp"])
+                ok = all(abs(x["error_pp"]) <= x["bound_4sigma_pp"]
+                         for x in sh)
+                rows.append({
+                    "name": "e2e %s: worst backend share error vs "
+                            "weights %s (%s, N = %d connections), "
+                            "percentage points"
+                            % (lb, ":".join(map(str, weights)),
+                               worst["backend"], n),
+                    "value": round(worst["error_pp"], 3), "unit": "%",
+                    "target": "|error| <= binomial 4-sigma bound "
+                              "(%.3f pp)" % worst["bound_4sigma_pp"],
+                    "met": ok})
+            details.setdefault(mode, {})[lb] = d
+        for other in ("haproxy", "iptables"):
+            if ("edgelb", mode) in med and (other, mode) in med and \
+                    med[(other, mode)] > 0:
+                rows.append({
+                    "name": "e2e ratio edgelb/%s req/s, %s (same run)"
+                            % (other, "Connection: close" if mode == "close"
+                               else "keep-alive"),
+                    "value": round(med[("edgelb", mode)] /
+                                   med[(other, mode)], 3),
+                    "unit": "ratio"})
+    out = {"part": "e2e", "rows": rows, "config": meta, "details": details}
+    with open(sys.argv[3], "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+    print("e2e: %s, weights %s, %s"
+          % (cond, ":".join(map(str, weights)), meta["note"]))
+    hdr = "%-9s %-9s %10s %7s  %s" % ("balancer", "mode", "req/s",
+                                     "rounds", "share error pp (4σ bound)")
+    print(hdr)
+    for mode in ("close", "keepalive"):
+        for lb in LBS:
+            d = details.get(mode, {}).get(lb)
+            if d is None:
+                continue
+            sh = " ".join("%s %+.2f (±%.2f)" % (x["backend"], x["error_pp"],
+                                               x["bound_4sigma_pp"])
+                          for x in d.get("shares", []))
+            print("%-9s %-9s %10.0f %7d  %s" % (lb, mode, d["req_s_median"],
+                                              len(d["req_s_per_round"]), sh))
+    for r in rows:
+        if r["unit"] == "ratio":
+            print("%s: %.3f" % (r["name"], r["value"]))
+    bad = [r["name"] for r in rows if r.get("met") is False]
+    for b in bad:
+        print("NOT MET: %s" % b)
+
+
+if __name__ == "__main__":
+    main()
