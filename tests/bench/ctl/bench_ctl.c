@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-plane timings (issue 4, part 3):
+ * - weighted Maglev build time for N backends at table size M;
+ * - memory per flow entry, all-in (rte_malloc heap before/after creating
+ *   a flow table);
+ * - a worker on lcore 1 running lb_dp_worker_main on a net_ring port under
+ *   a steady load while management swaps the configuration every 10 ms:
+ *   publish + RCU wait, the worker's longest busy loop iteration with and
+ *   without swaps (same load), and packets sent vs received.
+ *
+ * The load: a fixed number of UDP frames circulate. Management (lcore 0)
+ * takes what the worker transmitted from the port's TX ring, restores the
+ * destination MAC, gives most of them their flow's next source port out
+ * of a fixed set (established flows) and some a never-seen one (new flows,
+ * scheduled by the current snapshot's Maglev table), and puts them back
+ * into the RX ring. So every frame sent is either received or counted by
+ * the worker as a drop, and the load is the same with and without swaps.
+ *
+ * Usage: bench_ctl EAL_ARGS -- [--json FILE] [--seconds S] [--repeats R]
+ *        [--inflight K] [--quick]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "lb_dataplane.h"
+#include "lb_neigh.h"
+#include "lb_sched.h"
+
+#define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
+#define VIP_PORT 53
+#define N_BACKENDS 32
+#define EST_PORTS 16            /* established flows per circulating frame */
+#define NEW_FLOW_EVERY 256      /* one recycled frame in 256 starts a flow */
+#define RING_SIZE 4096
+#define SWAP_PERIOD_MS 10
+
+struct opts {
+	const char *json;
+	double seconds;             /* of swapping, one every 10 ms */
+	unsigned int repeats;       /* Maglev builds per case at M = 65537 */
+	unsigned int inflight;      /* circulating frames */
+};
+
+struct bench {
+	struct opts o;
+	uint64_t hz;
+	json_t *rows;
+	json_t *details;
+	/* swap part */
+	struct rte_mempool *mp;
+	struct rte_ring *rx, *tx;
+	uint16_t port;
+	struct rte_ether_addr port_mac;
+	struct lb_dp *dp;
+	struct lb_worker *w;
+	struct lb_neigh_table *nt;
+	char dir[64];
+	char ini[2][96];
+	unsigned int next_ini;
+	struct lb_config **snap;    /* parsed beforehand, one per swap */
+	unsigned int n_swaps;
+	uint64_t sent, received;
+	uint32_t recycled;
+	uint32_t new_port;          /* next never-seen source port step */
+	double *publish_us;
+};
+
+static const struct rte_ether_addr client_mac = {{2, 0, 0, 0, 0, 0x10}};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One row of the part's JSON; met < 0 means no target. */
+static void
+row(struct bench *b, const char *name, double value, const char *unit,
+    const char *target, int met)
+{
+	json_t *r = json_pack("{s:s, s:f, s:s}", "name", name, "value", value,
+			      "unit", unit);
+
+	if (target != NULL)
+		json_object_set_new(r, "target", json_string(target));
+	if (met >= 0)
+		json_object_set_new(r, "met", json_boolean(met));
+	json_array_append_new(b->rows, r);
+	printf("  %-66s %12.3f %-9s %s%s\n", name, value, unit,
+	       target != NULL ? target : "",
+	       met < 0 ? "" : met ? "  met" : "  MISSED");
+}
+
+/* ---- Maglev build ---- */
+
+static double
+maglev_case(struct bench *b, uint32_t n, uint32_t m, int mixed,
+	    unsigned int reps, json_t *all)
+{
+	struct lb_sched_backend *be = calloc(n, sizeof(*be));
+	char (*names)[16] = calloc(n, sizeof(*names));
+	double *ms = calloc(reps, sizeof(*ms)), med;
+	struct lb_maglev t;
+	json_t *samples = json_array();
+	unsigned int r;
+	uint32_t i;
+
+	if (be == NULL || names == NULL || ms == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "be-%04u", i);
+		be[i].name = names[i];
+		be[i].weight = mixed ? 1 + (i * 7 + i / 10) % 10 : 1;
+	}
+	/* One untimed build: page faults of the first malloc of M slots. */
+	if (lb_sched_maglev_build(&t, be, n, m) != 0)
+		rte_exit(EXIT_FAILURE, "maglev build failed\n");
+	lb_sched_maglev_free(&t);
+	for (r = 0; r < reps; r++) {
+		double t0 = now_ms();
+
+		lb_sched_maglev_build(&t, be, n, m);
+		ms[r] = now_ms() - t0;
+		lb_sched_maglev_free(&t);
+		json_array_append_new(samples, json_real(ms[r]));
+	}
+	med = median(ms, reps);
+	json_array_append_new(all, json_pack("{s:I, s:I, s:s, s:f, s:f, s:f, s:o}",
+		"n", (json_int_t)n, "m", (json_int_t)m,
+		"weights", mixed ? "1..10" : "equal", "median_ms", med,
+		"min_ms", ms[0], "max_ms", ms[reps - 1], "samples_ms", samples));
+	free(ms);
+	free(names);
+	free(be);
+	(void)b;
+	return med;
+}
+
+static void
+bench_maglev(struct bench *b)
+{
+	static const uint32_t ns[] = { 10, 100, 1000 };
+	static const uint32_t ms[] = { 65537, 655373 };
+	json_t *all = json_array();
+	char name[128];
+	unsigned int i, j;
+
+	printf("== Maglev build (weighted, this build's flags)\n");
+	for (j = 0; j < RTE_DIM(ms); j++) {
+		unsigned int reps = ms[j] > 100000 ? (b->o.repeats + 3) / 4 :
+						     b->o.repeats;
+
+		for (i = 0; i < RTE_DIM(ns); i++) {
+			double v = maglev_case(b, ns[i], ms[j], 1, reps, all);
+			int target = ns[i] == 1000 && ms[j] == 65537;
+
+			snprintf(name, sizeof(name), "Maglev build N=%u M=%u "
+				 "weights 1..10 (median of %u)", ns[i], ms[j],
+				 reps);
+			row(b, name, v, "ms", target ? "<= 2 ms" : NULL,
+			    target ? v <= 2.0 : -1);
+		}
+	}
+	snprintf(name, sizeof(name), "Maglev build N=1000 M=65537 equal "
+		 "weights (median of %u)", b->o.repeats);
+	row(b, name, maglev_case(b, 1000, 65537, 0, b->o.repeats, all), "ms",
+	    "<= 2 ms", -1);
+	json_object_set_new(b->details, "maglev", all);
+}
+
+/* ---- memory per flow entry ---- */
+
+static size_t
+heap_allocated(void)
+{
+	struct rte_malloc_socket_stats s;
+
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &s) != 0)
+		rte_exit(EXIT_FAILURE, "rte_malloc_get_socket_stats failed\n");
+	return s.heap_allocsz_bytes;
+}
+
+static void
+bench_flow_memory(struct bench *b)
+{
+	static const uint32_t caps[] = { 65536, 1048576 };
+	json_t *all = json_array();
+	char name[128];
+	unsigned int i;
+
+	printf("== memory per flow entry (rte_malloc heap delta of "
+	       "lb_flow_table_create)\n");
+	for (i = 0; i < RTE_DIM(caps); i++) {
+		size_t before = heap_allocated(), after;
+		struct lb_flow_table *t;
+		double per;
+
+		t = lb_flow_table_create("ctl_flow_mem", caps[i],
+					 (int)rte_socket_id());
+		if (t == NULL)
+			rte_exit(EXIT_FAILURE, "flow table %u: %s\n", caps[i],
+				 rte_strerror(rte_errno));
+		after = heap_allocated();
+		lb_flow_table_free(t);
+		per = (double)(after - before) / caps[i];
+		snprintf(name, sizeof(name), "flow table bytes per entry all-in, "
+			 "capacity %u", caps[i]);
+		row(b, name, per, "B", "<= 96 B", per <= 96);
+		snprintf(name, sizeof(name), "flows per GiB at %.1f B/entry "
+			 "(capacity %u)", per, caps[i]);
+		row(b, name, (double)(1u << 30) / per, "flows/GiB", NULL, -1);
+		json_array_append_new(all, json_pack("{s:I, s:I, s:f}",
+			"capacity", (json_int_t)caps[i],
+			"heap_bytes", (json_int_t)(after - before),
+			"bytes_per_entry", per));
+	}
+	json_object_set_new(b->details, "flow_memory", all);
+}
+
+/* ---- worker under load, config swaps ---- */
+
+static void
+write_ini(struct bench *b, unsigned int k)
+{
+	FILE *f;
+	unsigned int i;
+
+	snprintf(b->ini[k], sizeof(b->ini[k]), "%s/ctl-%u.ini", b->dir, k);
+	f = fopen(b->ini[k], "w");
+	if (f == NULL)
+		rte_exit(EXIT_FAILURE, "cannot write %s\n", b->ini[k]);
+	fprintf(f, "[global]\nworkers = 1\nflow_table_size = 262144\n"
+		"udp_timeout = 2\n"
+		"[port.lan]\ndevice = net_ring_ctl\naddress = 10.0.0.2/16\n"
+		"[vip.dns]\naddress = 10.0.0.100\nport = %u\n"
+		"protocol = udp\npool = dns\n"
+		"[pool.dns]\ntable_size = 65537\n", VIP_PORT);
+	/* Same backends (flow entries keep their index), other weights. */
+	for (i = 0; i < N_BACKENDS; i++)
+		fprintf(f, "[backend.b%02u]\npool = dns\naddress = 10.0.1.%u\n"
+			"weight = %u\nmac = 02:00:00:00:01:%02x\n", i, 10 + i,
+			1 + (i + 5 * k) % 8, i);
+	fclose(f);
+}
+
+static struct lb_config *
+parse_next(struct bench *b)
+{
+	struct lb_config_error err;
+	struct lb_config *cfg;
+
+	cfg = lb_config_parse(b->ini[b->next_ini], &err);
+	if (cfg == NULL)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", b->ini[b->next_ini],
+			 err.msg);
+	b->next_ini ^= 1;
+	return cfg;
+}
+
+static void
+port_setup(struct bench *b)
+{
+	struct rte_eth_conf conf = { 0 };
+	int rc;
+
+	b->mp = rte_pktmbuf_pool_create("ctl_mbufs", 2 * RING_SIZE + 1023,
+					256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					(int)rte_socket_id());
+	b->rx = rte_ring_create("ctl_rx", RING_SIZE, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+	b->tx = rte_ring_create("ctl_tx", RING_SIZE, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (b->mp == NULL || b->rx == NULL || b->tx == NULL)
+		rte_exit(EXIT_FAILURE, "mempool/rings: %s\n",
+			 rte_strerror(rte_errno));
+	rc = rte_eth_from_rings("net_ring_ctl", &b->rx, 1, &b->tx, 1,
+				(int)rte_socket_id());
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "ring port: %s\n",
+			 rte_strerror(rte_errno));
+	b->port = (uint16_t)rc;
+	if (rte_eth_dev_configure(b->port, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(b->port, 0, RING_SIZE, 0, NULL, b->mp) != 0 ||
+	    rte_eth_tx_queue_setup(b->port, 0, RING_SIZE, 0, NULL) != 0 ||
+	    rte_eth_dev_start(b->port) != 0)
+		rte_exit(EXIT_FAILURE, "ring port start failed\n");
+	rte_eth_macaddr_get(b->port, &b->port_mac);
+}
+
+static void
+dataplane_setup(struct bench *b)
+{
+	struct lb_config *cfg;
+
+	strcpy(b->dir, "/tmp/elb-ctlXXXXXX");
+	if (mkdtemp(b->dir) == NULL)
+		rte_exit(EXIT_FAILURE, "mkdtemp failed\n");
+	write_ini(b, 0);
+	write_ini(b, 1);
+	cfg = parse_next(b);
+	b->dp = lb_dp_create(1);
+	if (b->dp == NULL)
+		rte_exit(EXIT_FAILURE, "lb_dp_create failed\n");
+	b->dp->n_ports = 1;
+	b->dp->ports[0].port_id = b->port;
+	b->dp->ports[0].mac = b->port_mac;
+	if (lb_dp_worker_create(b->dp, 0, 1, (int)rte_socket_id(),
+				cfg->global.flow_table_size) != 0)
+		rte_exit(EXIT_FAILURE, "worker create failed\n");
+	b->w = b->dp->workers[0];
+	b->nt = lb_neigh_table_for(cfg);
+	if (b->nt == NULL)
+		rte_exit(EXIT_FAILURE, "neighbour table failed\n");
+	lb_dp_publish_neigh(b->dp, b->nt);
+	lb_dp_publish_config(b->dp, cfg);
+}
+
+/* A 64-byte UDP frame (60 + FCS) from 10.1.i/16 to the VIP. */
+static struct rte_mbuf *
+udp_frame(struct bench *b, unsigned int i)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(b->mp);
+	const uint16_t l4 = sizeof(struct rte_udp_hdr) + 18;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	if (m == NULL)
+		rte_exit(EXIT_FAILURE, "out of mbufs\n");
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+			sizeof(*eth) + sizeof(*ip) + l4);
+	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + l4);
+	eth->dst_addr = b->port_mac;
+	eth->src_addr = client_mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 1, 0, 0) + i);
+	ip->dst_addr = IP(10, 0, 0, 100);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(1024);
+	udp->dst_port = rte_cpu_to_be_16(VIP_PORT);
+	udp->dgram_len = rte_cpu_to_be_16(l4);
+	return m;
+}
+
+/*
+ * Back to the worker: its MACs again, and the next source port of its
+ * flow (1024..1024+EST_PORTS-1, established after the first round) or,
+ * one time in NEW_FLOW_EVERY, a port never used before (a new flow).
+ */
+static void
+recycle(struct bench *b, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)
+		((char *)eth + sizeof(*eth) + sizeof(struct rte_ipv4_hdr));
+	uint16_t sport = rte_be_to_cpu_16(udp->src_port);
+
+	eth->dst_addr = b->port_mac;
+	eth->src_addr = client_mac;
+	if (++b->recycled % NEW_FLOW_EVERY == 0)
+		sport = 2048 + b->new_port++ % 60000;
+	else
+		sport = 1024 + (sport + 1) % EST_PORTS;
+	udp->src_port = rte_cpu_to_be_16(sport);
+}
+
+/* Move what the worker sent back into its RX ring. */
+static void
+pump(struct bench *b)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned int n, k, i;
+
+	n = rte_ring_sc_dequeue_burst(b->tx, (void **)pkts, RTE_DIM(pkts),
+				      NULL);
+	b->received += n;
+	for (i = 0; i < n; i++)
+		recycle(b, pkts[i]);
+	k = rte_ring_sp_enqueue_burst(b->rx, (void **)pkts, n, NULL);
+	b->sent += k;
+	if (k < n)
+		rte_pktmbuf_free_bulk(pkts + k, n - k);
+}
+
+static uint64_t
+worker_drops(const struct lb_worker *w)
+{
+	return lb_stats_port_drops(&w->stats.port[0]);
+}
+
+/* p-quantile (0..1) of @p v, sorted in place. */
+static double
+quantile(double *v, unsigned int n, double p)
+{
+	unsigned int i;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	i = (unsigned int)(p * (n - 1) + 0.5);
+	return v[i];
+}
+
+static double
+loop_max_us(struct bench *b)
+{
+	return (double)__atomic_load_n(&b->w->busy_loop_max_tsc,
+				       __ATOMIC_RELAXED) * 1e6 / b->hz;
+}
+
+/* Keep the worker fed for @p tsc cycles. */
+static void
+pump_for(struct bench *b, uint64_t tsc)
+{
+	uint64_t end = rte_rdtsc() + tsc;
+
+	while (rte_rdtsc() < end)
+		pump(b);
+}
+
+/*
+ * One swap: publish the next snapshot (parsed beforehand, so the load
+ * does not pause for parsing), then free the one it replaced.
+ */
+static void
+swap_config(struct bench *b, unsigned int k)
+{
+	const struct lb_config *old;
+	uint64_t t0, t1;
+
+	t0 = rte_rdtsc_precise();
+	old = lb_dp_publish_config(b->dp, b->snap[k]);
+	t1 = rte_rdtsc_precise();
+	b->publish_us[k] = (double)(t1 - t0) * 1e6 / b->hz;
+	lb_config_free((struct lb_config *)(uintptr_t)old);
+	b->snap[k] = NULL;
+}
+
+/* Stop feeding, let the worker finish, count what came back. */
+static void
+drain(struct bench *b)
+{
+	struct rte_mbuf *pkts[64];
+	uint64_t quiet = rte_rdtsc() + b->hz / 10;
+	unsigned int n;
+
+	while (rte_rdtsc() < quiet) {
+		n = rte_ring_sc_dequeue_burst(b->tx, (void **)pkts,
+					      RTE_DIM(pkts), NULL);
+		if (n > 0) {
+			b->received += n;
+			rte_pktmbuf_free_bulk(pkts, n);
+			quiet = rte_rdtsc() + b->hz / 10;
+		}
+	}
+}
+
+static void
+window_rows(struct bench *b, const char *what, double *v, unsigned int n,
+	    int target)
+{
+	char name[160];
+	double med = quantile(v, n, 0.5);
+
+	if (n == 0)
+		return;
+	snprintf(name, sizeof(name), "worker busy-loop max per 5 ms window "
+		 "%s: median of %u", what, n);
+	row(b, name, med, "us", target ? "<= 20 us" : NULL,
+	    target ? med <= 20 : -1);
+	snprintf(name, sizeof(name), "worker busy-loop max per 5 ms window "
+		 "%s: 90th percentile", what);
+	row(b, name, quantile(v, n, 0.9), "us", NULL, -1);
+	snprintf(name, sizeof(name), "worker busy-loop max per 5 ms window "
+		 "%s: worst (incl. preemption)", what);
+	row(b, name, v[n - 1], "us", NULL, -1);
+}
+
+static json_t *
+json_doubles(const double *v, unsigned int n)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+/*
+ * Every 10 ms: a 5 ms window that starts with a swap, then a 5 ms window
+ * that starts with an RCU wait alone (the same wait for the worker's
+ * current loop to end, without a new snapshot); the worker's longest busy
+ * loop is reset at the start of each and read at its end. Many short
+ * windows rather than one long phase: on a shared machine a long phase's
+ * maximum is the longest preemption, not the swap. A window in which the
+ * worker completed no busy loop at all (preempted throughout) reads 0
+ * and is left out.
+ */
+static void
+measure_windows(struct bench *b, double *with, double *without,
+		double *sync_us)
+{
+	const uint64_t half = b->hz / 1000 * SWAP_PERIOD_MS / 2;
+	uint64_t t0;
+	unsigned int k;
+
+	for (k = 0; k < b->n_swaps; k++) {
+		__atomic_store_n(&b->w->busy_loop_max_tsc, 0,
+				 __ATOMIC_RELAXED);
+		swap_config(b, k);
+		pump_for(b, half);
+		with[k] = loop_max_us(b);
+		__atomic_store_n(&b->w->busy_loop_max_tsc, 0,
+				 __ATOMIC_RELAXED);
+		t0 = rte_rdtsc_precise();
+		rte_rcu_qsbr_synchronize(b->dp->qsbr, RTE_QSBR_THRID_INVALID);
+		sync_us[k] = (double)(rte_rdtsc_precise() - t0) * 1e6 / b->hz;
+		pump_for(b, half);
+		without[k] = loop_max_us(b);
+	}
+}
+
+/* Leave out zeros (no busy loop completed in the window). */
+static unsigned int
+nonzero(double *v, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > 0)
+			v[k++] = v[i];
+	return k;
+}
+
+static void
+bench_swaps(struct bench *b)
+{
+	double *with, *without, *pub, *sync_us, mpps, secs;
+	uint64_t drops0, rx0, t0, inserts0;
+	unsigned int i, n, nw, nwo;
+	char name[160];
+	struct rte_mbuf *m;
+
+	b->n_swaps = (unsigned int)(b->o.seconds * 1000 / SWAP_PERIOD_MS);
+	if (b->n_swaps < 1)
+		b->n_swaps = 1;
+	n = b->n_swaps;
+	printf("== config swaps under load (worker lcore 1, net_ring, "
+	       "%u frames circulating, %u swaps, one every %u ms)\n",
+	       b->o.inflight, n, SWAP_PERIOD_MS);
+	b->publish_us = calloc(n, sizeof(*b->publish_us));
+	b->snap = calloc(n, sizeof(*b->snap));
+	with = calloc(n, sizeof(*with));
+	without = calloc(n, sizeof(*without));
+	pub = calloc(n, sizeof(*pub));
+	sync_us = calloc(n, sizeof(*sync_us));
+	if (b->publish_us == NULL || b->snap == NULL || with == NULL ||
+	    without == NULL || pub == NULL || sync_us == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+	port_setup(b);
+	dataplane_setup(b);
+	for (i = 0; i < n; i++)
+		b->snap[i] = parse_next(b);
+	if (rte_eal_remote_launch(lb_dp_worker_main, b->w, 1) != 0)
+		rte_exit(EXIT_FAILURE, "cannot launch the worker on lcore 1\n");
+	for (i = 0; i < b->o.inflight; i++) {
+		m = udp_frame(b, i);
+		if (rte_ring_sp_enqueue(b->rx, m) != 0)
+			rte_exit(EXIT_FAILURE, "RX ring full\n");
+		b->sent++;
+	}
+	pump_for(b, b->hz / 2);         /* warm-up: flows established */
+	drops0 = worker_drops(b->w);
+	rx0 = b->w->stats.port[0].rx_packets;
+	inserts0 = b->w->stats.flow.inserts;
+	t0 = rte_rdtsc();
+	measure_windows(b, with, without, sync_us);
+	secs = (double)(rte_rdtsc() - t0) / b->hz;
+	mpps = (double)(b->w->stats.port[0].rx_packets - rx0) / secs / 1e6;
+	drops0 = worker_drops(b->w) - drops0;
+	inserts0 = b->w->stats.flow.inserts - inserts0;
+	drain(b);
+	b->dp->stop = 1;
+	rte_eal_wait_lcore(1);
+
+	memcpy(pub, b->publish_us, n * sizeof(*pub));
+	snprintf(name, sizeof(name), "publish + RCU wait, 1 worker at %.2f "
+		 "Mpps: median of %u swaps", mpps, n);
+	row(b, name, quantile(pub, n, 0.5), "us", NULL, -1);
+	snprintf(name, sizeof(name), "publish + RCU wait: 90th percentile");
+	row(b, name, quantile(pub, n, 0.9), "us", NULL, -1);
+	snprintf(name, sizeof(name), "publish + RCU wait: max of %u swaps", n);
+	row(b, name, pub[n - 1], "us", NULL, -1);
+	json_object_set_new(b->details, "rcu_wait_alone_us",
+			    json_doubles(sync_us, n));
+	snprintf(name, sizeof(name), "RCU wait alone (no publish), same load: "
+		 "median of %u", n);
+	row(b, name, quantile(sync_us, n, 0.5), "us", NULL, -1);
+	json_object_set_new(b->details, "swap", json_pack(
+		"{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+		"inflight", (json_int_t)b->o.inflight,
+		"swap_period_ms", (json_int_t)SWAP_PERIOD_MS,
+		"swaps", (json_int_t)n, "seconds", secs, "mpps", mpps,
+		"sent", (json_int_t)b->sent,
+		"received", (json_int_t)b->received,
+		"worker_drops_measured", (json_int_t)drops0,
+		"new_flows_measured", (json_int_t)inserts0,
+		"publish_us", json_doubles(b->publish_us, n),
+		"loop_max_us_with_swap", json_doubles(with, n),
+		"loop_max_us_without_swap", json_doubles(without, n)));
+	nw = nonzero(with, n);
+	nwo = nonzero(without, n);
+	window_rows(b, "with a swap", with, nw, 1);
+	window_rows(b, "without a swap", without, nwo, 0);
+	if (nw > 0 && nwo > 0)
+		row(b, "stall a swap adds: median with - median without "
+		    "(the part preemption does not explain)",
+		    quantile(with, nw, 0.5) - quantile(without, nwo, 0.5),
+		    "us", "<= 20 us",
+		    quantile(with, nw, 0.5) - quantile(without, nwo, 0.5) <= 20);
+	snprintf(name, sizeof(name), "frames sent to the worker (%.1f s, "
+		 "%" PRIu64 " new flows)", secs, inserts0);
+	row(b, name, (double)b->sent, "packets", NULL, -1);
+	row(b, "frames received back", (double)b->received, "packets", NULL,
+	    -1);
+	row(b, "frames lost (sent - received), whole run incl. swaps",
+	    (double)(b->sent - b->received), "packets", "0",
+	    b->sent == b->received);
+	row(b, "worker drops while swapping", (double)drops0, "packets", "0",
+	    drops0 == 0);
+
+	lb_config_free((struct lb_config *)(uintptr_t)b->dp->config);
+	lb_dp_free(b->dp);
+	lb_neigh_table_free(b->nt);
+	for (i = 0; i < n; i++)
+		lb_config_free(b->snap[i]);
+	free(b->snap);
+	free(b->publish_us);
+	free(with);
+	free(without);
+	free(pub);
+	free(sync_us);
+	unlink(b->ini[0]);
+	unlink(b->ini[1]);
+	rmdir(b->dir);
+	rte_eth_dev_stop(b->port);
+	rte_eth_dev_close(b->port);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench_ctl EAL_ARGS -- [--json FILE] "
+		"[--seconds S] [--repeats R] [--inflight K] [--quick]\n");
+	exit(2);
+}
+
+static void
+parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", 1, NULL, 'j' }, { "seconds", 1, NULL, 's' },
+		{ "repeats", 1, NULL, 'r' },
+		{ "inflight", 1, NULL, 'i' }, { "quick", 0, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->seconds = 3.0;
+	o->repeats = 31;
+	o->inflight = 2048;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->json = optarg; break;
+		case 's': o->seconds = atof(optarg); break;
+		case 'r': o->repeats = atoi(optarg); break;
+		case 'i': o->inflight = atoi(optarg); break;
+		case 'q':
+			o->seconds = 0.5;
+			o->repeats = 5;
+			break;
+		default: usage();
+		}
+	}
+	if (o->seconds <= 0 || o->seconds > 600 || o->repeats < 1 || o->inflight < 1 ||
+	    o->inflight > RING_SIZE - 2 * LB_DP_BURST)
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b = { 0 };
+	json_t *root;
+	int n;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0)
+		rte_exit(EXIT_FAILURE, "EAL init: %s\n", rte_strerror(rte_errno));
+	parse_opts(&b.o, argc - n, argv + n);
+	if (rte_lcore_count() < 2 || !rte_lcore_is_enabled(1) ||
+	    rte_get_main_lcore() == 1)
+		rte_exit(EXIT_FAILURE, "needs lcore 1 as a worker "
+			 "(e.g. --lcores=0@0,1@1)\n");
+	b.hz = rte_get_tsc_hz();
+	b.rows = json_array();
+	b.details = json_object();
+	bench_maglev(&b);
+	bench_flow_memory(&b);
+	bench_swaps(&b);
+	root = json_pack("{s:s, s:I, s:o, s:o}", "part", "ctl",
+			 "tsc_hz", (json_int_t)b.hz, "rows", b.rows,
+			 "details", b.details);
+	if (b.o.json != NULL && json_dump_file(root, b.o.json,
+					       JSON_INDENT(1)) != 0) {
+		fprintf(stderr, "bench_ctl: cannot write %s\n", b.o.json);
+		return 1;
+	}
+	json_decref(root);
+	rte_eal_cleanup();
+	return 0;
+}
