@@ -26,7 +26,7 @@
 #        BALANCERS (default "edgelb haproxy iptables": a subset to run)
 #        E2E_KEEP=1 keeps the work dir
 # Needs root, nginx, wrk, haproxy, iptables (deploy/install-deps.sh).
-set -euo pipefail
+set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -74,7 +74,7 @@ HAPROXY_PID=
 
 cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM ERR
 	trap '' PIPE
 	set +e
 	[ -n "$ELBD_PID" ] && elbd_stop 5 >/dev/null 2>&1
@@ -107,6 +107,7 @@ preflight() {
 	local b
 	[ "$(id -u)" -eq 0 ] || die "must run as root"
 	for b in "$EDGELBD" "$EDGELBCTL"; do
+		case " $BALANCERS " in *" edgelb "*) ;; *) break ;; esac
 		[ -x "$b" ] || die "binary missing: $b (ninja -C $BUILD app/edgelbd/edgelbd app/edgelbctl/edgelbctl)"
 	done
 	for b in nginx wrk haproxy iptables taskset curl; do
@@ -301,6 +302,10 @@ preflight
 WORK=$(mktemp -d /tmp/elbb-e2e.XXXXXX)
 chmod 755 "$WORK"
 trap cleanup EXIT
+# Say where set -e stopped us (a command substitution's own failures, e.g.
+# grep finding nothing, are its caller's business).
+trap 'rc=$?; [ "$BASH_SUBSHELL" -ne 0 ] ||
+	log "failed (status $rc) at line $LINENO: $BASH_COMMAND"' ERR
 trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 mkdir -p "$OUTDIR"
@@ -346,7 +351,7 @@ for line in open("/proc/cpuinfo"):
         break
 meta = {
     "weights": [$(IFS=,; echo "${WEIGHTS[*]}")],
-    "conditions": "wrk -t$THREADS -c$CONNS, ${DURATION}s x $ROUNDS rounds interleaved (keep-alive ${KA_DURATION}s x 1)",
+    "conditions": "wrk -t$THREADS -c$CONNS, ${DURATION}s x $ROUNDS rounds interleaved" + (" (keep-alive ${KA_DURATION}s x 1)" if "$KEEPALIVE" == "1" else ""),
     "client": "wrk -t$THREADS -c$CONNS",
     "note": "kernel-bound: all on one 2-CPU host; only same-run ratios compare between runs",
     "balancers": {

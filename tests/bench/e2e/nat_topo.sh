@@ -86,9 +86,14 @@ e2e_nat_lb_up() {
 }
 
 # Kill what runs in PREFIX-lb (only processes this run started there) and
-# delete it; its veths go with it.
+# delete it. Its veths are deleted first, by their switch ends: a deleted
+# namespace is torn down asynchronously, and the next e2e_nat_lb_up would
+# find the old switch ends still there.
 e2e_nat_lb_down() {
-	local lb="$1-lb" pids
+	local lb="$1-lb" sw="$1-sw" pids ifc
+	for ifc in lbc lbb; do
+		ip -n "$sw" link del "$ifc" 2>/dev/null || true
+	done
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$lb" || return 0
 	pids=$(elb_ns_pids "$lb")
 	if [ -n "$pids" ]; then

@@ -117,8 +117,9 @@ def main():
 
     print("e2e: %s, weights %s, %s"
           % (cond, ":".join(map(str, weights)), meta["note"]))
-    hdr = "%-9s %-9s %10s %7s  %s" % ("balancer", "mode", "req/s",
-                                     "rounds", "share error pp (4σ bound)")
+    hdr = "%-9s %-9s %10s %6s %6s  %s" % ("balancer", "mode", "req/s",
+                                          "rounds", "errors",
+                                          "share error pp (4σ bound)")
     print(hdr)
     for mode in ("close", "keepalive"):
         for lb in LBS:
@@ -128,8 +129,10 @@ def main():
             sh = " ".join("%s %+.2f (±%.2f)" % (x["backend"], x["error_pp"],
                                                x["bound_4sigma_pp"])
                           for x in d.get("shares", []))
-            print("%-9s %-9s %10.0f %7d  %s" % (lb, mode, d["req_s_median"],
-                                              len(d["req_s_per_round"]), sh))
+            errs = sum(sum(w["errors"].values()) for w in d["wrk_per_round"])
+            print("%-9s %-9s %10.0f %6d %6d  %s"
+                  % (lb, mode, d["req_s_median"], len(d["req_s_per_round"]),
+                     errs, sh))
     for r in rows:
         if r["unit"] == "ratio":
             print("%s: %.3f" % (r["name"], r["value"]))
