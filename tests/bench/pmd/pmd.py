@@ -13,6 +13,7 @@ measurement, default 5), ROUNDS (default 3), WARMUP (s, default 1),
 FLOWS (default "1 4096 65536"), FLOW_TABLE_SIZE (default 131072),
 TESTPMD (default dpdk-testpmd), KEEP_TMP=1 keeps the pcaps and logs.
 """
+import ctypes
 import json
 import math
 import os
@@ -96,6 +97,14 @@ def env_num(name, default, kind=float):
         sys.exit("pmd: %s=%r is not a number" % (name, v))
 
 
+def die_with_parent():
+    """Child side of fork: get SIGTERM if this harness dies (even SIGKILL)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass    # PR_SET_PDEATHSIG is a safety net only
+
+
 class Runner:
     """Starts DPDK processes in their own session; kills only those."""
 
@@ -111,7 +120,8 @@ class Runner:
         f = open(log, "wb")
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL,
-                             start_new_session=True)
+                             start_new_session=True,
+                             preexec_fn=die_with_parent)
         f.close()
         self.procs.append(p)
         return p, log
