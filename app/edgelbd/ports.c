@@ -91,7 +91,8 @@ edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,
 	uint32_t i;
 
 	n_mbufs = cfg->n_ports * nq * (RX_DESC + TX_DESC + 2 * LB_DP_BURST +
-				       MBUF_CACHE) + MBUF_SPARE;
+				       MBUF_CACHE) + MBUF_SPARE +
+		  cfg->global.extra_mbufs;
 	*mp = rte_pktmbuf_pool_create("lb_mbufs", n_mbufs, MBUF_CACHE, 0,
 				      RTE_MBUF_DEFAULT_BUF_SIZE,
 				      (int)rte_socket_id());

@@ -35,9 +35,10 @@ static const uint32_t kind_max[SEC_KINDS] = {
 	1, LB_MAX_PORTS, LB_MAX_VIPS, UINT32_MAX, LB_MAX_BACKENDS,
 };
 
-static const char *const kind_keys[SEC_KINDS][9] = {
+static const char *const kind_keys[SEC_KINDS][10] = {
 	[SEC_GLOBAL] = { "socket", "workers", "eal_args", "flow_table_size",
 			 "idle_sleep_us", "tcp_timeout", "tcp_fin_timeout",
+			 "extra_mbufs",
 			 "udp_timeout", NULL },
 	[SEC_PORT] = { "device", "address", "gateway", NULL },
 	[SEC_VIP] = { "address", "port", "protocol", "mode", "pool", NULL },
@@ -403,7 +404,8 @@ parse_global(struct ctx *c)
 	    get_u32(c, s, "idle_sleep_us", 0, 100000, &g->idle_sleep_us) < 0 ||
 	    get_u32(c, s, "tcp_timeout", 1, 86400, &g->tcp_timeout) < 0 ||
 	    get_u32(c, s, "tcp_fin_timeout", 1, 3600, &g->tcp_fin_timeout) < 0 ||
-	    get_u32(c, s, "udp_timeout", 1, 86400, &g->udp_timeout) < 0)
+	    get_u32(c, s, "udp_timeout", 1, 86400, &g->udp_timeout) < 0 ||
+	    get_u32(c, s, "extra_mbufs", 0, 16777216, &g->extra_mbufs) < 0)
 		return -1;
 	if (g->socket[0] != '/') {
 		ERR(c, line_of(s, "socket"),

@@ -48,6 +48,7 @@ struct lb_global_conf {
 	char eal_args[LB_EAL_ARGS_MAX];
 	uint32_t flow_table_size;  /**< entries per worker */
 	uint32_t idle_sleep_us;    /**< worker back-off when idle; 0 = poll */
+	uint32_t extra_mbufs;      /**< added to the computed mbuf pool */
 	uint32_t tcp_timeout;      /**< s, idle established TCP flow */
 	uint32_t tcp_fin_timeout;  /**< s, after FIN or RST seen */
 	uint32_t udp_timeout;      /**< s, idle UDP flow */

@@ -41,6 +41,7 @@ eal_args = "--no-huge -m 1024 --file-prefix={prefix} --log-level=lib.eal:debug"
 workers = 1
 flow_table_size = {fts}
 idle_sleep_us = 0
+extra_mbufs = {extra}
 
 [port.in]
 device = net_pcap0,rx_pcap={pcap},infinite_rx=1
@@ -237,6 +238,8 @@ class Edgelb:
         with open(ini, "w") as f:
             f.write(INI.format(sock=self.sock, prefix=self.r.prefix("lb"),
                                fts=self.cfg["flow_table_size"], pcap=pcap,
+                               # net_pcap keeps the whole capture in mbufs
+                               extra=os.path.getsize(pcap) // 76 + 1024,
                                vip=VIP, vport=VIP_PORT))
         if os.path.exists(self.sock):
             os.unlink(self.sock)

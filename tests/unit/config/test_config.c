@@ -142,6 +142,7 @@ test_parse_defaults(void **state)
 	assert_int_equal(cfg->global.tcp_timeout, 900);
 	assert_int_equal(cfg->global.tcp_fin_timeout, 10);
 	assert_int_equal(cfg->global.udp_timeout, 300);
+	assert_int_equal(cfg->global.extra_mbufs, 0);
 	assert_int_equal(cfg->ports[0].gateway, 0);
 	assert_int_equal(cfg->vips[0].proto, IPPROTO_TCP);
 	assert_int_equal(cfg->vips[0].mode, LB_FWD_DR);
@@ -164,6 +165,7 @@ test_parse_every_key(void **state)
 		"tcp_timeout = 86400\n"
 		"tcp_fin_timeout = 3600\n"
 		"udp_timeout = 1\n"
+		"extra_mbufs = 70000\n"
 		"[port.lan-1]\n"
 		"device = 0000:03:00.0\n"
 		"address = 10.0.0.2/16\n"
@@ -191,6 +193,7 @@ test_parse_every_key(void **state)
 	assert_int_equal(cfg->global.tcp_timeout, 86400);
 	assert_int_equal(cfg->global.tcp_fin_timeout, 3600);
 	assert_int_equal(cfg->global.udp_timeout, 1);
+	assert_int_equal(cfg->global.extra_mbufs, 70000);
 	assert_int_equal(cfg->n_ports, 1);
 	assert_string_equal(cfg->ports[0].name, "lan-1");
 	assert_string_equal(cfg->ports[0].device, "0000:03:00.0");
