@@ -64,6 +64,12 @@ struct lb_worker {
 	/** Longest busy loop iteration so far, in TSC cycles: the worst
 	 *  delay a packet waiting in a queue saw (config swaps included). */
 	uint64_t busy_loop_max_tsc;
+	/** The loop iteration that first ran on a newly published config,
+	 *  from before its config load to its quiescent state, in TSC
+	 *  cycles: the last one and the longest. A swap stalls the worker
+	 *  by no more than this. */
+	uint64_t swap_loop_last_tsc;
+	uint64_t swap_loop_max_tsc;
 	uint16_t tx_n[LB_MAX_PORTS];
 	uint32_t tx_bytes[LB_MAX_PORTS];    /**< of the tx_n buffered */
 	struct rte_mbuf *tx[LB_MAX_PORTS][LB_DP_BURST * 2];

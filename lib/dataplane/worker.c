@@ -389,6 +389,14 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 	w->seen_config = cfg;
 }
 
+static void
+note_swap_loop(struct lb_worker *w, uint64_t tsc)
+{
+	w->swap_loop_last_tsc = tsc;
+	if (tsc > w->swap_loop_max_tsc)
+		w->swap_loop_max_tsc = tsc;
+}
+
 static unsigned int
 poll_ports(struct lb_worker *w, const struct lb_config *cfg,
 	   const struct lb_neigh_table *nt, uint64_t now)
@@ -432,15 +440,17 @@ lb_dp_worker_main(void *arg)
 	const struct lb_neigh_table *nt;
 	unsigned int busy = 0;
 	uint64_t now, prev = 0;
+	int swapped;
 
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
 	while (!dp->stop) {
+		now = rte_rdtsc();
 		cfg = __atomic_load_n(&dp->config, __ATOMIC_ACQUIRE);
 		nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
-		if (unlikely(cfg != w->seen_config))
+		swapped = cfg != w->seen_config;
+		if (unlikely(swapped))
 			set_timeouts(w, cfg);
-		now = rte_rdtsc();
 		/* The previous loop ran from prev to now, if it did not sleep. */
 		if (busy != 0 && now - prev > w->busy_loop_max_tsc)
 			w->busy_loop_max_tsc = now - prev;
@@ -454,6 +464,8 @@ lb_dp_worker_main(void *arg)
 							 EXPIRE_BUDGET);
 		w->stats.flow.entries = lb_flow_table_count(w->flows);
 		w->stats.loops++;
+		if (unlikely(swapped))
+			note_swap_loop(w, rte_rdtsc() - now);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
 		if (busy == 0)
 			idle_backoff(w);

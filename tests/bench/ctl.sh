@@ -18,11 +18,14 @@ REPEATS=${REPEATS:-31}
 INFLIGHT=${INFLIGHT:-2048}
 MEM_MB=${MEM_MB:-1024}
 BENCH=$BUILD/tests/bench/ctl/bench_ctl
+. tests/bench/lib/hugepages.sh
+bench_huge_reserve "$MEM_MB"
 mkdir -p "$OUT"
 [ -x "$BENCH" ] || { echo "ctl.sh: $BENCH not built" >&2; exit 1; }
 
 echo "== ctl: control-plane timings (main lcore on core 0, worker on core 1)"
-timeout 600 "$BENCH" --lcores=0@0,1@1 --no-huge -m "$MEM_MB" --no-pci \
+# shellcheck disable=SC2046 # the memory arguments are words
+timeout 600 "$BENCH" --lcores=0@0,1@1 $(bench_mem_args "$MEM_MB") --no-pci \
 	--no-shconf --file-prefix="elb-ctl-$$" --log-level=error -- \
 	--seconds "$SWAP_SECONDS" --repeats "$REPEATS" --inflight "$INFLIGHT" \
 	--json "$OUT/ctl.json"

@@ -13,11 +13,14 @@ FLOWS=${FLOWS:-1,4096,65536,1048576}
 WINDOWS=${WINDOWS:-101}
 MEM_MB=${MEM_MB:-2048}
 BENCH=$BUILD/tests/bench/micro/bench_dp
+. tests/bench/lib/hugepages.sh
+bench_huge_reserve "$MEM_MB"
 mkdir -p "$OUT"
 [ -x "$BENCH" ] || { echo "micro.sh: $BENCH not built" >&2; exit 1; }
 
 echo "== micro: packet path in process (TSC cycles/packet)"
-"$BENCH" -l 1 --no-huge -m "$MEM_MB" --no-pci --no-shconf \
+# shellcheck disable=SC2046 # the memory arguments are words
+"$BENCH" -l 1 $(bench_mem_args "$MEM_MB") --no-pci --no-shconf \
 	--file-prefix="elb-micro-$$" --log-level=error -- \
 	--flows "$FLOWS" --windows "$WINDOWS" --json "$OUT/micro.json"
 

@@ -16,4 +16,9 @@ case "$1" in
 *) out=$(pwd)/$1 ;;
 esac
 cd "$(dirname "$0")/../.."
-exec /usr/bin/python3 tests/bench/pmd/pmd.py "$out"
+. tests/bench/lib/hugepages.sh
+# edgelbd and testpmd take turns, never run together.
+bench_huge_reserve 1024
+BENCH_MEM_ARGS=$(bench_mem_args 1024)
+export BENCH_MEM_ARGS
+/usr/bin/python3 tests/bench/pmd/pmd.py "$out"

@@ -90,13 +90,22 @@ def main():
               "missing_parts": [p for p in PARTS if p not in parts]}
     json.dump(merged, open(os.path.join(outdir, "bench.json"), "w"),
               indent=1)
+    host["hugepages"] = {p: d["hugepages"] for p, d in parts.items()
+                         if "hugepages" in d}
+    host["hugepages"].update({"pmd": parts["pmd"]["host"]["hugepages"]}
+                             if "hugepages" in parts.get("pmd", {}).get(
+                                 "host", {}) else {})
     md = table(parts, targets)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write("Host: %s, TSC %.2f GHz, DPDK %s, %s, steal %.1f %% "
-                "during the run, commit %s.\n\n" % (
+                "during the run, commit %s. DPDK memory: %s.\n\n" % (
                     host.get("cpu"), (host.get("tsc_hz") or 0) / 1e9,
                     host.get("dpdk"), host.get("date"),
-                    host.get("steal_pct", 0), host.get("commit")))
+                    host.get("steal_pct", 0), host.get("commit"),
+                    ", ".join("%s on %s" % (p, "2 MiB hugepages" if h else
+                                            "4 KiB pages (--no-huge)")
+                              for p, h in host["hugepages"].items())
+                    or "not recorded"))
         f.write(md + "\n")
     print(open(os.path.join(outdir, "table.md")).read())
     if merged["missing_parts"]:

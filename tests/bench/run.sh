@@ -27,6 +27,10 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" >/dev/null || { ninja -C "$BUILD"; exit 1; }
 
+# Hugepages, as in production; the parts share one reservation.
+. tests/bench/lib/hugepages.sh
+bench_huge_reserve 2048
+
 OUT=results/bench/run-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 

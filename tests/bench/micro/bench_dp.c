@@ -578,9 +578,10 @@ write_json(struct bench *b)
 
 	if (b->o.json == NULL)
 		return;
-	root = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:o}",
+	root = json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:o}",
 			 "part", "micro", "tsc_hz", (json_int_t)b->tsc_hz,
 			 "dpdk", rte_version(),
+			 "hugepages", rte_eal_has_hugepages(),
 			 "window_packets", (json_int_t)b->o.window,
 			 "windows", (json_int_t)b->o.windows,
 			 "warmup_windows", (json_int_t)b->o.warmup,

@@ -31,13 +31,15 @@ VIP, VIP_PORT = "10.0.0.100", 80
 # net_pcap derives its MAC from "\x02pcap" and a per-process device index;
 # the probe below checks it and the pcaps are rewritten if it ever differs.
 PCAP_MAC_GUESS = "02:70:63:61:70:00"
+# EAL memory: hugepages when pmd.sh could reserve them (tests/bench/lib).
+MEM_ARGS = os.environ.get("BENCH_MEM_ARGS", "--no-huge -m 1024")
 TARGET_RATIO = 0.35     # issue 4: edgelb / testpmd 5tswap, <= 64 k flows
 TARGET_CYCLES = 120     # issue 4: established flows, one worker
 MAX_INFLIGHT = 2 * 64   # rx - tx - drops allowed in a moment's view
 
 INI = """[global]
 socket = {sock}
-eal_args = "--no-huge -m 1024 --file-prefix={prefix} --log-level=lib.eal:debug"
+eal_args = "{mem} --file-prefix={prefix} --log-level=lib.eal:debug"
 workers = 1
 flow_table_size = {fts}
 idle_sleep_us = 0
@@ -208,6 +210,7 @@ def host_facts():
         facts["dpdk_version"] = None
     facts["cpuinfo_mhz_hz"] = cpuinfo_hz()
     facts["loadavg_at_start"] = read("/proc/loadavg").split()[:3]
+    facts["hugepages"] = "--no-huge" not in MEM_ARGS.split()
     return facts
 
 
@@ -236,7 +239,7 @@ class Edgelb:
     def start(self, pcap, tag):
         ini = os.path.join(self.r.tmp, "edgelb-%s.ini" % tag)
         with open(ini, "w") as f:
-            f.write(INI.format(sock=self.sock, prefix=self.r.prefix("lb"),
+            f.write(INI.format(sock=self.sock, mem=MEM_ARGS, prefix=self.r.prefix("lb"),
                                fts=self.cfg["flow_table_size"], pcap=pcap,
                                # net_pcap keeps the whole capture in mbufs
                                extra=os.path.getsize(pcap) // 76 + 1024,
@@ -391,7 +394,7 @@ class Testpmd:
     def measure(self, pcap, mode, tag):
         skip = 1 + int(math.ceil(self.cfg["warmup"]))
         need = int(math.ceil(self.cfg["duration"]))
-        argv = [self.cfg["testpmd"], "-l", "0,1", "--no-huge", "-m", "1024",
+        argv = [self.cfg["testpmd"], "-l", "0,1", *MEM_ARGS.split(),
                 "--file-prefix=" + self.r.prefix("tp"), "--no-pci",
                 "--log-level=lib.eal:debug",
                 "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
@@ -500,7 +503,7 @@ def build_report(cfg, facts, tsc_hz, tsc_src, results, errors):
         "method": "edgelbd (workers=1, main lcore CPU 0, worker CPU 1) and "
                   "dpdk-testpmd (-l 0,1 --nb-cores=1) each forward an "
                   "infinite_rx net_pcap replay to net_null no-rx=1, "
-                  "--no-huge -m 1024; edgelb rate = port in rx_packets delta "
+                  + MEM_ARGS + "; edgelb rate = port in rx_packets delta "
                   "over the window (edgelbctl stats), testpmd rate = mean of "
                   "port 0 Rx-pps over the window (--stats-period 1); "
                   "interleaved edgelb, io, 5tswap per flow count, each "
