@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <rte_errno.h>
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "lb_dataplane.h"
@@ -88,6 +89,9 @@ lb_dp_worker_create(struct lb_dp *dp, unsigned int index, unsigned int lcore,
 	w->dp = dp;
 	w->index = index;
 	w->lcore = lcore;
+	/* Until the first config sets them (benchmarks may not give one). */
+	w->timeouts.tick_shift = lb_flow_tick_shift(rte_get_tsc_hz());
+	w->sweep_tsc = rte_get_tsc_hz();
 	snprintf(name, sizeof(name), "lb_flows_%u", index);
 	w->flows = lb_flow_table_create(name, flow_capacity, socket);
 	w->to_mgmt = worker_ring(index, "tomgmt", CTL_RING_SIZE, socket);

@@ -15,30 +15,29 @@
 
 #define LOOKUP_CHUNK 64
 
-static uint64_t
-idle_ms(uint64_t now, uint64_t last)
-{
-	return now > last ? (now - last) * 1000 / rte_get_tsc_hz() : 0;
-}
-
 static void
 fill_info(struct lb_dp_flow_info *o, const struct lb_flow_entry *e,
-	  uint64_t now)
+	  uint64_t now, unsigned int tick_shift)
 {
+	uint32_t idle = (uint32_t)(now >> tick_shift) - e->tick;
+
 	o->found = 1;
 	o->backend = e->backend;
 	o->vip = e->vip;
 	o->state = e->state;
-	o->idle_ms = idle_ms(now, e->last_tsc);
+	/* Whole ticks: a flow seen this tick reads 0. */
+	o->idle_ms = (int32_t)idle > 0 ?
+		((uint64_t)idle << tick_shift) * 1000 / rte_get_tsc_hz() : 0;
 }
 
 static void
 serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 {
 	const struct lb_flow_key *keys[LOOKUP_CHUNK];
-	struct lb_flow_entry *ent[LOOKUP_CHUNK];
+	struct lb_flow_entry ent[LOOKUP_CHUNK];
 	uint32_t hashes[LOOKUP_CHUNK];
 	uint32_t base, i, n;
+	uint64_t hits;
 
 	for (base = 0; base < r->n; base += n) {
 		n = RTE_MIN(r->n - base, (uint32_t)LOOKUP_CHUNK);
@@ -46,14 +45,15 @@ serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 			keys[i] = &r->keys[base + i];
 			hashes[i] = lb_flow_hash(keys[i]);
 		}
-		lb_flow_lookup_bulk(w->flows, keys, hashes, n, ent);
+		hits = lb_flow_lookup_bulk(w->flows, keys, hashes, n, ent);
 		for (i = 0; i < n; i++) {
 			struct lb_dp_flow_info *o = &r->out[base + i];
 
 			o->key = r->keys[base + i];
 			o->found = 0;
-			if (ent[i] != NULL)
-				fill_info(o, ent[i], now);
+			if ((hits >> i) & 1)
+				fill_info(o, &ent[i], now,
+					  w->timeouts.tick_shift);
 		}
 	}
 	r->n_out = r->n;
@@ -62,6 +62,7 @@ serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 struct dump_ctx {
 	struct lb_dp_request *r;
 	uint64_t now;
+	unsigned int tick_shift;
 };
 
 static int
@@ -72,14 +73,16 @@ dump_one(const struct lb_flow_key *k, const struct lb_flow_entry *e,
 	struct lb_dp_flow_info *o = &c->r->out[c->r->n_out++];
 
 	o->key = *k;
-	fill_info(o, e, c->now);
+	fill_info(o, e, c->now, c->tick_shift);
 	return c->r->n_out >= c->r->max;
 }
 
 static void
 serve_flows(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 {
-	struct dump_ctx c = { .r = r, .now = now };
+	struct dump_ctx c = {
+		.r = r, .now = now, .tick_shift = w->timeouts.tick_shift,
+	};
 	uint32_t pos = 0;
 
 	r->n_out = 0;

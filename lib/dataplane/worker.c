@@ -17,7 +17,7 @@
 #include "lb_sched.h"
 #include "dataplane_priv.h"
 
-/* How many flow-table positions one loop examines for expiry. */
+/* Most flow-table slots one loop examines for expiry. */
 #define EXPIRE_BUDGET 64
 
 static void
@@ -143,6 +143,46 @@ is_syn_only(uint8_t flags)
 }
 
 /*
+ * The hashes of the flows this burst inserted, updated or deleted since
+ * its bulk lookup: only their looked-up entries may be stale, so only they
+ * are looked up again. A packet records at most one. A 256-bit filter on
+ * the hash's top byte spares the scan for nearly every other flow (a
+ * burst of new flows records one per packet).
+ */
+struct burst_changes {
+	unsigned int n;
+	uint64_t filter[4];
+	uint32_t hash[LB_DP_BURST];
+};
+
+static inline void
+changes_reset(struct burst_changes *c)
+{
+	c->n = 0;
+	c->filter[0] = c->filter[1] = c->filter[2] = c->filter[3] = 0;
+}
+
+static inline void
+changes_add(struct burst_changes *c, uint32_t hash)
+{
+	c->filter[hash >> 30] |= UINT64_C(1) << ((hash >> 24) & 63);
+	c->hash[c->n++] = hash;
+}
+
+static inline int
+changed_in_burst(const struct burst_changes *c, uint32_t hash)
+{
+	unsigned int i;
+
+	if (!(c->filter[hash >> 30] & (UINT64_C(1) << ((hash >> 24) & 63))))
+		return 0;
+	for (i = 0; i < c->n; i++)
+		if (c->hash[i] == hash)
+			return 1;
+	return 0;
+}
+
+/*
  * A flow the table does not hold (or a SYN reusing a closing one): the
  * scheduler picks, the table remembers. A full table still forwards by
  * the same stateless choice, so traffic is never dropped for lack of room.
@@ -150,44 +190,51 @@ is_syn_only(uint8_t flags)
  */
 static int
 schedule(struct lb_worker *w, const struct lb_config *cfg,
-	 const struct fwd *f, uint64_t now)
+	 const struct fwd *f, uint32_t now_tick)
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
-	struct lb_flow_entry *e;
+	struct lb_flow_entry e;
 	uint16_t idx;
-	uint32_t b;
 
 	idx = lb_sched_maglev_pick(&pool->maglev, f->hash);
 	if (unlikely(idx == LB_SCHED_EMPTY))
 		return -1;
-	b = pool->members[idx];
-	e = lb_flow_insert(w->flows, &f->key, f->hash);
-	if (likely(e != NULL)) {
-		e->backend = b;
-		e->vip = f->vip;
-		e->last_tsc = now;
-		e->state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP :
-							LB_FLOW_TCP_EST;
+	e.backend = (uint16_t)pool->members[idx];
+	e.vip = (uint8_t)f->vip;
+	e.tick = now_tick;
+	e.state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_EST;
+	if (likely(lb_flow_insert(w->flows, &f->key, f->hash, &e) == 0)) {
 		w->stats.flow.inserts++;
 	} else {
 		w->stats.flow.fallbacks++;
 		/* Without an entry only a SYN marks a new connection. */
 		if (f->proto != IPPROTO_TCP || !is_syn_only(f->tcp_flags))
-			return b;
+			return e.backend;
 	}
 	w->stats.vip[f->vip].new_flows++;
-	w->stats.backend[b].new_flows++;
-	return b;
+	w->stats.backend[e.backend].new_flows++;
+	return e.backend;
 }
 
-/* Keep the TCP state the timeouts need; see lb_flow.h. */
+/*
+ * Keep the TCP state the timeouts need (see lb_flow.h) and the last-seen
+ * tick; the slot is written only when either changes.
+ */
 static inline void
-flow_touch(struct lb_flow_entry *e, const struct fwd *f, uint64_t now)
+flow_touch(struct lb_worker *w, const struct fwd *f,
+	   const struct lb_flow_entry *e, uint32_t now_tick,
+	   struct burst_changes *changes)
 {
-	e->last_tsc = now;
+	struct lb_flow_entry n = *e;
+
+	n.tick = now_tick;
 	if (f->proto == IPPROTO_TCP &&
 	    (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))
-		e->state = LB_FLOW_TCP_CLOSING;
+		n.state = LB_FLOW_TCP_CLOSING;
+	if (likely(n.tick == e->tick && n.state == e->state))
+		return;
+	lb_flow_update(w->flows, &f->key, f->hash, &n);
+	changes_add(changes, f->hash);
 }
 
 static void
@@ -212,31 +259,11 @@ transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
 	tx_enqueue(w, be->port, m);
 }
 
-/*
- * The hashes of the flows this burst inserted or deleted since its bulk
- * lookup. An entry pointer from that lookup is stale only for those keys
- * (positions of other keys never move), so only they are looked up again.
- */
-struct burst_changes {
-	unsigned int n;
-	uint32_t hash[LB_DP_BURST];
-};
-
-static inline int
-changed_in_burst(const struct burst_changes *c, uint32_t hash)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->n; i++)
-		if (c->hash[i] == hash)
-			return 1;
-	return 0;
-}
-
+/* @p e: the burst's lookup of f's flow; state FREE on a miss. */
 static void
 forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct lb_neigh_table *nt, unsigned int port,
-	    const struct fwd *f, struct lb_flow_entry *e, uint64_t now,
+	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
 	    struct burst_changes *changes)
 {
 	int b;
@@ -244,24 +271,24 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	if (unlikely(changed_in_burst(changes, f->hash))) {
 		const struct lb_flow_key *k = &f->key;
 
-		lb_flow_lookup_bulk(w->flows, &k, &f->hash, 1, &e);
+		lb_flow_lookup_bulk(w->flows, &k, &f->hash, 1, e);
 	}
-	if (e != NULL && e->state == LB_FLOW_TCP_CLOSING &&
-	    f->proto == IPPROTO_TCP && is_syn_only(f->tcp_flags)) {
+	if (e->state == LB_FLOW_TCP_CLOSING && f->proto == IPPROTO_TCP &&
+	    is_syn_only(f->tcp_flags)) {
 		/* A new connection reusing the tuple: schedule it anew. */
 		lb_flow_delete(w->flows, &f->key, f->hash);
 		w->stats.flow.reschedules++;
-		e = NULL;
+		e->state = LB_FLOW_FREE;
 	}
-	if (e != NULL) {
+	if (e->state != LB_FLOW_FREE) {
 		w->stats.flow.hits++;
-		flow_touch(e, f, now);
+		flow_touch(w, f, e, now_tick, changes);
 		transmit_dr(w, cfg, nt, port, f, e->backend);
 		return;
 	}
 	w->stats.flow.misses++;
-	changes->hash[changes->n++] = f->hash;
-	b = schedule(w, cfg, f, now);
+	changes_add(changes, f->hash);
+	b = schedule(w, cfg, f, now_tick);
 	if (unlikely(b < 0)) {
 		drop(w, port, LB_DROP_no_backend, f->m);
 		return;
@@ -331,8 +358,9 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 	struct fwd fw[LB_DP_BURST];
 	const struct lb_flow_key *keys[LB_DP_BURST];
 	uint32_t hashes[LB_DP_BURST];
-	struct lb_flow_entry *ent[LB_DP_BURST];
+	struct lb_flow_entry ent[LB_DP_BURST];
 	struct burst_changes changes;
+	uint32_t now_tick = (uint32_t)(now >> w->timeouts.tick_shift);
 	unsigned int nf, i;
 	uint16_t done = 0;
 
@@ -350,10 +378,10 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 		}
 		lb_flow_lookup_bulk(w->flows, keys, hashes, nf, ent);
 		w->stats.flow.lookups += nf;
-		changes.n = 0;
+		changes_reset(&changes);
 		for (i = 0; i < nf; i++)
-			forward_one(w, cfg, nt, port, &fw[i], ent[i], now,
-				    &changes);
+			forward_one(w, cfg, nt, port, &fw[i], &ent[i],
+				    now_tick, &changes);
 	}
 }
 
@@ -377,16 +405,63 @@ drain_from_mgmt(struct lb_worker *w)
 	}
 }
 
+static uint32_t
+secs_to_ticks(uint32_t secs, uint64_t hz, unsigned int shift)
+{
+	/* Rounded up: a flow never goes before its timeout. */
+	return (uint32_t)((secs * hz + (UINT64_C(1) << shift) - 1) >> shift);
+}
+
+/*
+ * The sweep goes round the table once per quarter of the shortest
+ * timeout (within SWEEP_MIN_MS..SWEEP_MAX_MS), so a flow outlives its
+ * timeout by at most that much plus a tick.
+ */
+#define SWEEP_MIN_MS 100
+#define SWEEP_MAX_MS 2000
+
 static void
 set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 {
+	const struct lb_global_conf *g = &cfg->global;
 	uint64_t hz = rte_get_tsc_hz();
+	unsigned int shift = lb_flow_tick_shift(hz);
+	uint64_t ms;
 
-	w->timeouts.tsc[LB_FLOW_FREE] = 0;
-	w->timeouts.tsc[LB_FLOW_TCP_EST] = cfg->global.tcp_timeout * hz;
-	w->timeouts.tsc[LB_FLOW_TCP_CLOSING] = cfg->global.tcp_fin_timeout * hz;
-	w->timeouts.tsc[LB_FLOW_UDP] = cfg->global.udp_timeout * hz;
+	w->timeouts.tick_shift = shift;
+	w->timeouts.ticks[LB_FLOW_FREE] = 0;
+	w->timeouts.ticks[LB_FLOW_TCP_EST] = secs_to_ticks(g->tcp_timeout, hz,
+							  shift);
+	w->timeouts.ticks[LB_FLOW_TCP_CLOSING] =
+		secs_to_ticks(g->tcp_fin_timeout, hz, shift);
+	w->timeouts.ticks[LB_FLOW_UDP] = secs_to_ticks(g->udp_timeout, hz,
+						      shift);
+	ms = (uint64_t)RTE_MIN(g->tcp_fin_timeout,
+			       RTE_MIN(g->tcp_timeout, g->udp_timeout)) * 250;
+	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),
+		     (uint64_t)SWEEP_MIN_MS);
+	w->sweep_tsc = ms * hz / 1000;
 	w->seen_config = cfg;
+}
+
+/*
+ * Expiry paced by time, not by loops: the slots due since the last call,
+ * at most EXPIRE_BUDGET per loop so that no loop stalls on it.
+ */
+static void
+expire_paced(struct lb_worker *w, uint64_t now)
+{
+	uint64_t slots = lb_flow_table_slots(w->flows);
+	uint64_t elapsed = RTE_MIN(now - w->sweep_last_tsc, w->sweep_tsc);
+	uint64_t due = w->sweep_credit + elapsed * slots / w->sweep_tsc;
+	unsigned int budget = (unsigned int)RTE_MIN(due,
+						    (uint64_t)EXPIRE_BUDGET);
+
+	w->sweep_last_tsc = now;
+	w->sweep_credit = due - budget;
+	if (budget > 0)
+		w->stats.flow.expiries += lb_flow_expire(w->flows, now,
+							 &w->timeouts, budget);
 }
 
 static void
@@ -459,9 +534,7 @@ lb_dp_worker_main(void *arg)
 		drain_from_mgmt(w);
 		lb_dp_flush(w);
 		lb_dp_serve_request(w, now);
-		w->stats.flow.expiries += lb_flow_expire(w->flows, now,
-							 &w->timeouts,
-							 EXPIRE_BUDGET);
+		expire_paced(w, now);
 		w->stats.flow.entries = lb_flow_table_count(w->flows);
 		w->stats.loops++;
 		if (unlikely(swapped))

@@ -2,9 +2,10 @@
 /*
  * Per-worker flow table on rte_hash.
  *
- * rte_hash stores the keys; the entries live in a parallel array indexed by
- * the key's position (rte_hash_add_key_with_hash), so a hit costs one
- * bulk lookup plus an array index.
+ * rte_hash stores the keys and, in the data word beside each key, the
+ * flow's entry (struct lb_flow_entry is 8 bytes): a hit reads the key
+ * slot the compare already brought in, and nothing else. `live` marks the
+ * key positions in use so that expiry can sweep them with a cursor.
  *
  * Sizing: the hash is created with RTE_HASH_EXTRA_FLAGS_EXT_TABLE, so a
  * bucket that overflows chains into an extension bucket instead of failing
@@ -19,11 +20,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 
 #include "lb_flow.h"
 
@@ -32,7 +33,6 @@
 
 struct lb_flow_table {
 	struct rte_hash *h;
-	struct lb_flow_entry *entries;  /* by key position */
 	uint8_t *live;                  /* by key position: 1 if it holds a key */
 	uint32_t capacity;
 	uint32_t n_pos;                 /* positions rte_hash may hand out */
@@ -63,11 +63,9 @@ lb_flow_table_create(const char *name, uint32_t capacity, int socket)
 		goto nomem;
 	t->capacity = capacity;
 	t->n_pos = hp.entries;
-	t->entries = rte_zmalloc_socket(name, sizeof(*t->entries) * t->n_pos,
-					RTE_CACHE_LINE_SIZE, socket);
 	t->live = rte_zmalloc_socket(name, t->n_pos, RTE_CACHE_LINE_SIZE,
 				     socket);
-	if (t->entries == NULL || t->live == NULL)
+	if (t->live == NULL)
 		goto nomem;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
@@ -88,7 +86,6 @@ lb_flow_table_free(struct lb_flow_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->h);
-	rte_free(t->entries);
 	rte_free(t->live);
 	rte_free(t);
 	rte_errno = err;  /* keep the reason create failed */
@@ -106,58 +103,88 @@ lb_flow_table_count(const struct lb_flow_table *t)
 	return t->count;
 }
 
+uint32_t
+lb_flow_table_slots(const struct lb_flow_table *t)
+{
+	return t->n_pos;
+}
+
+static inline struct lb_flow_entry
+entry_of(const void *data)
+{
+	struct lb_flow_entry e;
+
+	memcpy(&e, &data, sizeof(e));
+	return e;
+}
+
+static inline void *
+data_of(const struct lb_flow_entry *e)
+{
+	void *data;
+
+	memcpy(&data, e, sizeof(data));
+	return data;
+}
+
 uint64_t
 lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_flow_key **keys,
 		    const uint32_t *hashes, unsigned int n,
-		    struct lb_flow_entry **out)
+		    struct lb_flow_entry *out)
 {
-	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
 	uint64_t hits = 0;
 	unsigned int i;
 
-	if (n == 0 || n > RTE_HASH_LOOKUP_BULK_MAX) {
-		for (i = 0; i < n; i++)
-			out[i] = NULL;
-		return 0;
-	}
-	if (rte_hash_lookup_with_hash_bulk(t->h, (const void **)keys,
-					   (hash_sig_t *)(uintptr_t)hashes, n,
-					   pos) != 0) {
-		for (i = 0; i < n; i++)
-			out[i] = NULL;
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (pos[i] >= 0) {
-			out[i] = &t->entries[pos[i]];
-			/* Read (and written) soon: start the miss for all now. */
-			rte_prefetch0(out[i]);
-			hits |= UINT64_C(1) << i;
-		} else {
-			out[i] = NULL;
-		}
-	}
+	if (n == 0 || n > RTE_HASH_LOOKUP_BULK_MAX ||
+	    rte_hash_lookup_with_hash_bulk_data(t->h, (const void **)keys,
+						(hash_sig_t *)(uintptr_t)hashes,
+						n, &hits, data) < 0)
+		hits = 0;
+	for (i = 0; i < n; i++)
+		out[i] = (hits >> i) & 1 ? entry_of(data[i]) :
+					   (struct lb_flow_entry){ 0 };
 	return hits;
 }
 
-struct lb_flow_entry *
+int
 lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
-	       uint32_t hash)
+	       uint32_t hash, const struct lb_flow_entry *e)
 {
 	int32_t pos;
 
 	if (t->count >= t->capacity)
-		return NULL;
-	pos = rte_hash_add_key_with_hash(t->h, key, hash);
+		return -ENOSPC;
+	/* Only a lookup tells the position, which marks the slot live. */
+	if (rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e)) != 0)
+		return -ENOSPC;
+	pos = rte_hash_lookup_with_hash(t->h, key, hash);
 	if (pos < 0)
-		return NULL;
+		return -ENOSPC;	/* cannot happen: the key was just added */
 	/* Adding a key that is already there returns its position. */
 	if (!t->live[pos]) {
 		t->live[pos] = 1;
 		t->count++;
 	}
-	memset(&t->entries[pos], 0, sizeof(t->entries[pos]));
-	return &t->entries[pos];
+	return 0;
+}
+
+int
+lb_flow_update(struct lb_flow_table *t, const struct lb_flow_key *key,
+	       uint32_t hash, const struct lb_flow_entry *e)
+{
+	/*
+	 * rte_hash has no update-only call: for a missing key this inserts
+	 * it, which the key count shows (cheaper than looking up first, on
+	 * the path of every flow's first packet in a tick); take it out.
+	 */
+	if (rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e)) != 0)
+		return -ENOENT;
+	if (unlikely((uint32_t)rte_hash_count(t->h) != t->count)) {
+		rte_hash_del_key_with_hash(t->h, key, hash);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 void
@@ -172,41 +199,59 @@ lb_flow_delete(struct lb_flow_table *t, const struct lb_flow_key *key,
 	t->count--;
 }
 
-/* Remove the key at @p pos (known live). */
-static void
-flow_remove_at(struct lb_flow_table *t, uint32_t pos)
+/* The key and entry at live position @p pos. @return 0, or -ENOENT. */
+static int
+flow_at(const struct lb_flow_table *t, uint32_t pos,
+	const struct lb_flow_key **key, struct lb_flow_entry *e)
 {
-	void *key;
+	void *k, *data;
 
-	if (rte_hash_get_key_with_position(t->h, pos, &key) == 0)
-		rte_hash_del_key(t->h, key);
+	if (rte_hash_get_key_with_position(t->h, pos, &k) != 0 ||
+	    rte_hash_lookup_with_hash_data(t->h, k, lb_flow_hash(k),
+					   &data) < 0)
+		return -ENOENT;
+	*key = k;
+	*e = entry_of(data);
+	return 0;
+}
+
+/* Remove the flow at live position @p pos. */
+static void
+flow_remove_at(struct lb_flow_table *t, uint32_t pos,
+	       const struct lb_flow_key *key)
+{
+	rte_hash_del_key_with_hash(t->h, key, lb_flow_hash(key));
 	t->live[pos] = 0;
 	t->count--;
 }
 
 static inline int
-flow_idle_too_long(const struct lb_flow_entry *e, uint64_t now,
+flow_idle_too_long(const struct lb_flow_entry *e, uint32_t now_tick,
 		   const struct lb_flow_timeouts *to)
 {
 	/* A state we do not know times out like a FREE (unfilled) entry. */
 	uint8_t state = e->state < LB_FLOW_STATE_MAX ? e->state : LB_FLOW_FREE;
 
-	return now > e->last_tsc && now - e->last_tsc > to->tsc[state];
+	/* Wraps safely: idle times are far below 2^31 ticks. */
+	return (int32_t)(now_tick - e->tick) > (int32_t)to->ticks[state];
 }
 
 unsigned int
 lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,
 	       const struct lb_flow_timeouts *to, unsigned int budget)
 {
+	uint32_t now_tick = (uint32_t)(now_tsc >> to->tick_shift);
+	const struct lb_flow_key *key;
+	struct lb_flow_entry e;
 	uint32_t pos = t->cursor;
 	unsigned int removed = 0;
 
 	if (budget > t->n_pos)
 		budget = t->n_pos;
 	while (budget-- > 0) {
-		if (t->live[pos] &&
-		    flow_idle_too_long(&t->entries[pos], now_tsc, to)) {
-			flow_remove_at(t, pos);
+		if (t->live[pos] && flow_at(t, pos, &key, &e) == 0 &&
+		    flow_idle_too_long(&e, now_tick, to)) {
+			flow_remove_at(t, pos, key);
 			removed++;
 		}
 		if (++pos == t->n_pos)
@@ -222,15 +267,14 @@ lb_flow_walk(const struct lb_flow_table *t, uint32_t *pos,
 		       const struct lb_flow_entry *e, void *arg),
 	     void *arg)
 {
+	const struct lb_flow_key *key;
+	struct lb_flow_entry e;
 	uint32_t p;
 
 	for (p = *pos; p < t->n_pos; p++) {
-		void *key;
-
-		if (!t->live[p] ||
-		    rte_hash_get_key_with_position(t->h, p, &key) != 0)
+		if (!t->live[p] || flow_at(t, p, &key, &e) != 0)
 			continue;
-		if (fn(key, &t->entries[p], arg) != 0) {
+		if (fn(key, &e, arg) != 0) {
 			*pos = p + 1;
 			return 1;
 		}

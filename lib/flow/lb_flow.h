@@ -8,8 +8,9 @@
  *
  * One table per worker, written and read only by that worker (no locks, no
  * atomics). Management never touches it directly; it asks the worker
- * (see lb_dataplane.h). Built on rte_hash; entry data lives in a parallel
- * array indexed by the key's rte_hash position.
+ * (see lb_dataplane.h). Built on rte_hash; a flow's whole state is the
+ * 8-byte value rte_hash keeps beside the key, so a hit costs the key
+ * compare and nothing more.
  */
 
 #include <stdint.h>
@@ -17,7 +18,7 @@
 
 #include <rte_hash_crc.h>
 
-#include "lb_stats.h"
+#include "lb_stats.h"	/* LB_MAX_BACKENDS, LB_MAX_VIPS */
 
 /** Flow key, all fields in network byte order. 16 bytes, no padding holes. */
 struct lb_flow_key {
@@ -58,17 +59,40 @@ enum lb_flow_state {
 	LB_FLOW_STATE_MAX
 };
 
+/**
+ * A flow's state, passed by value: it is the data word of its rte_hash
+ * key slot. Time is kept in ticks (see lb_flow_tick_shift) so that a busy
+ * flow rewrites its slot a few times a second, not on every packet.
+ */
 struct lb_flow_entry {
-	uint64_t last_tsc;          /**< last packet seen */
-	uint32_t backend;           /**< index into lb_config.backends */
-	uint16_t vip;               /**< index into lb_config.vips */
+	uint32_t tick;              /**< last packet seen, in ticks */
+	uint16_t backend;           /**< index into lb_config.backends */
+	uint8_t vip;                /**< index into lb_config.vips */
 	uint8_t state;              /**< enum lb_flow_state */
-	uint8_t pad;
 };
 
-/** Idle timeout per state, in TSC cycles. */
+_Static_assert(sizeof(struct lb_flow_entry) == sizeof(void *),
+	       "a flow entry is rte_hash's data word");
+_Static_assert(LB_MAX_BACKENDS <= UINT16_MAX + 1 && LB_MAX_VIPS <= 256,
+	       "backend and VIP indexes fit a flow entry");
+
+/**
+ * log2 of TSC cycles per tick for a TSC of @p tsc_hz: a tick lasts a
+ * quarter to half a second. Timeouts are whole seconds, so a flow is
+ * removed at most one tick later than its timeout says (plus the sweep).
+ */
+static inline unsigned int
+lb_flow_tick_shift(uint64_t tsc_hz)
+{
+	unsigned int shift = 63 - __builtin_clzll(tsc_hz | 1);
+
+	return shift > 0 ? shift - 1 : 0;
+}
+
+/** Idle timeout per state, in ticks of 2^tick_shift TSC cycles. */
 struct lb_flow_timeouts {
-	uint64_t tsc[LB_FLOW_STATE_MAX];
+	uint32_t ticks[LB_FLOW_STATE_MAX];
+	unsigned int tick_shift;
 };
 
 struct lb_flow_table;
@@ -92,30 +116,44 @@ uint32_t lb_flow_table_count(const struct lb_flow_table *t);
 
 /**
  * Look up @p n keys (n <= 64) with their precomputed hashes.
- * Owning worker only. Sets out[i] to the entry or NULL.
- * @return bitmask of hits.
+ * Owning worker only. Sets out[i] to the flow's entry, or to all zeroes
+ * (state FREE) on a miss. @return bitmask of hits.
  */
 uint64_t lb_flow_lookup_bulk(struct lb_flow_table *t,
 			     const struct lb_flow_key **keys,
 			     const uint32_t *hashes, unsigned int n,
-			     struct lb_flow_entry **out);
+			     struct lb_flow_entry *out);
 
 /**
- * Insert a new flow. Owning worker only; never allocates (the table is
- * sized at creation).
- * @return the new entry (state FREE: caller fills it), or NULL when full.
+ * Insert a new flow with entry @p e. Owning worker only; never allocates
+ * (the table is sized at creation).
+ * @return 0, or -ENOSPC when the table is full.
  */
-struct lb_flow_entry *lb_flow_insert(struct lb_flow_table *t,
-				     const struct lb_flow_key *key,
-				     uint32_t hash);
+int lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
+		   uint32_t hash, const struct lb_flow_entry *e);
+
+/**
+ * Replace the entry of a flow the table holds (a lookup just found it).
+ * Owning worker only. @return 0, or -ENOENT (nothing is inserted).
+ */
+int lb_flow_update(struct lb_flow_table *t, const struct lb_flow_key *key,
+		   uint32_t hash, const struct lb_flow_entry *e);
 
 /** Remove the flow of @p key. Owning worker only. */
 void lb_flow_delete(struct lb_flow_table *t, const struct lb_flow_key *key,
 		    uint32_t hash);
 
 /**
+ * Slots an expiry sweep goes through to cover the whole table: what
+ * lb_flow_expire's budget counts.
+ */
+uint32_t lb_flow_table_slots(const struct lb_flow_table *t);
+
+/**
  * Expire idle flows, examining at most @p budget slots from where the last
- * call stopped, so no single call scans the whole table.
+ * call stopped, so no single call scans the whole table. A live slot
+ * costs two cached hash lookups: callers pace the budget to sweep the
+ * table once per interval, not as fast as they loop.
  * Owning worker only. @return flows removed.
  */
 unsigned int lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,

@@ -22,8 +22,11 @@ PARTS=("$@")
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
+# The deployed build's options, also on a tree configured before.
 if [ ! -f "$BUILD/build.ninja" ]; then
-	meson setup "$BUILD" --buildtype=debugoptimized >/dev/null || exit 1
+	meson setup "$BUILD" -Dbuildtype=debugoptimized -Db_lto=true >/dev/null || exit 1
+else
+	meson configure "$BUILD" -Dbuildtype=debugoptimized -Db_lto=true >/dev/null || exit 1
 fi
 ninja -C "$BUILD" >/dev/null || { ninja -C "$BUILD"; exit 1; }
 

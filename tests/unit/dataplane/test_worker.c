@@ -427,16 +427,74 @@ test_burst_mixing_new_and_rescheduled_flows(void **state)
 		rte_pktmbuf_free(m[0]);
 }
 
+/* The entry of the flow src:sport -> VIP:80, as the table holds it. */
+static int
+flow_entry(const struct fixture *fx, uint32_t src, uint16_t sport,
+	   struct lb_flow_entry *e)
+{
+	struct lb_flow_key k = {
+		.src_addr = src, .dst_addr = IP(10, 0, 0, 100),
+		.src_port = rte_cpu_to_be_16(sport),
+		.dst_port = RTE_BE16(80), .proto = IPPROTO_TCP,
+	};
+	const struct lb_flow_key *kp = &k;
+	uint32_t h = lb_flow_hash(&k);
+
+	return lb_flow_lookup_bulk(fx->w->flows, &kp, &h, 1, e) == 1;
+}
+
+/*
+ * Entries are values copied out by the burst's bulk lookup: a packet
+ * that follows a rewrite of its flow in the same burst must see the
+ * rewrite (here: a FIN, then an ACK that would otherwise write the
+ * pre-FIN state back), and a flow is rewritten only when its tick moves.
+ */
+static void
+test_rewrite_in_burst_seen_by_later_packets(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t tick = UINT64_C(1) << fx->w->timeouts.tick_shift;
+	struct lb_flow_entry e;
+	struct rte_mbuf *m[3];
+
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	run(fx, m, 1, 5 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 63), 7100, &e));
+	assert_int_equal(e.tick, 5);
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_ACK_FLAG);
+	m[1] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	m[2] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_ACK_FLAG);
+	run(fx, m, 3, 7 * tick + 1);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 63), 7100, &e));
+	assert_int_equal(e.tick, 7);
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(e.backend, expected_backend(fx, IP(10, 0, 0, 63),
+						     7100, 80, IPPROTO_TCP));
+	assert_int_equal(fx->w->stats.flow.hits, 3);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 1);
+	while ((m[0] = sent()) != NULL)
+		rte_pktmbuf_free(m[0]);
+}
+
 static void
 test_fin_closes_and_syn_reschedules(void **state)
 {
 	struct fixture *fx = *state;
 	uint64_t hz = rte_get_tsc_hz();
-	struct lb_flow_timeouts to = { .tsc = { 0 } };
+	struct lb_flow_timeouts to = {
+		.tick_shift = fx->w->timeouts.tick_shift,
+	};
+	uint64_t tick = UINT64_C(1) << to.tick_shift;
 	struct rte_mbuf *m;
 
-	to.tsc[LB_FLOW_TCP_EST] = 900 * hz;
-	to.tsc[LB_FLOW_TCP_CLOSING] = hz;
+	/* 900 s and 1 s, in the worker's ticks, rounded up as it does. */
+	to.ticks[LB_FLOW_TCP_EST] = (uint32_t)((900 * hz + tick - 1) / tick);
+	to.ticks[LB_FLOW_TCP_CLOSING] = (uint32_t)((hz + tick - 1) / tick);
 	m = tcp_frame(fx, IP(10, 0, 0, 61), 6000, IP(10, 0, 0, 100), 80,
 		      RTE_TCP_SYN_FLAG);
 	run(fx, &m, 1, 1000);
@@ -652,6 +710,9 @@ main(void)
 			test_not_ours_and_unresolved_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_arp_answered_for_vip_and_port_only, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rewrite_in_burst_seen_by_later_packets, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_echo_answered, setup,
 						teardown),

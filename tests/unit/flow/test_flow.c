@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -15,13 +16,15 @@
 
 #define CAP 1024u
 
+/* A tick per TSC cycle: the tests speak in ticks. */
 static const struct lb_flow_timeouts timeouts = {
-	.tsc = {
+	.ticks = {
 		[LB_FLOW_FREE] = 10,
 		[LB_FLOW_TCP_EST] = 1000,
 		[LB_FLOW_TCP_CLOSING] = 100,
 		[LB_FLOW_UDP] = 500,
 	},
+	.tick_shift = 0,
 };
 
 static int
@@ -72,35 +75,36 @@ key_of(uint32_t i)
 	return k;
 }
 
-/* Insert flow i with @p state, last seen at @p tsc. */
-static struct lb_flow_entry *
-add(struct lb_flow_table *t, uint32_t i, uint8_t state, uint64_t tsc)
+/* Insert flow i (backend i, VIP 7) with @p state, last seen at @p tick. */
+static int
+add(struct lb_flow_table *t, uint32_t i, uint8_t state, uint32_t tick)
 {
 	struct lb_flow_key k = key_of(i);
-	struct lb_flow_entry *e = lb_flow_insert(t, &k, lb_flow_hash(&k));
+	struct lb_flow_entry e = {
+		.tick = tick, .backend = (uint16_t)i, .vip = 7, .state = state,
+	};
 
-	if (e != NULL) {
-		assert_int_equal(e->state, LB_FLOW_FREE);
-		assert_int_equal(e->backend, 0);
-		e->state = state;
-		e->last_tsc = tsc;
-		e->backend = i;
-		e->vip = 7;
-	}
-	return e;
+	return lb_flow_insert(t, &k, lb_flow_hash(&k), &e);
 }
 
-/* Look flow i up alone; NULL on a miss. */
-static struct lb_flow_entry *
-find(struct lb_flow_table *t, uint32_t i)
+/* Look flow i up alone. @return 1 on a hit, with its entry in *e. */
+static int
+find(struct lb_flow_table *t, uint32_t i, struct lb_flow_entry *e)
 {
 	struct lb_flow_key k = key_of(i);
 	const struct lb_flow_key *kp = &k;
 	uint32_t h = lb_flow_hash(&k);
-	struct lb_flow_entry *e;
+	struct lb_flow_entry tmp;
 
-	lb_flow_lookup_bulk(t, &kp, &h, 1, &e);
-	return e;
+	return lb_flow_lookup_bulk(t, &kp, &h, 1, e != NULL ? e : &tmp) == 1;
+}
+
+static void
+touch(struct lb_flow_table *t, uint32_t i, const struct lb_flow_entry *e)
+{
+	struct lb_flow_key k = key_of(i);
+
+	assert_int_equal(lb_flow_update(t, &k, lb_flow_hash(&k), e), 0);
 }
 
 static void
@@ -125,7 +129,7 @@ test_flow_lookup_bulk_hit_mask(void **state)
 	struct lb_flow_table *t = *state;
 	struct lb_flow_key k[64];
 	const struct lb_flow_key *kp[64];
-	struct lb_flow_entry *out[64];
+	struct lb_flow_entry out[64];
 	uint32_t h[64], i;
 	uint64_t want = 0, hits;
 
@@ -135,7 +139,7 @@ test_flow_lookup_bulk_hit_mask(void **state)
 		kp[i] = &k[i];
 		h[i] = lb_flow_hash(&k[i]);
 		if (i % 3 == 0) {
-			assert_non_null(add(t, i, LB_FLOW_TCP_EST, 1));
+			assert_int_equal(add(t, i, LB_FLOW_TCP_EST, 1), 0);
 			want |= UINT64_C(1) << i;
 		}
 	}
@@ -145,44 +149,56 @@ test_flow_lookup_bulk_hit_mask(void **state)
 	assert_int_equal(hits, want);
 	for (i = 0; i < 64; i++) {
 		if (i % 3 == 0) {
-			assert_non_null(out[i]);
-			assert_int_equal(out[i]->backend, i);
-			assert_int_equal(out[i]->vip, 7);
+			assert_int_equal(out[i].backend, i);
+			assert_int_equal(out[i].vip, 7);
+			assert_int_equal(out[i].state, LB_FLOW_TCP_EST);
+			assert_int_equal(out[i].tick, 1);
 		} else {
-			assert_null(out[i]);
+			/* A miss reads as a FREE entry, never as stale. */
+			assert_int_equal(out[i].state, LB_FLOW_FREE);
+			assert_int_equal(out[i].backend, 0);
 		}
 	}
 	/* A smaller batch maps bit i to key i too. */
 	hits = lb_flow_lookup_bulk(t, kp + 1, h + 1, 5, out);
 	assert_int_equal(hits, UINT64_C(1) << 2);  /* key 3 */
-	assert_null(out[0]);
-	assert_null(out[1]);
-	assert_non_null(out[2]);
-	assert_int_equal(out[2]->backend, 3);
+	assert_int_equal(out[2].backend, 3);
+	assert_int_equal(out[0].state, LB_FLOW_FREE);
 }
 
 static void
-test_flow_entry_persists_between_lookups(void **state)
+test_flow_update_rewrites_entry_and_never_inserts(void **state)
 {
 	struct lb_flow_table *t = *state;
-	struct lb_flow_entry *e = add(t, 42, LB_FLOW_UDP, 5);
+	struct lb_flow_entry e = {
+		.tick = 9, .backend = 99, .vip = 3, .state = LB_FLOW_TCP_CLOSING,
+	}, got;
+	struct lb_flow_key k = key_of(43);
 
-	assert_non_null(e);
-	e->backend = 99;
-	assert_ptr_equal(find(t, 42), e);
-	assert_int_equal(find(t, 42)->backend, 99);
-	assert_null(find(t, 43));
+	assert_int_equal(add(t, 42, LB_FLOW_UDP, 5), 0);
+	touch(t, 42, &e);
+	assert_true(find(t, 42, &got));
+	assert_memory_equal(&got, &e, sizeof(e));
+	assert_int_equal(lb_flow_table_count(t), 1);
+	/* Updating a flow the table does not hold adds nothing. */
+	assert_int_equal(lb_flow_update(t, &k, lb_flow_hash(&k), &e),
+			 -ENOENT);
+	assert_false(find(t, 43, NULL));
+	assert_int_equal(lb_flow_table_count(t), 1);
 }
 
 static void
 test_flow_reinsert_same_key_keeps_count(void **state)
 {
 	struct lb_flow_table *t = *state;
+	struct lb_flow_entry e;
 
-	assert_non_null(add(t, 1, LB_FLOW_TCP_EST, 5));
-	assert_non_null(add(t, 1, LB_FLOW_TCP_CLOSING, 6));
+	assert_int_equal(add(t, 1, LB_FLOW_TCP_EST, 5), 0);
+	assert_int_equal(add(t, 1, LB_FLOW_TCP_CLOSING, 6), 0);
 	assert_int_equal(lb_flow_table_count(t), 1);
-	assert_int_equal(find(t, 1)->state, LB_FLOW_TCP_CLOSING);
+	assert_true(find(t, 1, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(e.tick, 6);
 }
 
 static void
@@ -191,11 +207,11 @@ test_flow_delete_removes(void **state)
 	struct lb_flow_table *t = *state;
 	struct lb_flow_key k = key_of(5);
 
-	assert_non_null(add(t, 5, LB_FLOW_TCP_EST, 1));
-	assert_non_null(add(t, 6, LB_FLOW_TCP_EST, 1));
+	assert_int_equal(0, add(t, 5, LB_FLOW_TCP_EST, 1));
+	assert_int_equal(0, add(t, 6, LB_FLOW_TCP_EST, 1));
 	lb_flow_delete(t, &k, lb_flow_hash(&k));
-	assert_null(find(t, 5));
-	assert_non_null(find(t, 6));
+	assert_false(find(t, 5, NULL));
+	assert_true(find(t, 6, NULL));
 	assert_int_equal(lb_flow_table_count(t), 1);
 	/* Deleting what is not there changes nothing. */
 	lb_flow_delete(t, &k, lb_flow_hash(&k));
@@ -207,17 +223,17 @@ test_flow_expire_after_state_timeout_not_before(void **state)
 {
 	struct lb_flow_table *t = *state;
 
-	assert_non_null(add(t, 1, LB_FLOW_TCP_EST, 1000));
-	assert_non_null(add(t, 2, LB_FLOW_UDP, 1000));
+	assert_int_equal(0, add(t, 1, LB_FLOW_TCP_EST, 1000));
+	assert_int_equal(0, add(t, 2, LB_FLOW_UDP, 1000));
 	/* Exactly at the timeout the flow is still kept. */
 	assert_int_equal(lb_flow_expire(t, 1500, &timeouts, CAP), 0);
 	assert_int_equal(lb_flow_table_count(t), 2);
 	assert_int_equal(lb_flow_expire(t, 1501, &timeouts, CAP), 1);
-	assert_null(find(t, 2));
-	assert_non_null(find(t, 1));
+	assert_false(find(t, 2, NULL));
+	assert_true(find(t, 1, NULL));
 	assert_int_equal(lb_flow_expire(t, 2000, &timeouts, CAP), 0);
 	assert_int_equal(lb_flow_expire(t, 2001, &timeouts, CAP), 1);
-	assert_null(find(t, 1));
+	assert_false(find(t, 1, NULL));
 	assert_int_equal(lb_flow_table_count(t), 0);
 }
 
@@ -225,14 +241,49 @@ static void
 test_flow_expire_keeps_recently_touched(void **state)
 {
 	struct lb_flow_table *t = *state;
-	struct lb_flow_entry *e = add(t, 1, LB_FLOW_TCP_EST, 0);
+	struct lb_flow_entry e;
 
-	assert_non_null(e);
-	e->last_tsc = 900;  /* a packet arrived */
+	assert_int_equal(0, add(t, 1, LB_FLOW_TCP_EST, 0));
+	assert_true(find(t, 1, &e));
+	e.tick = 900;  /* a packet arrived */
+	touch(t, 1, &e);
 	assert_int_equal(lb_flow_expire(t, 1500, &timeouts, CAP), 0);
-	assert_non_null(find(t, 1));
+	assert_true(find(t, 1, NULL));
 	/* A clock behind the entry never counts as idle. */
 	assert_int_equal(lb_flow_expire(t, 100, &timeouts, CAP), 0);
+	assert_true(find(t, 1, NULL));
+}
+
+static void
+test_flow_expire_survives_tick_wrap(void **state)
+{
+	struct lb_flow_table *t = *state;
+	struct lb_flow_timeouts to = timeouts;
+
+	/* Ticks are 32 bits: idle time is counted across the wrap. */
+	to.tick_shift = 8;
+	assert_int_equal(0, add(t, 1, LB_FLOW_TCP_EST, UINT32_MAX - 10));
+	assert_int_equal(lb_flow_expire(t, (UINT64_C(1) << 40) + (989 << 8),
+					&to, CAP), 0);
+	assert_int_equal(lb_flow_expire(t, (UINT64_C(1) << 40) + (990 << 8),
+					&to, CAP), 1);
+	assert_false(find(t, 1, NULL));
+}
+
+static void
+test_flow_tick_shift_gives_quarter_to_half_second(void **state)
+{
+	uint64_t hz[] = { 1000000000ull, 2100000000ull, 2600000000ull,
+			  3999999999ull, 4000000000ull };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(hz); i++) {
+		uint64_t tick = UINT64_C(1) << lb_flow_tick_shift(hz[i]);
+
+		assert_true(tick * 2 <= hz[i]);
+		assert_true(tick * 4 > hz[i]);
+	}
 }
 
 static void
@@ -240,11 +291,11 @@ test_flow_closing_expires_before_established(void **state)
 {
 	struct lb_flow_table *t = *state;
 
-	assert_non_null(add(t, 1, LB_FLOW_TCP_EST, 0));
-	assert_non_null(add(t, 2, LB_FLOW_TCP_CLOSING, 0));
+	assert_int_equal(0, add(t, 1, LB_FLOW_TCP_EST, 0));
+	assert_int_equal(0, add(t, 2, LB_FLOW_TCP_CLOSING, 0));
 	assert_int_equal(lb_flow_expire(t, 101, &timeouts, CAP), 1);
-	assert_null(find(t, 2));
-	assert_non_null(find(t, 1));
+	assert_false(find(t, 2, NULL));
+	assert_true(find(t, 1, NULL));
 }
 
 static void
@@ -257,7 +308,7 @@ test_flow_expire_bounded_by_budget_and_wraps(void **state)
 	/* Full table, all idle: every position holds a flow, so a call
 	 * removes exactly as many flows as it examines positions. */
 	for (i = 0; i < CAP; i++)
-		assert_non_null(add(t, i, LB_FLOW_UDP, 0));
+		assert_int_equal(0, add(t, i, LB_FLOW_UDP, 0));
 	assert_int_equal(lb_flow_expire(t, 10000, &timeouts, 0), 0);
 	/* Start mid-table so the sweep has to wrap. */
 	assert_int_equal(lb_flow_expire(t, 10000, &timeouts, 100), 100);
@@ -273,7 +324,7 @@ test_flow_expire_bounded_by_budget_and_wraps(void **state)
 	assert_int_equal(calls, (CAP - 100 + 63) / 64);
 	/* A budget larger than the table examines each position once. */
 	for (i = 0; i < 10; i++)
-		assert_non_null(add(t, i, LB_FLOW_UDP, 0));
+		assert_int_equal(0, add(t, i, LB_FLOW_UDP, 0));
 	assert_int_equal(lb_flow_expire(t, 10000, &timeouts, 10 * CAP), 10);
 }
 
@@ -286,16 +337,16 @@ test_flow_expire_sweeps_everything_eventually(void **state)
 
 	/* Sparse table: 1 flow in 8 expired, the rest live. */
 	for (i = 0; i < 400; i++)
-		assert_non_null(add(t, i, i % 8 == 0 ? LB_FLOW_TCP_CLOSING :
+		assert_int_equal(0, add(t, i, i % 8 == 0 ? LB_FLOW_TCP_CLOSING :
 				    LB_FLOW_TCP_EST, 0));
 	for (calls = 0; calls < (CAP + 16) / 17; calls++)
 		assert_true(lb_flow_expire(t, 500, &timeouts, 17) <= 17);
 	assert_int_equal(lb_flow_table_count(t), 350);
 	for (i = 0; i < 400; i++) {
 		if (i % 8 == 0)
-			assert_null(find(t, i));
+			assert_false(find(t, i, NULL));
 		else
-			assert_non_null(find(t, i));
+			assert_true(find(t, i, NULL));
 	}
 }
 
@@ -307,12 +358,12 @@ test_flow_full_table_insert_returns_null(void **state)
 
 	/* Every one of CAP flows fits, whatever the bucket collisions. */
 	for (i = 0; i < CAP; i++)
-		assert_non_null(add(t, i, LB_FLOW_TCP_EST, 0));
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_EST, 0));
 	assert_int_equal(lb_flow_table_count(t), CAP);
-	assert_null(add(t, CAP, LB_FLOW_TCP_EST, 0));
-	assert_null(add(t, CAP + 1, LB_FLOW_TCP_EST, 0));
+	assert_int_equal(-ENOSPC, add(t, CAP, LB_FLOW_TCP_EST, 0));
+	assert_int_equal(-ENOSPC, add(t, CAP + 1, LB_FLOW_TCP_EST, 0));
 	assert_int_equal(lb_flow_table_count(t), CAP);
-	assert_null(find(t, CAP));
+	assert_false(find(t, CAP, NULL));
 	/* Room again after one leaves. */
 	{
 		struct lb_flow_key k = key_of(17);
@@ -320,7 +371,7 @@ test_flow_full_table_insert_returns_null(void **state)
 		lb_flow_delete(t, &k, lb_flow_hash(&k));
 	}
 	assert_int_equal(lb_flow_table_count(t), CAP - 1);
-	assert_non_null(add(t, CAP, LB_FLOW_TCP_EST, 0));
+	assert_int_equal(0, add(t, CAP, LB_FLOW_TCP_EST, 0));
 	assert_int_equal(lb_flow_table_count(t), CAP);
 }
 
@@ -332,10 +383,10 @@ test_flow_tiny_table_capacity_exact(void **state)
 
 	(void)state;
 	assert_non_null(t);
-	assert_non_null(add(t, 1, LB_FLOW_UDP, 0));
-	assert_non_null(add(t, 2, LB_FLOW_UDP, 0));
-	assert_non_null(add(t, 3, LB_FLOW_UDP, 0));
-	assert_null(add(t, 4, LB_FLOW_UDP, 0));
+	assert_int_equal(0, add(t, 1, LB_FLOW_UDP, 0));
+	assert_int_equal(0, add(t, 2, LB_FLOW_UDP, 0));
+	assert_int_equal(0, add(t, 3, LB_FLOW_UDP, 0));
+	assert_int_equal(-ENOSPC, add(t, 4, LB_FLOW_UDP, 0));
 	assert_int_equal(lb_flow_table_count(t), 3);
 	lb_flow_table_free(t);
 }
@@ -370,7 +421,7 @@ test_flow_walk_visits_each_live_entry_once(void **state)
 
 	assert_non_null(c);
 	for (i = 0; i < 300; i++)
-		assert_non_null(add(t, i, LB_FLOW_TCP_EST, 0));
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_EST, 0));
 	for (i = 0; i < 300; i += 3) {
 		struct lb_flow_key k = key_of(i);
 
@@ -398,11 +449,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_flow_create_reports_capacity),
 		T(test_flow_lookup_bulk_hit_mask),
-		T(test_flow_entry_persists_between_lookups),
+		T(test_flow_update_rewrites_entry_and_never_inserts),
 		T(test_flow_reinsert_same_key_keeps_count),
 		T(test_flow_delete_removes),
 		T(test_flow_expire_after_state_timeout_not_before),
 		T(test_flow_expire_keeps_recently_touched),
+		T(test_flow_expire_survives_tick_wrap),
+		T(test_flow_tick_shift_gives_quarter_to_half_second),
 		T(test_flow_closing_expires_before_established),
 		T(test_flow_expire_bounded_by_budget_and_wraps),
 		T(test_flow_expire_sweeps_everything_eventually),
