@@ -61,9 +61,6 @@ struct lb_worker {
 	struct rte_ring *requests;          /**< struct lb_dp_request * */
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
-	uint64_t sweep_tsc;                 /**< expiry: one table per this */
-	uint64_t sweep_last_tsc;
-	uint64_t sweep_credit;              /**< slots due, not yet swept */
 	/** Longest busy loop iteration so far, in TSC cycles: the worst
 	 *  delay a packet waiting in a queue saw (config swaps included). */
 	uint64_t busy_loop_max_tsc;

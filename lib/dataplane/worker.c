@@ -440,28 +440,8 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 			       RTE_MIN(g->tcp_timeout, g->udp_timeout)) * 250;
 	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),
 		     (uint64_t)SWEEP_MIN_MS);
-	w->sweep_tsc = ms * hz / 1000;
+	w->timeouts.sweep_tsc = ms * hz / 1000;
 	w->seen_config = cfg;
-}
-
-/*
- * Expiry paced by time, not by loops: the slots due since the last call,
- * at most EXPIRE_BUDGET per loop so that no loop stalls on it.
- */
-static void
-expire_paced(struct lb_worker *w, uint64_t now)
-{
-	uint64_t slots = lb_flow_table_slots(w->flows);
-	uint64_t elapsed = RTE_MIN(now - w->sweep_last_tsc, w->sweep_tsc);
-	uint64_t due = w->sweep_credit + elapsed * slots / w->sweep_tsc;
-	unsigned int budget = (unsigned int)RTE_MIN(due,
-						    (uint64_t)EXPIRE_BUDGET);
-
-	w->sweep_last_tsc = now;
-	w->sweep_credit = due - budget;
-	if (budget > 0)
-		w->stats.flow.expiries += lb_flow_expire(w->flows, now,
-							 &w->timeouts, budget);
 }
 
 static void
@@ -534,7 +514,9 @@ lb_dp_worker_main(void *arg)
 		drain_from_mgmt(w);
 		lb_dp_flush(w);
 		lb_dp_serve_request(w, now);
-		expire_paced(w, now);
+		w->stats.flow.expiries +=
+			lb_flow_expire_paced(w->flows, now, &w->timeouts,
+					     EXPIRE_BUDGET);
 		w->stats.flow.entries = lb_flow_table_count(w->flows);
 		w->stats.loops++;
 		if (unlikely(swapped))

@@ -38,6 +38,8 @@ struct lb_flow_table {
 	uint32_t n_pos;                 /* positions rte_hash may hand out */
 	uint32_t count;
 	uint32_t cursor;                /* where the next expiry sweep starts */
+	uint64_t sweep_last_tsc;        /* paced expiry: last call, 0 = none */
+	uint64_t sweep_credit;          /* slot-cycles earned, not yet swept */
 };
 
 struct lb_flow_table *
@@ -259,6 +261,32 @@ lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,
 	}
 	t->cursor = pos;
 	return removed;
+}
+
+/*
+ * The credit is kept in slot-cycles, so that the fraction of a slot a
+ * short loop earns is not lost.
+ */
+unsigned int
+lb_flow_expire_paced(struct lb_flow_table *t, uint64_t now_tsc,
+		     const struct lb_flow_timeouts *to, unsigned int max_slots)
+{
+	uint64_t round = (uint64_t)t->n_pos * to->sweep_tsc;
+	uint64_t elapsed, budget;
+
+	if (t->sweep_last_tsc == 0 || to->sweep_tsc == 0 ||
+	    now_tsc < t->sweep_last_tsc) {
+		t->sweep_last_tsc = now_tsc;
+		return 0;
+	}
+	elapsed = RTE_MIN(now_tsc - t->sweep_last_tsc, to->sweep_tsc);
+	t->sweep_last_tsc = now_tsc;
+	t->sweep_credit = RTE_MIN(t->sweep_credit + elapsed * t->n_pos, round);
+	budget = RTE_MIN(t->sweep_credit / to->sweep_tsc, (uint64_t)max_slots);
+	if (budget == 0)
+		return 0;
+	t->sweep_credit -= budget * to->sweep_tsc;
+	return lb_flow_expire(t, now_tsc, to, (unsigned int)budget);
 }
 
 int

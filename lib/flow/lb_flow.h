@@ -93,6 +93,7 @@ lb_flow_tick_shift(uint64_t tsc_hz)
 struct lb_flow_timeouts {
 	uint32_t ticks[LB_FLOW_STATE_MAX];
 	unsigned int tick_shift;
+	uint64_t sweep_tsc;         /**< paced expiry: one round per this */
 };
 
 struct lb_flow_table;
@@ -159,6 +160,17 @@ uint32_t lb_flow_table_slots(const struct lb_flow_table *t);
 unsigned int lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,
 			    const struct lb_flow_timeouts *to,
 			    unsigned int budget);
+
+/**
+ * Expiry paced by time rather than by calls: examines the slots due since
+ * the last call so that the whole table is gone round once per
+ * to->sweep_tsc, at most @p max_slots per call (the rest stays due, up to
+ * one round). The first call only starts the clock.
+ * Owning worker only. @return flows removed.
+ */
+unsigned int lb_flow_expire_paced(struct lb_flow_table *t, uint64_t now_tsc,
+				  const struct lb_flow_timeouts *to,
+				  unsigned int max_slots);
 
 /**
  * Walk live flows from position *@p pos; calls @p fn until it returns

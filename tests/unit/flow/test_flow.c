@@ -351,6 +351,43 @@ test_flow_expire_sweeps_everything_eventually(void **state)
 }
 
 static void
+test_flow_expire_paced_by_time_not_calls(void **state)
+{
+	struct lb_flow_table *t = *state;
+	struct lb_flow_timeouts to = timeouts;
+	uint64_t now = 1000000;
+	uint32_t slots = lb_flow_table_slots(t), i;
+
+	/* One slot per 1000 cycles; every flow is long idle, so a call
+	 * removes exactly as many flows as it examines slots. */
+	to.sweep_tsc = (uint64_t)slots * 1000;
+	for (i = 0; i < CAP; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_UDP, 0));
+	assert_int_equal(slots, CAP);
+	assert_int_equal(lb_flow_expire_paced(t, now, &to, 64), 0);
+	/* Fractions of a slot add up across short calls. */
+	assert_int_equal(lb_flow_expire_paced(t, now += 400, &to, 64), 0);
+	assert_int_equal(lb_flow_expire_paced(t, now += 400, &to, 64), 0);
+	assert_int_equal(lb_flow_expire_paced(t, now += 400, &to, 64), 1);
+	/* What is due beyond the cap stays due. */
+	assert_int_equal(lb_flow_expire_paced(t, now += 100000, &to, 64), 64);
+	assert_int_equal(lb_flow_expire_paced(t, now, &to, 64), 36);
+	assert_int_equal(lb_flow_expire_paced(t, now, &to, 64), 0);
+	/* A long pause earns one round at most. */
+	assert_int_equal(lb_flow_table_count(t), CAP - 101);
+	now += 50 * to.sweep_tsc;
+	for (i = 0; lb_flow_expire_paced(t, now, &to, 64) > 0; i++)
+		;
+	assert_int_equal(lb_flow_table_count(t), 0);
+	assert_int_equal(i, (CAP - 101 + 63) / 64);
+	/* That was the round: nothing is left due for new idle flows. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_UDP, 0));
+	assert_int_equal(lb_flow_expire_paced(t, now, &to, 64), 0);
+	assert_int_equal(lb_flow_table_count(t), 10);
+}
+
+static void
 test_flow_full_table_insert_returns_null(void **state)
 {
 	struct lb_flow_table *t = *state;
@@ -459,6 +496,7 @@ main(void)
 		T(test_flow_closing_expires_before_established),
 		T(test_flow_expire_bounded_by_budget_and_wraps),
 		T(test_flow_expire_sweeps_everything_eventually),
+		T(test_flow_expire_paced_by_time_not_calls),
 		T(test_flow_full_table_insert_returns_null),
 		T(test_flow_tiny_table_capacity_exact),
 		T(test_flow_walk_visits_each_live_entry_once),
