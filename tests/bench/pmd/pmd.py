@@ -1,17 +1,26 @@
 #!/usr/bin/python3
 """Single-process PMD benchmark (issue 4, part 2); run through tests/bench/pmd.sh.
 
-edgelbd's real worker forwards 64-byte TCP ACKs of established flows from a
-net_pcap port (infinite_rx replay of a crafted pcap) to a net_null port
-(no-rx=1). In the same run, interleaved round by round, dpdk-testpmd forwards
-the same pcap between the same two vdevs in `io` and `5tswap` mode as the
-baselines. Every forwarding core is 100 % busy polling, so
-cycles/packet = TSC Hz / packets per second.
+edgelbd's real worker forwards 64-byte TCP ACKs of established flows from an
+input port to a net_null port (no-rx=1). In the same run, interleaved round
+by round, dpdk-testpmd forwards the same traffic between the same two vdevs
+in `io` and `5tswap` mode as the baselines. Every forwarding core is 100 %
+busy polling, so cycles/packet = TSC Hz / packets per second.
 
-Environment: BUILD (edgelbd/edgelbctl build dir), DURATION (s per
+The input port depends on the flow count (its "transport"):
+- up to PCAP_MAX_FLOWS: net_pcap, infinite_rx replay of a crafted pcap;
+- above: net_memif in the server role, fed by edgelb-pmd-gen (gen.c, a DPDK
+  primary of its own on CPU 0 with a net_memif client port) sending the N
+  flows' frames in a fixed shuffled order. The generator reports its own
+  rate and how often it found the ring full, so each row says whether the
+  receiver or the generator set the pace.
+
+Environment: BUILD (edgelbd/edgelbctl/generator build dir), DURATION (s per
 measurement, default 5), ROUNDS (default 3), WARMUP (s, default 1),
-FLOWS (default "1 4096 65536"), FLOW_TABLE_SIZE (default 131072),
-TESTPMD (default dpdk-testpmd), KEEP_TMP=1 keeps the pcaps and logs.
+FLOWS (default "1 4096 65536 1048576"), PCAP_MAX_FLOWS (default 65536),
+FLOW_TABLE_SIZE (default 131072; raised to 2 x flows, a power of two, for
+larger flow counts), TESTPMD (default dpdk-testpmd), KEEP_TMP=1 keeps the
+pcaps and logs.
 """
 import ctypes
 import json
@@ -33,6 +42,20 @@ VIP, VIP_PORT = "10.0.0.100", 80
 PCAP_MAC_GUESS = "02:70:63:61:70:00"
 # EAL memory: hugepages when pmd.sh could reserve them (tests/bench/lib).
 MEM_ARGS = os.environ.get("BENCH_MEM_ARGS", "--no-huge -m 1024")
+GEN_MEM_ARGS = os.environ.get("BENCH_GEN_MEM_ARGS", "--no-huge -m 256")
+GEN_EXE = "tests/bench/pmd/edgelb-pmd-gen"
+# net_memif's default MAC is random: fix the server's ("\x02memif").
+MEMIF_MAC = "02:6d:65:6d:69:66"
+# Small shared buffers: a 64-byte frame needs no 2 KiB slot, and the ring's
+# buffers then stay in cache.
+MEMIF_BSIZE = 128
+GEN_PERIOD_MS = 250
+MEMIF_RING = 1024       # net_memif's default ring (rsize=10)
+# A receiver slower than the generator keeps the ring full and the
+# generator waits for room. When it waited this share of its cycles or
+# more, the receiver set the pace; below, the generator (nearly) did, and
+# the receiver's rate is then only a lower bound of what it can do.
+STALLED_BOUND_PCT = 10.0
 TARGET_RATIO = 0.35     # issue 4: edgelb / testpmd 5tswap, <= 64 k flows
 TARGET_CYCLES = 120     # issue 4: established flows, one worker
 MAX_INFLIGHT = 2 * 64   # rx - tx - drops allowed in a moment's view
@@ -46,7 +69,7 @@ idle_sleep_us = 0
 extra_mbufs = {extra}
 
 [port.in]
-device = net_pcap0,rx_pcap={pcap},infinite_rx=1
+device = {device}
 address = 10.0.0.2/24
 
 [port.out]
@@ -114,6 +137,7 @@ class Runner:
     def __init__(self, tmp):
         self.tmp = tmp
         self.procs = []
+        self.holdable = set()   # pids that take SIGUSR1 (the generator)
         self.prefixes = []
         self.seq = 0
 
@@ -128,6 +152,10 @@ class Runner:
         f.close()
         self.procs.append(p)
         return p, log
+
+    def path(self, name):
+        self.seq += 1
+        return os.path.join(self.tmp, "%02d-%s" % (self.seq, name))
 
     def prefix(self, what):
         pfx = "pmd%d-%s-%d" % (os.getpid(), what, self.seq + 1)
@@ -154,6 +182,15 @@ class Runner:
         return p.returncode
 
     def cleanup(self):
+        # a generator stops sending before its memif peer goes (gen.c)
+        held = [p for p in self.procs if p.pid in self.holdable]
+        for p in held:
+            try:
+                os.kill(p.pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                pass
+        if held:
+            time.sleep(0.3)
         for p in list(self.procs):
             self.stop(p, grace=3.0)
         for pfx in self.prefixes:
@@ -214,6 +251,140 @@ def host_facts():
     return facts
 
 
+def memif_vdev(sock, role):
+    """The net_memif vdev of either end; the socket file lives in tmp."""
+    dev = "net_memif0,role=%s,id=0,socket=%s,socket-abstract=no" % (role,
+                                                                    sock)
+    if role == "server":
+        return dev + ",mac=" + MEMIF_MAC
+    return dev + ",bsize=%d" % MEMIF_BSIZE
+
+
+class Feed:
+    """What a flow count's input port is: a pcap, or a memif + generator."""
+
+    def __init__(self, cfg, flows, tmp):
+        self.flows = flows
+        self.transport = ("net_pcap" if flows <= cfg["pcap_max_flows"]
+                          else "net_memif")
+        self.pcap = os.path.join(tmp, "flows-%d.pcap" % flows) \
+            if self.transport == "net_pcap" else None
+        self.sock = None        # per measurement, set by the caller
+
+    def device(self):
+        if self.pcap:
+            return "net_pcap0,rx_pcap=%s,infinite_rx=1" % self.pcap
+        return memif_vdev(self.sock, "server")
+
+    def path_label(self):
+        if self.pcap:
+            return "net_pcap->net_null"
+        return "net_memif(edgelb-pmd-gen on CPU 0)->net_null"
+
+
+class Generator:
+    """edgelb-pmd-gen: its own DPDK primary, client end of the memif."""
+
+    def __init__(self, cfg, runner):
+        self.exe = os.path.join(cfg["build"], GEN_EXE)
+        self.r = runner
+
+    def start(self, feed, tag):
+        argv = [self.exe, "-l", "0", *GEN_MEM_ARGS.split(),
+                "--file-prefix=" + self.r.prefix("gen"), "--no-pci",
+                "--log-level=lib.eal:notice",
+                "--vdev=" + memif_vdev(feed.sock, "client"), "--",
+                "-n", str(feed.flows), "-m", MEMIF_MAC, "-a", VIP,
+                "-p", str(VIP_PORT), "-i", str(GEN_PERIOD_MS)]
+        p, log = self.r.start(argv, "gen-" + tag)
+        self.r.holdable.add(p.pid)
+        return p, log
+
+    @staticmethod
+    def lines(log):
+        out = []
+        for line in read(log).splitlines():
+            if line.startswith('{"final"'):
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass    # a line cut by the read: the next read has it
+        return out
+
+    def wait_passes(self, p, log, passes, others, timeout=60.0):
+        """Until the generator sent `passes` full passes over the flows."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if p.poll() is not None:
+                raise BenchError("generator exited (%s):\n%s"
+                                 % (p.returncode, tail(log)))
+            for q, qlog, name in others:
+                if q.poll() is not None:
+                    raise BenchError("%s exited (%s) while fed:\n%s"
+                                     % (name, q.returncode, tail(qlog)))
+            ls = self.lines(log)
+            if ls and ls[-1]["passes"] >= passes:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError("generator: %d passes not reached in %g s:"
+                                 "\n%s" % (passes, timeout, tail(log)))
+            time.sleep(0.1)
+
+    def hold(self, p, log, timeout=5.0):
+        """Stop sending, port kept open (see gen.c): the receiver may go."""
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while p.poll() is None and time.monotonic() < deadline:
+            ls = self.lines(log)
+            if ls and ls[-1]["final"]:
+                break
+            time.sleep(0.05)
+        time.sleep(0.1)     # let the receiver drain the ring
+
+    def stop(self, p, log):
+        rc = self.r.stop(p)
+        ls = self.lines(log)
+        fins = [l for l in ls if l["final"]]
+        return rc, ls, fins[0] if fins else None
+
+
+def gen_window(lines, ta, tb, fin, rc):
+    """The generator's counters between its reports nearest [ta, tb]."""
+    inside = [l for l in lines if ta <= l["mono"] <= tb]
+    problems = []
+    if len(inside) < 2:
+        return {"problems": ["generator: fewer than 2 reports in the "
+                             "window"]}
+    a, b = inside[0], inside[-1]
+    d = {k: b[k] - a[k] for k in ("sent", "tx_calls", "tx_partial",
+                                  "tx_zero", "cycles", "stall_cycles",
+                                  "alloc_fail", "drops")}
+    dt = b["mono"] - a["mono"]
+    if fin is None:
+        problems.append("generator printed no final counters")
+    elif fin["drops"] or fin["alloc_fail"]:
+        problems.append("generator: drops %d, mbuf alloc failures %d"
+                        % (fin["drops"], fin["alloc_fail"]))
+    if rc not in (0, None):
+        problems.append("generator exit status %d" % rc)
+    full = 100.0 * d["tx_zero"] / max(1, d["tx_calls"])
+    stalled = 100.0 * d["stall_cycles"] / max(1, d["cycles"])
+    return {
+        "sent_pps": d["sent"] / dt if dt > 0 else 0.0,
+        "window_s": dt,
+        "own_cycles_per_packet": (d["cycles"] - d["stall_cycles"])
+        / max(1, d["sent"]),
+        "ring_full_pct_of_tx_calls": round(full, 2),
+        "stalled_pct_of_cycles": round(stalled, 2),
+        "bound": "receiver" if stalled >= STALLED_BOUND_PCT else "generator",
+        "window": d, "final": fin, "problems": problems,
+    }
+
+
 def gen_pcap(path, flows, mac):
     subprocess.run(["/usr/bin/python3", os.path.join(HERE, "gen_pcap.py"),
                     path, str(flows), mac, VIP, str(VIP_PORT), "64"],
@@ -236,13 +407,15 @@ class Edgelb:
                                                    out.stderr.strip()))
         return json.loads(out.stdout)
 
-    def start(self, pcap, tag):
+    def start(self, feed, tag):
         ini = os.path.join(self.r.tmp, "edgelb-%s.ini" % tag)
+        # net_pcap keeps the whole capture in mbufs; memif only a ring's
+        extra = os.path.getsize(feed.pcap) // 76 + 1024 if feed.pcap else 0
         with open(ini, "w") as f:
-            f.write(INI.format(sock=self.sock, mem=MEM_ARGS, prefix=self.r.prefix("lb"),
-                               fts=self.cfg["flow_table_size"], pcap=pcap,
-                               # net_pcap keeps the whole capture in mbufs
-                               extra=os.path.getsize(pcap) // 76 + 1024,
+            f.write(INI.format(sock=self.sock, mem=MEM_ARGS,
+                               prefix=self.r.prefix("lb"),
+                               fts=table_size(self.cfg, feed.flows),
+                               device=feed.device(), extra=extra,
                                vip=VIP, vport=VIP_PORT))
         if os.path.exists(self.sock):
             os.unlink(self.sock)
@@ -261,9 +434,9 @@ class Edgelb:
         self.r.stop(p)
         raise BenchError("edgelbd not ready after 30 s:\n" + tail(log))
 
-    def probe_mac(self, pcap):
+    def probe_mac(self, feed):
         """The MAC net_pcap gives port "in" (frames must be sent to it)."""
-        p, _log, st = self.start(pcap, "probe")
+        p, _log, st = self.start(feed, "probe")
         try:
             return port_mac(st, "in")
         finally:
@@ -275,8 +448,10 @@ class Edgelb:
         t1 = time.monotonic()
         return (t0 + t1) / 2, s
 
-    def measure(self, pcap, flows, mac, tag):
-        p, log, st = self.start(pcap, tag)
+    def measure(self, feed, mac, tag):
+        if feed.pcap is None:
+            return self.measure_memif(feed, tag)
+        p, log, st = self.start(feed, tag)
         try:
             got = port_mac(st, "in")
             if got != mac:
@@ -291,7 +466,65 @@ class Edgelb:
                                  + tail(log))
         finally:
             rc = self.r.stop(p)
-        return edgelb_sample(a, b, tb - ta, flows, rc, tsc_from_log(log))
+        return edgelb_sample(a, b, tb - ta, feed.flows, rc,
+                             tsc_from_log(log))
+
+    def wait_flows(self, p, log, flows, timeout=60.0):
+        """Until the flow table holds every flow (the first passes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if p.poll() is not None:
+                raise BenchError("edgelbd died during warm-up:\n"
+                                 + tail(log))
+            n = self.ctl_json("stats")["flows"]["entries"]
+            if n >= flows:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError("warm-up: %d of %d flows in the table "
+                                 "after %g s" % (n, flows, timeout))
+            time.sleep(0.25)
+
+    def measure_memif(self, feed, tag):
+        """Generator started after edgelbd listens; stopped before it."""
+        gen = Generator(self.cfg, self.r)
+        feed.sock = self.r.path("memif-lb-%s.sock" % tag)
+        p, log, st = self.start(feed, tag)
+        g = None
+        try:
+            got = port_mac(st, "in")
+            if got != MEMIF_MAC:
+                raise BenchError("port in has MAC %s, expected %s"
+                                 % (got, MEMIF_MAC))
+            g, glog = gen.start(feed, tag)
+            # pass 1 inserts every flow; measure established flows only
+            gen.wait_passes(g, glog, 2, [(p, log, "edgelbd")])
+            self.wait_flows(p, log, feed.flows)
+            time.sleep(self.cfg["warmup"])
+            ta, a = self.stats()
+            time.sleep(self.cfg["duration"])
+            tb, b = self.stats()
+            if p.poll() is not None or g.poll() is not None:
+                raise BenchError("edgelbd or the generator died during the "
+                                 "measurement:\n%s\n%s"
+                                 % (tail(log), tail(glog)))
+        finally:
+            if g:
+                gen.hold(g, glog)
+            rc = self.r.stop(p)
+            grc, lines, fin = gen.stop(g, glog) if g else (None, [], None)
+        s = edgelb_sample(a, b, tb - ta, feed.flows, rc, tsc_from_log(log))
+        s["generator"] = gen_window(lines, ta, tb, fin, grc)
+        s["problems"] += s["generator"]["problems"]
+        return s
+
+
+def table_size(cfg, flows):
+    """Flow-table entries: the configured size, or 2 x flows when larger
+    (the same half-full table the default gives 64 k flows)."""
+    want = cfg["flow_table_size"]
+    while want < 2 * flows:
+        want *= 2
+    return want
 
 
 def port_mac(status, name):
@@ -391,48 +624,95 @@ class Testpmd:
         return dict(zip(("rx", "rx_dropped", "tx", "tx_dropped"),
                         (int(x) for x in m.groups())))
 
-    def measure(self, pcap, mode, tag):
+    def wait_samples(self, p, log, mode, n, timeout):
+        """Until testpmd printed n stats samples; when the n-th came."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if p.poll() is not None:
+                raise BenchError("testpmd %s exited (%s):\n%s"
+                                 % (mode, p.returncode, tail(log)))
+            if len(self.samples(read(log))) >= n:
+                return time.monotonic()
+            if time.monotonic() > deadline:
+                raise BenchError("testpmd %s: too few stats samples:\n%s"
+                                 % (mode, tail(log)))
+            time.sleep(0.25)
+
+    def start_feed(self, feed, p, log, mode, tag):
+        """memif: once testpmd listens, the generator, past one pass."""
+        gen = Generator(self.cfg, self.r)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(feed.sock):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise BenchError("testpmd %s: no memif socket:\n%s"
+                                 % (mode, tail(log)))
+            time.sleep(0.1)
+        g, glog = gen.start(feed, "%s-%s" % (mode, tag))
+        try:
+            gen.wait_passes(g, glog, 1, [(p, log, "testpmd")])
+        except BenchError:
+            gen.hold(g, glog)
+            self.r.stop(p)
+            gen.stop(g, glog)
+            raise
+        return gen, g, glog
+
+    def measure(self, feed, mode, tag):
         skip = 1 + int(math.ceil(self.cfg["warmup"]))
         need = int(math.ceil(self.cfg["duration"]))
+        if feed.pcap is None:
+            feed.sock = self.r.path("memif-tp-%s-%s.sock" % (mode, tag))
         argv = [self.cfg["testpmd"], "-l", "0,1", *MEM_ARGS.split(),
                 "--file-prefix=" + self.r.prefix("tp"), "--no-pci",
                 "--log-level=lib.eal:debug",
-                "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
+                "--vdev=" + feed.device(),
                 "--vdev=net_null0,no-rx=1", "--",
                 "--nb-cores=1", "--forward-mode=" + mode,
                 "--stats-period", "1", "--auto-start"]
         p, log = self.r.start(argv, "testpmd-%s-%s" % (mode, tag))
-        deadline = time.monotonic() + 30 + skip + need
+        g = gen = None
         try:
-            while True:
-                if p.poll() is not None:
-                    raise BenchError("testpmd %s exited (%s):\n%s"
-                                     % (mode, p.returncode, tail(log)))
-                if len(self.samples(read(log))) >= skip + need:
-                    break
-                if time.monotonic() > deadline:
-                    raise BenchError("testpmd %s: too few stats samples:\n%s"
-                                     % (mode, tail(log)))
-                time.sleep(0.25)
+            first = 0
+            if feed.pcap is None:
+                gen, g, glog = self.start_feed(feed, p, log, mode, tag)
+                # samples before the generator ran are not the window
+                first = len(self.samples(read(log)))
+            ta = self.wait_samples(p, log, mode, first + skip,
+                                   30 + skip)
+            tb = self.wait_samples(p, log, mode, first + skip + need,
+                                   30 + need)
         finally:
+            if g is not None:
+                gen.hold(g, glog)
             rc = self.r.stop(p)
+            if g is not None:
+                grc, lines, gfin = gen.stop(g, glog)
         text = read(log)
-        window = self.samples(text)[skip:skip + need]
+        window = self.samples(text)[first + skip:first + skip + need]
         fin = self.final(text)
         problems = []
         if fin is None:
             problems.append("no final forward statistics")
         elif fin["rx_dropped"] or fin["tx_dropped"] or fin["rx"] != fin["tx"]:
             problems.append("final stats: %s" % fin)
+        elif g is not None and gfin is not None and not \
+                0 <= gfin["sent"] - fin["rx"] <= MEMIF_RING:
+            problems.append("final stats: %s, generator sent %d"
+                            % (fin, gfin["sent"]))
         nombuf = [int(x) for x in self.NOMBUF.findall(text)]
         if any(nombuf):
             problems.append("RX-nombuf %d" % max(nombuf))
         if rc not in (0, None):
             problems.append("testpmd exit status %d" % rc)
         rx = [s[0] for s in window]
-        return {"pps": statistics.mean(rx), "rx_pps_samples": rx,
-                "tx_pps_samples": [s[1] for s in window], "final": fin,
-                "problems": problems, "tsc_hz": tsc_from_log(log)}
+        out = {"pps": statistics.mean(rx), "rx_pps_samples": rx,
+               "tx_pps_samples": [s[1] for s in window], "final": fin,
+               "problems": problems, "tsc_hz": tsc_from_log(log)}
+        if g is not None:
+            # testpmd's window is whole stats periods: ta, tb bound it
+            out["generator"] = gen_window(lines, ta, tb, gfin, grc)
+            problems += out["generator"]["problems"]
+        return out
 
 
 def fmt_flows(n):
@@ -451,65 +731,147 @@ def paired_ratios(cfg, results):
     return out
 
 
-def build_report(cfg, facts, tsc_hz, tsc_src, results, errors):
+def gen_summary(samples):
+    """Median generator figures over a contender's rounds (memif only)."""
+    gs = [s["generator"] for s in samples
+          if not s.get("error") and "sent_pps" in s.get("generator", {})]
+    if not gs:
+        return None
+    stalled = statistics.median(g["stalled_pct_of_cycles"] for g in gs)
+    return {
+        "sent_pps": statistics.median(g["sent_pps"] for g in gs),
+        "own_cycles_per_packet": statistics.median(
+            g["own_cycles_per_packet"] for g in gs),
+        "ring_full_pct_of_tx_calls": statistics.median(
+            g["ring_full_pct_of_tx_calls"] for g in gs),
+        "stalled_pct_of_cycles": stalled,
+        "bound": "receiver" if stalled >= STALLED_BOUND_PCT else "generator",
+        "bound_per_round": [g["bound"] for g in gs],
+    }
+
+
+def gen_rows(kind_name, flows, g, tsc_hz):
+    """Rows that show whether the generator or the receiver set the pace."""
+    base = "edgelb-pmd-gen (CPU 0) feeding %s over net_memif, %s" % (
+        kind_name, fmt_flows(flows))
+    return [
+        {"name": base + ", sent rate, median", "transport": "net_memif",
+         "value": round(g["sent_pps"] / 1e6, 3), "unit": "Mpps"},
+        {"name": base + ", own TSC cycles/packet (time not spent on a "
+         "full ring), median", "transport": "net_memif",
+         "value": round(g["own_cycles_per_packet"], 1),
+         "unit": "cycles/packet"},
+        {"name": base + ", share of its cycles spent waiting on a full "
+         "ring (>= %g %%: the receiver set the pace), median"
+         % STALLED_BOUND_PCT, "transport": "net_memif",
+         "value": round(g["stalled_pct_of_cycles"], 1), "unit": "%"},
+        {"name": base + ", tx calls that found the ring full, median",
+         "transport": "net_memif",
+         "value": round(g["ring_full_pct_of_tx_calls"], 1), "unit": "%"},
+    ]
+
+
+def build_report(cfg, facts, tsc_hz, tsc_src, results, errors, feeds):
     rows, table = [], []
+    names = {"edgelb": "edgelbd worker", "io": "testpmd io",
+             "5tswap": "testpmd 5tswap"}
+    gens = {}
     for flows in cfg["flows"]:
-        res = results[flows]
+        res, feed = results[flows], feeds[flows]
+        tr = feed.transport
         med = {}
         for kind in ("edgelb", "io", "5tswap"):
             ok = [s["pps"] for s in res[kind] if not s.get("error")]
             med[kind] = statistics.median(ok) if ok else None
-        names = {"edgelb": "edgelbd worker", "io": "testpmd io",
-                 "5tswap": "testpmd 5tswap"}
-        line = [fmt_flows(flows)]
+        line = [fmt_flows(flows), tr]
         for kind in ("edgelb", "io", "5tswap"):
             pps = med[kind]
+            g = gen_summary(res[kind]) if feed.pcap is None else None
+            if g:
+                gens["%d/%s" % (flows, kind)] = g
             if pps is None:
                 line += ["failed", "-"]
                 continue
             cpp = tsc_hz / pps
-            base = "%s, net_pcap->net_null, 64B TCP ACK, %s" % (
-                names[kind], fmt_flows(flows))
+            base = "%s, %s, 64B TCP ACK, %s" % (
+                names[kind], feed.path_label(), fmt_flows(flows))
+            if g and g["bound"] == "generator":
+                base += ", generator-bound (a lower bound)"
             rows.append({"name": base + ", median of %d" % len(
                 [s for s in res[kind] if not s.get("error")]),
+                "transport": tr,
                 "value": round(pps / 1e6, 3), "unit": "Mpps"})
             row = {"name": base + ", TSC cycles/packet (core 100% busy)",
+                   "transport": tr,
                    "value": round(cpp, 1), "unit": "cycles/packet"}
-            if kind == "edgelb":
+            if kind == "edgelb" and flows <= 65536:
                 row["target"] = "<= %d" % TARGET_CYCLES
                 row["met"] = cpp <= TARGET_CYCLES
             rows.append(row)
+            if g:
+                rows += gen_rows(names[kind], flows, g, tsc_hz)
             line += ["%.2f" % (pps / 1e6), "%.0f" % cpp]
         for base in ("io", "5tswap"):
             if med["edgelb"] is None or med[base] is None:
                 line.append("-")
                 continue
             ratio = med["edgelb"] / med[base]
-            row = {"name": "edgelb/testpmd %s rate ratio (same run), %s"
-                   % (base, fmt_flows(flows)),
+            row = {"name": "edgelb/testpmd %s rate ratio (same run, same "
+                   "transport %s), %s" % (base, tr, fmt_flows(flows)),
+                   "transport": tr,
                    "value": round(ratio, 3), "unit": "ratio"}
             if base == "5tswap" and flows <= 65536:
                 row["target"] = ">= %.2f" % TARGET_RATIO
                 row["met"] = ratio >= TARGET_RATIO
             rows.append(row)
             line.append("%.3f" % ratio)
+        if feed.pcap is None:
+            line.append(" ".join(
+                "%s:%s/%s%%" % (k[:2], "%.1f" % (gens[key]["sent_pps"] / 1e6),
+                                "%.0f" % gens[key]["stalled_pct_of_cycles"])
+                if key in gens else "%s:-" % k[:2]
+                for k in ("edgelb", "io", "5tswap")
+                for key in ["%d/%s" % (flows, k)]))
+        else:
+            line.append("")
         table.append(line)
     return {
         "part": "pmd",
         "rows": rows,
         "host": dict(facts, tsc_hz=tsc_hz, tsc_hz_source=tsc_src),
-        "config": {k: cfg[k] for k in ("duration", "warmup", "rounds",
-                                       "flows", "flow_table_size")},
+        "config": dict({k: cfg[k] for k in ("duration", "warmup", "rounds",
+                                            "flows", "pcap_max_flows",
+                                            "flow_table_size")},
+                       transports={str(f): feeds[f].transport
+                                   for f in cfg["flows"]},
+                       flow_table_sizes={str(f): table_size(cfg, f)
+                                         for f in cfg["flows"]},
+                       generator_mem_args=GEN_MEM_ARGS,
+                       memif_bsize=MEMIF_BSIZE),
         "method": "edgelbd (workers=1, main lcore CPU 0, worker CPU 1) and "
-                  "dpdk-testpmd (-l 0,1 --nb-cores=1) each forward an "
-                  "infinite_rx net_pcap replay to net_null no-rx=1, "
-                  + MEM_ARGS + "; edgelb rate = port in rx_packets delta "
-                  "over the window (edgelbctl stats), testpmd rate = mean of "
-                  "port 0 Rx-pps over the window (--stats-period 1); "
-                  "interleaved edgelb, io, 5tswap per flow count, each "
-                  "round; medians over rounds; cycles/packet = TSC Hz / pps. "
-                  "Includes net_pcap's per-packet mbuf alloc + copy, the "
-                  "same for every contender.",
+                  "dpdk-testpmd (-l 0,1 --nb-cores=1) each forward 64-byte "
+                  "TCP ACKs of established flows to net_null no-rx=1, "
+                  + MEM_ARGS + ". Transport net_pcap (flows <= %d): an "
+                  "infinite_rx replay of a crafted pcap, includes "
+                  "net_pcap's per-packet mbuf alloc + copy. Transport "
+                  "net_memif (more flows): edgelbd/testpmd hold the memif "
+                  "server port; edgelb-pmd-gen, a separate DPDK process on "
+                  "CPU 0 (" % cfg["pcap_max_flows"] + GEN_MEM_ARGS + "), "
+                  "is the client and sends the N flows' frames in a fixed "
+                  "uniformly shuffled order, never dropping (a burst the "
+                  "ring refuses is retried); the receiver pays memif's "
+                  "per-packet mbuf alloc + copy. edgelb is measured after "
+                  "2 full passes and once the flow table holds all N "
+                  "flows. edgelb rate = port in rx_packets delta over the "
+                  "window (edgelbctl stats), testpmd rate = mean of port 0 "
+                  "Rx-pps over the window (--stats-period 1); interleaved "
+                  "edgelb, io, 5tswap per flow count, each round; medians "
+                  "over rounds; cycles/packet = TSC Hz / pps. A memif row "
+                  "is receiver-bound when the generator spent >= %g %% of "
+                  "its cycles waiting for room in the ring, else "
+                  "generator-bound (then the receiver's rate is a lower "
+                  "bound of what it can do)." % STALLED_BOUND_PCT,
+        "generator": gens,
         "samples": {str(f): results[f] for f in cfg["flows"]},
         "paired_round_ratios": paired_ratios(cfg, results),
         "errors": errors,
@@ -517,8 +879,9 @@ def build_report(cfg, facts, tsc_hz, tsc_src, results, errors):
 
 
 def print_table(report, table, tsc_hz, tsc_src):
-    head = ["flows", "edgelb Mpps", "cyc/pkt", "io Mpps", "cyc/pkt",
-            "5tswap Mpps", "cyc/pkt", "lb/io", "lb/5tswap"]
+    head = ["flows", "transport", "edgelb Mpps", "cyc/pkt", "io Mpps",
+            "cyc/pkt", "5tswap Mpps", "cyc/pkt", "lb/io", "lb/5tswap",
+            "gen Mpps/idle% (lb io 5t)"]
     widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h)
               for i, h in enumerate(head)]
     print("pmd: single-process PMD benchmark, TSC %.3f GHz (%s), "
@@ -530,6 +893,11 @@ def print_table(report, table, tsc_hz, tsc_src):
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
     print("target: edgelb/5tswap >= %.2f at <= 64k flows; edgelb <= %d "
           "cycles/packet" % (TARGET_RATIO, TARGET_CYCLES))
+    for key, g in sorted(report["generator"].items()):
+        if g["bound"] == "generator":
+            print("note: %s ran at the generator's pace (generator idle "
+                  "%.1f %% < %g %%): its rate is a lower bound"
+                  % (key, g["stalled_pct_of_cycles"], STALLED_BOUND_PCT))
     for e in report["errors"]:
         print("ERROR: " + e.replace("\n", "\n    "))
 
@@ -546,11 +914,15 @@ def main():
         "warmup": env_num("WARMUP", 1.0),
         "rounds": env_num("ROUNDS", 3, int),
         "flows": [int(x) for x in os.environ.get(
-            "FLOWS", "1 4096 65536").split()],
+            "FLOWS", "1 4096 65536 1048576").split()],
+        "pcap_max_flows": env_num("PCAP_MAX_FLOWS", 65536, int),
         "flow_table_size": env_num("FLOW_TABLE_SIZE", 131072, int),
         "testpmd": os.environ.get("TESTPMD", "dpdk-testpmd"),
     }
-    for exe in ("app/edgelbd/edgelbd", "app/edgelbctl/edgelbctl"):
+    exes = ["app/edgelbd/edgelbd", "app/edgelbctl/edgelbctl"]
+    if any(f > cfg["pcap_max_flows"] for f in cfg["flows"]):
+        exes.append(GEN_EXE)
+    for exe in exes:
         if not os.access(os.path.join(build, exe), os.X_OK):
             sys.exit("pmd: %s/%s not built (ninja -C %s %s)"
                      % (build, exe, build, exe))
@@ -567,16 +939,18 @@ def main():
         facts = host_facts()
         cpu0 = cpu_times()
         lb, tp = Edgelb(cfg, runner), Testpmd(cfg, runner)
-        pcaps, mac = {}, PCAP_MAC_GUESS
+        feeds, mac = {}, PCAP_MAC_GUESS
         for flows in cfg["flows"]:
-            pcaps[flows] = os.path.join(tmp, "flows-%d.pcap" % flows)
-            gen_pcap(pcaps[flows], flows, mac)
-        probed = lb.probe_mac(pcaps[min(cfg["flows"])])
+            feeds[flows] = Feed(cfg, flows, tmp)
+        pcap_feeds = [f for f in feeds.values() if f.pcap]
+        for feed in pcap_feeds:
+            gen_pcap(feed.pcap, feed.flows, mac)
+        probed = lb.probe_mac(pcap_feeds[0]) if pcap_feeds else mac
         if probed != mac:
             print("pmd: net_pcap MAC is %s, regenerating pcaps" % probed)
             mac = probed
-            for flows in cfg["flows"]:
-                gen_pcap(pcaps[flows], flows, mac)
+            for feed in pcap_feeds:
+                gen_pcap(feed.pcap, feed.flows, mac)
         for flows in cfg["flows"]:
             results[flows] = {"edgelb": [], "io": [], "5tswap": []}
         broken = {}
@@ -587,7 +961,7 @@ def main():
                     s = {"error": broken[flows]}
                 else:
                     try:
-                        s = lb.measure(pcaps[flows], flows, mac, tag)
+                        s = lb.measure(feeds[flows], mac, tag)
                     except BenchError as e:
                         s = {"error": str(e)}
                         errors.append("edgelb %s, round %d: %s"
@@ -601,7 +975,7 @@ def main():
                                   % (fmt_flows(flows), rnd, p))
                 for mode in ("io", "5tswap"):
                     try:
-                        s = tp.measure(pcaps[flows], mode, tag)
+                        s = tp.measure(feeds[flows], mode, tag)
                     except BenchError as e:
                         s = {"error": str(e)}
                         errors.append("testpmd %s %s, round %d: %s"
@@ -623,7 +997,7 @@ def main():
         if not tsc_hz:
             raise BenchError("no TSC frequency (EAL log or /proc/cpuinfo)")
         report, table = build_report(cfg, facts, tsc_hz, tsc_src, results,
-                                     errors)
+                                     errors, feeds)
         path = os.path.join(outdir, "pmd.json")
         with open(path + ".tmp", "w") as f:
             json.dump(report, f, indent=1)
