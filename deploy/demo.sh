@@ -141,4 +141,6 @@ echo
 "$EDGELBCTL" -s "$ELBD_SOCK" backends
 echo
 "$EDGELBCTL" -s "$ELBD_SOCK" stats
+echo
+"$EDGELBCTL" -s "$ELBD_SOCK" stats --per-core
 OK=1

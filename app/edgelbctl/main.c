@@ -337,6 +337,19 @@ field(const json_t *o, const char *key)
 	return str(json_object_get(o, key));
 }
 
+/* Microseconds, one decimal: loop times. */
+static const char *
+micros(const json_t *o, const char *key)
+{
+	static char bufs[4][32];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, 32, "%.1f",
+		 json_number_value(json_object_get(o, key)));
+	return b;
+}
+
 static const char *
 percent(const json_t *o, const char *key)
 {
@@ -471,16 +484,17 @@ print_per_core(const json_t *a)
 	size_t i;
 	json_t *v;
 
-	table_init(&t, 10);
+	table_init(&t, 12);
 	table_add(&t, "WORKER", "LCORE", "RX_PACKETS", "TX_PACKETS",
 		  "NEW_FLOWS", "FLOWS", "CAPACITY", "LOOPS", "IDLE_LOOPS",
-		  "DROPS");
+		  "MAX_LOOP_US", "SWAP_LOOP_US", "DROPS");
 	json_array_foreach(json_object_get(a, "workers"), i, v)
 		table_add(&t, field(v, "worker"), field(v, "lcore"),
 			  field(v, "rx_packets"), field(v, "tx_packets"),
 			  field(v, "new_flows"), field(v, "flow_table_entries"),
 			  field(v, "flow_table_capacity"), field(v, "loops"),
-			  field(v, "idle_loops"),
+			  field(v, "idle_loops"), micros(v, "busy_loop_max_us"),
+			  micros(v, "swap_loop_last_us"),
 			  nonzero_drops(json_object_get(v, "drops")));
 	table_print(&t);
 	print_totals(json_object_get(a, "totals"));

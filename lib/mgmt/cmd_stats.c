@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #include "mgmt_priv.h"
 
 /* Totals over the configured ports and VIPs only, the same in every view. */
@@ -135,6 +137,28 @@ stats_totals(const struct lb_config *cfg, const struct lb_worker_stats *sum)
 }
 
 static json_t *
+tsc_us(uint64_t tsc)
+{
+	return json_real((double)tsc * 1e6 / (double)rte_get_tsc_hz());
+}
+
+/*
+ * How long the worker's loop took at its worst, and on the loop that
+ * first ran each new config: what a swap cost the packets it held up.
+ * The worker writes them as it goes; a moment's view like the counters.
+ */
+static void
+loop_times_set(json_t *o, const struct lb_worker *w)
+{
+	json_object_set_new(o, "busy_loop_max_us", tsc_us(__atomic_load_n(
+		&w->busy_loop_max_tsc, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "swap_loop_last_us", tsc_us(__atomic_load_n(
+		&w->swap_loop_last_tsc, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "swap_loop_max_us", tsc_us(__atomic_load_n(
+		&w->swap_loop_max_tsc, __ATOMIC_RELAXED)));
+}
+
+static json_t *
 worker_json(const struct lb_config *cfg, const struct lb_worker *w,
 	    unsigned int index)
 {
@@ -159,8 +183,10 @@ worker_json(const struct lb_config *cfg, const struct lb_worker *w,
 		"loops", (json_int_t)s->loops,
 		"idle_loops", (json_int_t)s->idle_loops,
 		"drops", drops_json(drops));
-	if (o != NULL)
+	if (o != NULL) {
 		flow_counters_set(o, &s->flow);
+		loop_times_set(o, w);
+	}
 	return o;
 }
 

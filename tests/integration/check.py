@@ -201,6 +201,13 @@ def check_per_core(workers):
                    if k not in w]
         if missing:
             fail("worker %s object lacks %s" % (w.get("worker"), missing))
+        # The worker timed the loop that first ran the config it started
+        # with (a swap like any other): never zero, at most the longest.
+        last = float(w.get("swap_loop_last_us", 0))
+        check(0 < last <= float(w.get("swap_loop_max_us", 0)),
+              "worker %s timed its config swap loop: last %s us, max %s us"
+              % (w.get("worker"), w.get("swap_loop_last_us"),
+                 w.get("swap_loop_max_us")))
     if workers > 1:
         for w in ws:
             check(int(w.get("new_flows", 0)) > 0, "worker %s (lcore %s) took "
