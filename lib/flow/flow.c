@@ -155,8 +155,9 @@ lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 {
 	int32_t pos;
 
+	/* Full: only a flow the table holds can still be written. */
 	if (t->count >= t->capacity)
-		return -ENOSPC;
+		return lb_flow_update(t, key, hash, e) == 0 ? 0 : -ENOSPC;
 	/* Only a lookup tells the position, which marks the slot live. */
 	if (rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e)) != 0)
 		return -ENOSPC;

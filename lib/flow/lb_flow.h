@@ -126,9 +126,9 @@ uint64_t lb_flow_lookup_bulk(struct lb_flow_table *t,
 			     struct lb_flow_entry *out);
 
 /**
- * Insert a new flow with entry @p e. Owning worker only; never allocates
- * (the table is sized at creation).
- * @return 0, or -ENOSPC when the table is full.
+ * Insert a flow with entry @p e, or replace the entry of one the table
+ * holds. Owning worker only; never allocates (the table is sized at
+ * creation). @return 0, or -ENOSPC when a new flow finds the table full.
  */
 int lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 		   uint32_t hash, const struct lb_flow_entry *e);

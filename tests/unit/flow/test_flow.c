@@ -478,6 +478,108 @@ test_flow_walk_visits_each_live_entry_once(void **state)
 	free(c);
 }
 
+/*
+ * Random inserts, rewrites, deletes, lookups and expiry on a full-ish
+ * table (ext buckets in use) against a plain array of what it must hold.
+ */
+#define MODEL_KEYS (2 * CAP)
+
+struct model {
+	uint8_t held[MODEL_KEYS];
+	struct lb_flow_entry e[MODEL_KEYS];
+	uint32_t count;
+};
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+model_check_all(struct lb_flow_table *t, const struct model *m)
+{
+	struct lb_flow_entry e;
+	uint32_t i;
+
+	assert_int_equal(lb_flow_table_count(t), m->count);
+	for (i = 0; i < MODEL_KEYS; i++) {
+		assert_int_equal(find(t, i, &e), m->held[i]);
+		if (m->held[i])
+			assert_memory_equal(&e, &m->e[i], sizeof(e));
+	}
+}
+
+static void
+model_step(struct lb_flow_table *t, struct model *m, uint64_t *rs,
+	   uint32_t now)
+{
+	uint32_t i = (uint32_t)(rnd(rs) % MODEL_KEYS);
+	struct lb_flow_key k = key_of(i);
+	struct lb_flow_entry e = {
+		.tick = now, .backend = (uint16_t)rnd(rs), .vip = (uint8_t)i,
+		.state = (uint8_t)(1 + rnd(rs) % (LB_FLOW_STATE_MAX - 1)),
+	};
+	int rc;
+
+	switch (rnd(rs) % 3) {
+	case 0:
+		rc = lb_flow_insert(t, &k, lb_flow_hash(&k), &e);
+		if (!m->held[i] && m->count == CAP) {
+			assert_int_equal(rc, -ENOSPC);
+			break;
+		}
+		assert_int_equal(rc, 0);
+		m->count += !m->held[i];
+		m->held[i] = 1;
+		m->e[i] = e;
+		break;
+	case 1:
+		rc = lb_flow_update(t, &k, lb_flow_hash(&k), &e);
+		assert_int_equal(rc, m->held[i] ? 0 : -ENOENT);
+		if (m->held[i])
+			m->e[i] = e;
+		break;
+	default:
+		lb_flow_delete(t, &k, lb_flow_hash(&k));
+		m->count -= m->held[i];
+		m->held[i] = 0;
+	}
+}
+
+static void
+test_flow_random_ops_match_model(void **state)
+{
+	struct lb_flow_table *t = *state;
+	struct model *m = calloc(1, sizeof(*m));
+	struct lb_flow_timeouts to = timeouts;
+	uint64_t rs = 0x243f6a8885a308d3ull;
+	uint32_t now, i;
+
+	assert_non_null(m);
+	for (now = 1; now <= 40; now++) {
+		for (i = 0; i < 500; i++)
+			model_step(t, m, &rs, now);
+		model_check_all(t, m);
+	}
+	/* Expire: every flow older than its state's timeout goes, no other. */
+	to.ticks[LB_FLOW_TCP_EST] = 30;
+	to.ticks[LB_FLOW_TCP_CLOSING] = 20;
+	to.ticks[LB_FLOW_UDP] = 10;
+	lb_flow_expire(t, 45, &to, lb_flow_table_slots(t));
+	for (i = 0; i < MODEL_KEYS; i++) {
+		if (m->held[i] && 45 - m->e[i].tick > to.ticks[m->e[i].state]) {
+			m->held[i] = 0;
+			m->count--;
+		}
+	}
+	model_check_all(t, m);
+	free(m);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, table_setup, table_teardown)
 
 int
@@ -500,6 +602,7 @@ main(void)
 		T(test_flow_full_table_insert_returns_null),
 		T(test_flow_tiny_table_capacity_exact),
 		T(test_flow_walk_visits_each_live_entry_once),
+		T(test_flow_random_ops_match_model),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
