@@ -138,7 +138,11 @@ lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_flow_key **keys,
 	uint64_t hits = 0;
 	unsigned int i;
 
-	if (n == 0 || n > RTE_HASH_LOOKUP_BULK_MAX ||
+	if (n > RTE_HASH_LOOKUP_BULK_MAX) {
+		memset(out, 0, sizeof(*out) * n);
+		return 0;
+	}
+	if (n == 0 ||
 	    rte_hash_lookup_with_hash_bulk_data(t->h, (const void **)keys,
 						(hash_sig_t *)(uintptr_t)hashes,
 						n, &hits, data) < 0)

@@ -159,6 +159,20 @@ test_flow_lookup_bulk_hit_mask(void **state)
 			assert_int_equal(out[i].backend, 0);
 		}
 	}
+	/* More than rte_hash takes at once: all misses, nothing read past. */
+	{
+		const struct lb_flow_key *many[65];
+		struct lb_flow_entry big[65];
+		uint32_t hh[65];
+
+		for (i = 0; i < 65; i++) {
+			many[i] = &k[i % 64];
+			hh[i] = h[i % 64];
+		}
+		memset(big, 0xa5, sizeof(big));
+		assert_int_equal(lb_flow_lookup_bulk(t, many, hh, 65, big), 0);
+		assert_int_equal(big[64].state, LB_FLOW_FREE);
+	}
 	/* A smaller batch maps bit i to key i too. */
 	hits = lb_flow_lookup_bulk(t, kp + 1, h + 1, 5, out);
 	assert_int_equal(hits, UINT64_C(1) << 2);  /* key 3 */
