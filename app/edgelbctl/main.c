@@ -337,29 +337,30 @@ field(const json_t *o, const char *key)
 	return str(json_object_get(o, key));
 }
 
-/* Microseconds, one decimal: loop times. */
+/* A number formatted for a table cell; four live at once per row. */
 static const char *
-micros(const json_t *o, const char *key)
+number(const char *fmt, double v)
 {
 	static char bufs[4][32];
 	static unsigned int next;
 	char *b = bufs[next++ % 4];
 
-	snprintf(b, 32, "%.1f",
-		 json_number_value(json_object_get(o, key)));
+	snprintf(b, 32, fmt, v);
 	return b;
+}
+
+/* Microseconds, one decimal: loop times. */
+static const char *
+micros(const json_t *o, const char *key)
+{
+	return number("%.1f", json_number_value(json_object_get(o, key)));
 }
 
 static const char *
 percent(const json_t *o, const char *key)
 {
-	static char bufs[4][32];
-	static unsigned int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, 32, "%.2f%%",
-		 100.0 * json_number_value(json_object_get(o, key)));
-	return b;
+	return number("%.2f%%",
+		      100.0 * json_number_value(json_object_get(o, key)));
 }
 
 static const char *

@@ -46,6 +46,7 @@
 #include "lb_dataplane.h"
 #include "lb_neigh.h"
 #include "lb_sched.h"
+#include "test_frames.h"
 
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
 #define VIP_PORT 53
@@ -360,26 +361,17 @@ udp_frame(struct bench *b, unsigned int i)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(b->mp);
 	const uint16_t l4 = sizeof(struct rte_udp_hdr) + 18;
-	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
+	void *buf = m == NULL ? NULL :
+		rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) +
+				   sizeof(*ip) + l4);
 
-	if (m == NULL)
+	if (buf == NULL)
 		rte_exit(EXIT_FAILURE, "out of mbufs\n");
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-			sizeof(*eth) + sizeof(*ip) + l4);
-	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + l4);
-	eth->dst_addr = b->port_mac;
-	eth->src_addr = client_mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 1, 0, 0) + i);
-	ip->dst_addr = IP(10, 0, 0, 100);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip = tf_eth_ipv4(buf, &b->port_mac, &client_mac,
+			 rte_cpu_to_be_32(RTE_IPV4(10, 1, 0, 0) + i),
+			 IP(10, 0, 0, 100), IPPROTO_UDP, l4);
 	udp = (struct rte_udp_hdr *)(ip + 1);
 	udp->src_port = rte_cpu_to_be_16(1024);
 	udp->dst_port = rte_cpu_to_be_16(VIP_PORT);

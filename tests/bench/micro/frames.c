@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
-#include <rte_arp.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
 #include "frames.h"
+#include "test_frames.h"
 
 static const struct rte_ether_addr client_mac = {{ 2, 0, 0, 0, 0, 0x10 }};
 
@@ -14,22 +14,10 @@ static struct rte_ipv4_hdr *
 put_ipv4(struct frame *f, const struct rte_ether_addr *dst_mac, uint32_t src,
 	 uint32_t dst, uint8_t proto)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->b;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-
-	memset(f, 0, sizeof(*f));
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(&client_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	/* The frame is padded to 60 bytes: IP carries what fits after it. */
-	ip->total_length = rte_cpu_to_be_16(FRAME_LEN - sizeof(*eth));
-	ip->time_to_live = 64;
-	ip->next_proto_id = proto;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	return ip;
+	return tf_eth_ipv4(f->b, dst_mac, &client_mac, src, dst, proto,
+			   FRAME_LEN - sizeof(struct rte_ether_hdr) -
+			   sizeof(struct rte_ipv4_hdr));
 }
 
 void
@@ -64,21 +52,8 @@ frame_icmp_echo(struct frame *f, const struct rte_ether_addr *dst_mac,
 void
 frame_arp_request(struct frame *f, uint32_t sender, uint32_t target)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->b;
-	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
-
 	memset(f, 0, sizeof(*f));
-	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
-	rte_ether_addr_copy(&client_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
-	arp->arp_plen = 4;
-	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	rte_ether_addr_copy(&client_mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = sender;
-	arp->arp_data.arp_tip = target;
+	tf_arp_request(f->b, &client_mac, sender, target);
 }
 
 void

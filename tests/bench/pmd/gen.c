@@ -47,6 +47,8 @@
 #include <rte_prefetch.h>
 #include <rte_tcp.h>
 
+#include "test_frames.h"
+
 #define FRAME_LEN 60		/* 64 on the wire with the FCS */
 #define FRAME_STRIDE 64
 #define BURST_MAX 64
@@ -111,33 +113,24 @@ splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static uint16_t
-tcp_csum(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *tcp)
-{
-	return rte_ipv4_udptcp_cksum(ip, tcp);
-}
-
 /* The same frame tests/bench/pmd/gen_pcap.py writes for flow i. */
 static void
 frame_build(uint8_t *buf, const struct gen_opts *o, uint32_t i)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
 	static const struct rte_ether_addr src_mac = {
 		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
 
 	memset(buf, 0, FRAME_STRIDE);
-	rte_ether_addr_copy(&o->dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(&src_mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*tcp));
+	ip = tf_eth_ipv4(buf, &o->dst_mac, &src_mac,
+			 rte_cpu_to_be_32((172u << 24 | 16u << 16) + i + 1),
+			 o->vip, IPPROTO_TCP, sizeof(*tcp));
+	/* gen_pcap.py (scapy) sets DF: the checksum is made again. */
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = rte_cpu_to_be_32((172u << 24 | 16u << 16) + i + 1);
-	ip->dst_addr = o->vip;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
 	tcp->src_port = rte_cpu_to_be_16(SPORT_BASE + i % SPORT_SPAN);
 	tcp->dst_port = rte_cpu_to_be_16(o->vip_port);
 	tcp->sent_seq = rte_cpu_to_be_32(1000);
@@ -145,8 +138,7 @@ frame_build(uint8_t *buf, const struct gen_opts *o, uint32_t i)
 	tcp->data_off = 5 << 4;
 	tcp->tcp_flags = RTE_TCP_ACK_FLAG;
 	tcp->rx_win = rte_cpu_to_be_16(65535);
-	tcp->cksum = tcp_csum(ip, tcp);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 }
 
 /* All N frames in one uniformly shuffled order (Fisher-Yates). */

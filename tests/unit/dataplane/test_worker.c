@@ -28,6 +28,7 @@
 #include "lb_dataplane.h"
 #include "lb_neigh.h"
 #include "dataplane_priv.h"
+#include "test_frames.h"
 
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
 
@@ -203,24 +204,11 @@ static struct rte_ipv4_hdr *
 put_ipv4(struct rte_mbuf *m, const struct rte_ether_addr *dst_mac,
 	 uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len)
 {
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
+	void *buf = rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) +
+				       sizeof(struct rte_ipv4_hdr) + l4_len);
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-			sizeof(*eth) + sizeof(*ip) + l4_len);
-	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + l4_len);
-	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-	rte_ether_addr_copy(&client_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4_len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = proto;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	return ip;
+	assert_non_null(buf);
+	return tf_eth_ipv4(buf, dst_mac, &client_mac, src, dst, proto, l4_len);
 }
 
 static struct rte_mbuf *
@@ -262,24 +250,12 @@ static struct rte_mbuf *
 arp_request(uint32_t target)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-			sizeof(*eth) + sizeof(*arp));
-	memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
-	rte_ether_addr_copy(&client_mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
-	arp->arp_plen = 4;
-	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	rte_ether_addr_copy(&client_mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = IP(10, 0, 0, 50);
-	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
-	arp->arp_data.arp_tip = target;
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, sizeof(struct rte_ether_hdr) +
+					   sizeof(struct rte_arp_hdr)));
+	tf_arp_request(rte_pktmbuf_mtod(m, void *), &client_mac,
+		       IP(10, 0, 0, 50), target);
 	return m;
 }
 
