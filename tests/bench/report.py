@@ -92,9 +92,6 @@ def main():
               indent=1)
     host["hugepages"] = {p: d["hugepages"] for p, d in parts.items()
                          if "hugepages" in d}
-    host["hugepages"].update({"pmd": parts["pmd"]["host"]["hugepages"]}
-                             if "hugepages" in parts.get("pmd", {}).get(
-                                 "host", {}) else {})
     md = table(parts, targets)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write("Host: %s, TSC %.2f GHz, DPDK %s, %s, steal %.1f %% "

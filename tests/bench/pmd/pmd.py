@@ -837,6 +837,7 @@ def build_report(cfg, facts, tsc_hz, tsc_src, results, errors, feeds):
         table.append(line)
     return {
         "part": "pmd",
+        "hugepages": facts["hugepages"],
         "rows": rows,
         "host": dict(facts, tsc_hz=tsc_hz, tsc_hz_source=tsc_src),
         "config": dict({k: cfg[k] for k in ("duration", "warmup", "rounds",
