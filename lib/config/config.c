@@ -1019,6 +1019,29 @@ build_addr_index(struct ctx *c)
 	return 0;
 }
 
+/* ---- identities ------------------------------------------------------ */
+
+/* Until the specification layer lands: identities in file order. */
+static int
+fill_ids(struct ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t i;
+
+	memset(cfg->backend_index, 0xff, sizeof(cfg->backend_index));
+	memset(cfg->vip_index, 0xff, sizeof(cfg->vip_index));
+	for (i = 0; i < cfg->n_backends; i++) {
+		cfg->backends[i].id = (uint16_t)i;
+		cfg->backends[i].state = LB_BACKEND_UP;
+		cfg->backend_index[i] = (uint16_t)i;
+	}
+	for (i = 0; i < cfg->n_vips; i++) {
+		cfg->vips[i].id = (uint16_t)i;
+		cfg->vip_index[i] = (uint16_t)i;
+	}
+	return 0;
+}
+
 /* ---- entry points ---------------------------------------------------- */
 
 static int
@@ -1030,7 +1053,7 @@ build(struct ctx *c)
 	    parse_vips(c) < 0 || check_vip_unique(c) < 0 ||
 	    parse_backends(c) < 0 || check_backend_unique(c) < 0 ||
 	    build_pools(c) < 0 || fill_neighs(c) < 0 ||
-	    build_addr_index(c) < 0)
+	    build_addr_index(c) < 0 || fill_ids(c) < 0)
 		return -1;
 	return 0;
 }

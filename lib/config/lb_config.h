@@ -42,6 +42,31 @@ enum lb_sched_kind {
 	LB_SCHED_MAGLEV = 0,
 };
 
+/** What an established flow does when its backend is disabled or removed. */
+enum lb_on_remove {
+	LB_ON_REMOVE_KEEP = 0,      /**< forward to that server until it ends */
+	LB_ON_REMOVE_RESCHEDULE,    /**< next packet goes to the pool's choice */
+};
+
+/**
+ * A backend's state in one snapshot. Only UP backends with weight > 0 are
+ * in their pool's scheduler table. DRAINED and DISABLED come from the
+ * backend's admin_state key (runtime commands drain/disable/enable);
+ * REMOVED backends are no longer in the specification but are kept in the
+ * snapshot, outside every table, while established flows still use them.
+ * Established flows stay on UP and DRAINED backends; on DISABLED and
+ * REMOVED ones they follow the pool's on_remove.
+ */
+enum lb_backend_state {
+	LB_BACKEND_UP = 0,
+	LB_BACKEND_DRAINED,
+	LB_BACKEND_DISABLED,
+	LB_BACKEND_REMOVED,
+};
+
+/** No backend or VIP has this identity (id -> index maps). */
+#define LB_ID_NONE UINT16_MAX
+
 struct lb_global_conf {
 	char socket[LB_SOCKET_PATH_MAX];
 	uint32_t workers;          /**< worker lcores, 1..LB_MAX_WORKERS */
@@ -64,6 +89,7 @@ struct lb_port_conf {
 
 struct lb_vip_conf {
 	char name[LB_NAME_MAX];
+	uint16_t id;                /**< identity: stable across snapshots */
 	uint32_t addr;
 	uint16_t port;
 	uint8_t proto;              /**< IPPROTO_TCP or IPPROTO_UDP */
@@ -75,6 +101,7 @@ struct lb_pool_conf {
 	char name[LB_NAME_MAX];
 	enum lb_sched_kind scheduler;
 	uint32_t table_size;
+	enum lb_on_remove on_remove;
 	uint32_t n_members;
 	uint32_t *members;          /**< backend indexes, sorted by name */
 	struct lb_maglev maglev;    /**< slots index into members[] */
@@ -83,12 +110,16 @@ struct lb_pool_conf {
 
 struct lb_backend_conf {
 	char name[LB_NAME_MAX];
-	uint32_t pool;              /**< index into lb_config.pools */
+	uint16_t id;                /**< identity: stable across snapshots */
+	uint8_t state;              /**< enum lb_backend_state */
+	uint32_t pool;              /**< index into lb_config.pools;
+				     *   UINT32_MAX: REMOVED with its pool */
 	uint32_t addr;
 	uint32_t weight;            /**< 0..65535; 0 = no new flows */
 	uint32_t port;              /**< egress port index (on-link subnet) */
 	uint32_t neigh;             /**< index into lb_config.neighs */
-	uint32_t member;            /**< its position in pool.members */
+	uint32_t member;            /**< its position in pool.members;
+				     *   UINT32_MAX when in no table */
 	uint8_t has_mac;            /**< mac is static: never ARP for it */
 	uint8_t mac[6];
 };
@@ -123,9 +154,48 @@ struct lb_config {
 	struct lb_pool_conf *pools;
 	struct lb_backend_conf *backends;
 	struct lb_neigh_conf *neighs;
+	/* Identity -> index into backends[] / vips[], LB_ID_NONE if absent:
+	 * what a flow entry or a counter names is checked against these. */
+	uint16_t backend_index[LB_MAX_BACKENDS];
+	uint16_t vip_index[LB_MAX_VIPS];
 	/* Address index for the packet path; see lb_config_find_vip(). */
 	uint32_t addr_mask;         /**< slots - 1 (a power of two) */
 	struct lb_addr_slot *addr_index;
+};
+
+/**
+ * Identities by name, kept by management for the life of the process, so
+ * that the same backend (or VIP) name has the same identity in every
+ * snapshot. One registry per kind. Management lcore only.
+ */
+struct lb_ids;
+
+/** A registry of identities 0..max-1. @return NULL on ENOMEM. */
+struct lb_ids *lb_ids_create(uint32_t max);
+void lb_ids_free(struct lb_ids *ids);
+
+/**
+ * The identity of @p name, allocating a new one if the name has none.
+ * An identity is never given to another name.
+ * @return the identity, or -ENOSPC when all are taken, -ENOMEM.
+ */
+int lb_ids_get(struct lb_ids *ids, const char *name);
+
+/** The name of identity @p id, or NULL if it was never given. */
+const char *lb_ids_name(const struct lb_ids *ids, uint32_t id);
+
+/** How a specification becomes a snapshot; all fields optional. */
+struct lb_config_build_opts {
+	/** Registries to take identities from; NULL: identities in file
+	 *  order, as for a one-off check. */
+	struct lb_ids *backend_ids;
+	struct lb_ids *vip_ids;
+	/** The running snapshot, and the identities of its backends to
+	 *  keep as REMOVED (outside every table) if @p spec no longer has
+	 *  them: those that established flows still use. */
+	const struct lb_config *prev;
+	const uint16_t *retain;
+	uint32_t n_retain;
 };
 
 /**
