@@ -7,6 +7,7 @@
  * connection error. Depends on jansson and libc only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,7 +23,9 @@
 #include <jansson.h>
 
 #define DEFAULT_SOCKET "/run/edgelb/edgelb.sock"
-#define DEFAULT_TIMEOUT_S 5.0
+/* Longer than the daemon's own client deadline (5 s): the daemon answers
+ * or cuts a request off before edgelbctl gives up on it. */
+#define DEFAULT_TIMEOUT_S 10.0
 #define LOOKUP_MAX_LINES 1000
 #define REQ_MAX (256 * 1024)       /* the daemon's LB_MGMT_REQ_MAX */
 #define EXIT_DAEMON_ERROR 1
@@ -57,11 +60,16 @@ usage(FILE *out)
 		"  -s SOCKET    management socket (default $EDGELB_SOCKET or "
 		DEFAULT_SOCKET ")\n"
 		"  -j           print the daemon's JSON answer\n"
-		"  -t TIMEOUT_S give up after this many seconds (default 5)\n"
-		"commands: help, status, stats [--per-core], backends,\n"
-		"  flows [--limit N], lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
-		"  lookup - (tuples on standard input, one per line, at most %d)\n",
-		prog, LOOKUP_MAX_LINES);
+		"  -t TIMEOUT_S give up after this many seconds (default 10)\n"
+		"commands (\"%s help\" lists them with what they do):\n"
+		"  read:   help, version, status, stats [--per-core], vips,\n"
+		"          backends [VIP], flows [--limit N],\n"
+		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
+		"          lookup - (tuples on standard input, at most %d),\n"
+		"          config, diff FILE, history [N]\n"
+		"  change: reload [FILE], weight BACKEND N, drain BACKEND,\n"
+		"          disable BACKEND, enable BACKEND, rollback [GENERATION]\n",
+		prog, prog, LOOKUP_MAX_LINES);
 }
 
 static void
@@ -110,15 +118,31 @@ append_stdin(struct buf *req)
 	free(line);
 }
 
+/* The daemon reads FILE itself, from its own working directory: give it
+ * the absolute path of the file the user means. */
+static const char *
+file_arg(int argc, char **argv, int i, char *abs)
+{
+	if (i != 1 || argc != 2 || argv[1][0] == '/' ||
+	    (strcmp(argv[0], "reload") != 0 && strcmp(argv[0], "diff") != 0))
+		return argv[i];
+	if (realpath(argv[1], abs) == NULL)
+		die("%s: %s", argv[1], strerror(errno));
+	return abs;
+}
+
 static void
 build_request(struct buf *req, int argc, char **argv)
 {
+	char abs[PATH_MAX];
+	const char *w;
 	int i;
 
 	for (i = 0; i < argc; i++) {
 		if (i > 0)
 			buf_append(req, " ", 1);
-		buf_append(req, argv[i], strlen(argv[i]));
+		w = file_arg(argc, argv, i, abs);
+		buf_append(req, w, strlen(w));
 	}
 	buf_append(req, "\n", 1);
 	if (argc == 2 && strcmp(argv[0], "lookup") == 0 &&
@@ -253,6 +277,16 @@ table_add(struct table *t, ...)
 	t->nrows++;
 }
 
+static void
+table_free(struct table *t)
+{
+	size_t r;
+
+	for (r = 0; r < t->nrows * t->ncols; r++)
+		free(t->cells[r]);
+	free(t->cells);
+}
+
 /* "-", "12", "3.5" or "16.67%": not an address like "10.0.0.1". */
 static int
 numeric(const char *s)
@@ -301,9 +335,7 @@ table_print(struct table *t)
 		}
 		printf("\n");
 	}
-	for (r = 0; r < t->nrows * t->ncols; r++)
-		free(t->cells[r]);
-	free(t->cells);
+	table_free(t);
 	t->cells = NULL;
 	t->nrows = 0;
 }
@@ -595,6 +627,109 @@ print_help(const json_t *a)
 }
 
 static void
+print_vips(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 8);
+	table_add(&t, "VIP", "ID", "PROTO", "ADDRESS", "PORT", "MODE", "POOL",
+		  "ON_REMOVE");
+	json_array_foreach(json_object_get(a, "vips"), i, v)
+		table_add(&t, field(v, "name"), field(v, "id"),
+			  field(v, "protocol"), field(v, "address"),
+			  field(v, "port"), field(v, "mode"), field(v, "pool"),
+			  field(v, "on_remove"));
+	table_print(&t);
+}
+
+/* What a change changed: generations, keys, backends, discarded. */
+static void
+print_change(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	if (json_object_get(a, "generation_before") != NULL)
+		printf("generation %s -> %s\n", field(a, "generation_before"),
+		       field(a, "generation"));
+	else
+		printf("would change generation %s:\n", field(a, "generation"));
+	json_array_foreach(json_object_get(a, "changes"), i, v)
+		printf("  [%s] %s: %s -> %s\n", field(v, "section"),
+		       field(v, "key"), field(v, "old"), field(v, "new"));
+	table_init(&t, 7);
+	table_add(&t, "BACKEND", "ID", "CHANGE", "WEIGHT", "STATE",
+		  "EXPECTED_OLD", "EXPECTED_NEW");
+	json_array_foreach(json_object_get(a, "backends"), i, v) {
+		char w[48], st[48];
+
+		snprintf(w, sizeof(w), "%s", field(v, "weight_old"));
+		snprintf(w + strlen(w), sizeof(w) - strlen(w), " -> %s",
+			 field(v, "weight_new"));
+		snprintf(st, sizeof(st), "%s", field(v, "state_old"));
+		snprintf(st + strlen(st), sizeof(st) - strlen(st), " -> %s",
+			 field(v, "state_new"));
+		table_add(&t, field(v, "name"), field(v, "id"),
+			  field(v, "change"), w, st,
+			  percent(v, "share_old"), percent(v, "share_new"));
+	}
+	if (json_array_size(json_object_get(a, "backends")) > 0)
+		table_print(&t);
+	else
+		table_free(&t);
+	json_array_foreach(json_object_get(a, "discarded"), i, v)
+		printf("discarded runtime change (generation %s): %s\n",
+		       field(v, "generation"), field(v, "command"));
+}
+
+static void
+print_history(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 6);
+	table_add(&t, "TIME", "GENERATION", "WHO", "RESULT", "COMMAND",
+		  "ERROR");
+	json_array_foreach(json_object_get(a, "history"), i, v) {
+		const json_t *w = json_object_get(v, "who");
+		char gen[48], who[64];
+
+		snprintf(gen, sizeof(gen), "%s", field(v, "generation_before"));
+		snprintf(gen + strlen(gen), sizeof(gen) - strlen(gen),
+			 " -> %s", field(v, "generation"));
+		snprintf(who, sizeof(who), "%s", field(w, "kind"));
+		if (json_object_get(w, "uid") != NULL)
+			snprintf(who + strlen(who), sizeof(who) - strlen(who),
+				 " uid %s (%s)", field(w, "uid"),
+				 field(w, "comm"));
+		table_add(&t, field(v, "time"), gen, who, field(v, "result"),
+			  field(v, "command"),
+			  json_object_get(v, "error") ? field(v, "error") : "");
+	}
+	table_print(&t);
+}
+
+static void
+print_config(const json_t *a)
+{
+	const char *ini = json_string_value(json_object_get(a, "ini"));
+
+	fputs(ini != NULL ? ini : "", stdout);
+}
+
+static void
+print_version(const json_t *a)
+{
+	printf("edgelbd %s (DPDK %s)\n", field(a, "version"),
+	       field(a, "dpdk"));
+}
+
+static void
 print_json(const json_t *a)
 {
 	char *s = json_dumps(a, JSON_INDENT(2));
@@ -604,27 +739,54 @@ print_json(const json_t *a)
 	free(s);
 }
 
+/* How each command's answer is shown to people; JSON otherwise. */
+static const struct {
+	const char *cmd;
+	void (*print)(const json_t *a);
+} printers[] = {
+	{ "status", print_status },   { "stats", print_stats },
+	{ "backends", print_backends }, { "flows", print_flows },
+	{ "lookup", print_lookup },   { "help", print_help },
+	{ "vips", print_vips },       { "history", print_history },
+	{ "config", print_config },   { "version", print_version },
+	{ "reload", print_change },   { "weight", print_change },
+	{ "drain", print_change },    { "disable", print_change },
+	{ "enable", print_change },   { "rollback", print_change },
+	{ "diff", print_change },
+};
+
 static void
 print_human(int argc, char **argv, const json_t *a)
 {
-	const char *cmd = argv[0];
+	size_t i;
 
-	if (strcmp(cmd, "status") == 0)
-		print_status(a);
-	else if (strcmp(cmd, "stats") == 0 && argc > 1)
+	if (strcmp(argv[0], "stats") == 0 && argc > 1) {
 		print_per_core(a);
-	else if (strcmp(cmd, "stats") == 0)
-		print_stats(a);
-	else if (strcmp(cmd, "backends") == 0)
-		print_backends(a);
-	else if (strcmp(cmd, "flows") == 0)
-		print_flows(a);
-	else if (strcmp(cmd, "lookup") == 0)
-		print_lookup(a);
-	else if (strcmp(cmd, "help") == 0)
-		print_help(a);
-	else
-		print_json(a);
+		return;
+	}
+	for (i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+		if (strcmp(argv[0], printers[i].cmd) == 0) {
+			printers[i].print(a);
+			return;
+		}
+	print_json(a);
+}
+
+/* The first error is "error"; a configuration may have many more. */
+static void
+print_errors(const json_t *a)
+{
+	const json_t *list = json_object_get(a, "errors");
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(list) == 0) {
+		fprintf(stderr, "%s: %s\n", prog,
+			str(json_object_get(a, "error")));
+		return;
+	}
+	json_array_foreach(list, i, v)
+		fprintf(stderr, "%s: %s\n", prog, str(v));
 }
 
 /* ---- main ---- */
@@ -731,7 +893,7 @@ main(int argc, char **argv)
 	else if (err == NULL)
 		print_human(argc - first, argv + first, a);
 	if (err != NULL)
-		fprintf(stderr, "%s: %s\n", prog, str(err));
+		print_errors(a);
 	json_decref(a);
 	free(req.p);
 	free(ans.p);

@@ -28,15 +28,15 @@
 #include "lb_pkt.h"
 
 #define TICK_MS 20
-#define ARP_RETRY_MS 500
-#define ARP_REFRESH_S 30
+#define HOUSEKEEPING_TICKS 50   /* lb_runtime_tick about once a second */
 #define CTL_BURST 32
 
 struct control {
 	struct lb_dp *dp;
+	struct lb_runtime *rt;
 	struct rte_mempool *mp;
-	struct lb_neigh_resolver res;
 	struct lb_mgmt_server *srv;
+	unsigned int ticks;
 	struct lb_event sig_ev, tick_ev;
 	int epfd, sigfd, tickfd;
 	int stop;
@@ -54,35 +54,31 @@ log_neigh(const struct lb_config *cfg, uint32_t addr,
 		cfg->ports[port].name);
 }
 
-/* An ARP packet a worker passed up: learn, publish if a MAC changed. */
+/* An ARP packet a worker passed up: learn; the tick applies what changed
+ * as one snapshot. */
 static void
 learn_from(struct control *c, struct rte_mbuf *m, uint64_t now)
 {
-	const struct lb_config *cfg = c->dp->config;
-	struct lb_neigh_table *next;
+	const struct lb_config *cfg = lb_runtime_snapshot(c->rt)->cfg;
 	struct lb_pkt_info pi;
 	unsigned int port = m->port;
 
 	if (port >= c->dp->n_ports ||
 	    lb_pkt_parse(m, &c->dp->ports[port].mac, &pi) != LB_PKT_ARP)
 		return;
-	next = lb_neigh_learn(&c->res, c->dp->neigh, port, pi.src_addr,
-			      &pi.arp_sha, now);
-	if (next == NULL)
-		return;
-	log_neigh(cfg, pi.src_addr, &pi.arp_sha, port);
-	lb_neigh_table_free((struct lb_neigh_table *)
-			    lb_dp_publish_neigh(c->dp, next));
+	if (lb_runtime_neigh_learn(c->rt, port, pi.src_addr, &pi.arp_sha,
+				   now))
+		log_neigh(cfg, pi.src_addr, &pi.arp_sha, port);
 }
 
 static void
 ask_due(struct control *c, uint64_t now)
 {
-	const struct lb_config *cfg = c->dp->config;
+	const struct lb_config *cfg = lb_runtime_snapshot(c->rt)->cfg;
 	uint32_t idx[64];
 	unsigned int n, i;
 
-	n = lb_neigh_due(&c->res, c->dp->neigh, now, idx, RTE_DIM(idx));
+	n = lb_runtime_neigh_due(c->rt, now, idx, RTE_DIM(idx));
 	for (i = 0; i < n; i++) {
 		const struct lb_neigh_conf *nc = &cfg->neighs[idx[i]];
 		struct rte_mbuf *m = rte_pktmbuf_alloc(c->mp);
@@ -117,7 +113,10 @@ on_tick(struct lb_event *ev, uint32_t events)
 			rte_pktmbuf_free(pkts[i]);
 		}
 	}
+	lb_runtime_neigh_commit(c->rt);
 	ask_due(c, now);
+	if (++c->ticks % HOUSEKEEPING_TICKS == 0)
+		lb_runtime_tick(c->rt);
 	lb_mgmt_server_tick(c->srv);
 }
 
@@ -199,33 +198,28 @@ close_fds(struct control *c)
 }
 
 int
-edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp, char *err,
-		    size_t errlen)
+edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
+		    struct rte_mempool *mp, char *err, size_t errlen)
 {
-	struct control c = { .dp = dp, .mp = mp, .epfd = -1, .sigfd = -1,
-			     .tickfd = -1 };
-	struct lb_mgmt_ctx ctx = { .dp = dp, .start_time = time(NULL),
+	struct control c = { .dp = dp, .rt = rt, .mp = mp, .epfd = -1,
+			     .sigfd = -1, .tickfd = -1 };
+	struct lb_mgmt_ctx ctx = { .dp = dp, .rt = rt,
+				   .start_time = time(NULL),
 				   .version = EDGELBD_VERSION };
-	uint64_t hz = rte_get_tsc_hz();
+	/* Not a runtime key: the socket stays where it was made. */
+	const char *sock = lb_runtime_snapshot(rt)->cfg->global.socket;
 	int rc = -1;
 
-	if (lb_neigh_resolver_init(&c.res, dp->config, ARP_RETRY_MS * hz / 1000,
-				   ARP_REFRESH_S * hz) != 0) {
-		snprintf(err, errlen, "neighbour resolver: out of memory");
-		return -1;
-	}
 	if (setup_fds(&c, err, errlen) == 0) {
-		c.srv = lb_mgmt_server_create(dp->config->global.socket, &ctx,
-					      c.epfd, err, errlen);
+		c.srv = lb_mgmt_server_create(sock, &ctx, c.epfd, err, errlen);
 		if (c.srv != NULL) {
 			fprintf(stderr, "edgelbd: ready, management socket %s\n",
-				dp->config->global.socket);
+				sock);
 			loop(&c);
 			rc = 0;
 		}
 	}
 	lb_mgmt_server_destroy(c.srv);
 	close_fds(&c);
-	lb_neigh_resolver_fini(&c.res);
 	return rc;
 }

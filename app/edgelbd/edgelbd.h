@@ -6,6 +6,12 @@
 
 #include "lb_config.h"
 #include "lb_dataplane.h"
+#include "lb_runtime.h"
+
+/* Unanswered ARP requests are repeated after; resolved next hops are
+ * asked again after (see lb_neigh.h). */
+#define EDGELBD_ARP_RETRY_MS 500
+#define EDGELBD_ARP_REFRESH_S 30
 
 #define EDGELBD_VERSION "0.1.0"
 #define EDGELBD_ERR_MAX 512
@@ -22,7 +28,7 @@ int edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,
 void edgelbd_ports_stop(const struct lb_dp *dp);
 
 /* control.c: the management loop; returns when SIGINT/SIGTERM arrives. */
-int edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp,
-			char *err, size_t errlen);
+int edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
+			struct rte_mempool *mp, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -61,6 +62,7 @@ static int
 start_workers(const struct lb_config *cfg, struct lb_dp *dp, char *err,
 	      size_t errlen)
 {
+	/* The runtime published the first snapshot: workers start on it. */
 	unsigned int lcore, i = 0;
 	int rc;
 
@@ -77,12 +79,6 @@ start_workers(const struct lb_config *cfg, struct lb_dp *dp, char *err,
 		dp->workers[i]->idle_sleep_us = cfg->global.idle_sleep_us;
 		i++;
 	}
-	lb_dp_publish_config(dp, cfg);
-	lb_dp_publish_neigh(dp, lb_neigh_table_for(cfg));
-	if (dp->neigh == NULL) {
-		snprintf(err, errlen, "neighbour table: out of memory");
-		return -1;
-	}
 	for (i = 0; i < dp->n_workers; i++)
 		rte_eal_remote_launch(lb_dp_worker_main, dp->workers[i],
 				      dp->workers[i]->lcore);
@@ -95,8 +91,10 @@ run(const char *path, const char *argv0)
 	char err[EDGELBD_ERR_MAX] = "";
 	struct lb_config_error cerr;
 	struct rte_mempool *mp = NULL;
+	struct lb_runtime *rt = NULL;
 	struct lb_config *cfg;
 	struct lb_dp *dp = NULL;
+	uint64_t hz;
 	int rc = 1;
 
 	cfg = lb_config_parse(path, &cerr);
@@ -113,15 +111,23 @@ run(const char *path, const char *argv0)
 			 rte_strerror(rte_errno));
 		goto out;
 	}
-	if (edgelbd_ports_init(cfg, dp, &mp, err, sizeof(err)) != 0 ||
-	    start_workers(cfg, dp, err, sizeof(err)) != 0)
+	if (edgelbd_ports_init(cfg, dp, &mp, err, sizeof(err)) != 0)
 		goto stop;
-	rc = edgelbd_control_run(dp, mp, err, sizeof(err)) != 0;
+	hz = rte_get_tsc_hz();
+	rt = lb_runtime_create(dp, cfg, EDGELBD_ARP_RETRY_MS * hz / 1000,
+			       EDGELBD_ARP_REFRESH_S * hz, err, sizeof(err));
+	cfg = NULL;             /* the runtime's now, even on failure */
+	if (rt == NULL)
+		goto stop;
+	if (start_workers(lb_runtime_snapshot(rt)->cfg, dp, err,
+			  sizeof(err)) != 0)
+		goto stop;
+	rc = edgelbd_control_run(dp, rt, mp, err, sizeof(err)) != 0;
 stop:
 	dp->stop = 1;
 	rte_eal_mp_wait_lcore();
 	edgelbd_ports_stop(dp);
-	lb_neigh_table_free((struct lb_neigh_table *)dp->neigh);
+	lb_runtime_destroy(rt);
 	lb_dp_free(dp);
 out:
 	if (err[0] != '\0')

@@ -6,9 +6,10 @@
  * @file
  * The worker loop, and the only ways management talks to workers.
  *
- * Workers read the active configuration and neighbour table through two
- * pointers published by management (store-release), report an RCU
- * quiescent state once per loop, and own their flow table and counters.
+ * Workers read one immutable snapshot (configuration, next hops,
+ * generation) through one pointer published by management (store-release),
+ * report an RCU quiescent state once per loop, and own their flow table
+ * and counters. Only lib/runtime publishes (lb_dp_publish).
  * Management reaches a worker only through rings: packets to send
  * (ARP requests), packets seen (ARP for the resolver) and requests
  * (flow lookups and dumps) that the worker answers between bursts.
@@ -35,12 +36,23 @@ struct lb_dp_port {
 
 struct lb_worker;
 
+/**
+ * What the workers read, published as one: a worker never pairs a
+ * configuration with the next hops of another. Immutable once published;
+ * two snapshots in a row may share their configuration or their
+ * neighbour table (a next-hop change keeps the configuration).
+ */
+struct lb_snapshot {
+	const struct lb_config *cfg;
+	const struct lb_neigh_table *neigh; /**< indexed like cfg->neighs */
+	uint64_t generation;                /**< of the configuration */
+	uint64_t seq;                       /**< publishes so far */
+};
+
 /** Everything shared between management and the workers. */
 struct lb_dp {
-	const struct lb_config *config;     /**< published; acquire-load */
-	const struct lb_neigh_table *neigh; /**< published; acquire-load */
+	const struct lb_snapshot *snap;     /**< published; acquire-load */
 	struct rte_rcu_qsbr *qsbr;
-	uint64_t generation;                /**< config publishes so far */
 	unsigned int n_ports;
 	struct lb_dp_port ports[LB_MAX_PORTS];
 	unsigned int n_workers;
@@ -59,6 +71,7 @@ struct lb_worker {
 	struct rte_ring *to_mgmt;           /**< mbufs seen: ARP */
 	struct rte_ring *from_mgmt;         /**< mbufs to transmit */
 	struct rte_ring *requests;          /**< struct lb_dp_request * */
+	const struct lb_snapshot *seen_snap;
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
 	/** Longest busy loop iteration so far, in TSC cycles: the worst
@@ -97,24 +110,30 @@ int lb_dp_worker_main(void *worker);
  * dp->ports) at time @p now. Forwards, answers or drops (and frees) every
  * packet; transmits what it can. Worker lcore. Exposed for benchmarks.
  */
-void lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
-			 const struct lb_neigh_table *nt, unsigned int port,
-			 struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+void lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
+			 unsigned int port, struct rte_mbuf **pkts, uint16_t n,
+			 uint64_t now);
 
 /** Transmit what the worker has buffered. Worker lcore. */
 void lb_dp_flush(struct lb_worker *w);
 
 /**
- * Publish a new configuration and wait until no worker can read the old
- * one. Management lcore; blocks for at most one worker loop.
+ * Publish @p snap (whole: cfg and neigh set) and wait until no worker can
+ * read the previous one: one store, one wait for every worker's quiescent
+ * state. Management lcore; blocks for at most one worker loop. The
+ * daemon calls it only through lb_runtime_apply(); benchmarks and tests
+ * call it directly.
  * @return the previous snapshot, for the caller to free (may be NULL).
  */
-const struct lb_config *lb_dp_publish_config(struct lb_dp *dp,
-					     const struct lb_config *cfg);
+const struct lb_snapshot *lb_dp_publish(struct lb_dp *dp,
+					const struct lb_snapshot *snap);
 
-/** Same for the neighbour table. @return the previous one. */
-const struct lb_neigh_table *lb_dp_publish_neigh(struct lb_dp *dp,
-						 const struct lb_neigh_table *nt);
+/** The published snapshot (NULL before the first). Any lcore. */
+static inline const struct lb_snapshot *
+lb_dp_snapshot(const struct lb_dp *dp)
+{
+	return __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
+}
 
 /* ---- management requests answered by workers ---- */
 

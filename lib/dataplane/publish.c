@@ -115,23 +115,12 @@ wait_readers(struct lb_dp *dp)
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 }
 
-const struct lb_config *
-lb_dp_publish_config(struct lb_dp *dp, const struct lb_config *cfg)
+const struct lb_snapshot *
+lb_dp_publish(struct lb_dp *dp, const struct lb_snapshot *snap)
 {
-	const struct lb_config *old = dp->config;
+	const struct lb_snapshot *old = dp->snap;
 
-	__atomic_store_n(&dp->config, cfg, __ATOMIC_RELEASE);
-	dp->generation++;
-	wait_readers(dp);
-	return old;
-}
-
-const struct lb_neigh_table *
-lb_dp_publish_neigh(struct lb_dp *dp, const struct lb_neigh_table *nt)
-{
-	const struct lb_neigh_table *old = dp->neigh;
-
-	__atomic_store_n(&dp->neigh, nt, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->snap, snap, __ATOMIC_RELEASE);
 	wait_readers(dp);
 	return old;
 }

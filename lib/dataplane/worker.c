@@ -130,7 +130,8 @@ struct fwd {
 	struct rte_mbuf *m;
 	struct lb_flow_key key;
 	uint32_t hash;
-	uint16_t vip;
+	uint16_t vip;               /* index in this snapshot */
+	uint8_t vip_id;             /* identity: what entries and counters name */
 	uint8_t tcp_flags;
 	uint8_t proto;
 };
@@ -182,11 +183,27 @@ changed_in_burst(const struct burst_changes *c, uint32_t hash)
 	return 0;
 }
 
+/* The flow gauge of backend @p id: one entry fewer. */
+static inline void
+flow_gone(struct lb_worker *w, uint16_t id)
+{
+	if (likely(id < LB_MAX_BACKENDS))
+		w->stats.backend[id].flows--;
+}
+
+/* lb_flow_timeouts.on_expire */
+static void
+on_expire(const struct lb_flow_entry *e, void *arg)
+{
+	flow_gone(arg, e->backend);
+}
+
 /*
- * A flow the table does not hold (or a SYN reusing a closing one): the
- * scheduler picks, the table remembers. A full table still forwards by
- * the same stateless choice, so traffic is never dropped for lack of room.
- * @return the backend index, or -1 if the pool has none to give.
+ * A flow the table does not hold (or one that must leave its backend):
+ * the scheduler picks, the table remembers. A full table still forwards
+ * by the same stateless choice, so traffic is never dropped for lack of
+ * room. @return the backend's index in @p cfg, or -1 if the pool has
+ * none to give.
  */
 static int
 schedule(struct lb_worker *w, const struct lb_config *cfg,
@@ -194,26 +211,29 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
 	struct lb_flow_entry e;
+	uint32_t bi;
 	uint16_t idx;
 
 	idx = lb_sched_maglev_pick(&pool->maglev, f->hash);
 	if (unlikely(idx == LB_SCHED_EMPTY))
 		return -1;
-	e.backend = (uint16_t)pool->members[idx];
-	e.vip = (uint8_t)f->vip;
+	bi = pool->members[idx];
+	e.backend = cfg->backends[bi].id;
+	e.vip = f->vip_id;
 	e.tick = now_tick;
 	e.state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_EST;
 	if (likely(lb_flow_insert(w->flows, &f->key, f->hash, &e) == 0)) {
 		w->stats.flow.inserts++;
+		w->stats.backend[e.backend].flows++;
 	} else {
 		w->stats.flow.fallbacks++;
 		/* Without an entry only a SYN marks a new connection. */
 		if (f->proto != IPPROTO_TCP || !is_syn_only(f->tcp_flags))
-			return e.backend;
+			return (int)bi;
 	}
-	w->stats.vip[f->vip].new_flows++;
+	w->stats.vip[f->vip_id].new_flows++;
 	w->stats.backend[e.backend].new_flows++;
-	return e.backend;
+	return (int)bi;
 }
 
 /*
@@ -237,35 +257,87 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 	changes_add(changes, f->hash);
 }
 
+/*
+ * A hit whose backend is not plainly usable: gone from the snapshot, made
+ * for another VIP, or disabled/removed. Entries hold identities, so this
+ * is decided against the running snapshot, never a stale index.
+ * @return the backend index to keep forwarding to, or -1 to schedule anew.
+ */
+static int
+hit_policy(struct lb_worker *w, const struct lb_config *cfg,
+	   const struct fwd *f, const struct lb_flow_entry *e, uint16_t bi)
+{
+	const struct lb_pool_conf *pool;
+
+	if (bi == LB_ID_NONE) {
+		w->stats.flow.backend_gone++;
+		return -1;
+	}
+	if (e->vip != f->vip_id) {
+		w->stats.flow.vip_changed++;
+		return -1;
+	}
+	pool = &cfg->pools[cfg->vips[f->vip].pool];
+	if (pool->on_remove == LB_ON_REMOVE_KEEP) {
+		w->stats.flow.removed_kept++;
+		return bi;
+	}
+	w->stats.flow.removed_rescheduled++;
+	return -1;
+}
+
 static void
 transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct lb_neigh_table *nt, unsigned int rx_port,
-	    const struct fwd *f, uint32_t b)
+	    const struct fwd *f, uint32_t bi)
 {
-	const struct lb_backend_conf *be = &cfg->backends[b];
+	const struct lb_backend_conf *be = &cfg->backends[bi];
+	struct lb_backend_stats *bs = &w->stats.backend[be->id];
 	struct rte_mbuf *m = f->m;
 
-	if (unlikely(nt == NULL || be->neigh >= nt->n ||
-		     !nt->e[be->neigh].valid)) {
+	if (unlikely(be->neigh >= nt->n || !nt->e[be->neigh].valid)) {
 		drop(w, rx_port, LB_DROP_neigh_unresolved, m);
 		return;
 	}
 	lb_pkt_dr_rewrite(m, &w->dp->ports[be->port].mac,
 			  &nt->e[be->neigh].mac);
-	w->stats.vip[f->vip].packets++;
-	w->stats.vip[f->vip].bytes += m->pkt_len;
-	w->stats.backend[b].packets++;
-	w->stats.backend[b].bytes += m->pkt_len;
+	w->stats.vip[f->vip_id].packets++;
+	w->stats.vip[f->vip_id].bytes += m->pkt_len;
+	bs->packets++;
+	bs->bytes += m->pkt_len;
 	tx_enqueue(w, be->port, m);
+}
+
+/* A flow the table holds. @return its backend index, or -1: anew. */
+static inline int
+forward_hit(struct lb_worker *w, const struct lb_config *cfg,
+	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
+	    struct burst_changes *changes)
+{
+	uint16_t bi = cfg->backend_index[e->backend];
+
+	w->stats.flow.hits++;
+	if (unlikely(bi == LB_ID_NONE || e->vip != f->vip_id ||
+		     cfg->backends[bi].state >= LB_BACKEND_DISABLED)) {
+		int kept = hit_policy(w, cfg, f, e, bi);
+
+		if (kept < 0) {
+			/* schedule() replaces the entry in place */
+			flow_gone(w, e->backend);
+			return -1;
+		}
+	}
+	flow_touch(w, f, e, now_tick, changes);
+	return bi;
 }
 
 /* @p e: the burst's lookup of f's flow; state FREE on a miss. */
 static void
-forward_one(struct lb_worker *w, const struct lb_config *cfg,
-	    const struct lb_neigh_table *nt, unsigned int port,
-	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
-	    struct burst_changes *changes)
+forward_one(struct lb_worker *w, const struct lb_snapshot *snap,
+	    unsigned int port, const struct fwd *f, struct lb_flow_entry *e,
+	    uint32_t now_tick, struct burst_changes *changes)
 {
+	const struct lb_config *cfg = snap->cfg;
 	int b;
 
 	if (unlikely(changed_in_burst(changes, f->hash))) {
@@ -277,23 +349,26 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    is_syn_only(f->tcp_flags)) {
 		/* A new connection reusing the tuple: schedule it anew. */
 		lb_flow_delete(w->flows, &f->key, f->hash);
+		flow_gone(w, e->backend);
 		w->stats.flow.reschedules++;
 		e->state = LB_FLOW_FREE;
 	}
 	if (e->state != LB_FLOW_FREE) {
-		w->stats.flow.hits++;
-		flow_touch(w, f, e, now_tick, changes);
-		transmit_dr(w, cfg, nt, port, f, e->backend);
-		return;
+		b = forward_hit(w, cfg, f, e, now_tick, changes);
+		if (likely(b >= 0)) {
+			transmit_dr(w, cfg, snap->neigh, port, f, (uint32_t)b);
+			return;
+		}
+	} else {
+		w->stats.flow.misses++;
 	}
-	w->stats.flow.misses++;
 	changes_add(changes, f->hash);
 	b = schedule(w, cfg, f, now_tick);
 	if (unlikely(b < 0)) {
 		drop(w, port, LB_DROP_no_backend, f->m);
 		return;
 	}
-	transmit_dr(w, cfg, nt, port, f, (uint32_t)b);
+	transmit_dr(w, cfg, snap->neigh, port, f, (uint32_t)b);
 }
 
 /* Stage 1: parse; answer or drop what is not for a VIP; queue the rest. */
@@ -342,6 +417,7 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		flow_key_from(&fw[nf].key, &pi);
 		fw[nf].hash = lb_flow_hash(&fw[nf].key);
 		fw[nf].vip = (uint16_t)vip;
+		fw[nf].vip_id = (uint8_t)cfg->vips[vip].id;
 		fw[nf].tcp_flags = pi.tcp_flags;
 		fw[nf].proto = pi.proto;
 		nf++;
@@ -351,9 +427,9 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 }
 
 void
-lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
-		    const struct lb_neigh_table *nt, unsigned int port,
-		    struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
+		    unsigned int port, struct rte_mbuf **pkts, uint16_t n,
+		    uint64_t now)
 {
 	struct fwd fw[LB_DP_BURST];
 	const struct lb_flow_key *keys[LB_DP_BURST];
@@ -368,7 +444,7 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 	while (done < n) {
 		uint16_t chunk = RTE_MIN(n - done, LB_DP_BURST);
 
-		nf = classify(w, cfg, port, pkts + done, chunk, fw);
+		nf = classify(w, snap->cfg, port, pkts + done, chunk, fw);
 		done += chunk;
 		if (nf == 0)
 			continue;
@@ -380,8 +456,8 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_config *cfg,
 		w->stats.flow.lookups += nf;
 		changes_reset(&changes);
 		for (i = 0; i < nf; i++)
-			forward_one(w, cfg, nt, port, &fw[i], &ent[i],
-				    now_tick, &changes);
+			forward_one(w, snap, port, &fw[i], &ent[i], now_tick,
+				    &changes);
 	}
 }
 
@@ -441,7 +517,9 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),
 		     (uint64_t)SWEEP_MIN_MS);
 	w->timeouts.sweep_tsc = ms * hz / 1000;
-	w->seen_config = cfg;
+	w->timeouts.on_expire = on_expire;
+	w->timeouts.on_expire_arg = w;
+	w->idle_sleep_us = g->idle_sleep_us;
 }
 
 static void
@@ -453,8 +531,7 @@ note_swap_loop(struct lb_worker *w, uint64_t tsc)
 }
 
 static unsigned int
-poll_ports(struct lb_worker *w, const struct lb_config *cfg,
-	   const struct lb_neigh_table *nt, uint64_t now)
+poll_ports(struct lb_worker *w, const struct lb_snapshot *snap, uint64_t now)
 {
 	struct rte_mbuf *pkts[LB_DP_BURST];
 	unsigned int p, total = 0;
@@ -465,7 +542,7 @@ poll_ports(struct lb_worker *w, const struct lb_config *cfg,
 				     LB_DP_BURST);
 		if (n == 0)
 			continue;
-		lb_dp_process_burst(w, cfg, nt, p, pkts, n, now);
+		lb_dp_process_burst(w, snap, p, pkts, n, now);
 		total += n;
 	}
 	return total;
@@ -491,8 +568,7 @@ lb_dp_worker_main(void *arg)
 {
 	struct lb_worker *w = arg;
 	struct lb_dp *dp = w->dp;
-	const struct lb_config *cfg;
-	const struct lb_neigh_table *nt;
+	const struct lb_snapshot *snap;
 	unsigned int busy = 0;
 	uint64_t now, prev = 0;
 	int swapped;
@@ -501,16 +577,19 @@ lb_dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
 	while (!dp->stop) {
 		now = rte_rdtsc();
-		cfg = __atomic_load_n(&dp->config, __ATOMIC_ACQUIRE);
-		nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
-		swapped = cfg != w->seen_config;
-		if (unlikely(swapped))
-			set_timeouts(w, cfg);
+		snap = __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
+		swapped = snap != w->seen_snap;
+		if (unlikely(swapped)) {
+			if (snap->cfg != w->seen_config)
+				set_timeouts(w, snap->cfg);
+			w->seen_config = snap->cfg;
+			w->seen_snap = snap;
+		}
 		/* The previous loop ran from prev to now, if it did not sleep. */
 		if (busy != 0 && now - prev > w->busy_loop_max_tsc)
 			w->busy_loop_max_tsc = now - prev;
 		prev = now;
-		busy = poll_ports(w, cfg, nt, now);
+		busy = poll_ports(w, snap, now);
 		drain_from_mgmt(w);
 		lb_dp_flush(w);
 		lb_dp_serve_request(w, now);

@@ -259,6 +259,8 @@ lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,
 		if (t->live[pos] && flow_at(t, pos, &key, &e) == 0 &&
 		    flow_idle_too_long(&e, now_tick, to)) {
 			flow_remove_at(t, pos, key);
+			if (to->on_expire != NULL)
+				to->on_expire(&e, to->on_expire_arg);
 			removed++;
 		}
 		if (++pos == t->n_pos)

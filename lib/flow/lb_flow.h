@@ -66,15 +66,15 @@ enum lb_flow_state {
  */
 struct lb_flow_entry {
 	uint32_t tick;              /**< last packet seen, in ticks */
-	uint16_t backend;           /**< index into lb_config.backends */
-	uint8_t vip;                /**< index into lb_config.vips */
+	uint16_t backend;           /**< backend identity (lb_backend_conf.id) */
+	uint8_t vip;                /**< VIP identity (lb_vip_conf.id) */
 	uint8_t state;              /**< enum lb_flow_state */
 };
 
 _Static_assert(sizeof(struct lb_flow_entry) == sizeof(void *),
 	       "a flow entry is rte_hash's data word");
 _Static_assert(LB_MAX_BACKENDS <= UINT16_MAX + 1 && LB_MAX_VIPS <= 256,
-	       "backend and VIP indexes fit a flow entry");
+	       "backend and VIP identities fit a flow entry");
 
 /**
  * log2 of TSC cycles per tick for a TSC of @p tsc_hz: a tick lasts a
@@ -94,6 +94,10 @@ struct lb_flow_timeouts {
 	uint32_t ticks[LB_FLOW_STATE_MAX];
 	unsigned int tick_shift;
 	uint64_t sweep_tsc;         /**< paced expiry: one round per this */
+	/** Told of each flow expiry removes (may be NULL): the owner keeps
+	 *  per-backend flow gauges. */
+	void (*on_expire)(const struct lb_flow_entry *e, void *arg);
+	void *on_expire_arg;
 };
 
 struct lb_flow_table;

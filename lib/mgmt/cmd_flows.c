@@ -59,11 +59,28 @@ flow_state_name(uint8_t state)
 	}
 }
 
-static json_t *
-backend_name(const struct lb_config *cfg, uint32_t b)
+/* Index of backend identity @p id in @p cfg, or LB_ID_NONE. */
+static uint16_t
+backend_index(const struct lb_config *cfg, uint32_t id)
 {
-	return b < cfg->n_backends ? lb_mgmt_str(cfg->backends[b].name) :
-				     json_null();
+	return id < LB_MAX_BACKENDS ? cfg->backend_index[id] : LB_ID_NONE;
+}
+
+static json_t *
+backend_name(const struct lb_config *cfg, uint32_t id)
+{
+	uint16_t b = backend_index(cfg, id);
+
+	return b != LB_ID_NONE ? lb_mgmt_str(cfg->backends[b].name) :
+				 json_null();
+}
+
+static json_t *
+vip_name(const struct lb_config *cfg, uint32_t id)
+{
+	uint16_t v = id < LB_MAX_VIPS ? cfg->vip_index[id] : LB_ID_NONE;
+
+	return v != LB_ID_NONE ? lb_mgmt_str(cfg->vips[v].name) : json_null();
 }
 
 static json_t *
@@ -79,8 +96,7 @@ flow_json(const struct lb_config *cfg, const struct lb_dp_flow_info *f,
 		"src_port", (int)ntohs(f->key.src_port),
 		"dst", lb_mgmt_ipv4(f->key.dst_addr),
 		"dst_port", (int)ntohs(f->key.dst_port),
-		"vip", f->vip < cfg->n_vips ?
-			lb_mgmt_str(cfg->vips[f->vip].name) : json_null(),
+		"vip", vip_name(cfg, f->vip),
 		"backend", backend_name(cfg, f->backend),
 		"state", flow_state_name(f->state),
 		"idle_ms", (json_int_t)f->idle_ms);
@@ -306,9 +322,40 @@ lookup_workers(struct lb_dp *dp, struct lookup_item *items, uint32_t n)
 static void
 set_backend(json_t *o, const struct lb_config *cfg, uint32_t b)
 {
-	json_object_set_new(o, "backend", backend_name(cfg, b));
-	json_object_set_new(o, "backend_address", b < cfg->n_backends ?
-			    lb_mgmt_ipv4(cfg->backends[b].addr) : json_null());
+	const struct lb_backend_conf *be = &cfg->backends[b];
+
+	json_object_set_new(o, "backend", lb_mgmt_str(be->name));
+	json_object_set_new(o, "backend_id", json_integer(be->id));
+	json_object_set_new(o, "backend_address", lb_mgmt_ipv4(be->addr));
+}
+
+/*
+ * Whether the worker will keep a flow it holds on its backend: the same
+ * rule as the worker's hit path (lib/dataplane/worker.c hit_policy).
+ * @return the backend's index, or -1 with @p why: it will be scheduled
+ * anew by its next packet.
+ */
+static int
+flow_stays(const struct lb_config *cfg, const struct lb_vip_conf *vip,
+	   const struct lb_dp_flow_info *hit, const char **why)
+{
+	uint16_t b = backend_index(cfg, hit->backend);
+
+	if (b == LB_ID_NONE) {
+		*why = "its backend is no longer configured";
+		return -1;
+	}
+	if (hit->vip != vip->id) {
+		*why = "it was made for another VIP";
+		return -1;
+	}
+	if (cfg->backends[b].state >= LB_BACKEND_DISABLED &&
+	    cfg->pools[vip->pool].on_remove == LB_ON_REMOVE_RESCHEDULE) {
+		*why = "its backend is disabled or removed and the pool's "
+		       "on_remove is reschedule";
+		return -1;
+	}
+	return b;
 }
 
 /* Where a new flow with this key would go: the pool's Maglev table. */
@@ -339,8 +386,10 @@ lookup_json(const struct lb_config *cfg, const struct lookup_item *it)
 	const struct lb_vip_conf *vip = &cfg->vips[it->vip];
 	const struct lb_pool_conf *pool =
 		vip->pool < cfg->n_pools ? &cfg->pools[vip->pool] : NULL;
+	const char *why = NULL;
 	char pb[8];
 	json_t *o;
+	int b;
 
 	o = json_pack("{s:o, s:o, s:s, s:o, s:i, s:o, s:i}",
 		"vip", lb_mgmt_str(vip->name),
@@ -352,12 +401,16 @@ lookup_json(const struct lb_config *cfg, const struct lookup_item *it)
 		"dst_port", (int)ntohs(it->key.dst_port));
 	if (o == NULL)
 		return NULL;
-	if (it->worker >= 0) {
-		set_backend(o, cfg, it->hit.backend);
+	if (it->worker >= 0 && (b = flow_stays(cfg, vip, &it->hit,
+					       &why)) >= 0) {
+		set_backend(o, cfg, (uint32_t)b);
 		json_object_set_new(o, "source", json_string("flow"));
 		json_object_set_new(o, "worker", json_integer(it->worker));
 	} else {
 		set_scheduler_choice(o, cfg, pool, &it->key);
+		if (it->worker >= 0)
+			json_object_set_new(o, "rescheduled",
+					    json_string(why));
 	}
 	return o;
 }

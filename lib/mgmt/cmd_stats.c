@@ -4,6 +4,8 @@
  * backends. Counters are read while workers write them, so every answer
  * is a moment's view.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +46,7 @@ totals_of(const struct lb_config *cfg, const struct lb_worker_stats *s,
 		t->drops += lb_stats_port_drops(&s->port[i]);
 	}
 	for (i = 0; i < n_vips(cfg); i++)
-		t->new_flows += s->vip[i].new_flows;
+		t->new_flows += s->vip[cfg->vips[i].id].new_flows;
 }
 
 static json_t *
@@ -73,17 +75,13 @@ drops_json(const uint64_t *drops)
 static void
 flow_counters_set(json_t *o, const struct lb_flow_stats *f)
 {
-	json_object_set_new(o, "entries", json_integer((json_int_t)f->entries));
-	json_object_set_new(o, "lookups", json_integer((json_int_t)f->lookups));
-	json_object_set_new(o, "hits", json_integer((json_int_t)f->hits));
-	json_object_set_new(o, "misses", json_integer((json_int_t)f->misses));
-	json_object_set_new(o, "inserts", json_integer((json_int_t)f->inserts));
-	json_object_set_new(o, "fallbacks",
-			    json_integer((json_int_t)f->fallbacks));
-	json_object_set_new(o, "expiries",
-			    json_integer((json_int_t)f->expiries));
-	json_object_set_new(o, "reschedules",
-			    json_integer((json_int_t)f->reschedules));
+	const struct lb_counter_desc *d;
+	unsigned int i, n;
+
+	d = lb_stats_flow_counters(&n);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, d[i].name, json_integer((json_int_t)
+			*(const uint64_t *)((const char *)f + d[i].offset)));
 }
 
 static json_t *
@@ -128,7 +126,7 @@ stats_totals(const struct lb_config *cfg, const struct lb_worker_stats *sum)
 							     &sum->port[i]));
 	for (i = 0; i < n_vips(cfg); i++)
 		json_array_append_new(vips, vip_stats_json(&cfg->vips[i],
-							   &sum->vip[i]));
+							   &sum->vip[cfg->vips[i].id]));
 	flows = json_object();
 	flow_counters_set(flows, &sum->flow);
 	totals_of(cfg, sum, &t);
@@ -229,64 +227,82 @@ lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	return ans;
 }
 
+/* State and why, as `backends` shows them. */
 static const char *
-backend_state(const struct lb_dp *dp, const struct lb_config *cfg, uint32_t b)
+backend_state(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
+	      uint32_t b, char *why, size_t n)
 {
-	/* Drained is the operator's choice and says more than a missing MAC. */
-	if (cfg->backends[b].weight == 0)
-		return "drained";
-	if (!lb_mgmt_backend_resolved(dp, cfg, b))
-		return "unresolved";
-	return "active";
-}
+	const struct lb_backend_conf *be = &cfg->backends[b];
 
-static uint64_t
-backend_new_flows(const struct lb_worker_stats *sum, uint32_t b)
-{
-	return b < LB_MAX_BACKENDS ? sum->backend[b].new_flows : 0;
+	why[0] = '\0';
+	switch (be->state) {
+	case LB_BACKEND_REMOVED:
+		snprintf(why, n, "removed from the configuration; %" PRIu64
+			 " flows remain", ctx->rt != NULL ?
+			 lb_runtime_backend_flows(ctx->rt, be->id) : 0);
+		return "removed";
+	case LB_BACKEND_DISABLED:
+		snprintf(why, n, "admin_state = disabled");
+		return "disabled";
+	case LB_BACKEND_DRAINED:
+		snprintf(why, n, "admin_state = drained");
+		return "drained";
+	}
+	/* Drained is the operator's choice and says more than a missing MAC. */
+	if (be->weight == 0) {
+		snprintf(why, n, "weight 0");
+		return "drained";
+	}
+	if (!lb_mgmt_backend_resolved(ctx->dp, cfg, b)) {
+		snprintf(why, n, "next hop not resolved by ARP yet");
+		return "unresolved";
+	}
+	return "up";
 }
 
 static json_t *
-backend_json(const struct lb_dp *dp, const struct lb_config *cfg,
+backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 	     const struct lb_worker_stats *sum, const struct lb_vip_conf *vip,
 	     uint32_t b, uint64_t pool_new_flows)
 {
 	const struct lb_backend_conf *bc = &cfg->backends[b];
-	static const struct lb_backend_stats none;
-	const struct lb_backend_stats *bs =
-		b < LB_MAX_BACKENDS ? &sum->backend[b] : &none;
+	const struct lb_backend_stats *bs = &sum->backend[bc->id];
+	char why[128];
+	const char *state = backend_state(ctx, cfg, b, why, sizeof(why));
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:s, s:f, s:f, s:I, s:I, s:I}",
+	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:s, s:s, s:f, s:f, s:I, s:I, s:I, s:I}",
 		"vip", vip != NULL ? lb_mgmt_str(vip->name) : json_null(),
 		"pool", bc->pool < cfg->n_pools ?
 			lb_mgmt_str(cfg->pools[bc->pool].name) : json_null(),
-		"name", lb_mgmt_str(bc->name),
+		"name", lb_mgmt_str(bc->name), "id", (int)bc->id,
 		"address", lb_mgmt_ipv4(bc->addr),
 		"weight", (json_int_t)bc->weight,
-		"state", backend_state(dp, cfg, b),
+		"state", state, "reason", why,
 		"expected_share", lb_config_expected_share(cfg, b),
 		"observed_share", pool_new_flows > 0 ?
 			(double)bs->new_flows / (double)pool_new_flows : 0.0,
 		"new_flows", (json_int_t)bs->new_flows,
+		"flows", (json_int_t)bs->flows,
 		"packets", (json_int_t)bs->packets,
 		"bytes", (json_int_t)bs->bytes);
 }
 
+/* Every backend of pool @p p (UINT32_MAX: removed with their pool). */
 static void
-pool_backends(json_t *list, const struct lb_dp *dp,
+pool_backends(json_t *list, const struct lb_mgmt_ctx *ctx,
 	      const struct lb_config *cfg, const struct lb_worker_stats *sum,
-	      const struct lb_vip_conf *vip, const struct lb_pool_conf *pool)
+	      const struct lb_vip_conf *vip, uint32_t p)
 {
 	uint64_t total = 0;
-	uint32_t m;
+	uint32_t b;
 
-	for (m = 0; m < pool->n_members; m++)
-		if (pool->members[m] < cfg->n_backends)
-			total += backend_new_flows(sum, pool->members[m]);
-	for (m = 0; m < pool->n_members; m++)
-		if (pool->members[m] < cfg->n_backends)
-			json_array_append_new(list, backend_json(dp, cfg, sum,
-					vip, pool->members[m], total));
+	for (b = 0; b < cfg->n_backends; b++)
+		if (cfg->backends[b].pool == p)
+			total += sum->backend[cfg->backends[b].id].new_flows;
+	for (b = 0; b < cfg->n_backends; b++)
+		if (cfg->backends[b].pool == p)
+			json_array_append_new(list, backend_json(ctx, cfg, sum,
+							vip, b, total));
 }
 
 static int
@@ -300,31 +316,57 @@ pool_has_vip(const struct lb_config *cfg, uint32_t p)
 	return 0;
 }
 
+static void
+all_backends(json_t *list, const struct lb_mgmt_ctx *ctx,
+	     const struct lb_config *cfg, const struct lb_worker_stats *sum,
+	     const char *only_vip)
+{
+	uint32_t v, p;
+
+	for (v = 0; v < cfg->n_vips; v++)
+		if (only_vip == NULL || strcmp(cfg->vips[v].name, only_vip) == 0)
+			pool_backends(list, ctx, cfg, sum, &cfg->vips[v],
+				      cfg->vips[v].pool);
+	if (only_vip != NULL)
+		return;
+	/* Backends no VIP sends to (yet, or any more) are still worth
+	 * seeing. */
+	for (p = 0; p < cfg->n_pools; p++)
+		if (!pool_has_vip(cfg, p))
+			pool_backends(list, ctx, cfg, sum, NULL, p);
+	pool_backends(list, ctx, cfg, sum, NULL, UINT32_MAX);
+}
+
+static int
+vip_exists(const struct lb_config *cfg, const char *name)
+{
+	uint32_t v;
+
+	for (v = 0; v < cfg->n_vips; v++)
+		if (strcmp(cfg->vips[v].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 json_t *
 lb_mgmt_cmd_backends(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 	struct lb_worker_stats *sum;
 	json_t *list;
-	uint32_t v, p;
 
-	if (r->argc != 1)
-		return lb_mgmt_error("usage: backends");
+	if (r->argc > 2)
+		return lb_mgmt_error("usage: backends [VIP]");
 	if (cfg == NULL)
 		return lb_mgmt_error("no configuration loaded");
+	if (r->argc == 2 && !vip_exists(cfg, r->argv[1]))
+		return lb_mgmt_error("no VIP named \"%.64s\"; see \"vips\"",
+				     r->argv[1]);
 	sum = lb_mgmt_stats_sum(ctx->dp);
 	if (sum == NULL)
 		return lb_mgmt_error("out of memory");
 	list = json_array();
-	for (v = 0; v < cfg->n_vips; v++)
-		if (cfg->vips[v].pool < cfg->n_pools)
-			pool_backends(list, ctx->dp, cfg, sum, &cfg->vips[v],
-				      &cfg->pools[cfg->vips[v].pool]);
-	/* Backends no VIP sends to yet are still worth seeing. */
-	for (p = 0; p < cfg->n_pools; p++)
-		if (!pool_has_vip(cfg, p))
-			pool_backends(list, ctx->dp, cfg, sum, NULL,
-				      &cfg->pools[p]);
+	all_backends(list, ctx, cfg, sum, r->argc == 2 ? r->argv[1] : NULL);
 	free(sum);
 	return list;
 }

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,14 @@
 
 #include "mgmt_priv.h"
 
+/*
+ * The command table. `mutates`: the command changes what edgelbd runs, so
+ * dispatch lets only an admin peer run it and makes sure the attempt is
+ * recorded in the audit history, whatever the outcome.
+ */
 struct mgmt_cmd {
 	const char *name;
+	int mutates;
 	const char *usage;
 	const char *summary;
 	json_t *(*fn)(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
@@ -24,23 +31,57 @@ static json_t *cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 static json_t *cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 
 static const struct mgmt_cmd commands[] = {
-	{ "help", "help", "list the commands", cmd_help },
-	{ "status", "status",
-	  "version, configuration, workers, ports and neighbours", cmd_status },
-	{ "stats", "stats [--per-core]",
+	{ "help", 0, "help", "list the commands", cmd_help },
+	{ "version", 0, "version", "edgelbd's and DPDK's versions",
+	  lb_mgmt_cmd_version },
+	{ "status", 0, "status",
+	  "version, configuration generation (when, by whom), whether it "
+	  "differs from the file, workers, ports, neighbours, audit log",
+	  cmd_status },
+	{ "stats", 0, "stats [--per-core]",
 	  "counters summed over workers, or one row per worker",
 	  lb_mgmt_cmd_stats },
-	{ "backends", "backends",
-	  "every backend of every VIP: weight, state, expected and observed "
-	  "share, counters",
+	{ "vips", 0, "vips", "every VIP: identity, address, pool, on_remove",
+	  lb_mgmt_cmd_vips },
+	{ "backends", 0, "backends [VIP]",
+	  "every backend (of one VIP): identity, weight, state and why, "
+	  "expected and observed share, flows, counters",
 	  lb_mgmt_cmd_backends },
-	{ "flows", "flows [--limit N]",
+	{ "flows", 0, "flows [--limit N]",
 	  "flows held by the workers (N 1..100000, default 100)",
 	  lb_mgmt_cmd_flows },
-	{ "lookup", "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",
+	{ "lookup", 0,
+	  "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",
 	  "which backend a connection goes to and why; with -, one tuple "
 	  "per following line (at most 1000)",
 	  lb_mgmt_cmd_lookup },
+	{ "config", 0, "config",
+	  "the running configuration as an INI file, runtime changes included",
+	  lb_mgmt_cmd_config },
+	{ "diff", 0, "diff FILE",
+	  "what a reload of FILE would change, without applying anything",
+	  lb_mgmt_cmd_diff },
+	{ "history", 0, "history [N]",
+	  "the last N (default 20) changes and refused changes",
+	  lb_mgmt_cmd_history },
+	{ "reload", 1, "reload [FILE]",
+	  "read the configuration file again (or FILE) and apply it as one "
+	  "swap; drops runtime changes made since the last reload",
+	  lb_mgmt_cmd_reload },
+	{ "weight", 1, "weight BACKEND N",
+	  "set a backend's weight (0..65535) for new flows",
+	  lb_mgmt_cmd_weight },
+	{ "drain", 1, "drain BACKEND",
+	  "no new flows to BACKEND; its established flows stay",
+	  lb_mgmt_cmd_admin_state },
+	{ "disable", 1, "disable BACKEND",
+	  "no new flows to BACKEND; established flows follow the pool's "
+	  "on_remove", lb_mgmt_cmd_admin_state },
+	{ "enable", 1, "enable BACKEND", "undo drain or disable",
+	  lb_mgmt_cmd_admin_state },
+	{ "rollback", 1, "rollback [GENERATION]",
+	  "apply the configuration of an earlier generation (default: the "
+	  "one before) as a new generation", lb_mgmt_cmd_rollback },
 };
 
 void
@@ -115,7 +156,9 @@ lb_mgmt_proto_name(uint8_t proto, char *buf, size_t n)
 const struct lb_config *
 lb_mgmt_config(const struct lb_dp *dp)
 {
-	return __atomic_load_n(&dp->config, __ATOMIC_ACQUIRE);
+	const struct lb_snapshot *snap = lb_dp_snapshot(dp);
+
+	return snap != NULL ? snap->cfg : NULL;
 }
 
 struct lb_worker_stats *
@@ -142,7 +185,7 @@ lb_mgmt_backend_resolved(const struct lb_dp *dp, const struct lb_config *cfg,
 	const struct lb_neigh_table *nt;
 	uint32_t ni;
 
-	nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
+	nt = lb_dp_snapshot(dp)->neigh;
 	if (nt == NULL || b >= cfg->n_backends)
 		return 0;
 	ni = cfg->backends[b].neigh;
@@ -158,8 +201,10 @@ cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	RTE_SET_USED(ctx);
 	RTE_SET_USED(r);
 	for (i = 0; i < RTE_DIM(commands); i++)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}",
-			"name", commands[i].name, "usage", commands[i].usage,
+		json_array_append_new(list, json_pack("{s:s, s:b, s:s, s:s}",
+			"name", commands[i].name,
+			"changes_state", commands[i].mutates,
+			"usage", commands[i].usage,
 			"summary", commands[i].summary));
 	return json_pack("{s:o}", "commands", list);
 }
@@ -204,7 +249,7 @@ neighbours_json(const struct lb_dp *dp, const struct lb_config *cfg)
 	json_t *list = json_array();
 	uint32_t i;
 
-	nt = __atomic_load_n(&dp->neigh, __ATOMIC_ACQUIRE);
+	nt = lb_dp_snapshot(dp)->neigh;
 	for (i = 0; i < cfg->n_neighs; i++) {
 		const struct lb_neigh_conf *nc = &cfg->neighs[i];
 		int valid = nt != NULL && i < nt->n && nt->e[i].valid;
@@ -246,7 +291,7 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		"uptime_s", (json_int_t)(now > ctx->start_time ?
 					 now - ctx->start_time : 0),
 		"config", lb_mgmt_str(cfg->path),
-		"generation", (json_int_t)dp->generation,
+		"generation", (json_int_t)lb_dp_snapshot(dp)->generation,
 		"workers", workers, "ports", ports,
 		"vips", (json_int_t)cfg->n_vips,
 		"backends", (json_int_t)cfg->n_backends,
@@ -278,16 +323,101 @@ parse_request(const char *req, size_t len, char *line, struct mgmt_req *r)
 	return NULL;
 }
 
-static json_t *
-dispatch(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+/* uid 0, or a member of global.admin_group (supplementary groups too). */
+static int
+peer_is_admin(const struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *p)
 {
+	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
+	struct group gr, *res = NULL;
+	char buf[4096];
+	unsigned int i;
+
+	if (p == NULL || p->uid == 0)
+		return 1;
+	if (cfg == NULL || cfg->global.admin_group[0] == '\0' ||
+	    getgrnam_r(cfg->global.admin_group, &gr, buf, sizeof(buf),
+		       &res) != 0 || res == NULL)
+		return 0;
+	if (p->gid == gr.gr_gid)
+		return 1;
+	for (i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == gr.gr_gid)
+			return 1;
+	return 0;
+}
+
+static void
+actor_of(const struct lb_mgmt_peer *p, struct lb_actor *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = LB_ACTOR_PEER;
+	if (p == NULL)
+		return;
+	a->uid = p->uid;
+	a->gid = p->gid;
+	a->pid = p->pid;
+	snprintf(a->comm, sizeof(a->comm), "%s", p->comm);
+}
+
+/* The command line as the audit history shows it: words, one space. */
+static void
+join_words(const struct mgmt_req *r, char *out, size_t n)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	for (i = 0; i < r->argc && len < n; i++)
+		len += snprintf(out + len, n - len, "%s%s", i ? " " : "",
+				r->argv[i]);
+	lb_mgmt_sanitize(out, n, out, strnlen(out, n - 1));
+}
+
+static json_t *
+dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
+		struct mgmt_req *r)
+{
+	uint64_t records;
+	json_t *ans, *err;
+
+	if (ctx->rt == NULL)
+		return lb_mgmt_error("%s: no runtime to change", c->name);
+	if (!peer_is_admin(ctx, r->peer)) {
+		ans = lb_mgmt_error("%s changes the running configuration: "
+				    "only root or members of admin_group may "
+				    "run it", c->name);
+		lb_runtime_record_refused(ctx->rt, &r->who, r->line,
+			json_string_value(json_object_get(ans, "error")));
+		return ans;
+	}
+	records = lb_runtime_records(ctx->rt);
+	ans = c->fn(ctx, r);
+	err = json_object_get(ans, "error");
+	/* Refused before it reached the runtime (arguments): record it. */
+	if (err != NULL && lb_runtime_records(ctx->rt) == records)
+		lb_runtime_record_refused(ctx->rt, &r->who, r->line,
+					  json_string_value(err));
+	return ans;
+}
+
+static json_t *
+dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r)
+{
+	char line[512];
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(commands); i++)
 		if (strcmp(r->argv[0], commands[i].name) == 0)
-			return commands[i].fn(ctx, r);
-	return lb_mgmt_error("unknown command \"%.64s\"; try \"help\"",
-			     r->argv[0]);
+			break;
+	if (i == RTE_DIM(commands))
+		return lb_mgmt_error("unknown command \"%.64s\"; try \"help\"",
+				     r->argv[0]);
+	if (!commands[i].mutates)
+		return commands[i].fn(ctx, r);
+	join_words(r, line, sizeof(line));
+	r->line = line;
+	actor_of(r->peer, &r->who);
+	return dispatch_change(ctx, &commands[i], r);
 }
 
 json_t *

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "lb_dataplane.h"
+#include "lb_runtime.h"
 
 /** Largest request accepted, in bytes. */
 #define LB_MGMT_REQ_MAX (256 * 1024)
@@ -42,6 +43,7 @@ struct lb_event {
 /** What commands can see. */
 struct lb_mgmt_ctx {
 	struct lb_dp *dp;
+	struct lb_runtime *rt;          /**< NULL in tests without changes */
 	time_t start_time;
 	const char *version;
 };

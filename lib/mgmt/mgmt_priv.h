@@ -32,6 +32,10 @@ struct mgmt_req {
 	char *argv[MGMT_MAX_ARGS];
 	const char *body;          /**< after the first newline; not NUL-ended */
 	size_t body_len;
+	const struct lb_mgmt_peer *peer; /**< NULL: a caller in-process */
+	/* Set by dispatch for commands that change state: */
+	struct lb_actor who;       /**< the peer, as the audit names it */
+	const char *line;          /**< the command line, as audited */
 };
 
 /** {"error": message}; the message is made safe for JSON (printable ASCII). */
@@ -63,6 +67,19 @@ int lb_mgmt_backend_resolved(const struct lb_dp *dp,
 			     const struct lb_config *cfg, uint32_t b);
 
 /* Command handlers: answer a JSON value, never NULL. */
+json_t *lb_mgmt_cmd_reload(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_weight(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_admin_state(struct lb_mgmt_ctx *ctx,
+				const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx,
+			     const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx,
+			    const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_config(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_version(struct lb_mgmt_ctx *ctx,
+			    const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_vips(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_backends(struct lb_mgmt_ctx *ctx,
 			     const struct mgmt_req *r);

@@ -84,4 +84,16 @@ struct lb_neigh_table *lb_neigh_learn(struct lb_neigh_resolver *r,
 				      const struct rte_ether_addr *mac,
 				      uint64_t now);
 
+/**
+ * Move @p r to configuration @p cfg (its neighbours may be indexed
+ * differently from r's current one): a table for @p cfg keeping every MAC
+ * that @p cur (the table of r's configuration) resolved for the same
+ * address and port, and the resolver's timers likewise. Management.
+ * @return the table to publish with @p cfg, or NULL on ENOMEM (then @p r
+ * is unchanged).
+ */
+struct lb_neigh_table *lb_neigh_rebase(struct lb_neigh_resolver *r,
+				       const struct lb_config *cfg,
+				       const struct lb_neigh_table *cur);
+
 #endif

@@ -164,3 +164,47 @@ lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 	}
 	return next;
 }
+
+/* Index of (addr, port) among the neighbours of @p cfg, or UINT32_MAX. */
+static uint32_t
+neigh_find(const struct lb_config *cfg, uint32_t addr, uint32_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_neighs; i++)
+		if (cfg->neighs[i].addr == addr && cfg->neighs[i].port == port)
+			return i;
+	return UINT32_MAX;
+}
+
+struct lb_neigh_table *
+lb_neigh_rebase(struct lb_neigh_resolver *r, const struct lb_config *cfg,
+		const struct lb_neigh_table *cur)
+{
+	const struct lb_config *old = r->cfg;
+	struct lb_neigh_resolver next;
+	struct lb_neigh_table *t;
+	uint32_t i, j;
+
+	t = lb_neigh_table_for(cfg);
+	if (t == NULL || lb_neigh_resolver_init(&next, cfg, r->retry_tsc,
+						 r->refresh_tsc) != 0) {
+		lb_neigh_table_free(t);
+		return NULL;
+	}
+	/* Neighbour indexes differ between configurations: match by
+	 * address and port. A static MAC in the new one wins. */
+	for (i = 0; old != NULL && i < old->n_neighs; i++) {
+		j = neigh_find(cfg, old->neighs[i].addr, old->neighs[i].port);
+		if (j == UINT32_MAX)
+			continue;
+		next.asked_tsc[j] = r->asked_tsc[i];
+		next.seen_tsc[j] = r->seen_tsc[i];
+		if (!cfg->neighs[j].has_mac && cur != NULL && i < cur->n &&
+		    cur->e[i].valid)
+			t->e[j] = cur->e[i];
+	}
+	lb_neigh_resolver_fini(r);
+	*r = next;
+	return t;
+}

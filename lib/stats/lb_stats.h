@@ -75,29 +75,63 @@ struct lb_vip_stats {
 	uint64_t new_flows;
 };
 
+/* Indexed by backend identity (lb_backend_conf.id): they go on counting
+ * across snapshots, whatever the backend's index in each. */
 struct lb_backend_stats {
 	uint64_t new_flows;
 	uint64_t packets;
 	uint64_t bytes;
+	uint64_t flows;          /* gauge: this worker's flow entries on it */
 };
 
+/*
+ * Flow-table counters of one worker: X(name, kind, help). The one list
+ * that the struct, the JSON answers, the CLI and metrics read.
+ */
+#define LB_FLOW_COUNTERS(X)                                                  \
+	X(entries, GAUGE, "live flow entries")                              \
+	X(lookups, COUNTER, "flow-table lookups")                           \
+	X(hits, COUNTER, "lookups that found the flow")                     \
+	X(misses, COUNTER, "lookups that did not: a new flow")              \
+	X(inserts, COUNTER, "flows inserted")                               \
+	X(fallbacks, COUNTER, "new flows forwarded by the stateless choice " \
+	  "because the table was full")                                     \
+	X(expiries, COUNTER, "flows removed after their idle timeout")      \
+	X(reschedules, COUNTER, "SYN on a closing flow: scheduled anew")    \
+	X(backend_gone, COUNTER, "hits on a backend no longer in the "      \
+	  "configuration: scheduled anew")                                  \
+	X(vip_changed, COUNTER, "hits made for another VIP at the same "    \
+	  "address, port and protocol: scheduled anew")                     \
+	X(removed_kept, COUNTER, "packets of flows kept on a disabled or "  \
+	  "removed backend (on_remove = keep)")                             \
+	X(removed_rescheduled, COUNTER, "flows moved off a disabled or "    \
+	  "removed backend (on_remove = reschedule)")
+
 struct lb_flow_stats {
-	uint64_t entries;        /* gauge: live entries in this worker */
-	uint64_t lookups;
-	uint64_t hits;
-	uint64_t misses;
-	uint64_t inserts;
-	uint64_t fallbacks;      /* table full: forwarded by stateless choice */
-	uint64_t expiries;
-	uint64_t reschedules;    /* SYN on a closing flow: scheduled anew */
+#define LB_FLOW_FIELD(name, kind, help) uint64_t name;
+	LB_FLOW_COUNTERS(LB_FLOW_FIELD)
+#undef LB_FLOW_FIELD
 };
+
+enum lb_counter_kind { LB_COUNTER, LB_GAUGE };
+
+/** One counter as every reader (JSON, CLI, metrics) names it. */
+struct lb_counter_desc {
+	const char *name;
+	enum lb_counter_kind kind;
+	const char *help;
+	size_t offset;              /**< of its uint64_t in the struct */
+};
+
+/** The flow counters, in struct order; @p n set to their number. */
+const struct lb_counter_desc *lb_stats_flow_counters(unsigned int *n);
 
 struct lb_worker_stats {
 	uint64_t loops;
 	uint64_t idle_loops;
 	struct lb_flow_stats flow;
 	struct lb_port_stats port[LB_MAX_PORTS];
-	struct lb_vip_stats vip[LB_MAX_VIPS];
+	struct lb_vip_stats vip[LB_MAX_VIPS];  /* by VIP identity */
 	struct lb_backend_stats backend[LB_MAX_BACKENDS];
 } __rte_cache_aligned;
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
 #include <string.h>
 
 #include "lb_stats.h"
@@ -8,6 +9,21 @@ static const char *const drop_names[LB_DROP_MAX] = {
 	LB_DROP_REASONS(LB_DROP_NAME)
 #undef LB_DROP_NAME
 };
+
+static const struct lb_counter_desc flow_counters[] = {
+#define LB_FLOW_DESC(n, k, h) \
+	{ .name = #n, .kind = LB_##k, .help = h, \
+	  .offset = offsetof(struct lb_flow_stats, n) },
+	LB_FLOW_COUNTERS(LB_FLOW_DESC)
+#undef LB_FLOW_DESC
+};
+
+const struct lb_counter_desc *
+lb_stats_flow_counters(unsigned int *n)
+{
+	*n = RTE_DIM(flow_counters);
+	return flow_counters;
+}
 
 const char *
 lb_drop_reason_name(enum lb_drop_reason r)

@@ -80,6 +80,8 @@ struct bench {
 	char ini[2][96];
 	unsigned int next_ini;
 	struct lb_config **snap;    /* parsed beforehand, one per swap */
+	struct lb_snapshot first;   /* the one published at start */
+	struct lb_snapshot swaps[2]; /* published and the one before */
 	unsigned int n_swaps;
 	uint64_t sent, received;
 	uint32_t recycled;
@@ -351,8 +353,9 @@ dataplane_setup(struct bench *b)
 	b->nt = lb_neigh_table_for(cfg);
 	if (b->nt == NULL)
 		rte_exit(EXIT_FAILURE, "neighbour table failed\n");
-	lb_dp_publish_neigh(b->dp, b->nt);
-	lb_dp_publish_config(b->dp, cfg);
+	b->first = (struct lb_snapshot){ .cfg = cfg, .neigh = b->nt,
+					 .generation = 1, .seq = 1 };
+	lb_dp_publish(b->dp, &b->first);
 }
 
 /* A 64-byte UDP frame (60 + FCS) from 10.1.i/16 to the VIP. */
@@ -462,14 +465,18 @@ pump_for(struct bench *b, uint64_t tsc)
 static void
 swap_config(struct bench *b, unsigned int k)
 {
-	const struct lb_config *old;
+	const struct lb_snapshot *old;
+	struct lb_snapshot *s = &b->swaps[k & 1];
 	uint64_t t0, t1;
 
+	/* The same neighbour table: every snapshot has the same backends. */
+	*s = (struct lb_snapshot){ .cfg = b->snap[k], .neigh = b->nt,
+				   .generation = k + 2, .seq = k + 2 };
 	t0 = rte_rdtsc_precise();
-	old = lb_dp_publish_config(b->dp, b->snap[k]);
+	old = lb_dp_publish(b->dp, s);
 	t1 = rte_rdtsc_precise();
 	b->publish_us[k] = (double)(t1 - t0) * 1e6 / b->hz;
-	lb_config_free((struct lb_config *)(uintptr_t)old);
+	lb_config_free((struct lb_config *)(uintptr_t)old->cfg);
 	b->snap[k] = NULL;
 }
 
@@ -701,7 +708,8 @@ bench_swaps(struct bench *b)
 	row(b, "worker drops while swapping", (double)drops0, "packets", "0",
 	    drops0 == 0);
 
-	lb_config_free((struct lb_config *)(uintptr_t)b->dp->config);
+	lb_config_free((struct lb_config *)(uintptr_t)
+		       lb_dp_snapshot(b->dp)->cfg);
 	lb_dp_free(b->dp);
 	lb_neigh_table_free(b->nt);
 	for (i = 0; i < n; i++)

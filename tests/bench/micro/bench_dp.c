@@ -60,6 +60,7 @@ struct bench {
 	char ini[64];
 	struct lb_config *cfg;
 	struct lb_neigh_table *nt;
+	struct lb_snapshot snap;
 	struct lb_dp *dp;
 	struct lb_worker *w;
 	struct rte_mbuf **pkts;
@@ -167,8 +168,9 @@ worker_up(struct bench *b, uint32_t capacity)
 				capacity) != 0)
 		die("worker");
 	b->w = b->dp->workers[0];
-	lb_dp_publish_config(b->dp, b->cfg);
-	lb_dp_publish_neigh(b->dp, b->nt);
+	b->snap = (struct lb_snapshot){ .cfg = b->cfg, .neigh = b->nt,
+					.generation = 1, .seq = 1 };
+	lb_dp_publish(b->dp, &b->snap);
 }
 
 static void
@@ -212,7 +214,7 @@ process_window(struct bench *b, int collect)
 		CALLGRIND_TOGGLE_COLLECT;
 	t0 = rte_rdtsc_precise();
 	for (off = 0; off < b->o.window; off += LB_DP_BURST) {
-		lb_dp_process_burst(b->w, b->cfg, b->nt, 0, b->pkts + off,
+		lb_dp_process_burst(b->w, &b->snap, 0, b->pkts + off,
 				    LB_DP_BURST, now);
 		lb_dp_flush(b->w);
 	}
@@ -442,7 +444,7 @@ populate(struct bench *b, uint32_t n)
 			memcpy(rte_pktmbuf_mtod(m[j], void *), f.b, FRAME_LEN);
 			m[j]->data_len = m[j]->pkt_len = FRAME_LEN;
 		}
-		lb_dp_process_burst(b->w, b->cfg, b->nt, 0, m, (uint16_t)c,
+		lb_dp_process_burst(b->w, &b->snap, 0, m, (uint16_t)c,
 				    b->now);
 		lb_dp_flush(b->w);
 	}

@@ -42,6 +42,7 @@ struct fixture {
 	struct lb_dp *dp;
 	struct lb_worker *w;
 	struct lb_neigh_table *nt;
+	struct lb_snapshot snap;
 	struct rte_ring *tx;
 	char dir[64];
 };
@@ -171,8 +172,9 @@ setup_text(void **state, const char *text)
 		return -1;
 	fx->w = fx->dp->workers[0];
 	fx->nt = resolved_neighbours(fx->cfg);
-	lb_dp_publish_config(fx->dp, fx->cfg);
-	lb_dp_publish_neigh(fx->dp, fx->nt);
+	fx->snap = (struct lb_snapshot){ .cfg = fx->cfg, .neigh = fx->nt,
+					 .generation = 1, .seq = 1 };
+	lb_dp_publish(fx->dp, &fx->snap);
 	*state = fx;
 	return 0;
 }
@@ -262,7 +264,7 @@ arp_request(uint32_t target)
 static void
 run(struct fixture *fx, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
-	lb_dp_process_burst(fx->w, fx->cfg, fx->nt, 0, pkts, n, now);
+	lb_dp_process_burst(fx->w, &fx->snap, 0, pkts, n, now);
 	lb_dp_flush(fx->w);
 }
 

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Commands that change the running configuration, or show it: reload,
+ * weight, drain, disable, enable, rollback, diff, history, config,
+ * version, vips. Every change goes through lib/runtime, which applies it
+ * as one snapshot and records it; access checks happen in dispatch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_version.h>
+
+#include "mgmt_priv.h"
+
+#define HISTORY_DEFAULT 20
+
+/* Strict decimal in [lo, hi]. */
+static int
+parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 18)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+peer_in_group(const struct lb_mgmt_peer *p, gid_t gid)
+{
+	unsigned int i;
+
+	if (p->gid == gid)
+		return 1;
+	for (i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * The daemon reads files as root: only name a file the peer could read
+ * itself, or its errors (which quote lines) would leak what it may not.
+ */
+static json_t *
+check_readable(const struct mgmt_req *r, const char *path)
+{
+	const struct lb_mgmt_peer *p = r->peer;
+	struct stat st;
+	mode_t m;
+
+	if (path[0] != '/')
+		return lb_mgmt_error("%s: give an absolute path", path);
+	if (stat(path, &st) != 0)
+		return lb_mgmt_error("%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return lb_mgmt_error("%s: not a regular file", path);
+	if (p == NULL || p->uid == 0)
+		return NULL;
+	m = st.st_mode;
+	if ((st.st_uid == p->uid && (m & S_IRUSR)) ||
+	    (peer_in_group(p, st.st_gid) && (m & S_IRGRP)) || (m & S_IROTH))
+		return NULL;
+	return lb_mgmt_error("%s: you may not read it", path);
+}
+
+/* The runtime's answer, or its error; never NULL. */
+static json_t *
+answer_of(int rc, json_t *ans)
+{
+	RTE_SET_USED(rc);
+	return ans != NULL ? ans : lb_mgmt_error("out of memory");
+}
+
+json_t *
+lb_mgmt_cmd_reload(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	json_t *ans = NULL, *e;
+	int rc;
+
+	if (r->argc > 2)
+		return lb_mgmt_error("usage: reload [FILE]");
+	if (r->argc == 2 && (e = check_readable(r, r->argv[1])) != NULL)
+		return e;
+	rc = lb_runtime_reload(ctx->rt, r->argc == 2 ? r->argv[1] : NULL,
+			       &r->who, &ans);
+	return answer_of(rc, ans);
+}
+
+/* "backend.NAME" of a configured backend, or an error. */
+static json_t *
+backend_section(struct lb_mgmt_ctx *ctx, const char *name, char *sec,
+		size_t n)
+{
+	const struct lb_config *cfg = lb_runtime_snapshot(ctx->rt)->cfg;
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (cfg->backends[i].state != LB_BACKEND_REMOVED &&
+		    strcmp(cfg->backends[i].name, name) == 0) {
+			snprintf(sec, n, "backend.%s", name);
+			return NULL;
+		}
+	return lb_mgmt_error("no backend named \"%.64s\"; see \"backends\"",
+			     name);
+}
+
+static json_t *
+set_backend_key(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
+		const char *key, const char *value)
+{
+	char sec[LB_NAME_MAX + 16];
+	json_t *ans = NULL, *e;
+	int rc;
+
+	e = backend_section(ctx, r->argv[1], sec, sizeof(sec));
+	if (e != NULL)
+		return e;
+	rc = lb_runtime_set(ctx->rt, sec, key, value, &r->who, r->line,
+			    &ans);
+	return answer_of(rc, ans);
+}
+
+json_t *
+lb_mgmt_cmd_weight(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	uint64_t w;
+
+	if (r->argc != 3)
+		return lb_mgmt_error("usage: weight BACKEND N (N 0..65535)");
+	if (parse_u64(r->argv[2], 0, 65535, &w) != 0)
+		return lb_mgmt_error("weight: \"%.32s\" is not 0..65535",
+				     r->argv[2]);
+	return set_backend_key(ctx, r, "weight", r->argv[2]);
+}
+
+/* drain, disable and enable: the backend's admin_state. */
+json_t *
+lb_mgmt_cmd_admin_state(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	static const struct { const char *cmd, *state; } map[] = {
+		{ "drain", "drained" }, { "disable", "disabled" },
+		{ "enable", NULL },     /* back to the default: enabled */
+	};
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(map); i++)
+		if (strcmp(r->argv[0], map[i].cmd) == 0)
+			break;
+	if (i == RTE_DIM(map) || r->argc != 2)
+		return lb_mgmt_error("usage: %s BACKEND",
+				     i < RTE_DIM(map) ? map[i].cmd : "enable");
+	return set_backend_key(ctx, r, "admin_state", map[i].state);
+}
+
+json_t *
+lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	uint64_t gen = 0;
+	json_t *ans = NULL;
+	int rc;
+
+	if (r->argc > 2 ||
+	    (r->argc == 2 && parse_u64(r->argv[1], 1, UINT64_MAX / 2, &gen)))
+		return lb_mgmt_error("usage: rollback [GENERATION]");
+	rc = lb_runtime_rollback(ctx->rt, gen, &r->who, r->line, &ans);
+	return answer_of(rc, ans);
+}
+
+json_t *
+lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	json_t *e;
+
+	if (r->argc != 2)
+		return lb_mgmt_error("usage: diff FILE");
+	e = check_readable(r, r->argv[1]);
+	if (e != NULL)
+		return e;
+	return answer_of(0, lb_runtime_diff(ctx->rt, r->argv[1]));
+}
+
+json_t *
+lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	uint64_t n = HISTORY_DEFAULT;
+
+	if (r->argc > 2 || (r->argc == 2 &&
+			    parse_u64(r->argv[1], 1, LB_RUNTIME_HISTORY, &n)))
+		return lb_mgmt_error("usage: history [N] (N 1..%d)",
+				     LB_RUNTIME_HISTORY);
+	return json_pack("{s:o}", "history",
+			 lb_runtime_history(ctx->rt, (unsigned int)n));
+}
+
+json_t *
+lb_mgmt_cmd_config(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	char *ini;
+	json_t *ans;
+
+	if (r->argc != 1)
+		return lb_mgmt_error("usage: config");
+	ini = lb_runtime_config_ini(ctx->rt);
+	if (ini == NULL)
+		return lb_mgmt_error("out of memory");
+	ans = json_pack("{s:I, s:s}", "generation",
+			(json_int_t)lb_runtime_snapshot(ctx->rt)->generation,
+			"ini", ini);
+	free(ini);
+	return answer_of(0, ans);
+}
+
+json_t *
+lb_mgmt_cmd_version(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	if (r->argc != 1)
+		return lb_mgmt_error("usage: version");
+	return json_pack("{s:s, s:s}", "version",
+			 ctx->version != NULL ? ctx->version : "unknown",
+			 "dpdk", rte_version());
+}
+
+static json_t *
+vip_json(const struct lb_config *cfg, const struct lb_vip_conf *v)
+{
+	char pb[8];
+
+	return json_pack("{s:o, s:i, s:s, s:o, s:i, s:s, s:o, s:s}",
+		"name", lb_mgmt_str(v->name), "id", (int)v->id,
+		"protocol", lb_mgmt_proto_name(v->proto, pb, sizeof(pb)),
+		"address", lb_mgmt_ipv4(v->addr), "port", (int)v->port,
+		"mode", "dr",
+		"pool", lb_mgmt_str(cfg->pools[v->pool].name),
+		"on_remove", cfg->pools[v->pool].on_remove ==
+			LB_ON_REMOVE_KEEP ? "keep" : "reschedule");
+}
+
+json_t *
+lb_mgmt_cmd_vips(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
+	json_t *list;
+	uint32_t i;
+
+	if (r->argc != 1)
+		return lb_mgmt_error("usage: vips");
+	if (cfg == NULL)
+		return lb_mgmt_error("no configuration loaded");
+	list = json_array();
+	for (i = 0; i < cfg->n_vips; i++)
+		json_array_append_new(list, vip_json(cfg, &cfg->vips[i]));
+	return json_pack("{s:o}", "vips", list);
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What a change changed, as the answer and the audit record say it: key by
+ * key from the specifications, and per backend by identity (an index means
+ * nothing across two snapshots).
+ */
+#include <stdio.h>
+
+#include "lb_spec.h"
+#include "runtime_priv.h"
+
+static const char *const actor_kinds[] = {
+	[LB_ACTOR_PEER] = "peer",
+	[LB_ACTOR_SIGNAL] = "signal",
+	[LB_ACTOR_STARTUP] = "startup",
+	[LB_ACTOR_NEIGH] = "neigh",
+	[LB_ACTOR_HEALTH] = "health",
+	[LB_ACTOR_RUNTIME] = "edgelbd",
+};
+
+json_t *
+lb_actor_json(const struct lb_actor *who)
+{
+	json_t *o = json_pack("{s:s}", "kind", actor_kinds[who->kind]);
+
+	if (who->kind != LB_ACTOR_PEER)
+		return o;
+	json_object_set_new(o, "uid", json_integer(who->uid));
+	json_object_set_new(o, "gid", json_integer(who->gid));
+	json_object_set_new(o, "pid", json_integer(who->pid));
+	json_object_set_new(o, "comm", json_string(who->comm[0] != '\0' ?
+						   who->comm : "?"));
+	return o;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static void
+add_key_change(const struct lb_spec_change *c, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:o, s:o, s:o}",
+		"section", c->section,
+		"key", str_or_null(c->key),
+		"old", str_or_null(c->old_value),
+		"new", str_or_null(c->new_value)));
+}
+
+static const char *
+state_name(uint8_t state)
+{
+	static const char *const names[] = {
+		[LB_BACKEND_UP] = "up", [LB_BACKEND_DRAINED] = "drained",
+		[LB_BACKEND_DISABLED] = "disabled",
+		[LB_BACKEND_REMOVED] = "removed",
+	};
+
+	return state < RTE_DIM(names) ? names[state] : "unknown";
+}
+
+static const struct lb_backend_conf *
+backend_of(const struct lb_config *cfg, uint32_t id, uint16_t *idx)
+{
+	*idx = cfg != NULL ? cfg->backend_index[id] : LB_ID_NONE;
+	return *idx != LB_ID_NONE ? &cfg->backends[*idx] : NULL;
+}
+
+/* One backend's change, or NULL if nothing about it changed. */
+static json_t *
+backend_change(const struct lb_config *old, const struct lb_config *new,
+	       uint32_t id)
+{
+	const struct lb_backend_conf *a, *b;
+	double sa = 0, sb = 0;
+	uint16_t ia, ib;
+	const char *what;
+
+	a = backend_of(old, id, &ia);
+	b = backend_of(new, id, &ib);
+	if (a == NULL && b == NULL)
+		return NULL;
+	if (a != NULL)
+		sa = lb_config_expected_share(old, ia);
+	if (b != NULL)
+		sb = lb_config_expected_share(new, ib);
+	if (a == NULL)
+		what = "added";
+	else if (b == NULL || (b->state == LB_BACKEND_REMOVED &&
+			       a->state != LB_BACKEND_REMOVED))
+		what = "removed";
+	else if (a->weight != b->weight || a->state != b->state || sa != sb)
+		what = "changed";
+	else
+		return NULL;
+	return json_pack("{s:s, s:i, s:s, s:o, s:o, s:o, s:o, s:f, s:f}",
+		"name", (a != NULL ? a : b)->name, "id", (int)id,
+		"change", what,
+		"weight_old", a != NULL ? json_integer(a->weight) : json_null(),
+		"weight_new", b != NULL ? json_integer(b->weight) : json_null(),
+		"state_old", a != NULL ? json_string(state_name(a->state)) :
+					 json_null(),
+		"state_new", b != NULL ? json_string(state_name(b->state)) :
+					 json_null(),
+		"share_old", sa, "share_new", sb);
+}
+
+void
+lb_change_describe(json_t *ans, const struct lb_config *old,
+		   const struct lb_config *new)
+{
+	json_t *keys = json_array(), *backends = json_array(), *c;
+	uint32_t id;
+
+	if (old != NULL && new != NULL && old->spec != NULL &&
+	    new->spec != NULL)
+		lb_spec_diff(old->spec, new->spec, add_key_change, keys);
+	for (id = 0; id < LB_MAX_BACKENDS; id++) {
+		c = backend_change(old, new, id);
+		if (c != NULL)
+			json_array_append_new(backends, c);
+	}
+	json_object_set_new(ans, "changes", keys);
+	json_object_set_new(ans, "backends", backends);
+}

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one apply: build -> publish one snapshot -> one RCU wait -> free the
+ * old -> record. Everything that changes what the workers run ends in
+ * publish_snapshot(), and every configuration change in apply_config().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "lb_neigh.h"
+#include "lb_spec.h"
+#include "runtime_priv.h"
+
+RTE_LOG_REGISTER(lb_runtime_logtype, edgelb.runtime, INFO);
+
+/* A generation, kept for rollback and for status. */
+struct rt_gen {
+	uint64_t generation;
+	struct lb_spec *spec;
+	time_t made;
+	struct lb_actor who;
+	char command[256];
+};
+
+struct lb_runtime {
+	struct lb_dp *dp;
+	const struct lb_snapshot *snap;
+	struct lb_ids *backend_ids, *vip_ids;
+	struct lb_neigh_resolver res;
+	struct lb_neigh_table *neigh_pending;   /* learned, not yet applied */
+	struct lb_audit *audit;
+	struct rt_gen gens[LB_RUNTIME_GENERATIONS];
+	json_t *since_reload;       /* runtime changes the next reload drops */
+};
+
+const struct lb_snapshot *
+lb_runtime_snapshot(const struct lb_runtime *rt)
+{
+	return rt->snap;
+}
+
+const char *
+lb_runtime_backend_name(const struct lb_runtime *rt, uint32_t id)
+{
+	return lb_ids_name(rt->backend_ids, id);
+}
+
+const char *
+lb_runtime_vip_name(const struct lb_runtime *rt, uint32_t id)
+{
+	return lb_ids_name(rt->vip_ids, id);
+}
+
+uint64_t
+lb_runtime_backend_flows(const struct lb_runtime *rt, uint32_t id)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	if (id >= LB_MAX_BACKENDS)
+		return 0;
+	for (i = 0; i < rt->dp->n_workers; i++)
+		n += __atomic_load_n(&rt->dp->workers[i]->stats.backend[id].flows,
+				     __ATOMIC_RELAXED);
+	return n;
+}
+
+/* ---- publish: the only place a snapshot changes ------------------------ */
+
+static void
+snapshot_free(const struct lb_snapshot *old, const struct lb_snapshot *next)
+{
+	if (old == NULL)
+		return;
+	if (next == NULL || old->cfg != next->cfg)
+		lb_config_free((struct lb_config *)(uintptr_t)old->cfg);
+	if (next == NULL || old->neigh != next->neigh)
+		lb_neigh_table_free((struct lb_neigh_table *)(uintptr_t)
+				    old->neigh);
+	free((void *)(uintptr_t)old);
+}
+
+/*
+ * Publish @cfg with @nt (either may be the running one) as one snapshot,
+ * wait once, free what the old one alone held. Takes ownership of both.
+ */
+static int
+publish_snapshot(struct lb_runtime *rt, const struct lb_config *cfg,
+		 const struct lb_neigh_table *nt)
+{
+	const struct lb_snapshot *old = rt->snap;
+	struct lb_snapshot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->neigh = nt;
+	s->generation = old == NULL ? 1 :
+		old->generation + (cfg != old->cfg);
+	s->seq = old == NULL ? 1 : old->seq + 1;
+	lb_dp_publish(rt->dp, s);
+	rt->snap = s;
+	snapshot_free(old, s);
+	return 0;
+}
+
+/* ---- generations ------------------------------------------------------- */
+
+static struct rt_gen *
+gen_slot(struct lb_runtime *rt, uint64_t generation)
+{
+	return &rt->gens[generation % LB_RUNTIME_GENERATIONS];
+}
+
+static const struct rt_gen *
+gen_find(const struct lb_runtime *rt, uint64_t generation)
+{
+	const struct rt_gen *g =
+		&rt->gens[generation % LB_RUNTIME_GENERATIONS];
+
+	return g->spec != NULL && g->generation == generation ? g : NULL;
+}
+
+static void
+gen_note(struct lb_runtime *rt, const struct lb_actor *who,
+	 const char *command)
+{
+	struct rt_gen *g = gen_slot(rt, rt->snap->generation);
+
+	lb_spec_free(g->spec);
+	g->generation = rt->snap->generation;
+	g->spec = rt->snap->cfg->spec != NULL ?
+		lb_spec_dup(rt->snap->cfg->spec) : NULL;
+	g->made = time(NULL);
+	g->who = *who;
+	snprintf(g->command, sizeof(g->command), "%s", command);
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static json_t *
+record_new(const struct lb_runtime *rt, const struct lb_actor *who,
+	   const char *command, uint64_t before, const char *result)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s, s:I, s:I, s:o, s:s, s:s}",
+		"time", when,
+		"generation_before", (json_int_t)before,
+		"generation", (json_int_t)rt->snap->generation,
+		"who", lb_actor_json(who),
+		"command", command, "result", result);
+}
+
+/* Copy of @ans's fields the audit keeps, then record. */
+static void
+record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
+       uint64_t before, const char *result, const json_t *ans)
+{
+	json_t *rec = record_new(rt, who, command, before, result);
+	const char *keys[] = { "changes", "backends", "errors", "error",
+			       "discarded" };
+	json_t *v;
+	size_t i;
+
+	for (i = 0; ans != NULL && i < RTE_DIM(keys); i++) {
+		v = json_object_get(ans, keys[i]);
+		if (v != NULL)
+			json_object_set(rec, keys[i], v);
+	}
+	lb_audit_record(rt->audit, rec);
+}
+
+void
+lb_runtime_record_refused(struct lb_runtime *rt, const struct lb_actor *who,
+			  const char *command, const char *error)
+{
+	json_t *ans = json_pack("{s:s}", "error", error);
+
+	record(rt, who, command, rt->snap->generation, "refused", ans);
+	json_decref(ans);
+}
+
+/* {"error": first, "errors": [every one]} from a parser error. */
+static json_t *
+errors_json(const struct lb_config_error *err)
+{
+	json_t *list = json_array();
+	char *copy = strdup(err->msg), *save = NULL, *line;
+
+	for (line = copy != NULL ? strtok_r(copy, "\n", &save) : NULL;
+	     line != NULL; line = strtok_r(NULL, "\n", &save))
+		json_array_append_new(list, json_string(line));
+	free(copy);
+	return json_pack("{s:o, s:o}", "error",
+		json_array_size(list) > 0 ?
+			json_incref(json_array_get(list, 0)) :
+			json_string("invalid configuration"),
+		"errors", list);
+}
+
+/* ---- apply ------------------------------------------------------------- */
+
+/* Identities of backends that established flows still use. */
+static uint32_t
+flows_in_use(const struct lb_runtime *rt, uint16_t *ids)
+{
+	const struct lb_config *cfg = rt->snap->cfg;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (lb_runtime_backend_flows(rt, cfg->backends[i].id) > 0)
+			ids[n++] = cfg->backends[i].id;
+	return n;
+}
+
+static struct lb_config *
+build(struct lb_runtime *rt, const struct lb_spec *spec,
+      struct lb_config_error *err)
+{
+	static uint16_t retain[LB_MAX_BACKENDS];
+	struct lb_config_build_opts o = {
+		.backend_ids = rt->backend_ids, .vip_ids = rt->vip_ids,
+		.prev = rt->snap->cfg, .retain = retain,
+	};
+
+	o.n_retain = flows_in_use(rt, retain);
+	return lb_config_build(spec, &o, err);
+}
+
+/*
+ * The one apply of a configuration: @cfg (owned) becomes the running one
+ * with the next hops resolved so far, as generation + 1.
+ */
+static int
+apply_config(struct lb_runtime *rt, struct lb_config *cfg,
+	     const struct lb_actor *who, const char *command, json_t *ans)
+{
+	const struct lb_config *old = rt->snap->cfg;
+	uint64_t before = rt->snap->generation;
+	struct lb_neigh_table *nt;
+
+	lb_change_describe(ans, old, cfg);
+	nt = lb_neigh_rebase(&rt->res, cfg, rt->neigh_pending != NULL ?
+			     rt->neigh_pending : rt->snap->neigh);
+	if (nt == NULL || publish_snapshot(rt, cfg, nt) != 0) {
+		lb_neigh_table_free(nt);
+		lb_config_free(cfg);
+		json_object_set_new(ans, "error", json_string("out of memory"));
+		record(rt, who, command, before, "failed", ans);
+		return -1;
+	}
+	/* learned MACs were carried into nt */
+	lb_neigh_table_free(rt->neigh_pending);
+	rt->neigh_pending = NULL;
+	gen_note(rt, who, command);
+	json_object_set_new(ans, "generation_before", json_integer(before));
+	json_object_set_new(ans, "generation",
+			    json_integer(rt->snap->generation));
+	record(rt, who, command, before, "ok", ans);
+	RT_LOG(NOTICE, "generation %" PRIu64 " -> %" PRIu64 ": %s", before,
+	       rt->snap->generation, command);
+	return 0;
+}
+
+int
+lb_runtime_apply(struct lb_runtime *rt, struct lb_spec *spec,
+		 const struct lb_actor *who, const char *command,
+		 json_t **answer)
+{
+	struct lb_config_error err;
+	struct lb_config *cfg = build(rt, spec, &err);
+
+	lb_spec_free(spec);
+	if (cfg == NULL) {
+		*answer = errors_json(&err);
+		record(rt, who, command, rt->snap->generation, "refused",
+		       *answer);
+		return -1;
+	}
+	*answer = json_object();
+	return apply_config(rt, cfg, who, command, *answer);
+}
+
+static void
+note_runtime_change(struct lb_runtime *rt, const struct lb_actor *who,
+		    const char *command)
+{
+	json_array_append_new(rt->since_reload, json_pack("{s:I, s:s, s:o}",
+		"generation", (json_int_t)rt->snap->generation,
+		"command", command, "who", lb_actor_json(who)));
+}
+
+int
+lb_runtime_set(struct lb_runtime *rt, const char *section, const char *key,
+	       const char *value, const struct lb_actor *who,
+	       const char *command, json_t **answer)
+{
+	struct lb_config_error err;
+	struct lb_spec *spec = lb_spec_dup(rt->snap->cfg->spec);
+	char origin[320];
+	int rc;
+
+	if (spec == NULL) {
+		*answer = json_pack("{s:s}", "error", "out of memory");
+		return -1;
+	}
+	snprintf(origin, sizeof(origin), "runtime: %s", command);
+	if (lb_spec_set(spec, section, key, value, origin, &err) != 0) {
+		lb_spec_free(spec);
+		*answer = errors_json(&err);
+		record(rt, who, command, rt->snap->generation, "refused",
+		       *answer);
+		return -1;
+	}
+	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	if (rc == 0)
+		note_runtime_change(rt, who, command);
+	return rc;
+}
+
+/* The specification in @path, or NULL with *answer set to the errors. */
+static struct lb_spec *
+load_checked(struct lb_runtime *rt, const char *path, json_t **answer)
+{
+	struct lb_config_error err;
+	struct lb_spec *spec = lb_spec_load(path, &err);
+
+	if (spec != NULL && lb_spec_check_static(rt->snap->cfg->spec, spec,
+						 &err) != 0) {
+		lb_spec_free(spec);
+		spec = NULL;
+	}
+	if (spec == NULL)
+		*answer = errors_json(&err);
+	return spec;
+}
+
+static const char *
+running_path(const struct lb_runtime *rt)
+{
+	return rt->snap->cfg->path;
+}
+
+int
+lb_runtime_reload(struct lb_runtime *rt, const char *path,
+		  const struct lb_actor *who, json_t **answer)
+{
+	char command[PATH_MAX + 16];
+	struct lb_spec *spec;
+	json_t *discarded;
+	int rc;
+
+	if (path == NULL)
+		path = running_path(rt);
+	snprintf(command, sizeof(command), "reload %s", path);
+	spec = load_checked(rt, path, answer);
+	if (spec == NULL) {
+		record(rt, who, command, rt->snap->generation, "refused",
+		       *answer);
+		return -1;
+	}
+	discarded = rt->since_reload;
+	rt->since_reload = json_array();
+	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	if (rc != 0) {
+		json_decref(rt->since_reload);
+		rt->since_reload = discarded;
+		return rc;
+	}
+	json_object_set_new(*answer, "discarded", discarded);
+	return 0;
+}
+
+int
+lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
+		    const struct lb_actor *who, const char *command,
+		    json_t **answer)
+{
+	const struct rt_gen *g;
+	struct lb_spec *spec;
+	int rc;
+
+	if (generation == 0)
+		generation = rt->snap->generation - 1;
+	g = gen_find(rt, generation);
+	if (g == NULL || generation >= rt->snap->generation) {
+		*answer = json_pack("{s:s}", "error",
+				    "no such earlier generation kept (the last "
+				    RTE_STR(LB_RUNTIME_GENERATIONS)
+				    " are)");
+		record(rt, who, command, rt->snap->generation, "refused",
+		       *answer);
+		return -1;
+	}
+	spec = lb_spec_dup(g->spec);
+	if (spec == NULL) {
+		*answer = json_pack("{s:s}", "error", "out of memory");
+		return -1;
+	}
+	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	if (rc == 0) {
+		json_object_set_new(*answer, "restored",
+				    json_integer((json_int_t)generation));
+		note_runtime_change(rt, who, command);
+	}
+	return rc;
+}
+
+json_t *
+lb_runtime_diff(struct lb_runtime *rt, const char *path)
+{
+	struct lb_config_error err;
+	struct lb_spec *spec;
+	struct lb_config *cfg;
+	json_t *ans = NULL;
+
+	spec = load_checked(rt, path, &ans);
+	if (spec == NULL)
+		return ans;
+	cfg = build(rt, spec, &err);
+	lb_spec_free(spec);
+	if (cfg == NULL)
+		return errors_json(&err);
+	ans = json_pack("{s:I}", "generation",
+			(json_int_t)rt->snap->generation);
+	lb_change_describe(ans, rt->snap->cfg, cfg);
+	lb_config_free(cfg);
+	return ans;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+uint64_t
+lb_runtime_records(const struct lb_runtime *rt)
+{
+	return lb_audit_total(rt->audit);
+}
+
+json_t *
+lb_runtime_history(const struct lb_runtime *rt, unsigned int n)
+{
+	return lb_audit_last(rt->audit, n);
+}
+
+char *
+lb_runtime_config_ini(const struct lb_runtime *rt)
+{
+	return lb_spec_to_ini(rt->snap->cfg->spec);
+}
+
+static void
+count_diff(const struct lb_spec_change *c, void *arg)
+{
+	RTE_SET_USED(c);
+	(*(unsigned int *)arg)++;
+}
+
+/* Keys in which the file on disk differs from the running configuration,
+ * or -1 (with *why) if the file cannot be read as a specification. */
+static int
+differs_from_file(const struct lb_runtime *rt, const char **why)
+{
+	struct lb_config_error err;
+	struct lb_spec *disk = lb_spec_load(running_path(rt), &err);
+	unsigned int n = 0;
+
+	if (disk == NULL) {
+		*why = "cannot read the file";
+		return -1;
+	}
+	lb_spec_diff(rt->snap->cfg->spec, disk, count_diff, &n);
+	lb_spec_free(disk);
+	return (int)n;
+}
+
+json_t *
+lb_runtime_status(struct lb_runtime *rt)
+{
+	const struct rt_gen *g = gen_find(rt, rt->snap->generation);
+	const char *why = NULL, *aerr = lb_audit_error(rt->audit);
+	int diff = differs_from_file(rt, &why);
+	char when[32] = "";
+	struct tm tm;
+
+	if (g != NULL) {
+		gmtime_r(&g->made, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}}",
+		"generation", (json_int_t)rt->snap->generation,
+		"generation_time", when,
+		"generation_by", g != NULL ? lb_actor_json(&g->who) :
+					     json_null(),
+		"generation_command", g != NULL ? g->command : "",
+		"differs_from_file", diff < 0 ? json_null() :
+						json_boolean(diff > 0),
+		"file_error", why != NULL ? json_string(why) : json_null(),
+		"runtime_changes", (json_int_t)json_array_size(rt->since_reload),
+		"audit_log",
+			"path", lb_audit_path(rt->audit),
+			"ok", aerr == NULL,
+			"error", aerr != NULL ? json_string(aerr) :
+						json_null());
+}
+
+/* ---- next hops ---------------------------------------------------------- */
+
+int
+lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port, uint32_t addr,
+		       const struct rte_ether_addr *mac, uint64_t now_tsc)
+{
+	const struct lb_neigh_table *cur = rt->neigh_pending != NULL ?
+		rt->neigh_pending : rt->snap->neigh;
+	struct lb_neigh_table *next;
+
+	next = lb_neigh_learn(&rt->res, cur, port, addr, mac, now_tsc);
+	if (next == NULL)
+		return 0;
+	lb_neigh_table_free(rt->neigh_pending);
+	rt->neigh_pending = next;
+	return 1;
+}
+
+/* "10.0.0.11 at 02:..:11, ..." of what @nt resolved that @old did not. */
+static void
+describe_learned(const struct lb_config *cfg, const struct lb_neigh_table *old,
+		 const struct lb_neigh_table *nt, char *buf, size_t n)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	size_t len = snprintf(buf, n, "neighbours:");
+	uint32_t i;
+
+	for (i = 0; i < nt->n && len < n; i++) {
+		const uint8_t *a = (const uint8_t *)&cfg->neighs[i].addr;
+
+		if (!nt->e[i].valid || (old->e[i].valid &&
+		    rte_is_same_ether_addr(&old->e[i].mac, &nt->e[i].mac)))
+			continue;
+		rte_ether_format_addr(mac, sizeof(mac), &nt->e[i].mac);
+		len += snprintf(buf + len, n - len, " %u.%u.%u.%u at %s",
+				a[0], a[1], a[2], a[3], mac);
+	}
+}
+
+void
+lb_runtime_neigh_commit(struct lb_runtime *rt)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_NEIGH };
+	struct lb_neigh_table *nt = rt->neigh_pending;
+	uint64_t gen = rt->snap->generation;
+	char what[512];
+
+	if (nt == NULL)
+		return;
+	describe_learned(rt->snap->cfg, rt->snap->neigh, nt, what,
+			 sizeof(what));
+	rt->neigh_pending = NULL;
+	if (publish_snapshot(rt, rt->snap->cfg, nt) != 0) {
+		rt->neigh_pending = nt;     /* retried on the next commit */
+		return;
+	}
+	RT_LOG(INFO, "%s", what);
+	record(rt, &who, what, gen, "ok", NULL);
+}
+
+unsigned int
+lb_runtime_neigh_due(struct lb_runtime *rt, uint64_t now_tsc, uint32_t *idx,
+		     unsigned int max)
+{
+	return lb_neigh_due(&rt->res, rt->neigh_pending != NULL ?
+			    rt->neigh_pending : rt->snap->neigh, now_tsc, idx,
+			    max);
+}
+
+/* ---- housekeeping ------------------------------------------------------- */
+
+void
+lb_runtime_tick(struct lb_runtime *rt)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_RUNTIME };
+	const struct lb_config *cfg = rt->snap->cfg;
+	char command[256];
+	size_t len = snprintf(command, sizeof(command),
+			      "forget removed backends without flows:");
+	struct lb_spec *spec;
+	json_t *ans = NULL;
+	unsigned int n = 0;
+	uint32_t i;
+
+	lb_runtime_neigh_commit(rt);
+	for (i = 0; i < cfg->n_backends; i++) {
+		const struct lb_backend_conf *be = &cfg->backends[i];
+
+		if (be->state != LB_BACKEND_REMOVED ||
+		    lb_runtime_backend_flows(rt, be->id) > 0)
+			continue;
+		n++;
+		if (len < sizeof(command))
+			len += snprintf(command + len, sizeof(command) - len,
+					" %s", be->name);
+	}
+	if (n == 0 || (spec = lb_spec_dup(cfg->spec)) == NULL)
+		return;
+	lb_runtime_apply(rt, spec, &who, command, &ans);
+	json_decref(ans);
+}
+
+/* ---- life ---------------------------------------------------------------- */
+
+/* Register every identity of the first configuration: built without the
+ * registries, it numbered them in file order, as the registries do. */
+static int
+register_ids(struct lb_runtime *rt, const struct lb_config *cfg)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (lb_ids_get(rt->backend_ids, cfg->backends[i].name) !=
+		    cfg->backends[i].id)
+			return -1;
+	for (i = 0; i < cfg->n_vips; i++)
+		if (lb_ids_get(rt->vip_ids, cfg->vips[i].name) !=
+		    cfg->vips[i].id)
+			return -1;
+	return 0;
+}
+
+struct lb_runtime *
+lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
+		  uint64_t arp_retry_tsc, uint64_t arp_refresh_tsc, char *err,
+		  size_t errlen)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_STARTUP };
+	struct lb_runtime *rt = calloc(1, sizeof(*rt));
+	struct lb_neigh_table *nt = NULL;
+	char command[PATH_MAX + 16];
+
+	if (rt == NULL)
+		goto nomem;
+	rt->dp = dp;
+	rt->backend_ids = lb_ids_create(LB_MAX_BACKENDS);
+	rt->vip_ids = lb_ids_create(LB_MAX_VIPS);
+	rt->since_reload = json_array();
+	rt->audit = lb_audit_open(cfg->global.audit_log, LB_RUNTIME_HISTORY);
+	if (rt->backend_ids == NULL || rt->vip_ids == NULL ||
+	    rt->since_reload == NULL || rt->audit == NULL ||
+	    lb_neigh_resolver_init(&rt->res, cfg, arp_retry_tsc,
+				   arp_refresh_tsc) != 0 ||
+	    (nt = lb_neigh_table_for(cfg)) == NULL)
+		goto nomem;
+	if (register_ids(rt, cfg) != 0) {
+		snprintf(err, errlen, "identities: configuration not built "
+			 "in file order");
+		goto fail;
+	}
+	if (publish_snapshot(rt, cfg, nt) != 0)
+		goto nomem;
+	snprintf(command, sizeof(command), "start %s", cfg->path);
+	gen_note(rt, &who, command);
+	record(rt, &who, command, 0, "ok", NULL);
+	return rt;
+nomem:
+	snprintf(err, errlen, "runtime: out of memory");
+fail:
+	lb_neigh_table_free(nt);
+	lb_config_free(cfg);
+	lb_runtime_destroy(rt);
+	return NULL;
+}
+
+void
+lb_runtime_destroy(struct lb_runtime *rt)
+{
+	unsigned int i;
+
+	if (rt == NULL)
+		return;
+	if (rt->snap != NULL) {
+		lb_dp_publish(rt->dp, NULL);
+		snapshot_free(rt->snap, NULL);
+	}
+	lb_neigh_table_free(rt->neigh_pending);
+	lb_neigh_resolver_fini(&rt->res);
+	for (i = 0; i < LB_RUNTIME_GENERATIONS; i++)
+		lb_spec_free(rt->gens[i].spec);
+	lb_audit_close(rt->audit);
+	json_decref(rt->since_reload);
+	lb_ids_free(rt->backend_ids);
+	lb_ids_free(rt->vip_ids);
+	free(rt);
+}
