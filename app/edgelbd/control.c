@@ -50,8 +50,8 @@ log_neigh(const struct lb_config *cfg, uint32_t addr,
 
 	rte_ether_format_addr(m, sizeof(m), mac);
 	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-	fprintf(stderr, "edgelbd: neighbour %s is at %s on port %s\n", ip, m,
-		cfg->ports[port].name);
+	edgelbd_log(LOG_NOTICE, "neighbour %s is at %s on port %s", ip, m,
+		    cfg->ports[port].name);
 }
 
 /* An ARP packet a worker passed up: learn, publish if a MAC changed. */
@@ -119,6 +119,7 @@ on_tick(struct lb_event *ev, uint32_t events)
 	}
 	ask_due(c, now);
 	lb_mgmt_server_tick(c->srv);
+	edgelbd_sd_watchdog();
 }
 
 static void
@@ -129,7 +130,7 @@ on_signal(struct lb_event *ev, uint32_t events)
 
 	(void)events;
 	if (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		fprintf(stderr, "edgelbd: signal %u, stopping\n", si.ssi_signo);
+		edgelbd_log(LOG_NOTICE, "signal %u, stopping", si.ssi_signo);
 		c->stop = 1;
 	}
 }
@@ -218,8 +219,10 @@ edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp, char *err,
 		c.srv = lb_mgmt_server_create(dp->config->global.socket, &ctx,
 					      c.epfd, err, errlen);
 		if (c.srv != NULL) {
-			fprintf(stderr, "edgelbd: ready, management socket %s\n",
-				dp->config->global.socket);
+			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
+				    dp->config->global.socket);
+			edgelbd_sd_status_of(dp);
+			edgelbd_sd_ready();
 			loop(&c);
 			rc = 0;
 		}
