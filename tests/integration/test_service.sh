@@ -146,7 +146,6 @@ sleep 3.5
 t_stop_daemon
 sleep 0.3
 cp "$DLOG" "$WORKDIR/journal-run.log"
-sv_cleanup
 
 check_notify() {
 	"$PY" - "$NOTIFY_OUT" "$GEN" <<'EOF'
