@@ -9,6 +9,8 @@ PKGS=(build-essential meson ninja-build pkg-config
       iputils-ping arping curl wrk tcpdump procps haproxy iptables)
 # The benchmark harness and its instruction-count gate.
 PKGS+=(valgrind)
+# systemd-analyze, for test_service.sh's check of deploy/edgelbd.service.
+PKGS+=(systemd)
 
 missing=()
 for p in "${PKGS[@]}"; do
