@@ -5,10 +5,12 @@ set -euo pipefail
 
 PKGS=(build-essential meson ninja-build pkg-config
       libdpdk-dev dpdk dpdk-dev libnuma-dev libiniparser-dev libcmocka-dev
-      libjansson-dev python3-scapy nginx-light iproute2 ethtool
+      libjansson-dev libsystemd-dev python3-scapy nginx-light iproute2 ethtool
       iputils-ping arping curl wrk tcpdump procps haproxy iptables)
 # The benchmark harness and its instruction-count gate.
 PKGS+=(valgrind)
+# systemd-analyze, for test_service.sh's check of deploy/edgelbd.service.
+PKGS+=(systemd)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -50,8 +50,8 @@ log_neigh(const struct lb_config *cfg, uint32_t addr,
 
 	rte_ether_format_addr(m, sizeof(m), mac);
 	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
-	fprintf(stderr, "edgelbd: neighbour %s is at %s on port %s\n", ip, m,
-		cfg->ports[port].name);
+	edgelbd_log(LOG_NOTICE, "neighbour %s is at %s on port %s", ip, m,
+		    cfg->ports[port].name);
 }
 
 /* An ARP packet a worker passed up: learn; the tick applies what changed
@@ -118,6 +118,7 @@ on_tick(struct lb_event *ev, uint32_t events)
 	if (++c->ticks % HOUSEKEEPING_TICKS == 0)
 		lb_runtime_tick(c->rt);
 	lb_mgmt_server_tick(c->srv);
+	edgelbd_sd_watchdog();
 }
 
 static void
@@ -128,7 +129,7 @@ on_signal(struct lb_event *ev, uint32_t events)
 
 	(void)events;
 	if (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		fprintf(stderr, "edgelbd: signal %u, stopping\n", si.ssi_signo);
+		edgelbd_log(LOG_NOTICE, "signal %u, stopping", si.ssi_signo);
 		c->stop = 1;
 	}
 }
@@ -213,8 +214,10 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	if (setup_fds(&c, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.epfd, err, errlen);
 		if (c.srv != NULL) {
-			fprintf(stderr, "edgelbd: ready, management socket %s\n",
-				sock);
+			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
+				    sock);
+			edgelbd_sd_status_of(dp);
+			edgelbd_sd_ready();
 			loop(&c);
 			rc = 0;
 		}

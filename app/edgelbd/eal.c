@@ -107,9 +107,9 @@ push_memory(struct args *a, const struct seen *seen)
 	int rc = 0, no_huge = seen->no_huge;
 
 	if (!no_huge && !seen->mem && free_hugepages() == 0) {
-		fprintf(stderr, "edgelbd: warning: no free hugepages; running "
-			"with --no-huge (set eal_args or reserve hugepages, "
-			"see README)\n");
+		edgelbd_log(LOG_WARNING, "warning: no free hugepages; running "
+			    "with --no-huge (set eal_args or reserve "
+			    "hugepages, see README)");
 		rc = push(a, "--no-huge");
 		no_huge = 1;
 	}

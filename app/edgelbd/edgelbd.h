@@ -2,6 +2,10 @@
 #ifndef EDGELBD_H
 #define EDGELBD_H
 
+#include <stdint.h>
+#include <syslog.h>
+
+#include <rte_common.h>
 #include <rte_mempool.h>
 
 #include "lb_config.h"
@@ -30,5 +34,43 @@ void edgelbd_ports_stop(const struct lb_dp *dp);
 /* control.c: the management loop; returns when SIGINT/SIGTERM arrives. */
 int edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 			struct rte_mempool *mp, char *err, size_t errlen);
+
+/*
+ * log.c: the daemon's one log stream (DPDK's rte_log and edgelbd_log()),
+ * to stderr, each line once; "<N>" syslog priority prefixes when stderr is
+ * the journal (JOURNAL_STREAM). Any thread may log.
+ */
+/** Install the stream with rte_openlog_stream(); call before anything logs
+ *  and before rte_eal_init(). Returns 0, or -1 (then DPDK's default). */
+int edgelbd_log_open(void);
+/** Log "edgelbd: MESSAGE" at syslog @p priority (LOG_ERR, LOG_NOTICE...)
+ *  through rte_log with the edgelb.daemon logtype (filtered by
+ *  --log-level like every DPDK logtype). */
+void edgelbd_log(int priority, const char *fmt, ...)
+	__rte_format_printf(2, 3);
+
+/*
+ * service.c: the systemd notification protocol (sd_notify(3)). Each is a
+ * no-op when NOTIFY_SOCKET is unset. Management lcore only; never block.
+ */
+/** READY=1: workers forward and the management socket listens. */
+void edgelbd_sd_ready(void);
+/** STATUS=<printf>, one line (newlines become spaces), shown by
+ *  `systemctl status`. */
+void edgelbd_sd_status(const char *fmt, ...) __rte_format_printf(1, 2);
+/** STATUS= from @p dp's published snapshot: "generation G, V VIPs, U/B
+ *  backends up" (B excludes removed backends). Call after each change. */
+void edgelbd_sd_status_of(const struct lb_dp *dp);
+/** The watchdog interval systemd asked for (WATCHDOG_USEC, checked against
+ *  WATCHDOG_PID by sd_watchdog_enabled()), in ms; 0 without a watchdog. */
+uint64_t edgelbd_sd_watchdog_interval_ms(void);
+/** WATCHDOG=1, at most once per half interval: cheap to call every tick. */
+void edgelbd_sd_watchdog(void);
+/** RELOADING=1 (with MONOTONIC_USEC): a reload starts. */
+void edgelbd_sd_reloading(void);
+/** READY=1 again: the reload is done (send STATUS= too). */
+void edgelbd_sd_reloaded(void);
+/** STOPPING=1: shutdown has begun. */
+void edgelbd_sd_stopping(void);
 
 #endif

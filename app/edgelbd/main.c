@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * edgelbd: the appliance daemon.
- *   edgelbd -f FILE       run in the foreground, log to stderr
+ *   edgelbd -f FILE       run in the foreground, log to stderr (with
+ *                         syslog priorities when that is the journal)
  *   edgelbd --check FILE  validate and simulate FILE; never starts DPDK
  */
 #include <getopt.h>
@@ -35,7 +36,7 @@ check(const char *path)
 	struct lb_config *cfg = lb_config_parse(path, &err);
 
 	if (cfg == NULL) {
-		fprintf(stderr, "%s\n", err.msg);
+		edgelbd_log(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
 	printf("%s: OK\n", path);
@@ -99,7 +100,7 @@ run(const char *path, const char *argv0)
 
 	cfg = lb_config_parse(path, &cerr);
 	if (cfg == NULL) {
-		fprintf(stderr, "%s\n", cerr.msg);
+		edgelbd_log(LOG_ERR, "%s", cerr.msg);
 		return 1;
 	}
 	block_signals();
@@ -123,6 +124,7 @@ run(const char *path, const char *argv0)
 			  sizeof(err)) != 0)
 		goto stop;
 	rc = edgelbd_control_run(dp, rt, mp, err, sizeof(err)) != 0;
+	edgelbd_sd_stopping();
 stop:
 	dp->stop = 1;
 	rte_eal_mp_wait_lcore();
@@ -131,7 +133,7 @@ stop:
 	lb_dp_free(dp);
 out:
 	if (err[0] != '\0')
-		fprintf(stderr, "edgelbd: %s\n", err);
+		edgelbd_log(LOG_ERR, "%s", err);
 	lb_config_free(cfg);
 	edgelbd_eal_cleanup();
 	return rc;
@@ -150,6 +152,9 @@ main(int argc, char **argv)
 	const char *file = NULL;
 	int opt;
 
+	/* First: EAL must find our stream in place, and --check's errors
+	 * (ExecStartPre=) reach the journal with a priority too. */
+	edgelbd_log_open();
 	while ((opt = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

@@ -28,6 +28,7 @@ DEFAULT_TESTS=(
 	"test_pools.sh:1 90"
 	"test_pools.sh:2 90"
 	"test_load.sh 120"
+	"test_service.sh 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
