@@ -3,8 +3,10 @@
 #define LB_CONFIG_PRIV_H
 
 /*
- * Internal to lib/config: the line index.
+ * Internal to lib/config: the line index, the specification's layout and
+ * the error helpers.
  *
+ * The line index: *
  * iniparser keeps no line numbers and lets a repeated section or key
  * overwrite the first silently. The index scans the file once, with the
  * same name rules as iniparser (names stripped and lower-cased, key = text
@@ -14,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "lb_spec.h"
 #include "lb_config.h"
 
 /* iniparser 4.1 reads lines into a 1024-byte buffer: longer lines fail. */
@@ -52,9 +55,83 @@ void lb_ini_index_free(struct lb_ini_index *idx);
 unsigned int lb_ini_key_line(const struct lb_ini_section *sec,
 			     const char *key);
 
-/* Fill err->msg with "path:line: " followed by the formatted message. */
+/* Start an error list: no error yet. */
+void lb_config_error_init(struct lb_config_error *err);
+
+/* Append "path:line: " and the formatted message to err (one more error). */
 void lb_config_set_error(struct lb_config_error *err, const char *path,
 			 unsigned int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Append "prefix" (if not NULL and not empty, then ": ") and the message. */
+void lb_config_add_error(struct lb_config_error *err, const char *prefix,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- the specification -------------------------------------------- */
+
+struct lb_spec_value {
+	char *key;
+	char *value;
+	char *origin;           /* NULL: spec path + line */
+	unsigned int line;
+};
+
+struct lb_spec_section {
+	char *name;             /* "backend.web1" */
+	enum lb_section_kind kind;
+	char *origin;           /* NULL: spec path + line */
+	unsigned int line;
+	unsigned int n_values, cap_values;
+	struct lb_spec_value *values;
+};
+
+struct lb_spec {
+	char *path;
+	unsigned int end_line;  /* last line of the file: "missing" errors */
+	unsigned int n_sections, cap_sections;
+	struct lb_spec_section *sections;   /* file order */
+};
+
+/* The value of @key in @sec, or NULL. */
+const struct lb_spec_value *lb_spec_value_of(const struct lb_spec_section *sec,
+					     const char *key);
+
+/* The section named @name, or NULL. */
+const struct lb_spec_section *lb_spec_section_of(const struct lb_spec *s,
+						 const char *name);
+
+/* Set value, else default, else "". */
+const char *lb_spec_value_effective(const struct lb_spec_section *sec,
+				    const struct lb_config_key *k);
+
+/* NAME of "kind.NAME" ("" for global). */
+const char *lb_spec_section_short(const struct lb_spec_section *sec);
+
+/* "path:line" or the origin text of a value or section, into @buf. */
+const char *lb_spec_where(const struct lb_spec *s, const char *origin,
+			  unsigned int line, char *buf, size_t size);
+
+/*
+ * Section pointers in canonical order (kind, then name): writing and
+ * diffing walk this. malloc'd; NULL on ENOMEM.
+ */
+const struct lb_spec_section **lb_spec_sorted(const struct lb_spec *s);
+
+/* <0, 0, >0 in canonical order. */
+int lb_spec_section_cmp(const struct lb_spec_section *x,
+			const struct lb_spec_section *y);
+
+/* The kind of "kind.NAME" / "global"; -1 with a message if not valid. */
+int lb_spec_kind_of(const char *name, enum lb_section_kind *kind,
+		    char *msg, size_t size);
+
+/* ---- typed values (after lb_config_key_check passed) --------------- */
+
+uint32_t lb_key_u32(const char *v);
+uint32_t lb_key_ipv4(const char *v);                 /* network order */
+void lb_key_prefix(const char *v, uint32_t *addr, uint8_t *len);
+int lb_key_word(const struct lb_config_key *k, const char *v); /* index */
+int lb_key_mac(const char *v, uint8_t mac[6]);
 
 #endif

@@ -21,18 +21,15 @@
 #include <rte_hash_crc.h>
 
 #include "lb_sched.h"
+#include "lb_spec.h"
 #include "lb_stats.h"
 
 #define LB_NAME_MAX 64
 #define LB_DEVICE_MAX 256
 #define LB_EAL_ARGS_MAX 1024
 #define LB_SOCKET_PATH_MAX 108  /* sun_path */
-#define LB_ERR_MAX 512
-
-/** Error filled by the parser: "file:line: message". */
-struct lb_config_error {
-	char msg[LB_ERR_MAX];
-};
+#define LB_PATH_MAX 256          /* audit_log */
+#define LB_GROUP_MAX 32          /* a Unix group name, as useradd allows */
 
 enum lb_fwd_mode {
 	LB_FWD_DR = 0, /**< direct server return: MAC rewrite only */
@@ -77,6 +74,9 @@ struct lb_global_conf {
 	uint32_t tcp_timeout;      /**< s, idle established TCP flow */
 	uint32_t tcp_fin_timeout;  /**< s, after FIN or RST seen */
 	uint32_t udp_timeout;      /**< s, idle UDP flow */
+	char audit_log[LB_PATH_MAX];      /**< absolute path */
+	char socket_group[LB_GROUP_MAX + 1]; /**< group name, not resolved */
+	char admin_group[LB_GROUP_MAX + 1];  /**< "": uid 0 only */
 };
 
 struct lb_port_conf {
@@ -147,6 +147,9 @@ struct lb_neigh_conf {
 
 struct lb_config {
 	char path[PATH_MAX];
+	/** The specification it was built from (its own copy): a change
+	 *  derives the next one with lb_spec_dup() + lb_spec_set(). */
+	struct lb_spec *spec;
 	struct lb_global_conf global;
 	uint32_t n_ports, n_vips, n_pools, n_backends, n_neighs;
 	struct lb_port_conf *ports;
@@ -184,7 +187,20 @@ int lb_ids_get(struct lb_ids *ids, const char *name);
 /** The name of identity @p id, or NULL if it was never given. */
 const char *lb_ids_name(const struct lb_ids *ids, uint32_t id);
 
-/** How a specification becomes a snapshot; all fields optional. */
+/**
+ * How a specification becomes a snapshot; all fields optional.
+ *
+ * Retained backends: each identity in retain[] that is a backend of prev
+ * whose name is no backend of the new specification is appended to
+ * backends[] with state LB_BACKEND_REMOVED: same name, id, address, weight
+ * and static MAC, so flows that still use it are forwarded; pool is the
+ * index of the pool of the same name in the new snapshot, or UINT32_MAX;
+ * member is UINT32_MAX; it is in no scheduler table, not checked against
+ * the new backends for uniqueness, and has its next hop in neighs[] like
+ * any backend. One that is no longer on-link on any port, or whose
+ * identity a new backend holds (possible only without registries), is
+ * dropped.
+ */
 struct lb_config_build_opts {
 	/** Registries to take identities from; NULL: identities in file
 	 *  order, as for a one-off check. */
@@ -199,7 +215,27 @@ struct lb_config_build_opts {
 };
 
 /**
- * Parse and validate an INI file into a complete snapshot.
+ * Validate @p spec and build a complete snapshot from it.
+ *
+ * Checks every value against its key (lb_config_keys()), every reference,
+ * every cross-rule (subnets, uniqueness, on-link, table sizes), and
+ * reports every error it finds, each "file:line: message" naming the
+ * offending value (some structural errors, like a missing [port.*], stop
+ * early). Identities come from @p opts' registries (by name) or else in
+ * file order. Builds each pool's scheduler table from its UP backends
+ * (drained and disabled ones are left out, like weight 0). The snapshot
+ * keeps its own copy of @p spec. Management lcore; never prints.
+ *
+ * @param opts NULL for a one-off build (file-order identities).
+ * @return the snapshot, or NULL with @p err filled.
+ */
+struct lb_config *lb_config_build(const struct lb_spec *spec,
+				  const struct lb_config_build_opts *opts,
+				  struct lb_config_error *err);
+
+/**
+ * Parse and validate an INI file into a complete snapshot:
+ * lb_spec_load() then lb_config_build() without options.
  *
  * Every section and key must be known, every value in range, every
  * reference resolved; a repeated section or key is an error naming both

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +25,61 @@ struct scan {
 };
 
 void
+lb_config_error_init(struct lb_config_error *err)
+{
+	err->msg[0] = '\0';
+	err->n = 0;
+}
+
+/*
+ * Append one error. A full buffer keeps the first errors and ends with
+ * "...": the operator fixes those and sees the rest next time.
+ */
+static void
+append_error(struct lb_config_error *err, const char *prefix,
+	     const char *fmt, va_list ap)
+{
+	size_t len = strnlen(err->msg, sizeof(err->msg)), room;
+	int n;
+
+	if (len + 4 >= sizeof(err->msg)) {   /* already full: count only */
+		err->n++;
+		return;
+	}
+	if (err->n > 0)
+		err->msg[len++] = '\n';
+	err->msg[len] = '\0';
+	err->n++;
+	room = sizeof(err->msg) - len;
+	n = prefix != NULL && *prefix != '\0' ?
+		snprintf(err->msg + len, room, "%s: ", prefix) : 0;
+	if (n >= 0 && (size_t)n < room)
+		n += vsnprintf(err->msg + len + n, room - n, fmt, ap);
+	if (n < 0 || (size_t)n >= room)
+		strcpy(err->msg + sizeof(err->msg) - 4, "...");
+}
+
+void
 lb_config_set_error(struct lb_config_error *err, const char *path,
 		    unsigned int line, const char *fmt, ...)
 {
+	char prefix[PATH_MAX + 16];
 	va_list ap;
-	int n;
 
-	n = snprintf(err->msg, sizeof(err->msg), "%s:%u: ", path, line);
-	if (n < 0 || (size_t)n >= sizeof(err->msg))
-		return;
+	snprintf(prefix, sizeof(prefix), "%s:%u", path, line);
 	va_start(ap, fmt);
-	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	append_error(err, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void
+lb_config_add_error(struct lb_config_error *err, const char *prefix,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	append_error(err, prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -262,8 +307,8 @@ lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 	memset(idx, 0, sizeof(*idx));
 	f = fopen(path, "r");
 	if (f == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot open: %s",
-			 path, strerror(errno));
+		lb_config_add_error(err, path, "cannot open: %s",
+				    strerror(errno));
 		return -1;
 	}
 	while ((n = getline(&buf, &cap, f)) >= 0) {
@@ -279,8 +324,8 @@ lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 			break;
 	}
 	if (rc == 0 && ferror(f)) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s",
-			 path, strerror(errno));
+		lb_config_add_error(err, path, "cannot read: %s",
+				    strerror(errno));
 		rc = -1;
 	}
 	idx->n_lines = s.line;

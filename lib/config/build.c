@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Validated objects -> snapshot: identities, retained backends, scheduler
+ * tables, next hops and the address index. Runs only once validate.c
+ * found nothing wrong; what can still fail here (an identity registry
+ * full, two MACs for one next hop, memory) is reported the same way.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <rte_common.h>
+
+#include "build_priv.h"
+
+/* ---- identities ---------------------------------------------------------- */
+
+/* From the registry by name, else the position in the file. */
+static int
+identity(struct build_ctx *c, struct lb_ids *ids, const char *kind,
+	 const struct lb_spec_section *s, uint32_t pos, uint32_t max,
+	 uint16_t *id)
+{
+	int rc = ids != NULL ? lb_ids_get(ids, lb_spec_section_short(s))
+			     : (int)pos;
+
+	if (rc == -ENOSPC) {
+		build_error(c, s, NULL, "no free %s identity", kind);
+		return -1;
+	}
+	if (rc < 0 || (uint32_t)rc >= max) {
+		build_error(c, s, NULL, "%s identity: %s", kind,
+			    rc < 0 ? strerror(-rc) : "out of range");
+		return -1;
+	}
+	*id = (uint16_t)rc;
+	return 0;
+}
+
+static int
+fill_ids(struct build_ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	struct lb_ids *bids = c->opts ? c->opts->backend_ids : NULL;
+	struct lb_ids *vids = c->opts ? c->opts->vip_ids : NULL;
+	uint32_t i;
+	int rc = 0;
+
+	memset(cfg->backend_index, 0xff, sizeof(cfg->backend_index));
+	memset(cfg->vip_index, 0xff, sizeof(cfg->vip_index));
+	for (i = 0; i < cfg->n_backends; i++) {
+		if (identity(c, bids, "backend", c->sec[LB_SECTION_BACKEND][i],
+			     i, LB_MAX_BACKENDS, &cfg->backends[i].id) < 0)
+			rc = -1;
+		else
+			cfg->backend_index[cfg->backends[i].id] = (uint16_t)i;
+	}
+	for (i = 0; i < cfg->n_vips; i++) {
+		if (identity(c, vids, "vip", c->sec[LB_SECTION_VIP][i], i,
+			     LB_MAX_VIPS, &cfg->vips[i].id) < 0)
+			rc = -1;
+		else
+			cfg->vip_index[cfg->vips[i].id] = (uint16_t)i;
+	}
+	return rc;
+}
+
+/* ---- retained backends ---------------------------------------------------- */
+
+static uint32_t
+pool_by_name(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_pools; i++)
+		if (strcmp(cfg->pools[i].name, name) == 0)
+			return i;
+	return UINT32_MAX;
+}
+
+/* Retain @old (a backend of prev) as REMOVED if it still can be reached. */
+static void
+retain_one(struct lb_config *cfg, const struct lb_config *prev,
+	   const struct lb_backend_conf *old)
+{
+	struct lb_backend_conf *b = &cfg->backends[cfg->n_backends];
+	uint32_t own;
+
+	uint32_t i;
+
+	if (cfg->backend_index[old->id] != LB_ID_NONE)
+		return;         /* its name is still a backend, or id reused */
+	for (i = 0; i < cfg->n_backends; i++)
+		if (strcmp(cfg->backends[i].name, old->name) == 0)
+			return;
+	*b = *old;
+	b->port = lb_config_port_of(cfg, old->addr, &own);
+	if (b->port == UINT32_MAX)
+		return;         /* no longer on-link: cannot forward to it */
+	b->state = LB_BACKEND_REMOVED;
+	b->member = UINT32_MAX;
+	b->pool = old->pool < prev->n_pools ?
+		pool_by_name(cfg, prev->pools[old->pool].name) : UINT32_MAX;
+	cfg->backend_index[b->id] = (uint16_t)cfg->n_backends++;
+}
+
+static void
+retain_backends(struct build_ctx *c)
+{
+	const struct lb_config_build_opts *o = c->opts;
+	uint32_t i, bi;
+
+	if (o == NULL || o->prev == NULL || o->retain == NULL)
+		return;
+	for (i = 0; i < o->n_retain; i++) {
+		if (o->retain[i] >= LB_MAX_BACKENDS)
+			continue;
+		bi = o->prev->backend_index[o->retain[i]];
+		if (bi < o->prev->n_backends)
+			retain_one(c->cfg, o->prev, &o->prev->backends[bi]);
+	}
+}
+
+/* ---- pools: members and tables ------------------------------------------- */
+
+static int
+cmp_member(const void *a, const void *b, void *arg)
+{
+	const struct lb_config *cfg = arg;
+
+	return strcmp(cfg->backends[*(const uint32_t *)a].name,
+		      cfg->backends[*(const uint32_t *)b].name);
+}
+
+/* UP backends only: drained and disabled ones take no new flow. */
+static int
+fill_members(struct lb_config *cfg, struct lb_pool_conf *p, uint32_t pi)
+{
+	uint32_t i;
+
+	p->members = calloc(cfg->n_backends + 1, sizeof(*p->members));
+	if (p->members == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_backends; i++)
+		if (cfg->backends[i].pool == pi &&
+		    cfg->backends[i].state == LB_BACKEND_UP)
+			p->members[p->n_members++] = i;
+	/* names, not INI order, fix the table: reordering the file is a no-op */
+	qsort_r(p->members, p->n_members, sizeof(*p->members), cmp_member,
+		cfg);
+	for (i = 0; i < p->n_members; i++)
+		cfg->backends[p->members[i]].member = i;
+	return 0;
+}
+
+/*
+ * Slot counts per member, once per snapshot: expected shares are asked for
+ * often (CLI, metrics) and counting the table each time is O(M).
+ */
+static int
+count_member_slots(struct lb_pool_conf *p)
+{
+	uint32_t i;
+
+	p->member_slots = calloc(p->n_members ? p->n_members : 1,
+				 sizeof(*p->member_slots));
+	if (p->member_slots == NULL)
+		return -ENOMEM;
+	for (i = 0; i < p->maglev.size; i++)
+		if (p->maglev.slots[i] != LB_SCHED_EMPTY &&
+		    p->maglev.slots[i] < p->n_members)
+			p->member_slots[p->maglev.slots[i]]++;
+	return 0;
+}
+
+static int
+build_table(struct lb_config *cfg, struct lb_pool_conf *p)
+{
+	struct lb_sched_backend *be;
+	uint32_t i;
+	int rc;
+
+	be = calloc(p->n_members + 1, sizeof(*be));
+	if (be == NULL)
+		return -ENOMEM;
+	for (i = 0; i < p->n_members; i++) {
+		be[i].name = cfg->backends[p->members[i]].name;
+		be[i].weight = cfg->backends[p->members[i]].weight;
+	}
+	rc = lb_sched_maglev_build(&p->maglev, be, p->n_members,
+				   p->table_size);
+	free(be);
+	return rc == 0 ? count_member_slots(p) : rc;
+}
+
+static int
+build_pools(struct build_ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < cfg->n_pools; i++) {
+		rc = fill_members(cfg, &cfg->pools[i], i);
+		if (rc == 0)
+			rc = build_table(cfg, &cfg->pools[i]);
+		if (rc < 0) {
+			build_error(c, c->sec[LB_SECTION_POOL][i], NULL,
+				    "pool %s: cannot build the maglev table: %s",
+				    cfg->pools[i].name, strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- next hops ------------------------------------------------------------- */
+
+static uint32_t
+add_neigh(struct lb_config *cfg, uint32_t addr, uint32_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_neighs; i++)
+		if (cfg->neighs[i].addr == addr && cfg->neighs[i].port == port)
+			return i;
+	cfg->neighs[i].addr = addr;
+	cfg->neighs[i].port = port;
+	return cfg->n_neighs++;
+}
+
+/*
+ * Backends sharing an address share a next hop: their MACs must agree.
+ * A retained backend yields to the specification's (it has no line).
+ */
+static int
+set_static_mac(struct build_ctx *c, uint32_t b)
+{
+	const struct lb_backend_conf *be = &c->cfg->backends[b];
+	struct lb_neigh_conf *n = &c->cfg->neighs[be->neigh];
+	char a[INET_ADDRSTRLEN];
+
+	if (be->state == LB_BACKEND_REMOVED && n->has_mac)
+		return 0;
+	if (n->has_mac && (!be->has_mac ||
+			   memcmp(n->mac, be->mac, sizeof(n->mac)) != 0)) {
+		inet_ntop(AF_INET, &be->addr, a, sizeof(a));
+		build_error(c, c->sec[LB_SECTION_BACKEND][b],
+			    be->has_mac ? "mac" : "address",
+			    "backend '%s': address %s is given another mac by another backend",
+			    be->name, a);
+		return -1;
+	}
+	if (be->has_mac) {
+		memcpy(n->mac, be->mac, sizeof(n->mac));
+		n->has_mac = 1;
+	}
+	return 0;
+}
+
+static int
+fill_neighs(struct build_ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		cfg->backends[i].neigh = add_neigh(cfg, cfg->backends[i].addr,
+						   cfg->backends[i].port);
+	/* the specification's backends first: theirs is the MAC that wins */
+	for (i = 0; i < cfg->n_backends; i++)
+		if (set_static_mac(c, i) < 0)
+			rc = -1;
+	for (i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].gateway != 0)
+			add_neigh(cfg, cfg->ports[i].gateway, i);
+	return rc;
+}
+
+/* ---- address index --------------------------------------------------------- */
+
+static void
+index_put(struct lb_config *cfg, uint8_t proto, uint32_t addr, uint16_t port,
+	  int32_t vip)
+{
+	struct lb_addr_slot *s =
+		(struct lb_addr_slot *)lb_config_addr_slot(cfg, proto, addr,
+							   port);
+
+	if (s->used)
+		return;         /* an address owned twice (VIPs sharing it) */
+	*s = (struct lb_addr_slot){ .addr = addr, .port = port,
+				    .proto = proto, .used = 1, .vip = vip };
+}
+
+/* At most half full, so a miss ends after a probe or two. */
+static int
+build_addr_index(struct build_ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t n = 2 * cfg->n_vips + cfg->n_ports, i;
+
+	cfg->addr_mask = rte_align32pow2(2 * n + 2) - 1;
+	cfg->addr_index = calloc(cfg->addr_mask + 1,
+				 sizeof(*cfg->addr_index));
+	if (cfg->addr_index == NULL) {
+		lb_config_add_error(c->err, c->spec->path, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->n_vips; i++) {
+		index_put(cfg, cfg->vips[i].proto, cfg->vips[i].addr,
+			  cfg->vips[i].port, (int32_t)i);
+		index_put(cfg, 0, cfg->vips[i].addr, 0, -1);
+	}
+	for (i = 0; i < cfg->n_ports; i++)
+		index_put(cfg, 0, cfg->ports[i].addr, 0, -1);
+	return 0;
+}
+
+/* ---- entry point ------------------------------------------------------------ */
+
+static int
+build(struct build_ctx *c)
+{
+	if (lb_config_validate(c) < 0 || fill_ids(c) < 0)
+		return -1;
+	retain_backends(c);
+	if (build_pools(c) < 0 || fill_neighs(c) < 0 ||
+	    build_addr_index(c) < 0)
+		return -1;
+	c->cfg->spec = lb_spec_dup(c->spec);
+	if (c->cfg->spec == NULL) {
+		lb_config_add_error(c->err, c->spec->path, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct lb_config *
+lb_config_build(const struct lb_spec *spec,
+		const struct lb_config_build_opts *opts,
+		struct lb_config_error *err)
+{
+	struct build_ctx c = { .spec = spec, .opts = opts, .err = err };
+	int k, rc = -1;
+
+	lb_config_error_init(err);
+	c.cfg = calloc(1, sizeof(*c.cfg));
+	if (c.cfg == NULL)
+		lb_config_add_error(err, spec->path, "out of memory");
+	else if (strlen(spec->path) >= sizeof(c.cfg->path))
+		lb_config_add_error(err, spec->path, "path too long");
+	else
+		rc = build(&c);
+	for (k = 0; k < LB_SECTION_KINDS; k++) {
+		free(c.sec[k]);
+		free(c.ok[k]);
+	}
+	if (rc < 0) {
+		lb_config_free(c.cfg);
+		return NULL;
+	}
+	strcpy(c.cfg->path, spec->path);
+	return c.cfg;
+}

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one declaration of every key. Loading (unknown keys), building
+ * (types, ranges, defaults), lb_spec_set (runtime or not), printing,
+ * lb_spec_check_static and the reference.ini test all read this table:
+ * adding a key is one line here plus its use in build.c.
+ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "config_priv.h"
+
+#define G LB_SECTION_GLOBAL
+#define P LB_SECTION_PORT
+#define V LB_SECTION_VIP
+#define O LB_SECTION_POOL
+#define B LB_SECTION_BACKEND
+
+static const char *const w_proto[] = { "tcp", "udp", NULL };
+static const char *const w_mode[] = { "dr", NULL };
+static const char *const w_mode_planned[] = { "nat", "fullnat", "ipip",
+					      "gue", NULL };
+static const char *const w_sched[] = { "maglev", NULL };
+static const char *const w_on_remove[] = { "keep", "reschedule", NULL };
+static const char *const w_admin[] = { "enabled", "drained", "disabled",
+				       NULL };
+
+/* Order: as documented in reference.ini and the README. */
+static const struct lb_config_key keys[] = {
+	{ G, "socket", LB_KEY_PATH, 0, LB_SOCKET_PATH_MAX - 1, NULL, NULL,
+	  "/run/edgelb/edgelb.sock", 0,
+	  "path of the management Unix socket" },
+	{ G, "socket_group", LB_KEY_GROUP, 0, LB_GROUP_MAX, NULL, NULL,
+	  "root", 0, "group owning the socket (mode 0660)" },
+	{ G, "admin_group", LB_KEY_GROUP, 0, LB_GROUP_MAX, NULL, NULL,
+	  "", 1, "group whose members may run state-changing commands; "
+	  "empty: uid 0 only" },
+	{ G, "audit_log", LB_KEY_PATH, 0, LB_PATH_MAX - 1, NULL, NULL,
+	  "/var/log/edgelb/audit.log", 0,
+	  "file every change is appended to" },
+	{ G, "workers", LB_KEY_U32, 1, LB_MAX_WORKERS, NULL, NULL, "1", 0,
+	  "worker lcores; worker i owns RX/TX queue i of every port" },
+	{ G, "eal_args", LB_KEY_STRING, 0, LB_EAL_ARGS_MAX - 1, NULL, NULL,
+	  "", 0, "extra DPDK EAL arguments, split on white space" },
+	{ G, "flow_table_size", LB_KEY_U32, 1024, 16777216, NULL, NULL,
+	  "65536", 0, "flow-table entries per worker" },
+	{ G, "idle_sleep_us", LB_KEY_U32, 0, 100000, NULL, NULL, "0", 1,
+	  "worker back-off after an empty poll, us; 0 = pure polling" },
+	{ G, "extra_mbufs", LB_KEY_U32, 0, 16777216, NULL, NULL, "0", 0,
+	  "mbufs added to the computed pool" },
+	{ G, "tcp_timeout", LB_KEY_U32, 1, 86400, NULL, NULL, "900", 1,
+	  "idle timeout of an established TCP flow, s" },
+	{ G, "tcp_fin_timeout", LB_KEY_U32, 1, 3600, NULL, NULL, "10", 1,
+	  "timeout of a TCP flow once FIN or RST was seen, s" },
+	{ G, "udp_timeout", LB_KEY_U32, 1, 86400, NULL, NULL, "300", 1,
+	  "idle timeout of a UDP flow, s" },
+	{ P, "device", LB_KEY_DEVICE, 0, LB_DEVICE_MAX - 1, NULL, NULL, NULL,
+	  0, "DPDK vdev string or PCI address" },
+	{ P, "address", LB_KEY_IPV4_PREFIX, 0, 0, NULL, NULL, NULL, 0,
+	  "the appliance's own address on this port, a.b.c.d/len" },
+	{ P, "gateway", LB_KEY_IPV4, 0, 0, NULL, NULL, "", 0,
+	  "next-hop router on this subnet, resolved by ARP" },
+	{ V, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
+	  "the VIP address" },
+	{ V, "port", LB_KEY_U32, 1, 65535, NULL, NULL, NULL, 1,
+	  "destination port" },
+	{ V, "protocol", LB_KEY_ENUM, 0, 0, w_proto, NULL, "tcp", 1,
+	  "tcp or udp" },
+	{ V, "mode", LB_KEY_ENUM, 0, 0, w_mode, w_mode_planned, "dr", 1,
+	  "forwarding mode" },
+	{ V, "pool", LB_KEY_POOL, 0, 0, NULL, NULL, NULL, 1,
+	  "the [pool.NAME] serving this VIP" },
+	{ O, "scheduler", LB_KEY_ENUM, 0, 0, w_sched, NULL, "maglev", 1,
+	  "scheduler" },
+	{ O, "table_size", LB_KEY_U32, LB_SCHED_MIN_TABLE_SIZE,
+	  LB_SCHED_MAX_TABLE_SIZE, NULL, NULL, "65537", 1,
+	  "Maglev table size M: prime, larger than the number of backends" },
+	{ O, "on_remove", LB_KEY_ENUM, 0, 0, w_on_remove, NULL, "keep", 1,
+	  "what an established flow does when its backend is disabled or "
+	  "removed" },
+	{ B, "pool", LB_KEY_POOL, 0, 0, NULL, NULL, NULL, 1,
+	  "the pool it belongs to" },
+	{ B, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
+	  "the server's address, on-link on one port" },
+	{ B, "weight", LB_KEY_U32, 0, 65535, NULL, NULL, "1", 1,
+	  "relative share of new flows; 0 = no new flows" },
+	{ B, "mac", LB_KEY_MAC, 0, 0, NULL, NULL, "", 1,
+	  "static next hop MAC, never resolved by ARP" },
+	{ B, "admin_state", LB_KEY_ENUM, 0, 0, w_admin, NULL, "enabled", 1,
+	  "enabled, drained (no new flows) or disabled (no flows)" },
+};
+
+static const char *const kind_names[LB_SECTION_KINDS] = {
+	"global", "port", "vip", "pool", "backend",
+};
+
+const struct lb_config_key *
+lb_config_keys(unsigned int *n)
+{
+	*n = RTE_DIM(keys);
+	return keys;
+}
+
+const struct lb_config_key *
+lb_config_key_find(enum lb_section_kind kind, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(keys); i++)
+		if (keys[i].section == kind && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *
+lb_section_kind_name(enum lb_section_kind kind)
+{
+	return kind < LB_SECTION_KINDS ? kind_names[kind] : "?";
+}
+
+/* ---- checks: the messages every caller shows ---------------------- */
+
+/* Decimal only: no sign, no base prefix, no junk, no silent wrap. */
+static int
+check_u32(const struct lb_config_key *k, const char *v, char *msg,
+	  size_t size)
+{
+	const char *p;
+	uint64_t n = 0;
+
+	for (p = v; *p >= '0' && *p <= '9'; p++)
+		if (n <= UINT32_MAX)
+			n = n * 10 + (*p - '0');
+	if (p == v || *p != '\0') {
+		snprintf(msg, size, "%s = '%s': not a decimal integer (%u..%u)",
+			 k->name, v, k->min, k->max);
+		return -1;
+	}
+	if (n < k->min || n > k->max) {
+		snprintf(msg, size, "%s = %s is out of range %u..%u", k->name,
+			 v, k->min, k->max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_ipv4(const char *name, const char *v, char *msg, size_t size)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) == 1)
+		return 0;
+	snprintf(msg, size, "%s = '%s': not an IPv4 address", name, v);
+	return -1;
+}
+
+/* "a.b.c.d/len", len 1..32. */
+static int
+check_prefix(const struct lb_config_key *k, const char *v, char *msg,
+	     size_t size)
+{
+	const char *slash = strchr(v, '/'), *p;
+	char ip[INET_ADDRSTRLEN + 1];
+	unsigned int n = 0;
+
+	if (slash == NULL) {
+		snprintf(msg, size,
+			 "%s = '%s': expected a.b.c.d/len (prefix length 1..32)",
+			 k->name, v);
+		return -1;
+	}
+	if ((size_t)(slash - v) >= sizeof(ip))
+		return check_ipv4(k->name, v, msg, size);
+	memcpy(ip, v, slash - v);
+	ip[slash - v] = '\0';
+	if (check_ipv4(k->name, ip, msg, size) < 0)
+		return -1;
+	for (p = slash + 1; *p >= '0' && *p <= '9' && n <= 32; p++)
+		n = n * 10 + (*p - '0');
+	if (p == slash + 1 || *p != '\0' || n < 1 || n > 32) {
+		snprintf(msg, size,
+			 "%s = '%s': prefix length must be a decimal integer in 1..32",
+			 k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_length(const struct lb_config_key *k, const char *v, char *msg,
+	     size_t size)
+{
+	if (strlen(v) <= k->max)
+		return 0;
+	snprintf(msg, size, "%s is too long (max %u bytes)", k->name, k->max);
+	return -1;
+}
+
+static int
+check_path(const struct lb_config_key *k, const char *v, char *msg,
+	   size_t size)
+{
+	if (check_length(k, v, msg, size) < 0)
+		return -1;
+	if (v[0] == '/')
+		return 0;
+	snprintf(msg, size, "%s = '%s': must be an absolute path", k->name, v);
+	return -1;
+}
+
+static int
+check_device(const struct lb_config_key *k, const char *v, char *msg,
+	     size_t size)
+{
+	if (*v == '\0' || strpbrk(v, " \t") != NULL) {
+		snprintf(msg, size,
+			 "%s = '%s': expected a DPDK vdev string (net_af_packet0,iface=veth0) or a PCI address",
+			 k->name, v);
+		return -1;
+	}
+	return check_length(k, v, msg, size);
+}
+
+/* "a", "a or b", "a, b or c" (@last: "or" / "and"). */
+static void
+words_list(const char *const *w, const char *last, char *out, size_t size)
+{
+	size_t n, i, len = 0;
+
+	for (n = 0; w[n] != NULL; n++)
+		;
+	out[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += snprintf(out + len, size - len, "%s%s",
+				i == 0 ? "" : i + 1 == n ? last : ", ", w[i]);
+}
+
+static int
+check_enum(const struct lb_config_key *k, const char *v, char *msg,
+	   size_t size)
+{
+	char want[128], later[128];
+	size_t i;
+
+	if (lb_key_word(k, v) >= 0)
+		return 0;
+	words_list(k->words, " or ", want, sizeof(want));
+	if (k->planned == NULL) {
+		snprintf(msg, size, "%s = '%s': expected %s", k->name, v, want);
+		return -1;
+	}
+	for (i = 0; k->planned[i] != NULL; i++) {
+		if (strcmp(v, k->planned[i]) == 0) {
+			snprintf(msg, size,
+				 "%s '%s' is not supported yet (only %s)",
+				 k->name, v, want);
+			return -1;
+		}
+	}
+	words_list(k->planned, " and ", later, sizeof(later));
+	snprintf(msg, size, "%s = '%s': expected %s (%s are not supported yet)",
+		 k->name, v, want, later);
+	return -1;
+}
+
+static int
+check_mac(const struct lb_config_key *k, const char *v, char *msg,
+	  size_t size)
+{
+	uint8_t mac[6];
+
+	if (lb_key_mac(v, mac) == 0)
+		return 0;
+	snprintf(msg, size,
+		 "%s = '%s': not a unicast MAC address (xx:xx:xx:xx:xx:xx)",
+		 k->name, v);
+	return -1;
+}
+
+/* Names of sections: the same rule as section headers. */
+static int
+check_pool_name(const struct lb_config_key *k, const char *v, char *msg,
+		size_t size)
+{
+	size_t len = strlen(v);
+
+	if (len >= 1 && len < LB_NAME_MAX &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len)
+		return 0;
+	snprintf(msg, size, "%s = '%s': pool 'NAME' expected, NAME 1..%d characters of a-z, 0-9, '_' and '-'",
+		 k->name, v, LB_NAME_MAX - 1);
+	return -1;
+}
+
+/* As useradd accepts by default; empty means "none" where allowed. */
+static int
+check_group(const struct lb_config_key *k, const char *v, char *msg,
+	    size_t size)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 ||
+	    (len <= k->max && (v[0] == '_' || (v[0] >= 'a' && v[0] <= 'z')) &&
+	     strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len))
+		return 0;
+	snprintf(msg, size,
+		 "%s = '%s': not a group name ([a-z_][a-z0-9_-]*, at most %u characters)",
+		 k->name, v, k->max);
+	return -1;
+}
+
+int
+lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
+		    size_t size)
+{
+	switch (k->type) {
+	case LB_KEY_U32:
+		return check_u32(k, v, msg, size);
+	case LB_KEY_IPV4:
+		return check_ipv4(k->name, v, msg, size);
+	case LB_KEY_IPV4_PREFIX:
+		return check_prefix(k, v, msg, size);
+	case LB_KEY_STRING:
+		return check_length(k, v, msg, size);
+	case LB_KEY_PATH:
+		return check_path(k, v, msg, size);
+	case LB_KEY_DEVICE:
+		return check_device(k, v, msg, size);
+	case LB_KEY_ENUM:
+		return check_enum(k, v, msg, size);
+	case LB_KEY_MAC:
+		return check_mac(k, v, msg, size);
+	case LB_KEY_POOL:
+		return check_pool_name(k, v, msg, size);
+	case LB_KEY_GROUP:
+		return check_group(k, v, msg, size);
+	}
+	snprintf(msg, size, "%s: unknown key type", k->name);
+	return -1;
+}
+
+/* ---- typed values, once checked ------------------------------------ */
+
+uint32_t
+lb_key_u32(const char *v)
+{
+	return (uint32_t)strtoul(v, NULL, 10);
+}
+
+uint32_t
+lb_key_ipv4(const char *v)
+{
+	struct in_addr a = { 0 };
+
+	if (*v != '\0')
+		inet_pton(AF_INET, v, &a);
+	return a.s_addr;
+}
+
+void
+lb_key_prefix(const char *v, uint32_t *addr, uint8_t *len)
+{
+	const char *slash = strchr(v, '/');
+	char ip[INET_ADDRSTRLEN + 1] = "";
+
+	if (slash != NULL && (size_t)(slash - v) < sizeof(ip))
+		memcpy(ip, v, slash - v);
+	*addr = lb_key_ipv4(ip);
+	*len = slash != NULL ? (uint8_t)atoi(slash + 1) : 0;
+}
+
+int
+lb_key_word(const struct lb_config_key *k, const char *v)
+{
+	int i;
+
+	for (i = 0; k->words != NULL && k->words[i] != NULL; i++)
+		if (strcmp(v, k->words[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+lb_key_mac(const char *v, uint8_t mac[6])
+{
+	struct rte_ether_addr a;
+
+	if (rte_ether_unformat_addr(v, &a) != 0 ||
+	    !rte_is_valid_assigned_ether_addr(&a))
+		return -1;
+	memcpy(mac, a.addr_bytes, 6);
+	return 0;
+}

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The specification: sections and values as text, each with its origin.
+ * Loading takes the structure and lines from the line index and the values
+ * from iniparser; nothing here interprets a value beyond lb_spec_set's
+ * early check, so a specification can hold what the operator wrote even
+ * when lb_config_build will refuse it (and say where).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iniparser.h>
+
+#include "config_priv.h"
+
+/* ---- small helpers --------------------------------------------------- */
+
+static int
+grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
+{
+	unsigned int ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(*arr, (size_t)ncap * elem);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* strdup that keeps NULL NULL; *fail set on ENOMEM. */
+static char *
+dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*fail = 1;
+	return d;
+}
+
+static int
+valid_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len >= LB_NAME_MAX)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+int
+lb_spec_kind_of(const char *name, enum lb_section_kind *kind, char *msg,
+		size_t size)
+{
+	const char *dot = strchr(name, '.');
+	size_t plen = dot != NULL ? (size_t)(dot - name) : strlen(name);
+	int k;
+
+	if (strcmp(name, "global") == 0) {
+		*kind = LB_SECTION_GLOBAL;
+		return 0;
+	}
+	for (k = LB_SECTION_PORT; k < LB_SECTION_KINDS; k++) {
+		const char *p = lb_section_kind_name((enum lb_section_kind)k);
+
+		if (strlen(p) == plen && strncmp(name, p, plen) == 0)
+			break;
+	}
+	if (k == LB_SECTION_KINDS) {
+		snprintf(msg, size,
+			 "unknown section [%s] (expected [global], [port.NAME], [vip.NAME], [pool.NAME] or [backend.NAME])",
+			 name);
+		return -1;
+	}
+	if (dot == NULL || !valid_name(dot + 1)) {
+		snprintf(msg, size,
+			 "bad section name [%s]: expected [%s.NAME], NAME 1..%d characters of a-z, 0-9, '_' and '-'",
+			 name, lb_section_kind_name((enum lb_section_kind)k),
+			 LB_NAME_MAX - 1);
+		return -1;
+	}
+	*kind = (enum lb_section_kind)k;
+	return 0;
+}
+
+const char *
+lb_spec_section_short(const struct lb_spec_section *sec)
+{
+	const char *dot = strchr(sec->name, '.');
+
+	return dot != NULL ? dot + 1 : "";
+}
+
+const char *
+lb_spec_where(const struct lb_spec *s, const char *origin, unsigned int line,
+	      char *buf, size_t size)
+{
+	if (origin != NULL)
+		snprintf(buf, size, "%s", origin);
+	else
+		snprintf(buf, size, "%s:%u", s->path, line);
+	return buf;
+}
+
+const struct lb_spec_value *
+lb_spec_value_of(const struct lb_spec_section *sec, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < sec->n_values; i++)
+		if (strcmp(sec->values[i].key, key) == 0)
+			return &sec->values[i];
+	return NULL;
+}
+
+const struct lb_spec_section *
+lb_spec_section_of(const struct lb_spec *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_sections; i++)
+		if (strcmp(s->sections[i].name, name) == 0)
+			return &s->sections[i];
+	return NULL;
+}
+
+const char *
+lb_spec_value_effective(const struct lb_spec_section *sec,
+			const struct lb_config_key *k)
+{
+	const struct lb_spec_value *v = lb_spec_value_of(sec, k->name);
+
+	if (v != NULL)
+		return v->value;
+	return k->def != NULL ? k->def : "";
+}
+
+/* ---- building a specification --------------------------------------- */
+
+static struct lb_spec *
+spec_new(const char *path)
+{
+	struct lb_spec *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->path = strdup(path != NULL ? path : "");
+	if (s->path == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct lb_spec_section *
+add_section(struct lb_spec *s, const char *name, enum lb_section_kind kind,
+	    unsigned int line)
+{
+	struct lb_spec_section *sec;
+
+	if (grow((void **)&s->sections, &s->cap_sections, s->n_sections,
+		 sizeof(*s->sections)) < 0)
+		return NULL;
+	sec = &s->sections[s->n_sections];
+	memset(sec, 0, sizeof(*sec));
+	sec->name = strdup(name);
+	if (sec->name == NULL)
+		return NULL;
+	sec->kind = kind;
+	sec->line = line;
+	s->n_sections++;
+	return sec;
+}
+
+static int
+add_value(struct lb_spec_section *sec, const char *key, const char *value,
+	  unsigned int line, const char *origin)
+{
+	struct lb_spec_value *v;
+	int fail = 0;
+
+	if (grow((void **)&sec->values, &sec->cap_values, sec->n_values,
+		 sizeof(*sec->values)) < 0)
+		return -1;
+	v = &sec->values[sec->n_values];
+	v->key = dup_or_null(key, &fail);
+	v->value = dup_or_null(value, &fail);
+	v->origin = dup_or_null(origin, &fail);
+	v->line = line;
+	sec->n_values++;        /* counted even half-made: freed as one */
+	return fail ? -1 : 0;
+}
+
+static void
+free_value(struct lb_spec_value *v)
+{
+	free(v->key);
+	free(v->value);
+	free(v->origin);
+}
+
+void
+lb_spec_free(struct lb_spec *s)
+{
+	unsigned int i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n_sections; i++) {
+		for (j = 0; j < s->sections[i].n_values; j++)
+			free_value(&s->sections[i].values[j]);
+		free(s->sections[i].values);
+		free(s->sections[i].name);
+		free(s->sections[i].origin);
+	}
+	free(s->sections);
+	free(s->path);
+	free(s);
+}
+
+struct lb_spec *
+lb_spec_dup(const struct lb_spec *s)
+{
+	struct lb_spec *d = spec_new(s->path);
+	unsigned int i, j;
+	int fail = d == NULL;
+
+	for (i = 0; !fail && i < s->n_sections; i++) {
+		const struct lb_spec_section *ss = &s->sections[i];
+		struct lb_spec_section *ds;
+
+		ds = add_section(d, ss->name, ss->kind, ss->line);
+		if (ds == NULL) {
+			fail = 1;
+			break;
+		}
+		ds->origin = dup_or_null(ss->origin, &fail);
+		for (j = 0; !fail && j < ss->n_values; j++)
+			fail = add_value(ds, ss->values[j].key,
+					 ss->values[j].value,
+					 ss->values[j].line,
+					 ss->values[j].origin) < 0;
+	}
+	if (fail) {
+		lb_spec_free(d);
+		return NULL;
+	}
+	d->end_line = s->end_line;
+	return d;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int
+quiet(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+/* Every unknown key of @sec is an error: a typo never becomes a default. */
+static int
+check_keys(const struct lb_ini_section *sec, enum lb_section_kind kind,
+	   const char *path, struct lb_config_error *err)
+{
+	unsigned int i;
+	int bad = 0;
+
+	for (i = 0; i < sec->n_keys; i++) {
+		if (lb_config_key_find(kind, sec->keys[i].name) != NULL)
+			continue;
+		lb_config_set_error(err, path, sec->keys[i].line,
+				    "unknown key '%s' in [%s]",
+				    sec->keys[i].name, sec->name);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+static int
+load_section(struct lb_spec *s, const struct lb_ini_section *isec,
+	     enum lb_section_kind kind, dictionary *dict)
+{
+	char full[LB_INI_LINE_MAX * 2 + 2];
+	struct lb_spec_section *sec;
+	const char *v;
+	unsigned int i;
+
+	sec = add_section(s, isec->name, kind, isec->line);
+	if (sec == NULL)
+		return -1;
+	for (i = 0; i < isec->n_keys; i++) {
+		snprintf(full, sizeof(full), "%s:%s", isec->name,
+			 isec->keys[i].name);
+		v = iniparser_getstring(dict, full, NULL);
+		if (add_value(sec, isec->keys[i].name, v != NULL ? v : "",
+			      isec->keys[i].line, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Classify every section, reporting all unknown ones and unknown keys. */
+static int
+load_check(const struct lb_ini_index *idx, const char *path,
+	   enum lb_section_kind *kinds, struct lb_config_error *err)
+{
+	char msg[512];
+	unsigned int i;
+	int bad = 0;
+
+	for (i = 0; i < idx->n_sections; i++) {
+		const struct lb_ini_section *sec = &idx->sections[i];
+
+		if (lb_spec_kind_of(sec->name, &kinds[i], msg,
+				    sizeof(msg)) < 0) {
+			lb_config_set_error(err, path, sec->line, "%s", msg);
+			bad = 1;
+		} else if (check_keys(sec, kinds[i], path, err) < 0) {
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static struct lb_spec *
+load_values(const struct lb_ini_index *idx, const char *path,
+	    const enum lb_section_kind *kinds, struct lb_config_error *err)
+{
+	struct lb_spec *s = spec_new(path);
+	dictionary *dict;
+	unsigned int i;
+	int rc = s == NULL ? -1 : 0;
+
+	/* the index has already reported anything iniparser would */
+	iniparser_set_error_callback(quiet);
+	dict = iniparser_load(path);
+	if (dict == NULL) {
+		lb_config_set_error(err, path, 1,
+				    "iniparser could not load the file");
+		lb_spec_free(s);
+		return NULL;
+	}
+	for (i = 0; rc == 0 && i < idx->n_sections; i++)
+		rc = load_section(s, &idx->sections[i], kinds[i], dict);
+	iniparser_freedict(dict);
+	if (rc < 0) {
+		lb_config_set_error(err, path, 1, "out of memory");
+		lb_spec_free(s);
+		return NULL;
+	}
+	s->end_line = idx->n_lines;
+	return s;
+}
+
+struct lb_spec *
+lb_spec_load(const char *path, struct lb_config_error *err)
+{
+	struct lb_ini_index idx;
+	enum lb_section_kind *kinds;
+	struct lb_spec *s = NULL;
+
+	lb_config_error_init(err);
+	if (lb_ini_index_build(&idx, path, err) < 0)
+		return NULL;
+	kinds = calloc(idx.n_sections + 1, sizeof(*kinds));
+	if (kinds == NULL)
+		lb_config_set_error(err, path, 1, "out of memory");
+	else if (load_check(&idx, path, kinds, err) == 0)
+		s = load_values(&idx, path, kinds, err);
+	free(kinds);
+	lb_ini_index_free(&idx);
+	return s;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+const char *
+lb_spec_path(const struct lb_spec *s)
+{
+	return s->path;
+}
+
+const char *
+lb_spec_get(const struct lb_spec *s, const char *section, const char *key)
+{
+	const struct lb_spec_section *sec = lb_spec_section_of(s, section);
+	const struct lb_spec_value *v;
+
+	if (sec == NULL)
+		return NULL;
+	v = lb_spec_value_of(sec, key);
+	return v != NULL ? v->value : NULL;
+}
+
+const char *
+lb_spec_effective(const struct lb_spec *s, const char *section,
+		  const char *key)
+{
+	const struct lb_spec_section *sec = lb_spec_section_of(s, section);
+	const struct lb_config_key *k;
+
+	if (sec == NULL)
+		return NULL;
+	k = lb_config_key_find(sec->kind, key);
+	return k != NULL ? lb_spec_value_effective(sec, k) : NULL;
+}
+
+int
+lb_spec_has_section(const struct lb_spec *s, const char *section)
+{
+	return lb_spec_section_of(s, section) != NULL;
+}
+
+/* Canonical order puts pools before the VIPs and backends naming them. */
+int
+lb_spec_section_cmp(const struct lb_spec_section *x,
+		    const struct lb_spec_section *y)
+{
+	static const int rank[LB_SECTION_KINDS] = {
+		[LB_SECTION_GLOBAL] = 0, [LB_SECTION_PORT] = 1,
+		[LB_SECTION_POOL] = 2, [LB_SECTION_VIP] = 3,
+		[LB_SECTION_BACKEND] = 4,
+	};
+
+	if (x->kind != y->kind)
+		return rank[x->kind] - rank[y->kind];
+	return strcmp(x->name, y->name);
+}
+
+static int
+cmp_canonical(const void *a, const void *b)
+{
+	return lb_spec_section_cmp(*(const struct lb_spec_section *const *)a,
+				   *(const struct lb_spec_section *const *)b);
+}
+
+const struct lb_spec_section **
+lb_spec_sorted(const struct lb_spec *s)
+{
+	const struct lb_spec_section **v;
+	unsigned int i;
+
+	v = calloc(s->n_sections + 1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < s->n_sections; i++)
+		v[i] = &s->sections[i];
+	qsort(v, s->n_sections, sizeof(*v), cmp_canonical);
+	return v;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Specification -> INI text, in one canonical order so that two equal
+ * specifications print the same and a printed one loads back to the same
+ * values (the round trip the unit test checks).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_priv.h"
+
+/*
+ * iniparser ends an unquoted value at ';' or '#', strips surrounding
+ * space, and the line index refuses a trailing '\'; quoting avoids all of
+ * it. A value holding both quote characters cannot be written.
+ */
+static int
+quote_of(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len > 0 && strpbrk(v, ";#\"'") == NULL && v[0] != ' ' &&
+	    v[0] != '\t' && v[len - 1] != ' ' && v[len - 1] != '\t' &&
+	    v[len - 1] != '\\')
+		return 0;
+	if (strchr(v, '"') == NULL)
+		return '"';
+	if (strchr(v, '\'') == NULL)
+		return '\'';
+	return -1;
+}
+
+static int
+write_value(const struct lb_spec_value *v, FILE *out)
+{
+	int q = quote_of(v->value);
+
+	if (q < 0)
+		return -1;
+	if (q == 0)
+		return fprintf(out, "%s = %s\n", v->key, v->value) < 0 ? -1 : 0;
+	return fprintf(out, "%s = %c%s%c\n", v->key, q, v->value, q) < 0 ?
+		-1 : 0;
+}
+
+/* Keys in table order, whatever order they were set in. */
+static int
+write_section(const struct lb_spec_section *sec, FILE *out)
+{
+	const struct lb_config_key *keys;
+	const struct lb_spec_value *v;
+	unsigned int n, i;
+
+	if (fprintf(out, "\n[%s]\n", sec->name) < 0)
+		return -1;
+	keys = lb_config_keys(&n);
+	for (i = 0; i < n; i++) {
+		if (keys[i].section != sec->kind)
+			continue;
+		v = lb_spec_value_of(sec, keys[i].name);
+		if (v != NULL && write_value(v, out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+lb_spec_write_ini(const struct lb_spec *s, FILE *out)
+{
+	const struct lb_spec_section **sorted = lb_spec_sorted(s);
+	unsigned int i;
+	int rc = 0;
+
+	if (sorted == NULL)
+		return -1;
+	/* a path with a line break would end the comment early */
+	if (strpbrk(s->path, "\r\n") == NULL &&
+	    fprintf(out, "; edgelb specification, from %s\n", s->path) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < s->n_sections; i++)
+		rc = write_section(sorted[i], out);
+	free(sorted);
+	if (rc == 0 && ferror(out))
+		rc = -1;
+	return rc;
+}
+
+char *
+lb_spec_to_ini(const struct lb_spec *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (f == NULL)
+		return NULL;
+	rc = lb_spec_write_ini(s, f);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
