@@ -437,6 +437,7 @@ lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const char *req, size_t len)
 	line = malloc(len + 1);
 	if (line == NULL)
 		return lb_mgmt_error("out of memory");
+	memset(&r, 0, sizeof(r));
 	ans = parse_request(req != NULL ? req : "", len, line, &r);
 	if (ans == NULL)
 		ans = dispatch(ctx, &r);

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -31,6 +32,23 @@
 #define LB_MGMT_CLIENT_TIMEOUT_MS 5000
 /** Most tuples in one "lookup -" request. */
 #define LB_MGMT_LOOKUP_MAX 1000
+
+/** Most supplementary groups of a peer kept; more are cut off. */
+#define LB_MGMT_PEER_GROUPS_MAX 64
+
+/**
+ * Who sent a request: the Unix socket peer's credentials at connect time
+ * (SO_PEERCRED, SO_PEERGROUPS) and its command name (/proc/PID/comm, best
+ * effort: "" if unknown). Commands use it for access checks and audit.
+ */
+struct lb_mgmt_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	unsigned int n_groups;      /**< 0 if unknown or more than the max */
+	gid_t groups[LB_MGMT_PEER_GROUPS_MAX];
+	char comm[16];
+};
 
 /**
  * Something the management epoll loop waits on: epoll_event.data.ptr

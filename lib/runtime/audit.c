@@ -22,7 +22,7 @@
 struct lb_audit {
 	char path[PATH_MAX];
 	int fd;
-	char error[256];            /* last failure, "" when the file is fine */
+	char error[PATH_MAX + 128]; /* last failure, "" when the file is fine */
 	unsigned int keep, n, head; /* ring of the last keep records */
 	uint64_t total;
 	json_t **ring;

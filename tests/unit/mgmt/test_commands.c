@@ -57,6 +57,7 @@ static struct lb_config *cfg;
 static uint32_t be_idx[N_BACKENDS], pool_idx[N_POOLS], vip_idx[N_VIPS];
 static struct lb_neigh_table *nt;
 static struct lb_dp dp;
+static struct lb_snapshot snap;
 static struct lb_mgmt_ctx ctx;
 
 /* ---- fake workers ---- */
@@ -233,9 +234,9 @@ group_setup(void **state)
 		return -1;
 	if (load_config() < 0 || build_neigh() < 0)
 		return -1;
-	dp.config = cfg;
-	dp.neigh = nt;
-	dp.generation = 7;
+	snap = (struct lb_snapshot){ .cfg = cfg, .neigh = nt,
+				     .generation = 7, .seq = 7 };
+	dp.snap = &snap;
 	dp.n_ports = 1;
 	dp.ports[0].port_id = 3;
 	dp.ports[0].mac = (struct rte_ether_addr){
@@ -293,8 +294,9 @@ test_setup(void **state)
 		memset(&dp.workers[i]->stats, 0, sizeof(dp.workers[i]->stats));
 		memset(&fake[i], 0, sizeof(fake[i]));
 	}
-	dp.config = cfg;
-	dp.neigh = nt;
+	snap.cfg = cfg;
+	snap.neigh = nt;
+	dp.snap = &snap;
 	return 0;
 }
 
@@ -428,7 +430,7 @@ test_status_without_gateway_or_neigh_table(void **state)
 
 	(void)state;
 	cfg->ports[0].gateway = 0;
-	dp.neigh = NULL;
+	snap.neigh = NULL;
 	a = run("status");
 	cfg->ports[0].gateway = ip("10.0.0.1");
 	p = json_array_get(json_object_get(a, "ports"), 0);
@@ -444,7 +446,7 @@ static void
 test_no_config_gives_error(void **state)
 {
 	(void)state;
-	dp.config = NULL;
+	dp.snap = NULL;
 	assert_error("status", "no configuration");
 	assert_error("stats", "no configuration");
 	assert_error("backends", "no configuration");
@@ -632,7 +634,7 @@ test_backends_shares_states_and_counters(void **state)
 		b = backend_row(a, web + i, "web", names[i]);
 		assert_string_equal(gets(b, "pool"), "webpool");
 		assert_int_equal(geti(b, "weight"), i + 1);
-		assert_string_equal(gets(b, "state"), "active");
+		assert_string_equal(gets(b, "state"), "up");
 		assert_float_equal(json_real_value(json_object_get(b,
 				   "expected_share")), slot_share(0, i), 1e-9);
 		assert_int_equal(geti(b, "new_flows"), nf[i]);
@@ -666,7 +668,7 @@ test_backends_unresolved_without_neigh_table(void **state)
 	size_t i;
 
 	(void)state;
-	dp.neigh = NULL;
+	snap.neigh = NULL;
 	a = run("backends");
 	json_array_foreach(a, i, b)
 		assert_string_equal(gets(b, "state"),
@@ -1018,7 +1020,8 @@ test_bad_commands_give_error(void **state)
 	assert_error("status now", "usage: status");
 	assert_error("stats --per-cpu", "usage: stats [--per-core]");
 	assert_error("stats --per-core extra", "usage: stats");
-	assert_error("backends x", "usage: backends");
+	assert_error("backends x y", "usage: backends [VIP]");
+	assert_error("backends x", "no VIP named");
 	assert_error("a b c d e f g h i j k l m n o p q", "too many words");
 	assert_error("\xff\xfe\x80", "unknown command \"???\"");
 	a = lb_mgmt_execute(&ctx, "help\0status", 11);

@@ -39,6 +39,7 @@ static struct lb_pool_conf pool;
 static struct lb_backend_conf *backends;
 static uint32_t *members;
 static struct lb_dp dp;
+static struct lb_snapshot snap;
 static struct lb_mgmt_ctx ctx;
 
 /* One pool of N_BIG backends: its "backends" answer is megabytes long. */
@@ -69,7 +70,8 @@ group_setup(void **state)
 	cfg.pools = &pool;
 	cfg.n_backends = N_BIG;
 	cfg.backends = backends;
-	dp.config = &cfg;
+	snap.cfg = &cfg;
+	dp.snap = &snap;
 	ctx.dp = &dp;
 	ctx.start_time = time(NULL);
 	ctx.version = "test";
