@@ -320,6 +320,18 @@ build_addr_index(struct build_ctx *c)
 	return 0;
 }
 
+/* The worker's one test on a flow hit: see lb_config.backend_hit. */
+static void
+fill_hit_index(struct lb_config *cfg)
+{
+	uint32_t i;
+
+	memset(cfg->backend_hit, 0xff, sizeof(cfg->backend_hit));
+	for (i = 0; i < cfg->n_backends; i++)
+		if (cfg->backends[i].state < LB_BACKEND_DISABLED)
+			cfg->backend_hit[cfg->backends[i].id] = (uint16_t)i;
+}
+
 /* ---- entry point ------------------------------------------------------------ */
 
 static int
@@ -331,6 +343,7 @@ build(struct build_ctx *c)
 	if (build_pools(c) < 0 || fill_neighs(c) < 0 ||
 	    build_addr_index(c) < 0)
 		return -1;
+	fill_hit_index(c->cfg);
 	c->cfg->spec = lb_spec_dup(c->spec);
 	if (c->cfg->spec == NULL) {
 		lb_config_add_error(c->err, c->spec->path, "out of memory");

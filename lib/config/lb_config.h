@@ -161,6 +161,10 @@ struct lb_config {
 	 * what a flow entry or a counter names is checked against these. */
 	uint16_t backend_index[LB_MAX_BACKENDS];
 	uint16_t vip_index[LB_MAX_VIPS];
+	/* The same as backend_index for backends whose established flows
+	 * stay on them without question (UP, DRAINED); LB_ID_NONE for the
+	 * rest: a flow hit tests one value before the slow path. */
+	uint16_t backend_hit[LB_MAX_BACKENDS];
 	/* Address index for the packet path; see lb_config_find_vip(). */
 	uint32_t addr_mask;         /**< slots - 1 (a power of two) */
 	struct lb_addr_slot *addr_index;

@@ -265,8 +265,9 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
  */
 static int
 hit_policy(struct lb_worker *w, const struct lb_config *cfg,
-	   const struct fwd *f, const struct lb_flow_entry *e, uint16_t bi)
+	   const struct fwd *f, const struct lb_flow_entry *e)
 {
+	uint16_t bi = cfg->backend_index[e->backend];
 	const struct lb_pool_conf *pool;
 
 	if (bi == LB_ID_NONE) {
@@ -277,6 +278,8 @@ hit_policy(struct lb_worker *w, const struct lb_config *cfg,
 		w->stats.flow.vip_changed++;
 		return -1;
 	}
+	if (cfg->backends[bi].state < LB_BACKEND_DISABLED)
+		return bi;
 	pool = &cfg->pools[cfg->vips[f->vip].pool];
 	if (pool->on_remove == LB_ON_REMOVE_KEEP) {
 		w->stats.flow.removed_kept++;
@@ -314,14 +317,12 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
 	    struct burst_changes *changes)
 {
-	uint16_t bi = cfg->backend_index[e->backend];
+	int bi = cfg->backend_hit[e->backend];
 
 	w->stats.flow.hits++;
-	if (unlikely(bi == LB_ID_NONE || e->vip != f->vip_id ||
-		     cfg->backends[bi].state >= LB_BACKEND_DISABLED)) {
-		int kept = hit_policy(w, cfg, f, e, bi);
-
-		if (kept < 0) {
+	if (unlikely(bi == LB_ID_NONE || e->vip != f->vip_id)) {
+		bi = hit_policy(w, cfg, f, e);
+		if (bi < 0) {
 			/* schedule() replaces the entry in place */
 			flow_gone(w, e->backend);
 			return -1;
