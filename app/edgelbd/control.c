@@ -1,20 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The management lcore: sleeps in epoll on the management socket, a timer
- * and the stop signals. The timer drives neighbour resolution: it takes the
- * ARP packets workers passed up, publishes MAC changes, and asks for
- * neighbours that are due.
+ * The management lcore: sleeps in the event loop (lb_evloop.h) on the
+ * management socket, a timer and the signals. The timer drives neighbour
+ * resolution: it takes the ARP packets workers passed up, publishes MAC
+ * changes, and asks for neighbours that are due.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <rte_arp.h>
 #include <rte_cycles.h>
@@ -23,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "edgelbd.h"
+#include "lb_evloop.h"
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
 #include "lb_pkt.h"
@@ -37,9 +34,7 @@ struct control {
 	struct rte_mempool *mp;
 	struct lb_neigh_resolver res;
 	struct lb_mgmt_server *srv;
-	struct lb_event sig_ev, tick_ev;
-	int epfd, sigfd, tickfd;
-	int stop;
+	struct lb_evloop *loop;
 };
 
 static void
@@ -100,17 +95,14 @@ ask_due(struct control *c, uint64_t now)
 }
 
 static void
-on_tick(struct lb_event *ev, uint32_t events)
+on_tick(struct lb_evloop_timer *t, void *arg)
 {
-	struct control *c = container_of(ev, struct control, tick_ev);
+	struct control *c = arg;
 	struct rte_mbuf *pkts[CTL_BURST];
-	uint64_t expirations, now = rte_get_tsc_cycles();
+	uint64_t now = rte_get_tsc_cycles();
 	unsigned int n, i;
 
-	(void)events;
-	if (read(c->tickfd, &expirations, sizeof(expirations)) < 0 &&
-	    errno != EAGAIN)
-		return;
+	(void)t;
 	while ((n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0) {
 		for (i = 0; i < n; i++) {
 			learn_from(c, pkts[i], now);
@@ -118,92 +110,48 @@ on_tick(struct lb_event *ev, uint32_t events)
 		}
 	}
 	ask_due(c, now);
-	lb_mgmt_server_tick(c->srv);
 }
 
 static void
-on_signal(struct lb_event *ev, uint32_t events)
+on_stop(struct lb_evloop_signal *s, int signo, void *arg)
 {
-	struct control *c = container_of(ev, struct control, sig_ev);
-	struct signalfd_siginfo si;
+	struct control *c = arg;
 
-	(void)events;
-	if (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		fprintf(stderr, "edgelbd: signal %u, stopping\n", si.ssi_signo);
-		c->stop = 1;
-	}
+	(void)s;
+	fprintf(stderr, "edgelbd: signal %d, stopping\n", signo);
+	lb_evloop_stop(c->loop);
 }
 
-static int
-watch(struct control *c, int fd, struct lb_event *ev)
+static void
+on_hup(struct lb_evloop_signal *s, int signo, void *arg)
 {
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
-
-	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &e);
+	(void)s;
+	(void)signo;
+	(void)arg;
+	fprintf(stderr, "edgelbd: SIGHUP: reload not yet wired\n");
 }
 
+/* Registrations live as long as the loop: lb_evloop_destroy frees them. */
 static int
-setup_fds(struct control *c, char *err, size_t errlen)
+setup_loop(struct control *c, char *err, size_t errlen)
 {
-	struct itimerspec its = {
-		.it_interval.tv_nsec = TICK_MS * 1000000L,
-		.it_value.tv_nsec = TICK_MS * 1000000L,
-	};
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	c->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (c->epfd < 0 || c->sigfd < 0 || c->tickfd < 0 ||
-	    timerfd_settime(c->tickfd, 0, &its, NULL) != 0) {
-		snprintf(err, errlen, "management fds: %s", strerror(errno));
-		return -1;
-	}
-	c->sig_ev.cb = on_signal;
-	c->tick_ev.cb = on_tick;
-	if (watch(c, c->sigfd, &c->sig_ev) || watch(c, c->tickfd, &c->tick_ev)) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
+	c->loop = lb_evloop_create();
+	if (c->loop == NULL ||
+	    lb_evloop_timer_add(c->loop, TICK_MS, TICK_MS, on_tick, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGINT, on_stop, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGTERM, on_stop, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGHUP, on_hup, c) == NULL) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-static void
-loop(struct control *c)
-{
-	struct epoll_event ev[16];
-	int n, i;
-
-	while (!c->stop) {
-		n = epoll_wait(c->epfd, ev, RTE_DIM(ev), 1000);
-		for (i = 0; i < n; i++) {
-			struct lb_event *e = ev[i].data.ptr;
-
-			e->cb(e, ev[i].events);
-		}
-	}
-}
-
-static void
-close_fds(struct control *c)
-{
-	if (c->tickfd >= 0)
-		close(c->tickfd);
-	if (c->sigfd >= 0)
-		close(c->sigfd);
-	if (c->epfd >= 0)
-		close(c->epfd);
 }
 
 int
 edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp, char *err,
 		    size_t errlen)
 {
-	struct control c = { .dp = dp, .mp = mp, .epfd = -1, .sigfd = -1,
-			     .tickfd = -1 };
+	struct control c = { .dp = dp, .mp = mp };
 	struct lb_mgmt_ctx ctx = { .dp = dp, .start_time = time(NULL),
 				   .version = EDGELBD_VERSION };
 	uint64_t hz = rte_get_tsc_hz();
@@ -214,18 +162,20 @@ edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp, char *err,
 		snprintf(err, errlen, "neighbour resolver: out of memory");
 		return -1;
 	}
-	if (setup_fds(&c, err, errlen) == 0) {
+	if (setup_loop(&c, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(dp->config->global.socket, &ctx,
-					      c.epfd, err, errlen);
+					      c.loop, err, errlen);
 		if (c.srv != NULL) {
 			fprintf(stderr, "edgelbd: ready, management socket %s\n",
 				dp->config->global.socket);
-			loop(&c);
-			rc = 0;
+			rc = lb_evloop_run(c.loop);
+			if (rc < 0)
+				snprintf(err, errlen, "event loop: %s",
+					 strerror(-rc));
 		}
 	}
 	lb_mgmt_server_destroy(c.srv);
-	close_fds(&c);
+	lb_evloop_destroy(c.loop);
 	lb_neigh_resolver_fini(&c.res);
 	return rc;
 }

@@ -21,7 +21,11 @@ int edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,
 		       struct rte_mempool **mp, char *err, size_t errlen);
 void edgelbd_ports_stop(const struct lb_dp *dp);
 
-/* control.c: the management loop; returns when SIGINT/SIGTERM arrives. */
+/*
+ * control.c: the management loop; returns when SIGINT/SIGTERM arrives
+ * (SIGHUP is logged: reload is not wired yet). Expects SIGINT, SIGTERM and
+ * SIGHUP blocked in every thread.
+ */
 int edgelbd_control_run(struct lb_dp *dp, struct rte_mempool *mp,
 			char *err, size_t errlen);
 
