@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The management lcore: sleeps in epoll on the management socket, a timer
- * and the stop signals. The timer drives neighbour resolution: it takes the
- * ARP packets workers passed up, publishes MAC changes, and asks for
- * neighbours that are due.
+ * The management lcore: sleeps in the event loop (lb_evloop.h) on the
+ * management socket, timers and signals. Every change to what the workers
+ * run goes through lib/runtime: neighbour updates gathered each tick,
+ * SIGHUP reloads, and the socket's commands.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,12 +23,13 @@
 #include <rte_mbuf.h>
 
 #include "edgelbd.h"
+#include "lb_evloop.h"
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
 #include "lb_pkt.h"
 
 #define TICK_MS 20
-#define HOUSEKEEPING_TICKS 50   /* lb_runtime_tick about once a second */
+#define HOUSEKEEPING_MS 1000    /* lb_runtime_tick: forget removed backends */
 #define CTL_BURST 32
 
 struct control {
@@ -36,10 +37,7 @@ struct control {
 	struct lb_runtime *rt;
 	struct rte_mempool *mp;
 	struct lb_mgmt_server *srv;
-	unsigned int ticks;
-	struct lb_event sig_ev, tick_ev;
-	int epfd, sigfd, tickfd;
-	int stop;
+	struct lb_evloop *loop;
 };
 
 static void
@@ -96,17 +94,14 @@ ask_due(struct control *c, uint64_t now)
 }
 
 static void
-on_tick(struct lb_event *ev, uint32_t events)
+on_tick(struct lb_evloop_timer *t, void *arg)
 {
-	struct control *c = container_of(ev, struct control, tick_ev);
+	struct control *c = arg;
 	struct rte_mbuf *pkts[CTL_BURST];
-	uint64_t expirations, now = rte_get_tsc_cycles();
+	uint64_t now = rte_get_tsc_cycles();
 	unsigned int n, i;
 
-	(void)events;
-	if (read(c->tickfd, &expirations, sizeof(expirations)) < 0 &&
-	    errno != EAGAIN)
-		return;
+	(void)t;
 	while ((n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0) {
 		for (i = 0; i < n; i++) {
 			learn_from(c, pkts[i], now);
@@ -115,114 +110,120 @@ on_tick(struct lb_event *ev, uint32_t events)
 	}
 	lb_runtime_neigh_commit(c->rt);
 	ask_due(c, now);
-	if (++c->ticks % HOUSEKEEPING_TICKS == 0)
-		lb_runtime_tick(c->rt);
-	lb_mgmt_server_tick(c->srv);
 	edgelbd_sd_watchdog();
 }
 
 static void
-on_signal(struct lb_event *ev, uint32_t events)
+on_housekeeping(struct lb_evloop_timer *t, void *arg)
 {
-	struct control *c = container_of(ev, struct control, sig_ev);
-	struct signalfd_siginfo si;
+	struct control *c = arg;
+	uint64_t gen = lb_runtime_snapshot(c->rt)->generation;
 
-	(void)events;
-	if (read(c->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		edgelbd_log(LOG_NOTICE, "signal %u, stopping", si.ssi_signo);
-		c->stop = 1;
-	}
+	(void)t;
+	lb_runtime_tick(c->rt);
+	if (lb_runtime_snapshot(c->rt)->generation != gen)
+		edgelbd_sd_status_of(c->dp);
 }
 
-static int
-watch(struct control *c, int fd, struct lb_event *ev)
+static void
+on_stop(struct lb_evloop_signal *s, int signo, void *arg)
 {
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+	struct control *c = arg;
 
-	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &e);
+	(void)s;
+	edgelbd_log(LOG_NOTICE, "signal %d, stopping", signo);
+	lb_evloop_stop(c->loop);
 }
 
-static int
-setup_fds(struct control *c, char *err, size_t errlen)
+/* SIGHUP: reload the file the running configuration came from. */
+static void
+on_hup(struct lb_evloop_signal *s, int signo, void *arg)
 {
-	struct itimerspec its = {
-		.it_interval.tv_nsec = TICK_MS * 1000000L,
-		.it_value.tv_nsec = TICK_MS * 1000000L,
-	};
-	sigset_t set;
+	const struct lb_actor who = { .kind = LB_ACTOR_SIGNAL };
+	struct control *c = arg;
+	json_t *ans = NULL;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	c->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (c->epfd < 0 || c->sigfd < 0 || c->tickfd < 0 ||
-	    timerfd_settime(c->tickfd, 0, &its, NULL) != 0) {
-		snprintf(err, errlen, "management fds: %s", strerror(errno));
-		return -1;
-	}
-	c->sig_ev.cb = on_signal;
-	c->tick_ev.cb = on_tick;
-	if (watch(c, c->sigfd, &c->sig_ev) || watch(c, c->tickfd, &c->tick_ev)) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
+	(void)s;
+	(void)signo;
+	edgelbd_sd_reloading();
+	if (lb_runtime_reload(c->rt, NULL, &who, &ans) == 0)
+		edgelbd_log(LOG_NOTICE, "SIGHUP: reloaded, generation %" PRIu64,
+			    lb_runtime_snapshot(c->rt)->generation);
+	else
+		edgelbd_log(LOG_ERR, "SIGHUP: reload refused: %s",
+			    json_string_value(json_object_get(ans, "error")));
+	json_decref(ans);
+	edgelbd_sd_reloaded();
+	edgelbd_sd_status_of(c->dp);
+}
+
+/* Registrations live as long as the loop: lb_evloop_destroy frees them. */
+static int
+setup_loop(struct control *c, char *err, size_t errlen)
+{
+	c->loop = lb_evloop_create();
+	if (c->loop == NULL ||
+	    lb_evloop_timer_add(c->loop, TICK_MS, TICK_MS, on_tick, c) == NULL ||
+	    lb_evloop_timer_add(c->loop, HOUSEKEEPING_MS, HOUSEKEEPING_MS,
+				on_housekeeping, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGINT, on_stop, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGTERM, on_stop, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGHUP, on_hup, c) == NULL) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-static void
-loop(struct control *c)
+/*
+ * Read-only commands are for anyone who can connect: the socket belongs to
+ * root and global.socket_group, mode 0660.
+ */
+static int
+socket_access(const struct lb_config *cfg, char *err, size_t errlen)
 {
-	struct epoll_event ev[16];
-	int n, i;
+	const char *path = cfg->global.socket, *name = cfg->global.socket_group;
+	struct group gr, *res = NULL;
+	char buf[4096];
 
-	while (!c->stop) {
-		n = epoll_wait(c->epfd, ev, RTE_DIM(ev), 1000);
-		for (i = 0; i < n; i++) {
-			struct lb_event *e = ev[i].data.ptr;
-
-			e->cb(e, ev[i].events);
-		}
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL) {
+		snprintf(err, errlen, "socket_group %s: no such group", name);
+		return -1;
 	}
-}
-
-static void
-close_fds(struct control *c)
-{
-	if (c->tickfd >= 0)
-		close(c->tickfd);
-	if (c->sigfd >= 0)
-		close(c->sigfd);
-	if (c->epfd >= 0)
-		close(c->epfd);
+	if (chown(path, 0, gr.gr_gid) != 0 || chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
 edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 		    struct rte_mempool *mp, char *err, size_t errlen)
 {
-	struct control c = { .dp = dp, .rt = rt, .mp = mp, .epfd = -1,
-			     .sigfd = -1, .tickfd = -1 };
+	struct control c = { .dp = dp, .rt = rt, .mp = mp };
 	struct lb_mgmt_ctx ctx = { .dp = dp, .rt = rt,
 				   .start_time = time(NULL),
 				   .version = EDGELBD_VERSION };
-	/* Not a runtime key: the socket stays where it was made. */
-	const char *sock = lb_runtime_snapshot(rt)->cfg->global.socket;
+	/* Not runtime keys: the socket stays as it was made. */
+	const struct lb_config *cfg = lb_runtime_snapshot(rt)->cfg;
+	const char *sock = cfg->global.socket;
 	int rc = -1;
 
-	if (setup_fds(&c, err, errlen) == 0) {
-		c.srv = lb_mgmt_server_create(sock, &ctx, c.epfd, err, errlen);
-		if (c.srv != NULL) {
+	if (setup_loop(&c, err, errlen) == 0) {
+		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
+		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
 				    sock);
 			edgelbd_sd_status_of(dp);
 			edgelbd_sd_ready();
-			loop(&c);
-			rc = 0;
+			rc = lb_evloop_run(c.loop);
+			if (rc < 0)
+				snprintf(err, errlen, "event loop: %s",
+					 strerror(-rc));
 		}
 	}
 	lb_mgmt_server_destroy(c.srv);
-	close_fds(&c);
+	lb_evloop_destroy(c.loop);
 	return rc;
 }

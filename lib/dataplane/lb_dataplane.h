@@ -171,14 +171,22 @@ struct lb_dp_request {
 #define LB_DP_REQ_MAX 4096
 
 /**
- * Ask every worker the same request (each worker gets its own copy in
- * reqs[i], prepared by the caller) and wait up to @p timeout_ms.
- * Management lcore; blocks (sleeps) while waiting.
- * @return 0, or -ETIMEDOUT if a worker did not answer (its request is then
- * leaked on purpose: the worker may still write to it).
+ * Queue @p req (prepared as above) for worker @p worker, which answers it
+ * between bursts. Management lcore; never blocks: poll
+ * lb_dp_query_done(). Until it says done, the worker may write @p req and
+ * its out buffer, so neither may be freed; a worker that never answers
+ * means they are leaked, never reused.
+ * @return 0; -EINVAL if there is no such worker; -EBUSY if its request
+ * ring is full (then @p req was not queued and is the caller's again).
  */
-int lb_dp_query_workers(struct lb_dp *dp, struct lb_dp_request *reqs,
-			unsigned int timeout_ms);
+int lb_dp_query_submit(struct lb_dp *dp, unsigned int worker,
+		       struct lb_dp_request *req);
+
+/**
+ * 1 once the worker has answered @p req (an acquire load: its answer is
+ * then visible), else 0. Management lcore.
+ */
+int lb_dp_query_done(const struct lb_dp_request *req);
 
 /**
  * Send a packet out of configured port @p port through worker 0's TX

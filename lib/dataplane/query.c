@@ -5,7 +5,6 @@
  * worker answers between bursts instead.
  */
 #include <errno.h>
-#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -106,40 +105,22 @@ lb_dp_serve_request(struct lb_worker *w, uint64_t now)
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 }
 
-static int
-all_done(const struct lb_dp_request *reqs, unsigned int n)
+int
+lb_dp_query_submit(struct lb_dp *dp, unsigned int worker,
+		   struct lb_dp_request *req)
 {
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (!__atomic_load_n(&reqs[i].done, __ATOMIC_ACQUIRE))
-			return 0;
-	return 1;
+	if (worker >= dp->n_workers || worker >= LB_MAX_WORKERS)
+		return -EINVAL;
+	req->done = 0;
+	req->n_out = 0;
+	return rte_ring_enqueue(dp->workers[worker]->requests, req) == 0 ?
+	       0 : -EBUSY;
 }
 
 int
-lb_dp_query_workers(struct lb_dp *dp, struct lb_dp_request *reqs,
-		    unsigned int timeout_ms)
+lb_dp_query_done(const struct lb_dp_request *req)
 {
-	const struct timespec nap = { .tv_nsec = 20 * 1000 };
-	uint64_t deadline;
-	unsigned int i;
-
-	for (i = 0; i < dp->n_workers; i++) {
-		reqs[i].done = 0;
-		reqs[i].n_out = 0;
-	}
-	for (i = 0; i < dp->n_workers; i++)
-		if (rte_ring_enqueue(dp->workers[i]->requests, &reqs[i]) != 0)
-			return -EBUSY;
-	deadline = rte_get_tsc_cycles() +
-		   (uint64_t)timeout_ms * rte_get_tsc_hz() / 1000;
-	while (!all_done(reqs, dp->n_workers)) {
-		if (rte_get_tsc_cycles() > deadline)
-			return -ETIMEDOUT;
-		nanosleep(&nap, NULL);
-	}
-	return 0;
+	return __atomic_load_n(&req->done, __ATOMIC_ACQUIRE) != 0;
 }
 
 int

@@ -2,10 +2,10 @@
 /*
  * Commands that ask the workers about their flow tables: flows and lookup.
  *
- * A worker answers between bursts. If one does not answer in time its
- * request (and every buffer it points to) is leaked on purpose: the worker
- * may still write into it later, and a small leak on a broken worker is
- * better than memory corruption.
+ * Both ask every worker at once (workers.c) and answer later: the command
+ * returns a pending object that the server polls from its event loop, so
+ * the management core never waits for a worker. The answer is built only
+ * against the configuration the question was asked under.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,30 +18,54 @@
 #define FLOWS_MAX_LIMIT 100000
 #define TUPLE_USAGE "PROTO SRC_IP SRC_PORT DST_IP DST_PORT (PROTO tcp|udp)"
 
-/*
- * Send reqs[i] to worker i and wait. @return NULL when every worker
- * answered, else the error to answer; the caller must then leak reqs.
- */
-static json_t *
-query_workers(struct lb_dp *dp, struct lb_dp_request *reqs)
-{
-	unsigned int i;
-	int rc;
+/* What both commands keep while the workers answer. */
+struct wq_pending {
+	struct lb_mgmt_pending p;           /* first: the server holds this */
+	struct lb_mgmt_ctx *ctx;
+	uint64_t generation;                /* at submit time */
+	struct mgmt_wq q;
+};
 
-	rc = lb_dp_query_workers(dp, reqs, MGMT_QUERY_TIMEOUT_MS);
-	if (rc == 0)
+static int
+wq_pending_poll(struct lb_mgmt_pending *p, uint64_t now_ms)
+{
+	return mgmt_wq_poll(&container_of(p, struct wq_pending, p)->q, now_ms);
+}
+
+/*
+ * The configuration the answers refer to, or NULL (and the error) if it
+ * was replaced meanwhile: the request's tuples were matched to VIPs of the
+ * one it started with.
+ */
+static const struct lb_config *
+wq_pending_config(const struct wq_pending *w, json_t **err)
+{
+	const struct lb_config *cfg = lb_mgmt_config(w->ctx->dp);
+
+	*err = mgmt_wq_error(&w->q);
+	if (*err != NULL)
 		return NULL;
-	if (rc != -ETIMEDOUT) {
-		MGMT_LOG(ERR, "querying workers failed: %s", strerror(-rc));
-		return lb_mgmt_error("cannot query the workers: %s",
-				     strerror(-rc));
-	}
-	for (i = 0; i < dp->n_workers; i++)
-		if (!__atomic_load_n(&reqs[i].done, __ATOMIC_ACQUIRE))
-			break;
-	MGMT_LOG(ERR, "worker %u did not answer within %d ms (request leaked)",
-		 i, MGMT_QUERY_TIMEOUT_MS);
-	return lb_mgmt_error("worker %u did not answer", i);
+	/* The generation moves with every configuration (not with next
+	 * hops): a pointer could be reused by the next one. */
+	if (cfg != NULL &&
+	    lb_dp_snapshot(w->ctx->dp)->generation == w->generation)
+		return cfg;
+	*err = lb_mgmt_error("the configuration changed while the workers were asked; try again");
+	return NULL;
+}
+
+static json_t *
+wq_pending_submit(struct wq_pending *w, struct lb_mgmt_ctx *ctx,
+		  enum lb_dp_req_type type, uint32_t room,
+		  struct lb_flow_key *keys)
+{
+	w->ctx = ctx;
+	w->generation = lb_dp_snapshot(ctx->dp)->generation;
+	if (mgmt_wq_submit(&w->q, ctx->dp, type, room, keys,
+			   lb_mgmt_now_ms()) == 0)
+		return NULL;
+	mgmt_wq_release(&w->q);
+	return lb_mgmt_error("out of memory");
 }
 
 static const char *
@@ -125,22 +149,24 @@ parse_uint(const char *s, unsigned long lo, unsigned long hi,
 
 static json_t *
 flows_answer(struct lb_dp *dp, const struct lb_config *cfg,
-	     const struct lb_dp_request *reqs, unsigned long limit)
+	     const struct mgmt_wq *q, unsigned long limit)
 {
+	const struct lb_dp_request *rq;
 	json_t *list = json_array();
 	uint64_t total = 0, listed = 0;
 	int truncated = 0;
 	unsigned int i, j;
 
-	for (i = 0; i < RTE_MIN(dp->n_workers, (unsigned int)LB_MAX_WORKERS); i++) {
+	for (i = 0; i < q->n; i++) {
+		rq = q->req[i];
 		total += dp->workers[i]->stats.flow.entries;
-		for (j = 0; j < reqs[i].n_out && j < reqs[i].max; j++) {
+		for (j = 0; j < rq->n_out && j < rq->max; j++) {
 			if (listed == limit) {
 				truncated = 1;
 				break;
 			}
 			json_array_append_new(list,
-					      flow_json(cfg, &reqs[i].out[j], i));
+					      flow_json(cfg, &rq->out[j], i));
 			listed++;
 		}
 	}
@@ -152,17 +178,49 @@ flows_answer(struct lb_dp *dp, const struct lb_config *cfg,
 			 "total", (json_int_t)total, "truncated", truncated);
 }
 
+struct flows_pending {
+	struct wq_pending w;
+	unsigned long limit;
+};
+
+static json_t *
+flows_finish(struct lb_mgmt_pending *p)
+{
+	struct flows_pending *f = container_of(p, struct flows_pending, w.p);
+	const struct lb_config *cfg;
+	json_t *ans;
+
+	cfg = wq_pending_config(&f->w, &ans);
+	if (cfg != NULL)
+		ans = flows_answer(f->w.ctx->dp, cfg, &f->w.q, f->limit);
+	mgmt_wq_release(&f->w.q);
+	free(f);
+	return ans != NULL ? ans : lb_mgmt_error("out of memory");
+}
+
+static void
+flows_abandon(struct lb_mgmt_pending *p)
+{
+	struct flows_pending *f = container_of(p, struct flows_pending, w.p);
+
+	mgmt_wq_release(&f->w.q);
+	free(f);
+}
+
+static const struct mgmt_pending_ops flows_ops = {
+	.poll = wq_pending_poll,
+	.finish = flows_finish,
+	.abandon = flows_abandon,
+};
+
 json_t *
-lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
+		  struct lb_mgmt_pending **later)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 	unsigned long limit = FLOWS_DEFAULT_LIMIT;
-	struct lb_dp *dp = ctx->dp;
-	struct lb_dp_flow_info *out;
-	struct lb_dp_request *reqs;
-	unsigned int i, n = RTE_MIN(dp->n_workers, (unsigned int)LB_MAX_WORKERS);
-	uint32_t max;
-	json_t *ans;
+	struct flows_pending *f;
+	json_t *err;
 
 	if (r->argc == 3 && strcmp(r->argv[1], "--limit") == 0) {
 		if (parse_uint(r->argv[2], 1, FLOWS_MAX_LIMIT, &limit) < 0)
@@ -173,26 +231,20 @@ lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	}
 	if (cfg == NULL)
 		return lb_mgmt_error("no configuration loaded");
-	max = RTE_MIN((uint32_t)limit, (uint32_t)LB_DP_REQ_MAX);
-	reqs = calloc(n + 1, sizeof(*reqs));
-	out = calloc((size_t)n * max + 1, sizeof(*out));
-	if (reqs == NULL || out == NULL) {
-		free(reqs);
-		free(out);
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
 		return lb_mgmt_error("out of memory");
+	f->w.p.ops = &flows_ops;
+	f->limit = limit;
+	err = wq_pending_submit(&f->w, ctx, LB_DP_REQ_FLOWS,
+				RTE_MIN((uint32_t)limit, (uint32_t)LB_DP_REQ_MAX),
+				NULL);
+	if (err != NULL) {
+		free(f);
+		return err;
 	}
-	for (i = 0; i < n; i++) {
-		reqs[i].type = LB_DP_REQ_FLOWS;
-		reqs[i].max = max;
-		reqs[i].out = out + (size_t)i * max;
-	}
-	ans = n > 0 ? query_workers(dp, reqs) : NULL;
-	if (ans != NULL)
-		return ans;     /* reqs and out leaked: see the top */
-	ans = flows_answer(dp, cfg, reqs, limit);
-	free(out);
-	free(reqs);
-	return ans;
+	*later = &f->w.p;
+	return NULL;
 }
 
 /* ---- lookup ---- */
@@ -255,68 +307,6 @@ parse_tuple(char *const *w, unsigned int n, struct lookup_item *it,
 		return -2;
 	}
 	return 0;
-}
-
-/* Ask each worker about up to LB_DP_REQ_MAX keys at once. */
-static json_t *
-lookup_chunk(struct lb_dp *dp, struct lookup_item **items, uint32_t n)
-{
-	unsigned int nw = RTE_MIN(dp->n_workers, (unsigned int)LB_MAX_WORKERS);
-	struct lb_flow_key *keys = calloc(n, sizeof(*keys));
-	struct lb_dp_flow_info *out = calloc((size_t)nw * n, sizeof(*out));
-	struct lb_dp_request *reqs = calloc(nw, sizeof(*reqs));
-	unsigned int w, j;
-	json_t *err;
-
-	if (keys == NULL || out == NULL || reqs == NULL) {
-		free(keys);
-		free(out);
-		free(reqs);
-		return lb_mgmt_error("out of memory");
-	}
-	for (j = 0; j < n; j++)
-		keys[j] = items[j]->key;
-	for (w = 0; w < nw; w++) {
-		reqs[w].type = LB_DP_REQ_LOOKUP;
-		reqs[w].n = n;
-		reqs[w].keys = keys;
-		reqs[w].out = out + (size_t)w * n;
-	}
-	err = query_workers(dp, reqs);
-	if (err != NULL)
-		return err;     /* keys, out and reqs leaked: see the top */
-	for (w = 0; w < nw; w++)
-		for (j = 0; j < n && j < reqs[w].n_out; j++)
-			if (reqs[w].out[j].found && items[j]->worker < 0) {
-				items[j]->worker = (int)w;
-				items[j]->hit = reqs[w].out[j];
-			}
-	free(keys);
-	free(out);
-	free(reqs);
-	return NULL;
-}
-
-static json_t *
-lookup_workers(struct lb_dp *dp, struct lookup_item *items, uint32_t n)
-{
-	struct lookup_item **valid;
-	uint32_t i, nv = 0, off;
-	json_t *err = NULL;
-
-	if (dp->n_workers == 0)
-		return NULL;
-	valid = calloc(n + 1, sizeof(*valid));
-	if (valid == NULL)
-		return lb_mgmt_error("out of memory");
-	for (i = 0; i < n; i++)
-		if (items[i].vip >= 0)
-			valid[nv++] = &items[i];
-	for (off = 0; off < nv && err == NULL; off += LB_DP_REQ_MAX)
-		err = lookup_chunk(dp, valid + off,
-				   RTE_MIN(nv - off, (uint32_t)LB_DP_REQ_MAX));
-	free(valid);
-	return err;
 }
 
 static void
@@ -415,24 +405,179 @@ lookup_json(const struct lb_config *cfg, const struct lookup_item *it)
 	return o;
 }
 
+/* A lookup waiting for the workers; items[] owns the parsed tuples. */
+struct lookup_pending {
+	struct wq_pending w;
+	int batch;                  /* answer an array, not one object */
+	uint32_t n;
+	struct lookup_item *items;
+	uint32_t *asked;            /* items[asked[j]] is key j of the query */
+};
+
+static void
+lookup_free(struct lookup_pending *l)
+{
+	uint32_t i;
+
+	for (i = 0; l->items != NULL && i < l->n; i++)
+		json_decref(l->items[i].err);
+	free(l->items);
+	free(l->asked);
+	free(l);
+}
+
+static json_t *
+lookup_answer(const struct lb_config *cfg, struct lookup_pending *l)
+{
+	json_t *ans;
+	uint32_t i;
+
+	if (!l->batch)
+		return lookup_json(cfg, &l->items[0]);
+	ans = json_array();
+	for (i = 0; ans != NULL && i < l->n; i++) {
+		json_array_append_new(ans, l->items[i].err != NULL ?
+				      l->items[i].err :
+				      lookup_json(cfg, &l->items[i]));
+		l->items[i].err = NULL;
+	}
+	return ans;
+}
+
+/* The first worker holding a flow says where it goes. */
+static void
+lookup_merge(struct lookup_pending *l)
+{
+	const struct mgmt_wq *q = &l->w.q;
+	struct lookup_item *it;
+	unsigned int w;
+	uint32_t j;
+
+	for (w = 0; w < q->n; w++)
+		for (j = 0; j < q->req[w]->n_out && j < q->req[w]->n; j++) {
+			it = &l->items[l->asked[j]];
+			if (q->req[w]->out[j].found && it->worker < 0) {
+				it->worker = (int)w;
+				it->hit = q->req[w]->out[j];
+			}
+		}
+}
+
+static json_t *
+lookup_finish(struct lb_mgmt_pending *p)
+{
+	struct lookup_pending *l = container_of(p, struct lookup_pending, w.p);
+	const struct lb_config *cfg;
+	json_t *ans;
+
+	cfg = wq_pending_config(&l->w, &ans);
+	if (cfg != NULL) {
+		lookup_merge(l);
+		ans = lookup_answer(cfg, l);
+	}
+	mgmt_wq_release(&l->w.q);
+	lookup_free(l);
+	return ans != NULL ? ans : lb_mgmt_error("out of memory");
+}
+
+static void
+lookup_abandon(struct lb_mgmt_pending *p)
+{
+	struct lookup_pending *l = container_of(p, struct lookup_pending, w.p);
+
+	mgmt_wq_release(&l->w.q);
+	lookup_free(l);
+}
+
+static const struct mgmt_pending_ops lookup_ops = {
+	.poll = wq_pending_poll,
+	.finish = lookup_finish,
+	.abandon = lookup_abandon,
+};
+
+/* One query, one request per worker: no batch needs more keys. */
+_Static_assert(LB_MGMT_LOOKUP_MAX <= LB_DP_REQ_MAX, "a lookup batch fits one request");
+
+/*
+ * Ask the workers about every valid item of @p l (which this call owns),
+ * or answer at once when there is nobody or nothing to ask.
+ */
+static json_t *
+lookup_start(struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
+	     struct lookup_pending *l, struct lb_mgmt_pending **later)
+{
+	struct lb_flow_key *keys;
+	uint32_t i, nv = 0;
+	json_t *ans;
+
+	l->w.p.ops = &lookup_ops;
+	l->asked = calloc(l->n + 1, sizeof(*l->asked));
+	keys = calloc(l->n + 1, sizeof(*keys));
+	if (l->asked == NULL || keys == NULL) {
+		free(keys);
+		lookup_free(l);
+		return lb_mgmt_error("out of memory");
+	}
+	for (i = 0; i < l->n; i++)
+		if (l->items[i].vip >= 0) {
+			keys[nv] = l->items[i].key;
+			l->asked[nv++] = i;
+		}
+	if (nv == 0 || ctx->dp->n_workers == 0) {
+		free(keys);
+		ans = lookup_answer(cfg, l);
+		lookup_free(l);
+		return ans != NULL ? ans : lb_mgmt_error("out of memory");
+	}
+	ans = wq_pending_submit(&l->w, ctx, LB_DP_REQ_LOOKUP, nv, keys);
+	if (ans != NULL) {
+		lookup_free(l);
+		return ans;
+	}
+	*later = &l->w.p;
+	return NULL;
+}
+
+static struct lookup_pending *
+lookup_new(uint32_t max_items)
+{
+	struct lookup_pending *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->items = calloc(max_items, sizeof(*l->items));
+	if (l->items == NULL) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
 static json_t *
 lookup_one(struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
-	   const struct mgmt_req *r)
+	   const struct mgmt_req *r, struct lb_mgmt_pending **later)
 {
-	struct lookup_item it = { .vip = -1, .worker = -1 };
+	struct lookup_pending *l;
 	char err[256];
-	json_t *e;
 	int rc;
 
-	rc = parse_tuple(&r->argv[1], r->argc - 1, &it, cfg, err, sizeof(err));
+	l = lookup_new(1);
+	if (l == NULL)
+		return lb_mgmt_error("out of memory");
+	l->n = 1;
+	l->items[0].vip = -1;
+	l->items[0].worker = -1;
+	rc = parse_tuple(&r->argv[1], r->argc - 1, &l->items[0], cfg, err,
+			 sizeof(err));
+	if (rc < 0)
+		lookup_free(l);
 	if (rc == -2)
 		return lb_mgmt_error("%s", err);
 	if (rc < 0)
 		return lb_mgmt_error("%s; usage: lookup " TUPLE_USAGE
 				     " | lookup - (one tuple per following line)",
 				     err);
-	e = lookup_workers(ctx->dp, &it, 1);
-	return e != NULL ? e : lookup_json(cfg, &it);
+	return lookup_start(ctx, cfg, l, later);
 }
 
 /* The next line of the body, as a fresh C string (NULL at the end). */
@@ -509,52 +654,40 @@ parse_batch(const struct mgmt_req *r, const struct lb_config *cfg,
 
 static json_t *
 lookup_batch(struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
-	     const struct mgmt_req *r)
+	     const struct mgmt_req *r, struct lb_mgmt_pending **later)
 {
-	struct lookup_item *items;
-	json_t *ans;
-	int n, i;
+	struct lookup_pending *l;
+	int n;
 
-	items = calloc(LB_MGMT_LOOKUP_MAX, sizeof(*items));
-	if (items == NULL)
+	l = lookup_new(LB_MGMT_LOOKUP_MAX);
+	if (l == NULL)
 		return lb_mgmt_error("out of memory");
-	n = parse_batch(r, cfg, items);
+	l->batch = 1;
+	n = parse_batch(r, cfg, l->items);
+	l->n = n < 0 ? LB_MGMT_LOOKUP_MAX : (uint32_t)n;
 	if (n < 0) {
-		ans = lb_mgmt_error("too many tuples: at most %d per lookup request",
-				    LB_MGMT_LOOKUP_MAX);
-		n = LB_MGMT_LOOKUP_MAX;
-	} else {
-		ans = lookup_workers(ctx->dp, items, (uint32_t)n);
+		lookup_free(l);
+		return lb_mgmt_error("too many tuples: at most %d per lookup request",
+				     LB_MGMT_LOOKUP_MAX);
 	}
-	if (ans == NULL) {
-		ans = json_array();
-		for (i = 0; i < n; i++) {
-			json_array_append_new(ans, items[i].err != NULL ?
-					      items[i].err :
-					      lookup_json(cfg, &items[i]));
-			items[i].err = NULL;
-		}
-	}
-	for (i = 0; i < n; i++)
-		json_decref(items[i].err);
-	free(items);
-	return ans;
+	return lookup_start(ctx, cfg, l, later);
 }
 
 json_t *
-lb_mgmt_cmd_lookup(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+lb_mgmt_cmd_lookup(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
+		   struct lb_mgmt_pending **later)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 
 	if (r->argc == 2 && strcmp(r->argv[1], "-") == 0) {
 		if (cfg == NULL)
 			return lb_mgmt_error("no configuration loaded");
-		return lookup_batch(ctx, cfg, r);
+		return lookup_batch(ctx, cfg, r, later);
 	}
 	if (r->argc != 6)
 		return lb_mgmt_error("usage: lookup " TUPLE_USAGE
 				     " | lookup - (one tuple per following line)");
 	if (cfg == NULL)
 		return lb_mgmt_error("no configuration loaded");
-	return lookup_one(ctx, cfg, r);
+	return lookup_one(ctx, cfg, r, later);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mgmt_priv.h"
@@ -24,7 +25,10 @@ struct mgmt_cmd {
 	int mutates;
 	const char *usage;
 	const char *summary;
+	/* One of the two: answer now, or possibly later. */
 	json_t *(*fn)(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+	json_t *(*start)(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
+			 struct lb_mgmt_pending **later);
 };
 
 static json_t *cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
@@ -49,12 +53,12 @@ static const struct mgmt_cmd commands[] = {
 	  lb_mgmt_cmd_backends },
 	{ "flows", 0, "flows [--limit N]",
 	  "flows held by the workers (N 1..100000, default 100)",
-	  lb_mgmt_cmd_flows },
+	  NULL, lb_mgmt_cmd_flows },
 	{ "lookup", 0,
 	  "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",
 	  "which backend a connection goes to and why; with -, one tuple "
 	  "per following line (at most 1000)",
-	  lb_mgmt_cmd_lookup },
+	  NULL, lb_mgmt_cmd_lookup },
 	{ "config", 0, "config",
 	  "the running configuration as an INI file, runtime changes included",
 	  lb_mgmt_cmd_config },
@@ -401,7 +405,8 @@ dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
 }
 
 static json_t *
-dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r)
+dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r,
+	 struct lb_mgmt_pending **later)
 {
 	char line[512];
 	size_t i;
@@ -412,6 +417,8 @@ dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r)
 	if (i == RTE_DIM(commands))
 		return lb_mgmt_error("unknown command \"%.64s\"; try \"help\"",
 				     r->argv[0]);
+	if (commands[i].start != NULL)
+		return commands[i].start(ctx, r, later);
 	if (!commands[i].mutates)
 		return commands[i].fn(ctx, r);
 	join_words(r, line, sizeof(line));
@@ -420,13 +427,20 @@ dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r)
 	return dispatch_change(ctx, &commands[i], r);
 }
 
+/* An internal caller (tests, tools) may do anything. */
+static const struct lb_mgmt_peer root_peer = {
+	.uid = 0, .gid = 0, .pid = 0, .comm = "(internal)",
+};
+
 json_t *
-lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const char *req, size_t len)
+lb_mgmt_start(struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *peer,
+	      const char *req, size_t len, struct lb_mgmt_pending **pending)
 {
-	struct mgmt_req r;
+	struct mgmt_req r = { .peer = peer != NULL ? peer : &root_peer };
 	json_t *ans;
 	char *line;
 
+	*pending = NULL;
 	if (ctx == NULL || ctx->dp == NULL)
 		return lb_mgmt_error("management is not ready");
 	if (req == NULL)
@@ -437,12 +451,51 @@ lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const char *req, size_t len)
 	line = malloc(len + 1);
 	if (line == NULL)
 		return lb_mgmt_error("out of memory");
-	memset(&r, 0, sizeof(r));
 	ans = parse_request(req != NULL ? req : "", len, line, &r);
 	if (ans == NULL)
-		ans = dispatch(ctx, &r);
+		ans = dispatch(ctx, &r, pending);
 	free(line);
-	if (ans == NULL)
+	if (ans == NULL && *pending == NULL)
 		ans = lb_mgmt_error("out of memory");
+	return ans;
+}
+
+uint64_t
+lb_mgmt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+json_t *
+lb_mgmt_pending_poll(struct lb_mgmt_pending *p)
+{
+	if (!p->ops->poll(p, lb_mgmt_now_ms()))
+		return NULL;
+	return p->ops->finish(p);
+}
+
+void
+lb_mgmt_pending_abandon(struct lb_mgmt_pending *p)
+{
+	if (p != NULL)
+		p->ops->abandon(p);
+}
+
+json_t *
+lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *peer,
+		const char *req, size_t len)
+{
+	const struct timespec nap = { .tv_nsec = 100 * 1000 };
+	struct lb_mgmt_pending *p;
+	json_t *ans;
+
+	ans = lb_mgmt_start(ctx, peer, req, len, &p);
+	while (ans == NULL) {
+		nanosleep(&nap, NULL);
+		ans = lb_mgmt_pending_poll(p);
+	}
 	return ans;
 }

@@ -10,8 +10,9 @@
  * request (a command line, then for "lookup -" up to 1000 tuple lines),
  * shuts down its write side, and reads one JSON document followed by a
  * newline; the server then closes. Everything runs on the management
- * lcore inside its epoll loop; a slow, silent or abusive client is cut off,
- * never waited for.
+ * lcore inside its event loop (lb_evloop.h); a slow, silent or abusive
+ * client is cut off, never waited for, and a command waiting for the
+ * workers does not hold up anyone else.
  */
 
 #include <stddef.h>
@@ -23,6 +24,7 @@
 
 #include "lb_dataplane.h"
 #include "lb_runtime.h"
+#include "lb_evloop.h"
 
 /** Largest request accepted, in bytes. */
 #define LB_MGMT_REQ_MAX (256 * 1024)
@@ -50,14 +52,6 @@ struct lb_mgmt_peer {
 	char comm[16];
 };
 
-/**
- * Something the management epoll loop waits on: epoll_event.data.ptr
- * points to one of these, and the loop calls cb with the events.
- */
-struct lb_event {
-	void (*cb)(struct lb_event *ev, uint32_t events);
-};
-
 /** What commands can see. */
 struct lb_mgmt_ctx {
 	struct lb_dp *dp;
@@ -67,27 +61,68 @@ struct lb_mgmt_ctx {
 };
 
 /**
- * Execute one request (command line plus optional body lines).
- * Management lcore; may wait briefly for workers to answer.
+ * A command that has not answered yet (it waits for the workers, say).
+ * It owns copies of everything it needs from the request.
+ */
+struct lb_mgmt_pending;
+
+/**
+ * Start one request (command line plus optional body lines) from @p peer
+ * (NULL: an internal caller, treated as root). Management lcore; never
+ * blocks; allocates.
+ * @return the answer (a new JSON value: the result or {"error": "..."}),
+ * or NULL when the command continues: then *@p pending is set and the
+ * caller must call lb_mgmt_pending_poll() until it answers, or
+ * lb_mgmt_pending_abandon().
+ */
+json_t *lb_mgmt_start(struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *peer,
+		      const char *req, size_t len,
+		      struct lb_mgmt_pending **pending);
+
+/**
+ * Let @p p make progress. Management lcore; never blocks. Poll it every
+ * millisecond or so: it answers once what it waits for is there or its own
+ * timeout has passed.
+ * @return NULL while not done; else the answer, and @p p is freed.
+ */
+json_t *lb_mgmt_pending_poll(struct lb_mgmt_pending *p);
+
+/**
+ * Drop @p p unanswered (the client went away). Frees it, except buffers a
+ * worker that has not answered may still write: those are leaked on
+ * purpose and logged. NULL-safe.
+ */
+void lb_mgmt_pending_abandon(struct lb_mgmt_pending *p);
+
+/**
+ * lb_mgmt_start() and, if the command continues, poll it to the end.
+ * Management lcore; blocks (sleeping between polls) for as long as the
+ * command waits, at most its timeout (MGMT_QUERY_TIMEOUT_MS for worker
+ * queries). For tests and tools; the server never blocks.
  * @return a new JSON value, never NULL: the answer, or {"error": "..."}.
  */
-json_t *lb_mgmt_execute(struct lb_mgmt_ctx *ctx, const char *req,
+json_t *lb_mgmt_execute(struct lb_mgmt_ctx *ctx,
+			const struct lb_mgmt_peer *peer, const char *req,
 			size_t len);
 
 struct lb_mgmt_server;
 
 /**
- * Listen on @p path (mode 0660, replacing a stale socket file) and register
- * with epoll instance @p epfd. @return the server, or NULL with @p err set.
+ * Listen on @p path (mode 0660, replacing a stale socket file) and serve
+ * from event loop @p loop: the listening socket, each client and the
+ * timers (client deadlines, polling commands that continue) register
+ * there. @return the server, or NULL with @p err set.
  */
 struct lb_mgmt_server *lb_mgmt_server_create(const char *path,
-					     struct lb_mgmt_ctx *ctx, int epfd,
+					     struct lb_mgmt_ctx *ctx,
+					     struct lb_evloop *loop,
 					     char *err, size_t errlen);
 
-/** Drop clients past their deadline. Call at least every second. */
-void lb_mgmt_server_tick(struct lb_mgmt_server *s);
-
-/** Close every connection, remove the socket file. NULL-safe. */
+/**
+ * Close every connection (abandoning commands still running), leave the
+ * event loop, remove the socket file. Not from a server callback.
+ * NULL-safe.
+ */
 void lb_mgmt_server_destroy(struct lb_mgmt_server *s);
 
 #endif

@@ -2,11 +2,15 @@
 /*
  * The management socket: one request per connection, answered as JSON.
  *
- * Everything is non-blocking and driven by the daemon's epoll loop. A
+ * Everything is non-blocking and driven by the management event loop. A
  * client is read until it shuts down its write side, the request is
  * executed, the answer written (waiting for EPOLLOUT if the client reads
- * slowly) and the connection closed. Deadlines and a cap on clients keep
- * a slow or hostile peer from holding the management core.
+ * slowly) and the connection closed. A command that waits for the workers
+ * returns a pending object instead of an answer; a 1 ms timer, armed only
+ * while one is pending, polls it. Deadlines (one timer per client) and a
+ * cap on clients keep a slow or hostile peer from holding the management
+ * core; closing a client from its deadline is safe even when its socket
+ * has an event in the same batch (lb_evloop.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,18 +34,19 @@ RTE_LOG_REGISTER(lb_mgmt_logtype, edgelb.mgmt, INFO);
 
 enum client_state {
 	CLIENT_READING,
+	CLIENT_WAITING,             /**< its command answers later */
 	CLIENT_WRITING,
 };
 
 struct mgmt_client {
-	struct lb_event ev;
 	struct lb_mgmt_server *srv;
 	unsigned int slot;
 	int fd;
+	struct lb_evloop_handle *h;
+	struct lb_evloop_timer *deadline;
 	enum client_state state;
-	uint64_t deadline_ms;
-	pid_t pid;
-	uid_t uid;
+	struct lb_mgmt_peer peer;
+	struct lb_mgmt_pending *pending;   /**< CLIENT_WAITING */
 	char *buf;                  /**< request, then the answer */
 	size_t len;                 /**< bytes in buf */
 	size_t cap;
@@ -50,24 +54,35 @@ struct mgmt_client {
 };
 
 struct lb_mgmt_server {
-	struct lb_event ev;
+	struct lb_evloop *loop;
+	struct lb_evloop_handle *h;
+	/** Every 1 ms while a command is pending, disarmed otherwise. */
+	struct lb_evloop_timer *poll;
+	int polling;
 	int fd;
-	int epfd;
 	ino_t ino;                  /**< of our socket file, to unlink only it */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct lb_mgmt_ctx *ctx;
 	uint64_t timeout_ms;
 	unsigned int n_clients;
+	unsigned int n_pending;
 	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
+#define POLL_MS 1
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+static void
+poll_update(struct lb_mgmt_server *s)
+{
+	int want = s->n_pending > 0;
+
+	if (want == s->polling)
+		return;
+	if (lb_evloop_timer_set(s->poll, want ? POLL_MS : 0,
+				want ? POLL_MS : 0) == 0)
+		s->polling = want;
+	else
+		MGMT_LOG(ERR, "poll timer: %s", strerror(errno));
 }
 
 static void
@@ -75,7 +90,14 @@ client_close(struct mgmt_client *c)
 {
 	struct lb_mgmt_server *s = c->srv;
 
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->pending != NULL) {
+		lb_mgmt_pending_abandon(c->pending);
+		s->n_pending--;
+		poll_update(s);
+	}
+	/* Any event of this batch for c now finds dead registrations. */
+	lb_evloop_del_fd(c->h);
+	lb_evloop_timer_cancel(c->deadline);
 	close(c->fd);
 	s->clients[c->slot] = NULL;
 	s->n_clients--;
@@ -109,7 +131,6 @@ client_flush(struct mgmt_client *c)
 static void
 client_answer(struct mgmt_client *c, json_t *ans)
 {
-	struct epoll_event ee = { .events = EPOLLOUT, .data.ptr = &c->ev };
 	char *text = json_dumps(ans, JSON_COMPACT);
 	int rc;
 
@@ -124,9 +145,10 @@ client_answer(struct mgmt_client *c, json_t *ans)
 		c->buf[c->len - 1] = '\n';
 	}
 	c->state = CLIENT_WRITING;
-	c->deadline_ms = now_ms() + c->srv->timeout_ms;
+	/* A fresh deadline: reading the answer may take as long again. */
 	rc = client_flush(c);
-	if (rc != 0 || epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ee) < 0)
+	if (rc != 0 || lb_evloop_mod_fd(c->h, EPOLLOUT) < 0 ||
+	    lb_evloop_timer_set(c->deadline, c->srv->timeout_ms, 0) < 0)
 		client_close(c);
 }
 
@@ -140,22 +162,65 @@ client_log(const struct mgmt_client *c, const json_t *ans)
 
 	lb_mgmt_sanitize(line, sizeof(line), c->buf, n);
 	if (json_is_string(err))
-		MGMT_LOG(NOTICE, "pid %d uid %u: \"%s\" (%zu bytes) -> error: %s",
-			 (int)c->pid, (unsigned int)c->uid, line, c->len,
-			 json_string_value(err));
+		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> error: %s",
+			 (int)c->peer.pid, (unsigned int)c->peer.uid,
+			 c->peer.comm, line, c->len, json_string_value(err));
 	else
-		MGMT_LOG(NOTICE, "pid %d uid %u: \"%s\" (%zu bytes) -> ok",
-			 (int)c->pid, (unsigned int)c->uid, line, c->len);
+		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> ok",
+			 (int)c->peer.pid, (unsigned int)c->peer.uid,
+			 c->peer.comm, line, c->len);
+}
+
+static void
+client_finish(struct mgmt_client *c, json_t *ans)
+{
+	client_log(c, ans);
+	client_answer(c, ans);
+	json_decref(ans);
 }
 
 static void
 client_execute(struct mgmt_client *c)
 {
-	json_t *ans = lb_mgmt_execute(c->srv->ctx, c->buf, c->len);
+	struct lb_mgmt_server *s = c->srv;
+	json_t *ans;
 
-	client_log(c, ans);
-	client_answer(c, ans);
-	json_decref(ans);
+	ans = lb_mgmt_start(s->ctx, &c->peer, c->buf, c->len, &c->pending);
+	if (ans != NULL) {
+		client_finish(c, ans);
+		return;
+	}
+	/* Only a hangup matters now: the request is all read. */
+	c->state = CLIENT_WAITING;
+	if (lb_evloop_mod_fd(c->h, 0) < 0) {
+		client_close(c);
+		return;
+	}
+	s->n_pending++;
+	poll_update(s);
+}
+
+static void
+on_poll(struct lb_evloop_timer *t, void *arg)
+{
+	struct lb_mgmt_server *s = arg;
+	struct mgmt_client *c;
+	unsigned int i;
+	json_t *ans;
+
+	(void)t;
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		c = s->clients[i];
+		if (c == NULL || c->pending == NULL)
+			continue;
+		ans = lb_mgmt_pending_poll(c->pending);
+		if (ans == NULL)
+			continue;
+		c->pending = NULL;
+		s->n_pending--;
+		client_finish(c, ans);
+	}
+	poll_update(s);
 }
 
 static void
@@ -164,8 +229,9 @@ client_too_large(struct mgmt_client *c)
 	json_t *ans = lb_mgmt_error("request too large (at most %d bytes)",
 				    LB_MGMT_REQ_MAX);
 
-	MGMT_LOG(WARNING, "pid %d uid %u: request over %d bytes refused",
-		 (int)c->pid, (unsigned int)c->uid, LB_MGMT_REQ_MAX);
+	MGMT_LOG(WARNING, "pid %d uid %u (%s): request over %d bytes refused",
+		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		 LB_MGMT_REQ_MAX);
 	client_answer(c, ans);
 	json_decref(ans);
 }
@@ -221,21 +287,51 @@ client_read(struct mgmt_client *c)
 }
 
 static void
-client_event(struct lb_event *ev, uint32_t events)
+client_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 {
-	struct mgmt_client *c = container_of(ev, struct mgmt_client, ev);
+	struct mgmt_client *c = arg;
 
+	(void)h;
 	if (c->state == CLIENT_READING) {
 		/* Read even on HUP/ERR: the request may be all there. */
 		client_read(c);
 		return;
 	}
 	if (events & (EPOLLERR | EPOLLHUP)) {
+		if (c->state == CLIENT_WAITING)
+			MGMT_LOG(NOTICE, "pid %d uid %u (%s): gone before the answer",
+				 (int)c->peer.pid, (unsigned int)c->peer.uid,
+				 c->peer.comm);
 		client_close(c);
 		return;
 	}
-	if (client_flush(c) != 0)
+	if (c->state == CLIENT_WRITING && client_flush(c) != 0)
 		client_close(c);
+}
+
+static const char *
+state_name(enum client_state st)
+{
+	switch (st) {
+	case CLIENT_READING:
+		return "without a complete request";
+	case CLIENT_WAITING:
+		return "while its command was still running";
+	default:
+		return "with its answer still unread";
+	}
+}
+
+static void
+client_deadline(struct lb_evloop_timer *t, void *arg)
+{
+	struct mgmt_client *c = arg;
+
+	(void)t;
+	MGMT_LOG(WARNING, "pid %d uid %u (%s): dropped after %" PRIu64 " ms %s",
+		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		 c->srv->timeout_ms, state_name(c->state));
+	client_close(c);
 }
 
 static void
@@ -250,20 +346,6 @@ refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void
-peer_cred(struct mgmt_client *c)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	c->pid = -1;
-	c->uid = (uid_t)-1;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-	}
-}
-
 static int
 slot_free(const struct lb_mgmt_server *s)
 {
@@ -275,10 +357,25 @@ slot_free(const struct lb_mgmt_server *s)
 	return -1;
 }
 
+/* Watch c's socket and arm its deadline. @return 0 or -1 (errno). */
+static int
+client_register(struct lb_mgmt_server *s, struct mgmt_client *c)
+{
+	c->h = lb_evloop_add_fd(s->loop, c->fd, EPOLLIN | EPOLLRDHUP,
+				client_event, c);
+	if (c->h == NULL)
+		return -1;
+	c->deadline = lb_evloop_timer_add(s->loop, s->timeout_ms, 0,
+					  client_deadline, c);
+	if (c->deadline != NULL)
+		return 0;
+	lb_evloop_del_fd(c->h);
+	return -1;
+}
+
 static void
 client_add(struct lb_mgmt_server *s, int fd)
 {
-	struct epoll_event ee = { .events = EPOLLIN | EPOLLRDHUP };
 	int slot = slot_free(s);
 	struct mgmt_client *c;
 
@@ -293,16 +390,13 @@ client_add(struct lb_mgmt_server *s, int fd)
 		refuse(fd, "out of memory");
 		return;
 	}
-	c->ev.cb = client_event;
 	c->srv = s;
 	c->slot = (unsigned int)slot;
 	c->fd = fd;
 	c->state = CLIENT_READING;
-	c->deadline_ms = now_ms() + s->timeout_ms;
-	peer_cred(c);
-	ee.data.ptr = &c->ev;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ee) < 0) {
-		MGMT_LOG(ERR, "epoll_ctl: %s", strerror(errno));
+	lb_mgmt_peer_read(fd, &c->peer);
+	if (client_register(s, c) < 0) {
+		MGMT_LOG(ERR, "cannot watch a client: %s", strerror(errno));
 		close(fd);
 		free(c);
 		return;
@@ -312,12 +406,13 @@ client_add(struct lb_mgmt_server *s, int fd)
 }
 
 static void
-server_event(struct lb_event *ev, uint32_t events)
+server_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 {
-	struct lb_mgmt_server *s = container_of(ev, struct lb_mgmt_server, ev);
+	struct lb_mgmt_server *s = arg;
 	int fd;
 
-	RTE_SET_USED(events);
+	(void)h;
+	(void)events;
 	for (;;) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
@@ -410,7 +505,6 @@ static int
 server_listen(struct lb_mgmt_server *s, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ee = { .events = EPOLLIN, .data.ptr = &s->ev };
 	struct stat st;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
@@ -423,8 +517,10 @@ server_listen(struct lb_mgmt_server *s, char *err, size_t errlen)
 	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
 	if (chmod(s->path, 0660) < 0 || stat(s->path, &st) < 0 ||
-	    listen(s->fd, SOMAXCONN) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->fd, &ee) < 0)
+	    listen(s->fd, SOMAXCONN) < 0)
+		goto fail_bound;
+	s->h = lb_evloop_add_fd(s->loop, s->fd, EPOLLIN, server_event, s);
+	if (s->h == NULL)
 		goto fail_bound;
 	s->ino = st.st_ino;
 	return 0;
@@ -437,8 +533,8 @@ fail:
 }
 
 struct lb_mgmt_server *
-lb_mgmt_server_create(const char *path, struct lb_mgmt_ctx *ctx, int epfd,
-		      char *err, size_t errlen)
+lb_mgmt_server_create(const char *path, struct lb_mgmt_ctx *ctx,
+		      struct lb_evloop *loop, char *err, size_t errlen)
 {
 	char dummy[1];
 	struct lb_mgmt_server *s;
@@ -458,13 +554,16 @@ lb_mgmt_server_create(const char *path, struct lb_mgmt_ctx *ctx, int epfd,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->ev.cb = server_event;
 	s->fd = -1;
-	s->epfd = epfd;
+	s->loop = loop;
 	s->ctx = ctx;
 	s->timeout_ms = LB_MGMT_CLIENT_TIMEOUT_MS;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	if (server_listen(s, err, errlen) < 0) {
+	s->poll = lb_evloop_timer_add(loop, 0, 0, on_poll, s);
+	if (s->poll == NULL)
+		snprintf(err, errlen, "poll timer: %s", strerror(errno));
+	if (s->poll == NULL || server_listen(s, err, errlen) < 0) {
+		lb_evloop_timer_cancel(s->poll);
 		if (s->fd >= 0)
 			close(s->fd);
 		free(s);
@@ -472,27 +571,6 @@ lb_mgmt_server_create(const char *path, struct lb_mgmt_ctx *ctx, int epfd,
 	}
 	MGMT_LOG(INFO, "listening on %s", s->path);
 	return s;
-}
-
-void
-lb_mgmt_server_tick(struct lb_mgmt_server *s)
-{
-	uint64_t now = now_ms();
-	struct mgmt_client *c;
-	unsigned int i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
-		c = s->clients[i];
-		if (c == NULL || now < c->deadline_ms)
-			continue;
-		MGMT_LOG(WARNING, "pid %d uid %u: dropped after %" PRIu64
-			 " ms %s", (int)c->pid, (unsigned int)c->uid,
-			 s->timeout_ms, c->state == CLIENT_READING ?
-			 "without a complete request" : "still unread");
-		client_close(c);
-	}
 }
 
 void
@@ -512,7 +590,8 @@ lb_mgmt_server_destroy(struct lb_mgmt_server *s)
 	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
 		if (s->clients[i] != NULL)
 			client_close(s->clients[i]);
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	lb_evloop_timer_cancel(s->poll);
+	lb_evloop_del_fd(s->h);
 	close(s->fd);
 	/* Another daemon may have replaced the file since: leave its socket. */
 	if (stat(s->path, &st) == 0 && st.st_ino == s->ino)

@@ -305,7 +305,7 @@ test_setup(void **state)
 static json_t *
 run(const char *req)
 {
-	json_t *a = lb_mgmt_execute(&ctx, req, strlen(req));
+	json_t *a = lb_mgmt_execute(&ctx, NULL, req, strlen(req));
 	char *text;
 
 	assert_non_null(a);
@@ -1004,6 +1004,127 @@ test_silent_worker_gives_error(void **state)
 	json_decref(a);
 }
 
+/* ---- the asynchronous path the server takes ---- */
+
+static json_t *
+poll_to_end(struct lb_mgmt_pending *p)
+{
+	json_t *a;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		a = lb_mgmt_pending_poll(p);
+		if (a != NULL)
+			return a;
+		usleep(1000);
+	}
+	fail_msg("pending command never answered");
+	return NULL;
+}
+
+static void
+wait_requests(unsigned int n)
+{
+	unsigned int i, tries;
+
+	for (tries = 0; tries < 2000; tries++) {
+		for (i = 0; i < N_WORKERS; i++)
+			if (__atomic_load_n(&fake[i].n_requests,
+					    __ATOMIC_ACQUIRE) < n)
+				break;
+		if (i == N_WORKERS)
+			break;
+		usleep(500);
+	}
+	/* The fake sets done just after counting. */
+	usleep(10 * 1000);
+}
+
+static void
+test_start_worker_commands_answer_later(void **state)
+{
+	struct lb_mgmt_pending *p = (void *)1;
+	json_t *a;
+
+	(void)state;
+	hold(1, IPPROTO_TCP, "192.0.2.2", 40001, "10.0.0.100", 80, B_C, V_WEB);
+	a = lb_mgmt_start(&ctx, NULL, "status", 6, &p);
+	assert_non_null(a);
+	assert_null(p);
+	json_decref(a);
+	/* Bad arguments are answered at once, without asking anyone. */
+	a = lb_mgmt_start(&ctx, NULL, "flows 7", 7, &p);
+	assert_non_null(strstr(gets(a, "error"), "usage"));
+	assert_null(p);
+	json_decref(a);
+	a = lb_mgmt_start(&ctx, NULL, "flows", 5, &p);
+	assert_null(a);
+	assert_non_null(p);
+	a = poll_to_end(p);
+	assert_int_equal(json_array_size(json_object_get(a, "flows")), 1);
+	json_decref(a);
+	a = lb_mgmt_start(&ctx, NULL, "lookup tcp 192.0.2.2 40001 10.0.0.100 80",
+			  40, &p);
+	assert_null(a);
+	a = poll_to_end(p);
+	assert_string_equal(gets(a, "source"), "flow");
+	assert_int_equal(geti(a, "worker"), 1);
+	json_decref(a);
+}
+
+/* Every worker answered: abandoning frees all (ASan checks for leaks). */
+static void
+test_abandon_after_answers_frees(void **state)
+{
+	struct lb_mgmt_pending *p;
+	const char *req = "lookup -\ntcp 192.0.2.1 1 10.0.0.100 80\n";
+
+	(void)state;
+	assert_null(lb_mgmt_start(&ctx, NULL, req, strlen(req), &p));
+	wait_requests(1);
+	lb_mgmt_pending_abandon(p);
+	assert_null(lb_mgmt_start(&ctx, NULL, "flows", 5, &p));
+	wait_requests(2);
+	lb_mgmt_pending_abandon(p);
+	lb_mgmt_pending_abandon(NULL);
+}
+
+/* A silent worker's request is leaked (it may still write), no more. */
+static void
+test_abandon_with_silent_worker(void **state)
+{
+	unsigned int before = n_stalled, tries;
+	struct lb_mgmt_pending *p;
+	json_t *a;
+
+	(void)state;
+	fake[1].mute = 1;
+	assert_null(lb_mgmt_start(&ctx, NULL, "flows", 5, &p));
+	for (tries = 0; tries < 2000 &&
+	     __atomic_load_n(&n_stalled, __ATOMIC_ACQUIRE) == before; tries++)
+		usleep(500);
+	lb_mgmt_pending_abandon(p);
+	fake[1].mute = 0;
+	a = run("flows");
+	assert_null(json_object_get(a, "error"));
+	json_decref(a);
+}
+
+static void
+test_config_swapped_while_pending(void **state)
+{
+	struct lb_mgmt_pending *p;
+	json_t *a;
+
+	(void)state;
+	assert_null(lb_mgmt_start(&ctx, NULL, "flows", 5, &p));
+	snap.generation++;
+	a = poll_to_end(p);
+	snap.generation--;
+	assert_non_null(strstr(gets(a, "error"), "configuration changed"));
+	json_decref(a);
+}
+
 /* ---- bad requests ---- */
 
 static void
@@ -1024,10 +1145,10 @@ test_bad_commands_give_error(void **state)
 	assert_error("backends x", "no VIP named");
 	assert_error("a b c d e f g h i j k l m n o p q", "too many words");
 	assert_error("\xff\xfe\x80", "unknown command \"???\"");
-	a = lb_mgmt_execute(&ctx, "help\0status", 11);
+	a = lb_mgmt_execute(&ctx, NULL, "help\0status", 11);
 	assert_non_null(strstr(gets(a, "error"), "NUL"));
 	json_decref(a);
-	a = lb_mgmt_execute(&ctx, NULL, 0);
+	a = lb_mgmt_execute(&ctx, NULL, NULL, 0);
 	assert_non_null(json_object_get(a, "error"));
 	json_decref(a);
 }
@@ -1052,7 +1173,7 @@ test_garbage_never_crashes(void **state)
 		if (round % 2 && len > 9)
 			memcpy(buf, round % 4 == 1 ? "lookup -\n" : "lookup tc",
 			       9);
-		a = lb_mgmt_execute(&ctx, buf, len);
+		a = lb_mgmt_execute(&ctx, NULL, buf, len);
 		assert_non_null(a);
 		text = json_dumps(a, JSON_COMPACT);
 		assert_non_null(text);
@@ -1060,11 +1181,11 @@ test_garbage_never_crashes(void **state)
 		json_decref(a);
 	}
 	memset(buf, 'A', big);
-	a = lb_mgmt_execute(&ctx, buf, big);
+	a = lb_mgmt_execute(&ctx, NULL, buf, big);
 	assert_non_null(strstr(gets(a, "error"), "unknown command"));
 	json_decref(a);
 	memcpy(buf, "lookup -\n", 9);
-	a = lb_mgmt_execute(&ctx, buf, big);
+	a = lb_mgmt_execute(&ctx, NULL, buf, big);
 	assert_true(json_is_array(a));
 	assert_non_null(strstr(gets(json_array_get(a, 0), "error"), "expected"));
 	json_decref(a);
@@ -1097,6 +1218,10 @@ main(void)
 		T(test_lookup_batch_over_max_refused),
 		T(test_lookup_batch_empty_body),
 		T(test_silent_worker_gives_error),
+		T(test_start_worker_commands_answer_later),
+		T(test_abandon_after_answers_frees),
+		T(test_abandon_with_silent_worker),
+		T(test_config_swapped_while_pending),
 		T(test_bad_commands_give_error),
 		T(test_garbage_never_crashes),
 #undef T

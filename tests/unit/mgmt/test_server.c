@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The management socket server, driven through a real epoll instance and
- * real Unix socket clients in one thread: the test plays both the
- * daemon's loop and the clients.
+ * The management socket server, driven through a real event loop and
+ * real Unix socket clients in one thread: the test plays the daemon's
+ * loop, the clients and (for flows) the one worker.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,12 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <rte_ring.h>
 
 #include "lb_mgmt.h"
 #include "mgmt_priv.h"
@@ -29,7 +30,7 @@
 struct fixture {
 	char dir[64];
 	char path[100];
-	int epfd;
+	struct lb_evloop *loop;
 	struct lb_mgmt_server *srv;
 };
 
@@ -41,6 +42,50 @@ static uint32_t *members;
 static struct lb_dp dp;
 static struct lb_snapshot snap;
 static struct lb_mgmt_ctx ctx;
+static struct lb_worker *worker;
+
+/*
+ * One worker whose request ring the test empties itself. The ring lives in
+ * ordinary memory: no EAL needed.
+ */
+static int
+worker_setup(void)
+{
+	ssize_t sz = rte_ring_get_memsize(16);
+
+	worker = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*worker));
+	if (worker == NULL || sz < 0)
+		return -1;
+	memset(worker, 0, sizeof(*worker));
+	worker->requests = aligned_alloc(RTE_CACHE_LINE_SIZE,
+					 RTE_ALIGN_CEIL((size_t)sz,
+							RTE_CACHE_LINE_SIZE));
+	if (worker->requests == NULL ||
+	    rte_ring_init(worker->requests, "ut_srv_req", 16,
+			  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
+		return -1;
+	worker->dp = &dp;
+	dp.workers[0] = worker;
+	dp.n_workers = 1;
+	return 0;
+}
+
+/* Play the worker: answer the request in the ring with no flows. */
+static struct lb_dp_request *
+worker_take(void)
+{
+	struct lb_dp_request *r = NULL;
+
+	assert_int_equal(rte_ring_dequeue(worker->requests, (void **)&r), 0);
+	return r;
+}
+
+static void
+worker_answer(struct lb_dp_request *r)
+{
+	r->n_out = 0;
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+}
 
 /* One pool of N_BIG backends: its "backends" answer is megabytes long. */
 static int
@@ -72,6 +117,8 @@ group_setup(void **state)
 	cfg.backends = backends;
 	snap.cfg = &cfg;
 	dp.snap = &snap;
+	if (worker_setup() < 0)
+		return -1;
 	ctx.dp = &dp;
 	ctx.start_time = time(NULL);
 	ctx.version = "test";
@@ -86,6 +133,8 @@ group_teardown(void **state)
 	(void)state;
 	free(backends);
 	free(members);
+	free(worker->requests);
+	free(worker);
 	return 0;
 }
 
@@ -102,8 +151,10 @@ setup(void **state)
 		return -1;
 	/* A directory that does not exist yet: the server creates it. */
 	snprintf(f->path, sizeof(f->path), "%s/run/edgelb.sock", f->dir);
-	f->epfd = epoll_create1(EPOLL_CLOEXEC);
-	f->srv = lb_mgmt_server_create(f->path, &ctx, f->epfd, err,
+	f->loop = lb_evloop_create();
+	if (f->loop == NULL)
+		return -1;
+	f->srv = lb_mgmt_server_create(f->path, &ctx, f->loop, err,
 				       sizeof(err));
 	if (f->srv == NULL) {
 		fprintf(stderr, "server: %s\n", err);
@@ -120,7 +171,7 @@ teardown(void **state)
 	char sub[160];
 
 	lb_mgmt_server_destroy(f->srv);
-	close(f->epfd);
+	lb_evloop_destroy(f->loop);
 	snprintf(sub, sizeof(sub), "%s/run", f->dir);
 	unlink(f->path);
 	rmdir(sub);
@@ -133,15 +184,7 @@ teardown(void **state)
 static void
 pump(struct fixture *f, int timeout_ms)
 {
-	struct epoll_event ev[16];
-	int n, i;
-
-	n = epoll_wait(f->epfd, ev, 16, timeout_ms);
-	for (i = 0; i < n; i++) {
-		struct lb_event *e = ev[i].data.ptr;
-
-		e->cb(e, ev[i].events);
-	}
+	assert_true(lb_evloop_run_once(f->loop, timeout_ms) >= 0);
 }
 
 static int
@@ -332,7 +375,7 @@ test_server_binary_input_answered_with_error(void **state)
 }
 
 static void
-test_server_silent_client_dropped_by_tick(void **state)
+test_server_silent_client_dropped_at_deadline(void **state)
 {
 	struct fixture *f = *state;
 	int fd = client(f->path);
@@ -340,14 +383,63 @@ test_server_silent_client_dropped_by_tick(void **state)
 
 	lb_mgmt_server_set_timeout_ms(f->srv, 50);
 	pump(f, 10);                    /* accepted, waiting for a request */
-	lb_mgmt_server_tick(f->srv);
+	pump(f, 10);
 	errno = 0;
 	assert_int_equal(recv(fd, &c, 1, 0), -1);
 	assert_int_equal(errno, EAGAIN);  /* still open before the deadline */
 	usleep(80 * 1000);
-	lb_mgmt_server_tick(f->srv);
+	pump(f, 10);
 	assert_int_equal(recv(fd, &c, 1, 0), 0);  /* closed, no answer */
 	close(fd);
+}
+
+/*
+ * The daemon-killing bug: the deadline closes a client and, in the same
+ * epoll batch, the client's socket is readable. The deadline timer expires
+ * first (we sleep past it without running the loop), then the request
+ * arrives, so one batch holds both, timer first.
+ */
+static void
+test_server_deadline_and_request_in_one_batch(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	char c;
+
+	lb_mgmt_server_set_timeout_ms(f->srv, 30);
+	pump(f, 10);                    /* accepted: the deadline is armed */
+	usleep(60 * 1000);
+	assert_int_equal(send(fd, "help\n", 5, 0), 5);
+	shutdown(fd, SHUT_WR);
+	pump(f, 10);
+	/* Dropped, no answer: EOF, or a reset for the request left unread. */
+	errno = 0;
+	assert_true(recv(fd, &c, 1, MSG_DONTWAIT) <= 0);
+	assert_true(errno == 0 || errno == ECONNRESET);
+	close(fd);
+	lb_mgmt_server_set_timeout_ms(f->srv, LB_MGMT_CLIENT_TIMEOUT_MS);
+	json_decref(roundtrip(f, "help\n", 5));
+}
+
+/* A request that never ends holds only its own client. */
+static void
+test_server_unfinished_request_does_not_delay_others(void **state)
+{
+	struct fixture *f = *state;
+	int slow = client(f->path);
+	json_t *a;
+	char c;
+
+	assert_int_equal(send(slow, "stat", 4, 0), 4);   /* and no shutdown */
+	pump(f, 10);
+	a = roundtrip(f, "status", 6);
+	assert_string_equal(json_string_value(json_object_get(a, "config")),
+			    "/tmp/test.ini");
+	json_decref(a);
+	errno = 0;
+	assert_int_equal(recv(slow, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(slow);
 }
 
 static void
@@ -401,6 +493,106 @@ test_server_client_gone_before_answer(void **state)
 	json_decref(a);
 }
 
+/* flows waits for the worker, and nobody else waits for flows. */
+static void
+test_server_worker_query_answered_later(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	struct lb_dp_request *r;
+	char *text, c;
+	json_t *a;
+
+	assert_int_equal(send(fd, "flows\n", 6, 0), 6);
+	shutdown(fd, SHUT_WR);
+	pump(f, 10);
+	pump(f, 10);
+	errno = 0;
+	assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	r = worker_take();
+	assert_int_equal(r->type, LB_DP_REQ_FLOWS);
+	worker_answer(r);
+	text = exchange(f, fd, "", 0, NULL);
+	a = parse_answer(text);
+	assert_int_equal(json_array_size(json_object_get(a, "flows")), 0);
+	assert_true(json_is_integer(json_object_get(a, "total")));
+	json_decref(a);
+	free(text);
+	close(fd);
+}
+
+/*
+ * The client leaves while the worker still holds its request: the request
+ * must stay valid (leaked by the server). The test, as the worker, then
+ * answers and frees it; a server that had freed it makes that a double
+ * free under ASan.
+ */
+static void
+test_server_client_gone_while_worker_silent(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+	struct lb_dp_request *r;
+
+	assert_int_equal(send(fd, "flows\n", 6, 0), 6);
+	shutdown(fd, SHUT_WR);
+	pump(f, 10);
+	pump(f, 10);
+	close(fd);
+	pump(f, 10);
+	pump(f, 10);
+	r = worker_take();
+	worker_answer(r);
+	pump(f, 10);
+	free(r);        /* one allocation: request and answer room */
+	json_decref(roundtrip(f, "help\n", 5));
+}
+
+/* Answered but not yet collected when the client leaves: all freed. */
+static void
+test_server_client_gone_after_worker_answered(void **state)
+{
+	struct fixture *f = *state;
+	int fd = client(f->path);
+
+	assert_int_equal(send(fd, "flows\n", 6, 0), 6);
+	shutdown(fd, SHUT_WR);
+	pump(f, 10);
+	pump(f, 10);
+	worker_answer(worker_take());
+	close(fd);
+	pump(f, 10);
+	pump(f, 10);
+	json_decref(roundtrip(f, "help\n", 5));
+}
+
+static void
+test_server_peer_credentials(void **state)
+{
+	gid_t groups[LB_MGMT_PEER_GROUPS_MAX];
+	struct lb_mgmt_peer p;
+	int sv[2], n, i;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	lb_mgmt_peer_read(sv[0], &p);
+	assert_int_equal(p.uid, getuid());
+	assert_int_equal(p.gid, getgid());
+	assert_int_equal(p.pid, getpid());
+	assert_string_equal(p.comm, "test_server");
+	n = getgroups(LB_MGMT_PEER_GROUPS_MAX, groups);
+	assert_true(n >= 0);
+	assert_int_equal(p.n_groups, (unsigned int)n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(p.groups[i], groups[i]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_server_replaces_stale_socket_only(void **state)
 {
@@ -410,7 +602,7 @@ test_server_replaces_stale_socket_only(void **state)
 	int fd;
 
 	/* Live: our own server answers there. */
-	s = lb_mgmt_server_create(f->path, &ctx, f->epfd, err, sizeof(err));
+	s = lb_mgmt_server_create(f->path, &ctx, f->loop, err, sizeof(err));
 	assert_null(s);
 	assert_non_null(strstr(err, "in use"));
 	/* Not a socket. */
@@ -418,7 +610,7 @@ test_server_replaces_stale_socket_only(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	s = lb_mgmt_server_create(path, &ctx, f->epfd, err, sizeof(err));
+	s = lb_mgmt_server_create(path, &ctx, f->loop, err, sizeof(err));
 	assert_null(s);
 	assert_non_null(strstr(err, "not a socket"));
 	unlink(path);
@@ -433,7 +625,7 @@ test_server_replaces_stale_socket_only(void **state)
 				 0);
 	}
 	close(fd);
-	f->srv = lb_mgmt_server_create(f->path, &ctx, f->epfd, err,
+	f->srv = lb_mgmt_server_create(f->path, &ctx, f->loop, err,
 				       sizeof(err));
 	assert_non_null(f->srv);
 }
@@ -461,7 +653,13 @@ main(void)
 		T(test_server_large_answer_written_in_parts),
 		T(test_server_oversize_request_refused),
 		T(test_server_binary_input_answered_with_error),
-		T(test_server_silent_client_dropped_by_tick),
+		T(test_server_silent_client_dropped_at_deadline),
+		T(test_server_deadline_and_request_in_one_batch),
+		T(test_server_unfinished_request_does_not_delay_others),
+		T(test_server_worker_query_answered_later),
+		T(test_server_client_gone_while_worker_silent),
+		T(test_server_client_gone_after_worker_answered),
+		T(test_server_peer_credentials),
 		T(test_server_too_many_clients_refused),
 		T(test_server_client_gone_before_answer),
 		T(test_server_replaces_stale_socket_only),
