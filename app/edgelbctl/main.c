@@ -439,12 +439,23 @@ static void
 print_status(const json_t *a)
 {
 	static const char *const keys[] = { "version", "pid", "uptime_s",
-		"config", "generation", "vips", "backends", NULL };
+		"config", "generation", "generation_time",
+		"generation_command", "differs_from_file", "runtime_changes",
+		"vips", "backends", NULL };
+	const json_t *audit = json_object_get(a, "audit_log");
+	const json_t *by = json_object_get(a, "generation_by");
 	struct table t;
 	size_t i;
 	json_t *v;
 
 	print_kv(a, keys, NULL);
+	printf("%-14s %s", "generation_by", field(by, "kind"));
+	if (json_object_get(by, "uid") != NULL)
+		printf(" uid %s pid %s (%s)", field(by, "uid"), field(by, "pid"),
+		       field(by, "comm"));
+	printf("\n%-14s %s (%s)\n", "audit_log", field(audit, "path"),
+	       json_is_true(json_object_get(audit, "ok")) ? "ok" :
+	       field(audit, "error"));
 	printf("%-14s", "workers");
 	json_array_foreach(json_object_get(a, "workers"), i, v)
 		printf(" lcore %s", str(v));

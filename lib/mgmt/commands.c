@@ -274,7 +274,7 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
 	const struct lb_dp *dp = ctx->dp;
 	const struct lb_config *cfg = lb_mgmt_config(dp);
-	json_t *workers, *ports;
+	json_t *workers, *ports, *ans;
 	time_t now = time(NULL);
 	unsigned int i;
 
@@ -289,7 +289,7 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	ports = json_array();
 	for (i = 0; i < cfg->n_ports; i++)
 		json_array_append_new(ports, port_json(dp, &cfg->ports[i], i));
-	return json_pack("{s:s, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:o}",
+	ans = json_pack("{s:s, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:o}",
 		"version", ctx->version != NULL ? ctx->version : "unknown",
 		"pid", (json_int_t)getpid(),
 		"uptime_s", (json_int_t)(now > ctx->start_time ?
@@ -300,6 +300,11 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		"vips", (json_int_t)cfg->n_vips,
 		"backends", (json_int_t)cfg->n_backends,
 		"neighbours", neighbours_json(dp, cfg));
+	/* When and by whom the generation was made, file drift, audit. */
+	if (ans != NULL && ctx->rt != NULL)
+		json_object_update_missing_new(ans,
+					       lb_runtime_status(ctx->rt));
+	return ans;
 }
 
 /* Split the first line into words; the rest of the request is the body. */
