@@ -87,6 +87,9 @@ const struct lb_config_key *lb_config_key_find(enum lb_section_kind kind,
 /** "global", "port", "vip", "pool" or "backend". */
 const char *lb_section_kind_name(enum lb_section_kind kind);
 
+/** The kind of a section name ("global", "vip.web"): 0, or -1 if none. */
+int lb_section_kind_of(const char *section, enum lb_section_kind *kind);
+
 /**
  * Check @p value against @p key's type and range (not references).
  * @return 0, or -1 with "key = 'value': why" in @p msg.

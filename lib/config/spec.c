@@ -93,6 +93,14 @@ lb_spec_kind_of(const char *name, enum lb_section_kind *kind, char *msg,
 	return 0;
 }
 
+int
+lb_section_kind_of(const char *section, enum lb_section_kind *kind)
+{
+	char msg[256];
+
+	return lb_spec_kind_of(section, kind, msg, sizeof(msg));
+}
+
 const char *
 lb_spec_section_short(const struct lb_spec_section *sec)
 {
