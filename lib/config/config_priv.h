@@ -6,8 +6,7 @@
  * Internal to lib/config: the line index, the specification's layout and
  * the error helpers.
  *
- * The line index: *
- * iniparser keeps no line numbers and lets a repeated section or key
+ * The line index: iniparser keeps no line numbers and lets a repeated section or key
  * overwrite the first silently. The index scans the file once, with the
  * same name rules as iniparser (names stripped and lower-cased, key = text
  * before the first '='), so every message can name a line and every
