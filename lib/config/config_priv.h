@@ -96,6 +96,12 @@ struct lb_spec {
 const struct lb_spec_value *lb_spec_value_of(const struct lb_spec_section *sec,
 					     const char *key);
 
+/* Append an empty section (no origin: set one if it needs it), or NULL. */
+struct lb_spec_section *lb_spec_section_add(struct lb_spec *s,
+					    const char *name,
+					    enum lb_section_kind kind,
+					    unsigned int line);
+
 /* The section named @name, or NULL. */
 const struct lb_spec_section *lb_spec_section_of(const struct lb_spec *s,
 						 const char *name);

@@ -137,7 +137,8 @@ int lb_spec_has_section(const struct lb_spec *s, const char *section);
 
 /**
  * Set (or with @p value NULL, unset) one key of an existing section, for
- * a change while running. Refuses an absent section, an unknown key, a key
+ * a change while running ([global] always exists: it is added, empty, on
+ * the first key set in it). Refuses an absent section, an unknown key, a key
  * that cannot change while running ("... cannot change while running:
  * restart edgelbd"), unsetting a required key, and a value that fails its
  * type or range check or names a pool that does not exist. @p origin

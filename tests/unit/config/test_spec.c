@@ -118,6 +118,21 @@ test_set_changes_and_unsets(void **state)
 	assert_int_equal(lb_spec_set(s, "backend.b1", "weight", NULL, NULL,
 				     &err), 0);
 	lb_spec_free(s);
+	/* [global] exists as its defaults even when the file has none */
+	s = tfix_load(f->path, T_MINIMAL);
+	assert_int_equal(lb_spec_set(s, "global", "tcp_timeout", "60", NULL,
+				     &err), 0);
+	assert_string_equal(lb_spec_get(s, "global", "tcp_timeout"), "60");
+	assert_set_fails(s, "global", "nokey", "1",
+			 "unknown key 'nokey' in [global]");
+	lb_spec_free(s);
+	s = tfix_load(f->path, T_MINIMAL);
+	assert_set_fails(s, "global", "nokey", "1",
+			 "unknown key 'nokey' in [global]");
+	assert_int_equal(lb_spec_set(s, "global", "udp_timeout", NULL, NULL,
+				     &err), 0);
+	assert_false(lb_spec_has_section(s, "global"));
+	lb_spec_free(s);
 }
 
 /* A value set at runtime is named by its origin when the build refuses it. */
