@@ -231,9 +231,22 @@ add_neigh(struct lb_config *cfg, uint32_t addr, uint32_t port)
 	return cfg->n_neighs++;
 }
 
+/* 1 if a backend of the specification uses next hop @n. */
+static int
+neigh_configured(const struct build_ctx *c, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n[LB_SECTION_BACKEND]; i++)
+		if (c->cfg->backends[i].neigh == n)
+			return 1;
+	return 0;
+}
+
 /*
  * Backends sharing an address share a next hop: their MACs must agree.
- * A retained backend yields to the specification's (it has no line).
+ * A retained backend yields to the specification's: the next hop of a
+ * configured backend is what the operator wrote now.
  */
 static int
 set_static_mac(struct build_ctx *c, uint32_t b)
@@ -242,7 +255,8 @@ set_static_mac(struct build_ctx *c, uint32_t b)
 	struct lb_neigh_conf *n = &c->cfg->neighs[be->neigh];
 	char a[INET_ADDRSTRLEN];
 
-	if (be->state == LB_BACKEND_REMOVED && n->has_mac)
+	if (be->state == LB_BACKEND_REMOVED &&
+	    (n->has_mac || neigh_configured(c, be->neigh)))
 		return 0;
 	if (n->has_mac && (!be->has_mac ||
 			   memcmp(n->mac, be->mac, sizeof(n->mac)) != 0)) {

@@ -6,8 +6,7 @@
  * Internal to lib/config: the line index, the specification's layout and
  * the error helpers.
  *
- * The line index: *
- * iniparser keeps no line numbers and lets a repeated section or key
+ * The line index: iniparser keeps no line numbers and lets a repeated section or key
  * overwrite the first silently. The index scans the file once, with the
  * same name rules as iniparser (names stripped and lower-cased, key = text
  * before the first '='), so every message can name a line and every
@@ -96,6 +95,12 @@ struct lb_spec {
 /* The value of @key in @sec, or NULL. */
 const struct lb_spec_value *lb_spec_value_of(const struct lb_spec_section *sec,
 					     const char *key);
+
+/* Append an empty section (no origin: set one if it needs it), or NULL. */
+struct lb_spec_section *lb_spec_section_add(struct lb_spec *s,
+					    const char *name,
+					    enum lb_section_kind kind,
+					    unsigned int line);
 
 /* The section named @name, or NULL. */
 const struct lb_spec_section *lb_spec_section_of(const struct lb_spec *s,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Key-by-key differences between two specifications, on effective values:
- * writing a default out or leaving it unset is no change. Both sides are
+ * writing a default out or leaving it unset is no change, and neither is
+ * an empty or absent [global]. Both sides are
  * walked in canonical order, so a reordered file is no change either.
  */
 
@@ -17,6 +18,11 @@ key_runtime(const struct lb_config_key *k)
 	return k->section != LB_SECTION_PORT && k->runtime;
 }
 
+/* An absent [global] is every default: no section to add or remove. */
+static const struct lb_spec_section empty_global = {
+	.name = (char *)"global", .kind = LB_SECTION_GLOBAL,
+};
+
 /* @a or @b may be NULL (section absent on that side). */
 static unsigned int
 diff_section(const struct lb_spec_section *a, const struct lb_spec_section *b,
@@ -27,6 +33,10 @@ diff_section(const struct lb_spec_section *a, const struct lb_spec_section *b,
 	struct lb_spec_change c;
 	unsigned int n, i, count = 0;
 
+	if (any->kind == LB_SECTION_GLOBAL) {
+		a = a != NULL ? a : &empty_global;
+		b = b != NULL ? b : &empty_global;
+	}
 	keys = lb_config_keys(&n);
 	for (i = 0; i < n; i++) {
 		if (keys[i].section != any->kind)
@@ -85,14 +95,15 @@ struct static_check {
 	int count;
 };
 
+/* Where @key (NULL: the section) of @section is in next, or its path. */
 static void
-where_in_next(const struct static_check *sc, const struct lb_spec_change *c,
-	      char *buf, size_t size)
+where_in_next(const struct static_check *sc, const char *section,
+	      const char *key, char *buf, size_t size)
 {
 	const struct lb_spec_section *sec = lb_spec_section_of(sc->next,
-							       c->section);
-	const struct lb_spec_value *v = sec ? lb_spec_value_of(sec, c->key)
-					    : NULL;
+							       section);
+	const struct lb_spec_value *v = sec && key ? lb_spec_value_of(sec, key)
+						   : NULL;
 
 	if (v != NULL)
 		lb_spec_where(sc->next, v->origin, v->line, buf, size);
@@ -111,13 +122,13 @@ static_one(const struct lb_spec_change *c, void *arg)
 	if (c->runtime)
 		return;
 	if (c->old_value != NULL && c->new_value != NULL) {
-		where_in_next(sc, c, where, sizeof(where));
+		where_in_next(sc, c->section, c->key, where, sizeof(where));
 		lb_config_add_error(sc->err, where,
 			"[%s] %s = '%s' (running: '%s'): %s cannot change while running: restart edgelbd",
 			c->section, c->key, c->new_value, c->old_value, c->key);
 	} else if (sc->last_section == NULL ||
 		   strcmp(sc->last_section, c->section) != 0) {
-		where_in_next(sc, c, where, sizeof(where));
+		where_in_next(sc, c->section, NULL, where, sizeof(where));
 		lb_config_add_error(sc->err, where,
 			"[%s] %s: ports cannot change while running: restart edgelbd",
 			c->section, c->old_value == NULL ? "added" : "removed");

@@ -294,7 +294,8 @@ check_pool_name(const struct lb_config_key *k, const char *v, char *msg,
 	if (len >= 1 && len < LB_NAME_MAX &&
 	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len)
 		return 0;
-	snprintf(msg, size, "%s = '%s': pool 'NAME' expected, NAME 1..%d characters of a-z, 0-9, '_' and '-'",
+	snprintf(msg, size,
+		 "%s = '%s': not a pool name (1..%d characters of a-z, 0-9, '_' and '-')",
 		 k->name, v, LB_NAME_MAX - 1);
 	return -1;
 }

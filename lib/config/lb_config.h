@@ -4,10 +4,13 @@
 
 /**
  * @file
- * The appliance's configuration: INI file -> validated, immutable snapshot.
+ * The appliance's configuration: specification (lb_spec.h) -> validated,
+ * immutable snapshot.
  *
- * lb_config_parse() builds the whole snapshot (including the scheduler
- * tables) or nothing. A published snapshot is never written again: workers
+ * lb_config_build() builds the whole snapshot (including the scheduler
+ * tables) or nothing; lb_config_parse() is lb_spec_load() +
+ * lb_config_build() for a file. Each snapshot keeps the specification it
+ * came from (cfg->spec). A published snapshot is never written again: workers
  * read it through one pointer; a change builds a new one.
  *
  * Addresses are stored in network byte order, ports in host byte order.
@@ -243,7 +246,7 @@ struct lb_config *lb_config_build(const struct lb_spec *spec,
  *
  * Every section and key must be known, every value in range, every
  * reference resolved; a repeated section or key is an error naming both
- * lines. Builds each pool's scheduler table. Management lcore (or a tool
+ * lines. Every error found is reported (see lb_config_build()). Builds each pool's scheduler table. Management lcore (or a tool
  * without EAL); allocates with malloc; never prints.
  *
  * @return the snapshot, or NULL with @p err set to "file:line: message".
@@ -303,7 +306,9 @@ double lb_config_expected_share(const struct lb_config *cfg, uint32_t b);
 /**
  * Write the simulation report of lb_config_check to @p out: for each VIP,
  * each backend's weight, weight share and expected share of new flows
- * from the very table the workers would use.
+ * from the very table the workers would use. Drained and disabled
+ * backends are listed after the table (no new flows); REMOVED ones are
+ * not shown.
  */
 void lb_config_print_simulation(const struct lb_config *cfg, FILE *out);
 

@@ -87,6 +87,9 @@ const struct lb_config_key *lb_config_key_find(enum lb_section_kind kind,
 /** "global", "port", "vip", "pool" or "backend". */
 const char *lb_section_kind_name(enum lb_section_kind kind);
 
+/** The kind of a section name ("global", "vip.web"): 0, or -1 if none. */
+int lb_section_kind_of(const char *section, enum lb_section_kind *kind);
+
 /**
  * Check @p value against @p key's type and range (not references).
  * @return 0, or -1 with "key = 'value': why" in @p msg.
@@ -134,7 +137,8 @@ int lb_spec_has_section(const struct lb_spec *s, const char *section);
 
 /**
  * Set (or with @p value NULL, unset) one key of an existing section, for
- * a change while running. Refuses an absent section, an unknown key, a key
+ * a change while running ([global] always exists: it is added, empty, on
+ * the first key set in it). Refuses an absent section, an unknown key, a key
  * that cannot change while running ("... cannot change while running:
  * restart edgelbd"), unsetting a required key, and a value that fails its
  * type or range check or names a pool that does not exist. @p origin

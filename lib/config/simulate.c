@@ -109,6 +109,30 @@ print_pool(const struct lb_config *cfg, const struct lb_pool_conf *p,
 	free(slots);
 }
 
+/*
+ * Drained and disabled backends of the pool take no new flow: listed after
+ * the table so the operator sees why they are missing from it. REMOVED
+ * backends are no longer configured and are not shown.
+ */
+static void
+print_out_of_table(const struct lb_config *cfg, uint32_t pool, FILE *out)
+{
+	char a[INET_ADDRSTRLEN];
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++) {
+		const struct lb_backend_conf *be = &cfg->backends[i];
+
+		if (be->pool != pool || (be->state != LB_BACKEND_DRAINED &&
+					 be->state != LB_BACKEND_DISABLED))
+			continue;
+		inet_ntop(AF_INET, &be->addr, a, sizeof(a));
+		fprintf(out, "  - %s %s weight %u: %s, no new flows\n",
+			be->name, a, be->weight,
+			be->state == LB_BACKEND_DRAINED ? "drained" : "disabled");
+	}
+}
+
 void
 lb_config_print_simulation(const struct lb_config *cfg, FILE *out)
 {
@@ -119,5 +143,6 @@ lb_config_print_simulation(const struct lb_config *cfg, FILE *out)
 			fputc('\n', out);
 		print_header(cfg, &cfg->vips[i], out);
 		print_pool(cfg, &cfg->pools[cfg->vips[i].pool], out);
+		print_out_of_table(cfg, cfg->vips[i].pool, out);
 	}
 }

@@ -93,6 +93,14 @@ lb_spec_kind_of(const char *name, enum lb_section_kind *kind, char *msg,
 	return 0;
 }
 
+int
+lb_section_kind_of(const char *section, enum lb_section_kind *kind)
+{
+	char msg[256];
+
+	return lb_spec_kind_of(section, kind, msg, sizeof(msg));
+}
+
 const char *
 lb_spec_section_short(const struct lb_spec_section *sec)
 {
@@ -162,8 +170,8 @@ spec_new(const char *path)
 	return s;
 }
 
-static struct lb_spec_section *
-add_section(struct lb_spec *s, const char *name, enum lb_section_kind kind,
+struct lb_spec_section *
+lb_spec_section_add(struct lb_spec *s, const char *name, enum lb_section_kind kind,
 	    unsigned int line)
 {
 	struct lb_spec_section *sec;
@@ -239,7 +247,7 @@ lb_spec_dup(const struct lb_spec *s)
 		const struct lb_spec_section *ss = &s->sections[i];
 		struct lb_spec_section *ds;
 
-		ds = add_section(d, ss->name, ss->kind, ss->line);
+		ds = lb_spec_section_add(d, ss->name, ss->kind, ss->line);
 		if (ds == NULL) {
 			fail = 1;
 			break;
@@ -296,7 +304,7 @@ load_section(struct lb_spec *s, const struct lb_ini_section *isec,
 	const char *v;
 	unsigned int i;
 
-	sec = add_section(s, isec->name, kind, isec->line);
+	sec = lb_spec_section_add(s, isec->name, kind, isec->line);
 	if (sec == NULL)
 		return -1;
 	for (i = 0; i < isec->n_keys; i++) {

@@ -131,6 +131,23 @@ remove_value(struct lb_spec_section *sec, struct lb_spec_value *v)
 	sec->n_values--;
 }
 
+/* [global] always exists, if only as its defaults. */
+static const struct lb_spec_section global_defaults = {
+	.name = (char *)"global", .kind = LB_SECTION_GLOBAL,
+};
+
+static struct lb_spec_section *
+add_global(struct lb_spec *s, const char *origin)
+{
+	struct lb_spec_section *sec;
+
+	sec = lb_spec_section_add(s, "global", LB_SECTION_GLOBAL, 0);
+	if (sec == NULL)
+		return NULL;
+	sec->origin = strdup(origin);
+	return sec;        /* a NULL origin only loses where errors point */
+}
+
 int
 lb_spec_set(struct lb_spec *s, const char *section, const char *key,
 	    const char *value, const char *origin,
@@ -145,11 +162,23 @@ lb_spec_set(struct lb_spec *s, const char *section, const char *key,
 	sec = (struct lb_spec_section *)lb_spec_section_of(s, section);
 	if (sec != NULL)
 		k = lb_config_key_find(sec->kind, key);
-	if (set_refused(sec, k, section, key, value, err) < 0 ||
+	else if (strcmp(section, "global") == 0)
+		k = lb_config_key_find(LB_SECTION_GLOBAL, key);
+	if (set_refused(sec != NULL ? sec : strcmp(section, "global") == 0 ?
+			&global_defaults : NULL, k, section, key, value,
+			err) < 0 ||
 	    pool_missing(s, k, section, value, err) < 0)
 		return -1;
 	if (origin == NULL)
 		origin = "runtime";
+	if (sec == NULL && value == NULL)
+		return 0;       /* unset in an absent [global]: nothing to do */
+	if (sec == NULL)
+		sec = add_global(s, origin);
+	if (sec == NULL) {
+		lb_config_add_error(err, NULL, "out of memory");
+		return -1;
+	}
 	v = (struct lb_spec_value *)lb_spec_value_of(sec, key);
 	if (value == NULL) {
 		if (v != NULL)

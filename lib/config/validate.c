@@ -120,30 +120,37 @@ require_some(struct build_ctx *c)
 
 /* ---- every value against its key --------------------------------------- */
 
+/* In file order, then what is missing: messages follow the lines. */
 static int
 check_section(struct build_ctx *c, const struct lb_spec_section *sec)
 {
-	const struct lb_config_key *keys;
-	const struct lb_spec_value *v;
+	const struct lb_config_key *keys, *k;
 	unsigned int n, i;
 	char msg[512];
 	int ok = 1;
 
-	keys = lb_config_keys(&n);
-	for (i = 0; i < n; i++) {
-		if (keys[i].section != sec->kind)
-			continue;
-		v = lb_spec_value_of(sec, keys[i].name);
-		if (v == NULL && keys[i].def == NULL) {
-			build_error(c, sec, NULL,
-				    "missing required key '%s' in [%s]",
-				    keys[i].name, sec->name);
+	for (i = 0; i < sec->n_values; i++) {
+		const struct lb_spec_value *v = &sec->values[i];
+
+		k = lb_config_key_find(sec->kind, v->key);
+		if (k == NULL) {        /* only a hand-made spec can have one */
+			build_error(c, sec, v->key, "unknown key '%s' in [%s]",
+				    v->key, sec->name);
 			ok = 0;
-		} else if (v != NULL && lb_config_key_check(&keys[i], v->value,
-						msg, sizeof(msg)) < 0) {
-			build_error(c, sec, keys[i].name, "%s", msg);
+		} else if (lb_config_key_check(k, v->value, msg,
+					       sizeof(msg)) < 0) {
+			build_error(c, sec, v->key, "%s", msg);
 			ok = 0;
 		}
+	}
+	keys = lb_config_keys(&n);
+	for (i = 0; i < n; i++) {
+		if (keys[i].section != sec->kind || keys[i].def != NULL ||
+		    lb_spec_value_of(sec, keys[i].name) != NULL)
+			continue;
+		build_error(c, sec, NULL, "missing required key '%s' in [%s]",
+			    keys[i].name, sec->name);
+		ok = 0;
 	}
 	return ok;
 }
