@@ -298,7 +298,7 @@ fill_neighs(struct build_ctx *c)
 
 static void
 index_put(struct lb_config *cfg, uint8_t proto, uint32_t addr, uint16_t port,
-	  int32_t vip)
+	  int16_t vip)
 {
 	struct lb_addr_slot *s =
 		(struct lb_addr_slot *)lb_config_addr_slot(cfg, proto, addr,
@@ -307,7 +307,8 @@ index_put(struct lb_config *cfg, uint8_t proto, uint32_t addr, uint16_t port,
 	if (s->used)
 		return;         /* an address owned twice (VIPs sharing it) */
 	*s = (struct lb_addr_slot){ .addr = addr, .port = port,
-				    .proto = proto, .used = 1, .vip = vip };
+				    .proto = proto, .used = 1, .vip = vip,
+				    .vip_id = vip >= 0 ? cfg->vips[vip].id : 0 };
 }
 
 /* At most half full, so a miss ends after a probe or two. */
@@ -326,7 +327,7 @@ build_addr_index(struct build_ctx *c)
 	}
 	for (i = 0; i < cfg->n_vips; i++) {
 		index_put(cfg, cfg->vips[i].proto, cfg->vips[i].addr,
-			  cfg->vips[i].port, (int32_t)i);
+			  cfg->vips[i].port, (int16_t)i);
 		index_put(cfg, 0, cfg->vips[i].addr, 0, -1);
 	}
 	for (i = 0; i < cfg->n_ports; i++)

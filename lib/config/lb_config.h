@@ -137,7 +137,8 @@ struct lb_addr_slot {
 	uint16_t port;              /**< host order */
 	uint8_t proto;
 	uint8_t used;
-	int32_t vip;                /**< index into vips; -1: owned address */
+	int16_t vip;                /**< index into vips; -1: owned address */
+	uint16_t vip_id;            /**< its identity (flow entries, counters) */
 };
 
 /** A next hop whose MAC the appliance must resolve (ARP). */
@@ -288,6 +289,23 @@ lb_config_find_vip(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
 		return -1;
 	s = lb_config_addr_slot(cfg, proto, addr, port);
 	return s->used ? s->vip : -1;
+}
+
+/**
+ * The same as lb_config_find_vip(), as its index slot: the packet path
+ * reads the VIP's index and identity from the one cache line.
+ * @return the slot, or NULL.
+ */
+static inline const struct lb_addr_slot *
+lb_config_vip_slot(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
+		   uint16_t port)
+{
+	const struct lb_addr_slot *s;
+
+	if (unlikely(proto == 0))
+		return NULL;
+	s = lb_config_addr_slot(cfg, proto, addr, port);
+	return s->used && s->vip >= 0 ? s : NULL;
 }
 
 /** 1 if @p addr (network order) is a VIP address or a port address. */

@@ -384,7 +384,7 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 	unsigned int nf = 0;
 	uint64_t bytes = 0;
 	uint16_t i;
-	int vip;
+	const struct lb_addr_slot *vs;
 
 	ps->rx_packets += n;
 	for (i = 0; i < n; i++) {
@@ -407,9 +407,9 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 			handle_icmp(w, cfg, port, m, &pi);
 			continue;
 		}
-		vip = lb_config_find_vip(cfg, pi.proto, pi.dst_addr,
-					 rte_be_to_cpu_16(pi.dst_port));
-		if (vip < 0) {
+		vs = lb_config_vip_slot(cfg, pi.proto, pi.dst_addr,
+					rte_be_to_cpu_16(pi.dst_port));
+		if (vs == NULL) {
 			drop(w, port, lb_config_owns_addr(cfg, pi.dst_addr) ?
 				 LB_DROP_no_vip : LB_DROP_not_ours, m);
 			continue;
@@ -417,8 +417,8 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		fw[nf].m = m;
 		flow_key_from(&fw[nf].key, &pi);
 		fw[nf].hash = lb_flow_hash(&fw[nf].key);
-		fw[nf].vip = (uint16_t)vip;
-		fw[nf].vip_id = (uint8_t)cfg->vips[vip].id;
+		fw[nf].vip = (uint16_t)vs->vip;
+		fw[nf].vip_id = (uint8_t)vs->vip_id;
 		fw[nf].tcp_flags = pi.tcp_flags;
 		fw[nf].proto = pi.proto;
 		nf++;
