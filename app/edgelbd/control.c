@@ -38,6 +38,7 @@ struct control {
 	struct rte_mempool *mp;
 	struct lb_mgmt_server *srv;
 	struct lb_evloop *loop;
+	uint64_t status_seq;        /* snapshot systemd's STATUS= describes */
 };
 
 static void
@@ -113,16 +114,27 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 	edgelbd_sd_watchdog();
 }
 
+/* STATUS= for systemd once a second at most, whoever made the change
+ * (socket, signal, neighbours, edgelbd itself). */
+static void
+update_status(struct control *c)
+{
+	uint64_t seq = lb_runtime_snapshot(c->rt)->seq;
+
+	if (seq == c->status_seq)
+		return;
+	c->status_seq = seq;
+	edgelbd_sd_status_of(c->dp);
+}
+
 static void
 on_housekeeping(struct lb_evloop_timer *t, void *arg)
 {
 	struct control *c = arg;
-	uint64_t gen = lb_runtime_snapshot(c->rt)->generation;
 
 	(void)t;
 	lb_runtime_tick(c->rt);
-	if (lb_runtime_snapshot(c->rt)->generation != gen)
-		edgelbd_sd_status_of(c->dp);
+	update_status(c);
 }
 
 static void
@@ -154,7 +166,7 @@ on_hup(struct lb_evloop_signal *s, int signo, void *arg)
 			    json_string_value(json_object_get(ans, "error")));
 	json_decref(ans);
 	edgelbd_sd_reloaded();
-	edgelbd_sd_status_of(c->dp);
+	update_status(c);
 }
 
 /* Registrations live as long as the loop: lb_evloop_destroy frees them. */
@@ -215,7 +227,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
 				    sock);
-			edgelbd_sd_status_of(dp);
+			update_status(&c);
 			edgelbd_sd_ready();
 			rc = lb_evloop_run(c.loop);
 			if (rc < 0)
