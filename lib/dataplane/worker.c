@@ -323,7 +323,9 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 	if (unlikely(bi == LB_ID_NONE || e->vip != f->vip_id)) {
 		bi = hit_policy(w, cfg, f, e);
 		if (bi < 0) {
-			/* schedule() replaces the entry in place */
+			/* Gone as a flow: schedule() makes a new one, or none
+			 * if the pool has nobody left. */
+			lb_flow_delete(w->flows, &f->key, f->hash);
 			flow_gone(w, e->backend);
 			return -1;
 		}

@@ -666,6 +666,265 @@ test_lookup_request_answered_by_worker(void **state)
 	assert_int_equal(dump[0].key.src_addr, IP(10, 0, 0, 70));
 }
 
+/* ---- identities across snapshots ---- */
+
+#define ID_FLOWS 240
+
+/* A snapshot built from @p text with the identity registries, as the
+ * runtime builds one; @p prev and @p retain as lb_config_build_opts. */
+struct id_run {
+	struct lb_ids *bids, *vids;
+	struct lb_config *cfg[4];
+	struct lb_neigh_table *nt[4];
+	int mac_of[ID_FLOWS];       /* 0: 10.0.0.11, 1: .12, 2: .13 */
+};
+
+static const struct rte_ether_addr id_mac[3] = {
+	{ .addr_bytes = { 0x02, 0, 0, 0, 0, 0x11 } },
+	{ .addr_bytes = { 0x02, 0, 0, 0, 0, 0x12 } },
+	{ .addr_bytes = { 0x02, 0, 0, 0, 0, 0x13 } },
+};
+
+static struct lb_config *
+build_with_ids(struct id_run *r, const char *text,
+	       const struct lb_config *prev, const uint16_t *retain,
+	       uint32_t n_retain)
+{
+	struct lb_config_build_opts o = {
+		.backend_ids = r->bids, .vip_ids = r->vids, .prev = prev,
+		.retain = retain, .n_retain = n_retain,
+	};
+	struct lb_config_error err;
+	struct lb_config *cfg = NULL;
+	struct lb_spec *spec;
+	char path[] = "/tmp/lbidXXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return NULL;
+	close(fd);
+	spec = lb_spec_load(path, &err);
+	if (spec != NULL)
+		cfg = lb_config_build(spec, &o, &err);
+	if (cfg == NULL)
+		fprintf(stderr, "%s\n", err.msg);
+	lb_spec_free(spec);
+	unlink(path);
+	return cfg;
+}
+
+/* Every neighbour resolved to the MAC its address has in id_mac. */
+static struct lb_neigh_table *
+neigh_by_address(const struct lb_config *cfg)
+{
+	struct lb_neigh_table *nt = lb_neigh_table_create(cfg->n_neighs);
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_neighs; i++) {
+		nt->e[i].mac = id_mac[(rte_be_to_cpu_32(cfg->neighs[i].addr) &
+				       0xff) - 11];
+		nt->e[i].valid = 1;
+	}
+	return nt;
+}
+
+static int
+id_mac_index(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (rte_is_same_ether_addr(&eth->dst_addr, &id_mac[i]))
+			return i;
+	return -1;
+}
+
+static void
+id_use(struct fixture *fx, struct id_run *r, int k)
+{
+	fx->snap.cfg = r->cfg[k];
+	fx->snap.neigh = r->nt[k];
+	fx->snap.generation = (uint64_t)k + 1;
+}
+
+/* One packet of each test flow; records (first) or checks its backend.
+ * @return how many went elsewhere than before. */
+static int
+id_send_all(struct fixture *fx, struct id_run *r, uint8_t flags, int record)
+{
+	struct rte_mbuf *m;
+	int i, moved = 0, got;
+
+	for (i = 0; i < ID_FLOWS; i++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), (uint16_t)(7000 + i),
+			      IP(10, 0, 0, 100), 80, flags);
+		run(fx, &m, 1, 1000);
+		m = sent();
+		assert_non_null(m);
+		got = id_mac_index(m);
+		assert_true(got >= 0);
+		if (record)
+			r->mac_of[i] = got;
+		else if (got != r->mac_of[i])
+			moved++;
+		rte_pktmbuf_free(m);
+	}
+	return moved;
+}
+
+static int
+id_count(const struct id_run *r, int mac)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ID_FLOWS; i++)
+		n += r->mac_of[i] == mac;
+	return n;
+}
+
+static const char id_head[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n";
+
+static void
+id_setup(struct fixture *fx, struct id_run *r, const char *on_remove)
+{
+	char t[4][1024];
+	uint16_t id_a;
+
+	r->bids = lb_ids_create(LB_MAX_BACKENDS);
+	r->vids = lb_ids_create(LB_MAX_VIPS);
+	/* 0: a and b. 1: "0new" sorts first, sections reordered, weights
+	 * changed. 2: a removed, kept for its flows. */
+	snprintf(t[0], sizeof(t[0]), "%s[pool.web]\ntable_size = 251\n"
+		 "on_remove = %s\n"
+		 "[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		 "[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 3\n",
+		 id_head, on_remove);
+	snprintf(t[1], sizeof(t[1]), "%s[backend.b]\npool = web\n"
+		 "address = 10.0.0.12\nweight = 1\n"
+		 "[backend.0new]\npool = web\naddress = 10.0.0.13\n"
+		 "weight = 5\n"
+		 "[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 2\n"
+		 "[pool.web]\ntable_size = 251\non_remove = %s\n",
+		 id_head, on_remove);
+	snprintf(t[2], sizeof(t[2]), "%s[backend.b]\npool = web\n"
+		 "address = 10.0.0.12\nweight = 1\n"
+		 "[backend.0new]\npool = web\naddress = 10.0.0.13\n"
+		 "weight = 5\n[pool.web]\ntable_size = 251\non_remove = %s\n",
+		 id_head, on_remove);
+	r->cfg[0] = build_with_ids(r, t[0], NULL, NULL, 0);
+	assert_non_null(r->cfg[0]);
+	r->cfg[1] = build_with_ids(r, t[1], r->cfg[0], NULL, 0);
+	assert_non_null(r->cfg[1]);
+	id_a = r->cfg[0]->backends[r->cfg[0]->backend_index[0]].id;
+	r->cfg[2] = build_with_ids(r, t[2], r->cfg[1], &id_a, 1);
+	assert_non_null(r->cfg[2]);
+	for (int k = 0; k < 3; k++)
+		r->nt[k] = neigh_by_address(r->cfg[k]);
+	id_use(fx, r, 0);
+}
+
+static void
+id_teardown(struct fixture *fx, struct id_run *r)
+{
+	for (int k = 0; k < 3; k++) {
+		lb_config_free(r->cfg[k]);
+		lb_neigh_table_free(r->nt[k]);
+	}
+	lb_ids_free(r->bids);
+	lb_ids_free(r->vids);
+	fx->snap.cfg = fx->cfg;
+	fx->snap.neigh = fx->nt;
+}
+
+/* The identity (not the index) of backend NAME in @p cfg. */
+static uint16_t
+id_of(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return cfg->backends[i].id;
+	fail_msg("no backend %s", name);
+	return LB_ID_NONE;
+}
+
+/*
+ * A backend sorting before the others, reordered sections and new weights
+ * move no held flow; counters by identity go on counting.
+ */
+static void
+test_swap_keeps_flows_by_identity(void **state)
+{
+	struct fixture *fx = *state;
+	struct id_run r = { 0 };
+	uint16_t a, b;
+
+	id_setup(fx, &r, "keep");
+	a = id_of(r.cfg[0], "a");
+	b = id_of(r.cfg[0], "b");
+	assert_int_equal(id_send_all(fx, &r, RTE_TCP_SYN_FLAG, 1), 0);
+	assert_true(id_count(&r, 0) > 0 && id_count(&r, 1) > 0);
+	id_use(fx, &r, 1);
+	/* "0new" sorts first: indexes shifted, identities did not. */
+	assert_int_equal(id_of(r.cfg[1], "a"), a);
+	assert_int_not_equal(r.cfg[1]->backend_index[a],
+			     r.cfg[0]->backend_index[a]);
+	assert_int_equal(id_send_all(fx, &r, RTE_TCP_ACK_FLAG, 0), 0);
+	assert_int_equal(fx->w->stats.backend[a].packets,
+			 2 * (uint64_t)id_count(&r, 0));
+	assert_int_equal(fx->w->stats.backend[b].packets,
+			 2 * (uint64_t)id_count(&r, 1));
+	assert_int_equal(fx->w->stats.backend[a].flows,
+			 (uint64_t)id_count(&r, 0));
+	assert_int_equal(fx->w->stats.flow.inserts, ID_FLOWS);
+	/* a removed, on_remove = keep: its flows stay on its server. */
+	id_use(fx, &r, 2);
+	assert_int_equal(r.cfg[2]->backends[r.cfg[2]->backend_index[a]].state,
+			 LB_BACKEND_REMOVED);
+	assert_int_equal(id_send_all(fx, &r, RTE_TCP_ACK_FLAG, 0), 0);
+	assert_int_equal(fx->w->stats.flow.removed_kept,
+			 (uint64_t)id_count(&r, 0));
+	assert_int_equal(fx->w->stats.backend[a].flows,
+			 (uint64_t)id_count(&r, 0));
+	id_teardown(fx, &r);
+}
+
+/* on_remove = reschedule: flows of the removed backend go where the
+ * scheduler says now, once each; the others stay. Flow gauges follow. */
+static void
+test_removed_backend_flows_rescheduled(void **state)
+{
+	struct fixture *fx = *state;
+	struct id_run r = { 0 };
+	int moved, n_a;
+	uint16_t a, b, n;
+
+	id_setup(fx, &r, "reschedule");
+	a = id_of(r.cfg[0], "a");
+	id_send_all(fx, &r, RTE_TCP_SYN_FLAG, 1);
+	n_a = id_count(&r, 0);
+	id_use(fx, &r, 2);
+	moved = id_send_all(fx, &r, RTE_TCP_ACK_FLAG, 0);
+	assert_int_equal(moved, n_a);
+	assert_int_equal(fx->w->stats.flow.removed_rescheduled, (uint64_t)n_a);
+	assert_int_equal(fx->w->stats.backend[a].flows, 0);
+	b = id_of(r.cfg[2], "b");
+	n = id_of(r.cfg[2], "0new");
+	assert_int_equal(fx->w->stats.backend[b].flows +
+			 fx->w->stats.backend[n].flows, ID_FLOWS);
+	/* Scheduled once: the next packets stay where they went. */
+	assert_int_equal(id_send_all(fx, &r, RTE_TCP_ACK_FLAG, 0), n_a);
+	assert_int_equal(fx->w->stats.flow.removed_rescheduled, (uint64_t)n_a);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), ID_FLOWS);
+	id_teardown(fx, &r);
+}
+
 int
 main(void)
 {
@@ -698,6 +957,11 @@ main(void)
 			test_malformed_counted_by_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_lookup_request_answered_by_worker, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_swap_keeps_flows_by_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_removed_backend_flows_rescheduled, setup,
 			teardown),
 	};
 
