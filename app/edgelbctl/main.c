@@ -487,19 +487,18 @@ print_totals(const json_t *tot)
 static void
 print_stats(const json_t *a)
 {
-	static const char *const port_keys[] = { "rx_packets", "rx_bytes",
-		"tx_packets", "tx_bytes", "arp_replies", "icmp_echo_replies",
-		"ctl_to_mgmt", NULL };
 	const char *k;
 	struct table t;
-	size_t i, j;
+	size_t i;
 	json_t *v, *d;
 
 	json_array_foreach(json_object_get(a, "ports"), i, v) {
 		printf("port %s\n", field(v, "name"));
-		for (j = 0; port_keys[j] != NULL; j++)
-			printf("  %-27s %s\n", port_keys[j],
-			       field(v, port_keys[j]));
+		/* The daemon's counter table decides which and in what
+		 * order: no list to keep in step here. */
+		json_object_foreach(v, k, d)
+			if (json_is_integer(d))
+				printf("  %-27s %s\n", k, str(d));
 		json_object_foreach(json_object_get(v, "drops"), k, d)
 			if (json_integer_value(d) != 0)
 				printf("  drop %-22s %s\n", k, str(d));

@@ -72,31 +72,28 @@ drops_json(const uint64_t *drops)
 	return o;
 }
 
+/* Every counter of a descriptor table, by its name. */
 static void
-flow_counters_set(json_t *o, const struct lb_flow_stats *f)
+counters_set(json_t *o,
+	     const struct lb_counter_desc *(*table)(unsigned int *n),
+	     const void *base)
 {
-	const struct lb_counter_desc *d;
 	unsigned int i, n;
+	const struct lb_counter_desc *d = table(&n);
 
-	d = lb_stats_flow_counters(&n);
 	for (i = 0; i < n; i++)
 		json_object_set_new(o, d[i].name, json_integer((json_int_t)
-			*(const uint64_t *)((const char *)f + d[i].offset)));
+				    lb_counter_value(&d[i], base)));
 }
 
 static json_t *
 port_stats_json(const struct lb_port_conf *pc, const struct lb_port_stats *p)
 {
-	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-		"name", lb_mgmt_str(pc->name),
-		"rx_packets", (json_int_t)p->rx_packets,
-		"rx_bytes", (json_int_t)p->rx_bytes,
-		"tx_packets", (json_int_t)p->tx_packets,
-		"tx_bytes", (json_int_t)p->tx_bytes,
-		"arp_replies", (json_int_t)p->arp_replies,
-		"icmp_echo_replies", (json_int_t)p->icmp_echo_replies,
-		"ctl_to_mgmt", (json_int_t)p->ctl_to_mgmt,
-		"drops", drops_json(p->drops));
+	json_t *o = json_pack("{s:o}", "name", lb_mgmt_str(pc->name));
+
+	counters_set(o, lb_stats_port_counters, p);
+	json_object_set_new(o, "drops", drops_json(p->drops));
+	return o;
 }
 
 static json_t *
@@ -128,7 +125,7 @@ stats_totals(const struct lb_config *cfg, const struct lb_worker_stats *sum)
 		json_array_append_new(vips, vip_stats_json(&cfg->vips[i],
 							   &sum->vip[cfg->vips[i].id]));
 	flows = json_object();
-	flow_counters_set(flows, &sum->flow);
+	counters_set(flows, lb_stats_flow_counters, &sum->flow);
 	totals_of(cfg, sum, &t);
 	return json_pack("{s:o, s:o, s:o, s:o}", "ports", ports, "vips", vips,
 			 "flows", flows, "totals", totals_json(&t));
@@ -182,7 +179,7 @@ worker_json(const struct lb_config *cfg, const struct lb_worker *w,
 		"idle_loops", (json_int_t)s->idle_loops,
 		"drops", drops_json(drops));
 	if (o != NULL) {
-		flow_counters_set(o, &s->flow);
+		counters_set(o, lb_stats_flow_counters, &s->flow);
 		loop_times_set(o, w);
 	}
 	return o;

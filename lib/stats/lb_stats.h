@@ -58,14 +58,20 @@ enum lb_drop_reason {
 /** Counter name of a drop reason, e.g. "ipv4_checksum". */
 const char *lb_drop_reason_name(enum lb_drop_reason r);
 
+/* Per-port counters of one worker, X(name, kind, help); drops apart. */
+#define LB_PORT_COUNTERS(X)                                                  \
+	X(rx_packets, COUNTER, "packets received")                          \
+	X(rx_bytes, COUNTER, "bytes received")                              \
+	X(tx_packets, COUNTER, "packets sent")                              \
+	X(tx_bytes, COUNTER, "bytes sent")                                  \
+	X(arp_replies, COUNTER, "ARP requests answered in place")           \
+	X(icmp_echo_replies, COUNTER, "ICMP echo requests answered")        \
+	X(ctl_to_mgmt, COUNTER, "packets passed to management (ARP)")
+
 struct lb_port_stats {
-	uint64_t rx_packets;
-	uint64_t rx_bytes;
-	uint64_t tx_packets;
-	uint64_t tx_bytes;
-	uint64_t arp_replies;    /* answered in place */
-	uint64_t icmp_echo_replies;
-	uint64_t ctl_to_mgmt;    /* packets passed to management */
+#define LB_PORT_FIELD(name, kind, help) uint64_t name;
+	LB_PORT_COUNTERS(LB_PORT_FIELD)
+#undef LB_PORT_FIELD
 	uint64_t drops[LB_DROP_MAX];
 };
 
@@ -125,6 +131,16 @@ struct lb_counter_desc {
 
 /** The flow counters, in struct order; @p n set to their number. */
 const struct lb_counter_desc *lb_stats_flow_counters(unsigned int *n);
+
+/** The port counters (drops apart), in struct order. */
+const struct lb_counter_desc *lb_stats_port_counters(unsigned int *n);
+
+/** The counter @p d in the struct at @p base. */
+static inline uint64_t
+lb_counter_value(const struct lb_counter_desc *d, const void *base)
+{
+	return *(const uint64_t *)((const char *)base + d->offset);
+}
 
 struct lb_worker_stats {
 	uint64_t loops;

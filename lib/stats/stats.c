@@ -18,6 +18,21 @@ static const struct lb_counter_desc flow_counters[] = {
 #undef LB_FLOW_DESC
 };
 
+static const struct lb_counter_desc port_counters[] = {
+#define LB_PORT_DESC(n, k, h) \
+	{ .name = #n, .kind = LB_##k, .help = h, \
+	  .offset = offsetof(struct lb_port_stats, n) },
+	LB_PORT_COUNTERS(LB_PORT_DESC)
+#undef LB_PORT_DESC
+};
+
+const struct lb_counter_desc *
+lb_stats_port_counters(unsigned int *n)
+{
+	*n = RTE_DIM(port_counters);
+	return port_counters;
+}
+
 const struct lb_counter_desc *
 lb_stats_flow_counters(unsigned int *n)
 {
