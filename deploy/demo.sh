@@ -71,6 +71,8 @@ cleanup() {
 		kill "$TRAFFIC_PID" 2>/dev/null
 		wait "$TRAFFIC_PID" 2>/dev/null
 	fi
+	[ -n "${CHANGE_PID:-}" ] && kill "$CHANGE_PID" 2>/dev/null
+	rm -f /run/edgelb/demo-audit.log
 	if [ -n "$ELBD_PID" ]; then
 		elbd_stop 10
 		case $? in
@@ -123,9 +125,20 @@ ip netns exec "$PREFIX-cli" "$PY" "$ROOT/tests/integration/client.py" "$VIP" \
 	--duration "$DEMO_SECONDS" --rate "$DEMO_RATE" -c 16 --timeout 3 \
 	--max-failed 1000000 >"$WORK/client.json" 2>"$WORK/client.err" &
 TRAFFIC_PID=$!
+# Halfway, a live change: web3's weight 3 -> 1, applied as one swap while
+# the connections run (the dashboard shows the shares move).
+(sleep $((DEMO_SECONDS / 2)); "$EDGELBCTL" -s "$ELBD_SOCK" weight web3 1 \
+	>"$WORK/change.txt" 2>&1) &
+CHANGE_PID=$!
 "$PY" "$ROOT/deploy/lib/dashboard.py" "$EDGELBCTL" "$ELBD_SOCK" "$DEMO_SECONDS"
 wait "$TRAFFIC_PID" || true
 TRAFFIC_PID=
+wait "$CHANGE_PID" || true
+
+say "the live change made at $((DEMO_SECONDS / 2)) s: edgelbctl weight web3 1"
+cat "$WORK/change.txt"
+echo
+"$EDGELBCTL" -s "$ELBD_SOCK" history
 
 say "final tally"
 "$PY" - "$WORK/client.json" "$WORK" <<'EOF'

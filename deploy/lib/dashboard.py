@@ -4,8 +4,9 @@
 usage: dashboard.py EDGELBCTL SOCKET SECONDS
 
 Every second, for SECONDS seconds, reads `edgelbctl -j backends` and redraws
-one row per backend: weight, expected share, observed share, new flows per
-second and a bar of the observed share (| marks the expected share).
+one row per backend: weight, expected share, observed share of the new flows
+of the last second (so a live change shows at once), new flows per second and
+a bar of the observed share (| marks the expected share).
 Clears the screen only when stdout is a terminal.
 """
 
@@ -49,15 +50,15 @@ def draw(rows, prev, dt, elapsed, total, tty):
                 "new_flows", "flows/s", "observed share (| = expected)"))
     per_vip = {}
     for b in rows:
-        per_vip[b["vip"]] = per_vip.get(b["vip"], 0) + int(b["new_flows"])
+        nf = int(b["new_flows"])
+        d = nf - prev.get((b["vip"], b["name"]), nf)
+        per_vip[b["vip"]] = per_vip.get(b["vip"], 0) + d
     for b in rows:
         key = (b["vip"], b["name"])
         nf = int(b["new_flows"])
         rate = (nf - prev.get(key, nf)) / dt if dt > 0 else 0.0
-        obs = b.get("observed_share")
-        if obs is None:
-            total_vip = per_vip[b["vip"]]
-            obs = nf / total_vip if total_vip else 0.0
+        total_vip = per_vip[b["vip"]]
+        obs = (nf - prev.get(key, nf)) / total_vip if total_vip else 0.0
         exp = float(b.get("expected_share", 0))
         out.append("%-8s %-8s %6s %8.1f%% %8.1f%% %9d %8.0f  [%s]\n" %
                    (b["vip"], b["name"], b["weight"], 100 * exp,
