@@ -101,14 +101,14 @@ vip_stats_json(const struct lb_vip_conf *vc, const struct lb_vip_stats *v)
 {
 	char pb[8];
 
-	return json_pack("{s:o, s:s, s:o, s:i, s:I, s:I, s:I}",
-		"name", lb_mgmt_str(vc->name),
+	json_t *o = json_pack("{s:o, s:i, s:s, s:o, s:i}",
+		"name", lb_mgmt_str(vc->name), "id", (int)vc->id,
 		"protocol", lb_mgmt_proto_name(vc->proto, pb, sizeof(pb)),
 		"address", lb_mgmt_ipv4(vc->addr),
-		"port", (int)vc->port,
-		"packets", (json_int_t)v->packets,
-		"bytes", (json_int_t)v->bytes,
-		"new_flows", (json_int_t)v->new_flows);
+		"port", (int)vc->port);
+
+	counters_set(o, lb_stats_vip_counters, v);
+	return o;
 }
 
 static json_t *
@@ -267,7 +267,7 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 	char why[128];
 	const char *state = backend_state(ctx, cfg, b, why, sizeof(why));
 
-	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:s, s:s, s:f, s:f, s:I, s:I, s:I, s:I}",
+	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:s, s:s, s:f, s:f}",
 		"vip", vip != NULL ? lb_mgmt_str(vip->name) : json_null(),
 		"pool", bc->pool < cfg->n_pools ?
 			lb_mgmt_str(cfg->pools[bc->pool].name) : json_null(),
@@ -277,11 +277,10 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		"state", state, "reason", why,
 		"expected_share", lb_config_expected_share(cfg, b),
 		"observed_share", pool_new_flows > 0 ?
-			(double)bs->new_flows / (double)pool_new_flows : 0.0,
-		"new_flows", (json_int_t)bs->new_flows,
-		"flows", (json_int_t)bs->flows,
-		"packets", (json_int_t)bs->packets,
-		"bytes", (json_int_t)bs->bytes);
+			(double)bs->new_flows / (double)pool_new_flows : 0.0);
+
+	counters_set(o, lb_stats_backend_counters, bs);
+	return o;
 }
 
 /* Every backend of pool @p p (UINT32_MAX: removed with their pool). */

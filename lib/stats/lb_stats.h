@@ -75,19 +75,30 @@ struct lb_port_stats {
 	uint64_t drops[LB_DROP_MAX];
 };
 
+/* Per-VIP counters, by VIP identity: X(name, kind, help). */
+#define LB_VIP_COUNTERS(X)                                                   \
+	X(packets, COUNTER, "packets forwarded to a backend")               \
+	X(bytes, COUNTER, "bytes forwarded to a backend")                   \
+	X(new_flows, COUNTER, "flows scheduled")
+
 struct lb_vip_stats {
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t new_flows;
+#define LB_VIP_FIELD(name, kind, help) uint64_t name;
+	LB_VIP_COUNTERS(LB_VIP_FIELD)
+#undef LB_VIP_FIELD
 };
 
-/* Indexed by backend identity (lb_backend_conf.id): they go on counting
- * across snapshots, whatever the backend's index in each. */
+/* Per-backend counters, by backend identity (lb_backend_conf.id): they go
+ * on counting across snapshots, whatever the backend's index in each. */
+#define LB_BACKEND_COUNTERS(X)                                               \
+	X(new_flows, COUNTER, "flows scheduled to it")                      \
+	X(packets, COUNTER, "packets forwarded to it")                      \
+	X(bytes, COUNTER, "bytes forwarded to it")                          \
+	X(flows, GAUGE, "live flow entries on it")
+
 struct lb_backend_stats {
-	uint64_t new_flows;
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t flows;          /* gauge: this worker's flow entries on it */
+#define LB_BACKEND_FIELD(name, kind, help) uint64_t name;
+	LB_BACKEND_COUNTERS(LB_BACKEND_FIELD)
+#undef LB_BACKEND_FIELD
 };
 
 /*
@@ -134,6 +145,10 @@ const struct lb_counter_desc *lb_stats_flow_counters(unsigned int *n);
 
 /** The port counters (drops apart), in struct order. */
 const struct lb_counter_desc *lb_stats_port_counters(unsigned int *n);
+/** The VIP counters, in struct order. */
+const struct lb_counter_desc *lb_stats_vip_counters(unsigned int *n);
+/** The backend counters, in struct order. */
+const struct lb_counter_desc *lb_stats_backend_counters(unsigned int *n);
 
 /** The counter @p d in the struct at @p base. */
 static inline uint64_t

@@ -10,35 +10,36 @@ static const char *const drop_names[LB_DROP_MAX] = {
 #undef LB_DROP_NAME
 };
 
-static const struct lb_counter_desc flow_counters[] = {
-#define LB_FLOW_DESC(n, k, h) \
+/* The counter descriptor tables: one row per X() of lb_stats.h. */
+#define LB_DESC(type, n, k, h) \
 	{ .name = #n, .kind = LB_##k, .help = h, \
-	  .offset = offsetof(struct lb_flow_stats, n) },
-	LB_FLOW_COUNTERS(LB_FLOW_DESC)
-#undef LB_FLOW_DESC
-};
+	  .offset = offsetof(struct type, n) },
+#define LB_PORT_DESC(n, k, h) LB_DESC(lb_port_stats, n, k, h)
+#define LB_FLOW_DESC(n, k, h) LB_DESC(lb_flow_stats, n, k, h)
+#define LB_VIP_DESC(n, k, h) LB_DESC(lb_vip_stats, n, k, h)
+#define LB_BACKEND_DESC(n, k, h) LB_DESC(lb_backend_stats, n, k, h)
 
 static const struct lb_counter_desc port_counters[] = {
-#define LB_PORT_DESC(n, k, h) \
-	{ .name = #n, .kind = LB_##k, .help = h, \
-	  .offset = offsetof(struct lb_port_stats, n) },
 	LB_PORT_COUNTERS(LB_PORT_DESC)
-#undef LB_PORT_DESC
+};
+static const struct lb_counter_desc flow_counters[] = {
+	LB_FLOW_COUNTERS(LB_FLOW_DESC)
+};
+static const struct lb_counter_desc vip_counters[] = {
+	LB_VIP_COUNTERS(LB_VIP_DESC)
+};
+static const struct lb_counter_desc backend_counters[] = {
+	LB_BACKEND_COUNTERS(LB_BACKEND_DESC)
 };
 
-const struct lb_counter_desc *
-lb_stats_port_counters(unsigned int *n)
-{
-	*n = RTE_DIM(port_counters);
-	return port_counters;
-}
+#define LB_DESC_TABLE(fn, table) \
+	const struct lb_counter_desc *fn(unsigned int *n) \
+	{ *n = RTE_DIM(table); return table; }
 
-const struct lb_counter_desc *
-lb_stats_flow_counters(unsigned int *n)
-{
-	*n = RTE_DIM(flow_counters);
-	return flow_counters;
-}
+LB_DESC_TABLE(lb_stats_port_counters, port_counters)
+LB_DESC_TABLE(lb_stats_flow_counters, flow_counters)
+LB_DESC_TABLE(lb_stats_vip_counters, vip_counters)
+LB_DESC_TABLE(lb_stats_backend_counters, backend_counters)
 
 const char *
 lb_drop_reason_name(enum lb_drop_reason r)

@@ -53,12 +53,42 @@ test_stats_sum_adds_every_counter(void **state)
 	free(a); free(b); free(sum);
 }
 
+/* Each table names every counter of its struct once, in struct order. */
+static void
+check_table(const struct lb_counter_desc *(*table)(unsigned int *n),
+	    size_t counted_bytes)
+{
+	unsigned int i, j, n;
+	const struct lb_counter_desc *d = table(&n);
+
+	assert_int_equal(n * sizeof(uint64_t), counted_bytes);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(d[i].offset, i * sizeof(uint64_t));
+		assert_true(d[i].help != NULL && d[i].help[0] != '\0');
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(d[i].name, d[j].name);
+	}
+}
+
+static void
+test_counter_tables_cover_their_structs(void **state)
+{
+	(void)state;
+	check_table(lb_stats_port_counters,
+		    offsetof(struct lb_port_stats, drops));
+	check_table(lb_stats_flow_counters, sizeof(struct lb_flow_stats));
+	check_table(lb_stats_vip_counters, sizeof(struct lb_vip_stats));
+	check_table(lb_stats_backend_counters,
+		    sizeof(struct lb_backend_stats));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drop_reason_names_unique),
 		cmocka_unit_test(test_stats_sum_adds_every_counter),
+		cmocka_unit_test(test_counter_tables_cover_their_structs),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
