@@ -38,7 +38,7 @@ import json, re, sys
 installed = set(json.load(sys.stdin).values())
 unit = open(sys.argv[1]).read()
 want = {"Type": "notify", "NotifyAccess": "main", "RuntimeDirectory": "edgelb",
-        "RuntimeDirectoryMode": "0750", "Restart": "on-failure",
+        "RuntimeDirectoryMode": "0755", "Restart": "on-failure",
         "LimitMEMLOCK": "infinity"}
 bad = 0
 for key in ("ExecStartPre", "ExecStart", "ExecReload"):
