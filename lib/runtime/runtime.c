@@ -222,18 +222,28 @@ flows_in_use(const struct lb_runtime *rt, uint16_t *ids)
 	return n;
 }
 
+/* Build @spec against the running snapshot, identities from @bids and
+ * @vids (the registries, or copies of them for a what-if). */
 static struct lb_config *
-build(struct lb_runtime *rt, const struct lb_spec *spec,
-      struct lb_config_error *err)
+build_with(struct lb_runtime *rt, const struct lb_spec *spec,
+	   struct lb_ids *bids, struct lb_ids *vids,
+	   struct lb_config_error *err)
 {
 	static uint16_t retain[LB_MAX_BACKENDS];
 	struct lb_config_build_opts o = {
-		.backend_ids = rt->backend_ids, .vip_ids = rt->vip_ids,
+		.backend_ids = bids, .vip_ids = vids,
 		.prev = rt->snap->cfg, .retain = retain,
 	};
 
 	o.n_retain = flows_in_use(rt, retain);
 	return lb_config_build(spec, &o, err);
+}
+
+static struct lb_config *
+build(struct lb_runtime *rt, const struct lb_spec *spec,
+      struct lb_config_error *err)
+{
+	return build_with(rt, spec, rt->backend_ids, rt->vip_ids, err);
 }
 
 /*
@@ -271,23 +281,40 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	return 0;
 }
 
+/*
+ * lb_runtime_apply into @ans, which may already hold what the record must
+ * say besides (a reload's "discarded"); on failure @ans holds the errors
+ * alone.
+ */
+static int
+apply_spec(struct lb_runtime *rt, struct lb_spec *spec,
+	   const struct lb_actor *who, const char *command, json_t *ans)
+{
+	struct lb_config_error err;
+	struct lb_config *cfg = build(rt, spec, &err);
+
+	json_t *errors;
+
+	lb_spec_free(spec);
+	if (cfg == NULL) {
+		errors = errors_json(&err);
+		json_object_clear(ans);
+		json_object_update(ans, errors);
+		json_decref(errors);
+		record(rt, who, command, rt->snap->generation, "refused",
+		       ans);
+		return -1;
+	}
+	return apply_config(rt, cfg, who, command, ans);
+}
+
 int
 lb_runtime_apply(struct lb_runtime *rt, struct lb_spec *spec,
 		 const struct lb_actor *who, const char *command,
 		 json_t **answer)
 {
-	struct lb_config_error err;
-	struct lb_config *cfg = build(rt, spec, &err);
-
-	lb_spec_free(spec);
-	if (cfg == NULL) {
-		*answer = errors_json(&err);
-		record(rt, who, command, rt->snap->generation, "refused",
-		       *answer);
-		return -1;
-	}
 	*answer = json_object();
-	return apply_config(rt, cfg, who, command, *answer);
+	return apply_spec(rt, spec, who, command, *answer);
 }
 
 static void
@@ -368,15 +395,17 @@ lb_runtime_reload(struct lb_runtime *rt, const char *path,
 		       *answer);
 		return -1;
 	}
+	/* in the answer before the apply: its record lists them too */
 	discarded = rt->since_reload;
 	rt->since_reload = json_array();
-	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	*answer = json_pack("{s:O}", "discarded", discarded);
+	rc = apply_spec(rt, spec, who, command, *answer);
 	if (rc != 0) {
 		json_decref(rt->since_reload);
 		rt->since_reload = discarded;
 		return rc;
 	}
-	json_object_set_new(*answer, "discarded", discarded);
+	json_decref(discarded);
 	return 0;
 }
 
@@ -419,6 +448,7 @@ json_t *
 lb_runtime_diff(struct lb_runtime *rt, const char *path)
 {
 	struct lb_config_error err;
+	struct lb_ids *bids, *vids;
 	struct lb_spec *spec;
 	struct lb_config *cfg;
 	json_t *ans = NULL;
@@ -426,7 +456,17 @@ lb_runtime_diff(struct lb_runtime *rt, const char *path)
 	spec = load_checked(rt, path, &ans);
 	if (spec == NULL)
 		return ans;
-	cfg = build(rt, spec, &err);
+	/* copies of the registries: a what-if takes no identity */
+	bids = lb_ids_dup(rt->backend_ids);
+	vids = lb_ids_dup(rt->vip_ids);
+	if (bids == NULL || vids == NULL) {
+		snprintf(err.msg, sizeof(err.msg), "%s: out of memory", path);
+		cfg = NULL;
+	} else {
+		cfg = build_with(rt, spec, bids, vids, &err);
+	}
+	lb_ids_free(bids);
+	lb_ids_free(vids);
 	lb_spec_free(spec);
 	if (cfg == NULL)
 		return errors_json(&err);
