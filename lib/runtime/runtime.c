@@ -125,16 +125,22 @@ gen_find(const struct lb_runtime *rt, uint64_t generation)
 	return g->spec != NULL && g->generation == generation ? g : NULL;
 }
 
+/*
+ * Keep the running generation's specification for rollback: @spec (owned;
+ * the one it was built from, so no copy at N = 1000 on every change), or
+ * NULL for a copy of the running one.
+ */
 static void
-gen_note(struct lb_runtime *rt, const struct lb_actor *who,
-	 const char *command)
+gen_note(struct lb_runtime *rt, struct lb_spec *spec,
+	 const struct lb_actor *who, const char *command)
 {
 	struct rt_gen *g = gen_slot(rt, rt->snap->generation);
 
 	lb_spec_free(g->spec);
 	g->generation = rt->snap->generation;
-	g->spec = rt->snap->cfg->spec != NULL ?
-		lb_spec_dup(rt->snap->cfg->spec) : NULL;
+	if (spec == NULL && rt->snap->cfg->spec != NULL)
+		spec = lb_spec_dup(rt->snap->cfg->spec);
+	g->spec = spec;
 	g->made = time(NULL);
 	g->who = *who;
 	snprintf(g->command, sizeof(g->command), "%s", command);
@@ -247,12 +253,14 @@ build(struct lb_runtime *rt, const struct lb_spec *spec,
 }
 
 /*
- * The one apply of a configuration: @cfg (owned) becomes the running one
- * with the next hops resolved so far, as generation + 1.
+ * The one apply of a configuration: @cfg (owned), built from @spec (owned,
+ * kept for rollback), becomes the running one with the next hops resolved
+ * so far, as generation + 1.
  */
 static int
 apply_config(struct lb_runtime *rt, struct lb_config *cfg,
-	     const struct lb_actor *who, const char *command, json_t *ans)
+	     struct lb_spec *spec, const struct lb_actor *who,
+	     const char *command, json_t *ans)
 {
 	const struct lb_config *old = rt->snap->cfg;
 	uint64_t before = rt->snap->generation;
@@ -264,6 +272,7 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	if (nt == NULL || publish_snapshot(rt, cfg, nt) != 0) {
 		lb_neigh_table_free(nt);
 		lb_config_free(cfg);
+		lb_spec_free(spec);
 		json_object_set_new(ans, "error", json_string("out of memory"));
 		record(rt, who, command, before, "failed", ans);
 		return -1;
@@ -271,7 +280,7 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	/* learned MACs were carried into nt */
 	lb_neigh_table_free(rt->neigh_pending);
 	rt->neigh_pending = NULL;
-	gen_note(rt, who, command);
+	gen_note(rt, spec, who, command);
 	json_object_set_new(ans, "generation_before", json_integer(before));
 	json_object_set_new(ans, "generation",
 			    json_integer(rt->snap->generation));
@@ -292,11 +301,10 @@ apply_spec(struct lb_runtime *rt, struct lb_spec *spec,
 {
 	struct lb_config_error err;
 	struct lb_config *cfg = build(rt, spec, &err);
-
 	json_t *errors;
 
-	lb_spec_free(spec);
 	if (cfg == NULL) {
+		lb_spec_free(spec);
 		errors = errors_json(&err);
 		json_object_clear(ans);
 		json_object_update(ans, errors);
@@ -305,7 +313,7 @@ apply_spec(struct lb_runtime *rt, struct lb_spec *spec,
 		       ans);
 		return -1;
 	}
-	return apply_config(rt, cfg, who, command, ans);
+	return apply_config(rt, cfg, spec, who, command, ans);
 }
 
 int
@@ -705,7 +713,7 @@ lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
 	if (publish_snapshot(rt, cfg, nt) != 0)
 		goto nomem;
 	snprintf(command, sizeof(command), "start %s", cfg->path);
-	gen_note(rt, &who, command);
+	gen_note(rt, NULL, &who, command);
 	record(rt, &who, command, 0, "ok", NULL);
 	return rt;
 nomem:
