@@ -95,3 +95,16 @@ lb_ids_name(const struct lb_ids *ids, uint32_t id)
 {
 	return id < ids->n ? ids->names[id] : NULL;
 }
+
+struct lb_ids *
+lb_ids_dup(const struct lb_ids *ids)
+{
+	struct lb_ids *d = lb_ids_create(ids->max);
+
+	if (d == NULL)
+		return NULL;
+	memcpy(d->names, ids->names, ids->n * sizeof(*ids->names));
+	memcpy(d->slot, ids->slot, (ids->mask + 1) * sizeof(*ids->slot));
+	d->n = ids->n;
+	return d;
+}

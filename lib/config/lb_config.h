@@ -196,6 +196,13 @@ int lb_ids_get(struct lb_ids *ids, const char *name);
 const char *lb_ids_name(const struct lb_ids *ids, uint32_t id);
 
 /**
+ * A copy of @p ids: a build that must not take identities from the real
+ * registry (a what-if such as diff) gives its new names the same ones a
+ * real apply would. @return NULL on ENOMEM.
+ */
+struct lb_ids *lb_ids_dup(const struct lb_ids *ids);
+
+/**
  * How a specification becomes a snapshot; all fields optional.
  *
  * Retained backends: each identity in retain[] that is a backend of prev

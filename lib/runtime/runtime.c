@@ -125,16 +125,22 @@ gen_find(const struct lb_runtime *rt, uint64_t generation)
 	return g->spec != NULL && g->generation == generation ? g : NULL;
 }
 
+/*
+ * Keep the running generation's specification for rollback: @spec (owned;
+ * the one it was built from, so no copy at N = 1000 on every change), or
+ * NULL for a copy of the running one.
+ */
 static void
-gen_note(struct lb_runtime *rt, const struct lb_actor *who,
-	 const char *command)
+gen_note(struct lb_runtime *rt, struct lb_spec *spec,
+	 const struct lb_actor *who, const char *command)
 {
 	struct rt_gen *g = gen_slot(rt, rt->snap->generation);
 
 	lb_spec_free(g->spec);
 	g->generation = rt->snap->generation;
-	g->spec = rt->snap->cfg->spec != NULL ?
-		lb_spec_dup(rt->snap->cfg->spec) : NULL;
+	if (spec == NULL && rt->snap->cfg->spec != NULL)
+		spec = lb_spec_dup(rt->snap->cfg->spec);
+	g->spec = spec;
 	g->made = time(NULL);
 	g->who = *who;
 	snprintf(g->command, sizeof(g->command), "%s", command);
@@ -222,13 +228,16 @@ flows_in_use(const struct lb_runtime *rt, uint16_t *ids)
 	return n;
 }
 
+/* Build @spec against the running snapshot, identities from @bids and
+ * @vids (the registries, or copies of them for a what-if). */
 static struct lb_config *
-build(struct lb_runtime *rt, const struct lb_spec *spec,
-      struct lb_config_error *err)
+build_with(struct lb_runtime *rt, const struct lb_spec *spec,
+	   struct lb_ids *bids, struct lb_ids *vids,
+	   struct lb_config_error *err)
 {
 	static uint16_t retain[LB_MAX_BACKENDS];
 	struct lb_config_build_opts o = {
-		.backend_ids = rt->backend_ids, .vip_ids = rt->vip_ids,
+		.backend_ids = bids, .vip_ids = vids,
 		.prev = rt->snap->cfg, .retain = retain,
 	};
 
@@ -236,13 +245,22 @@ build(struct lb_runtime *rt, const struct lb_spec *spec,
 	return lb_config_build(spec, &o, err);
 }
 
+static struct lb_config *
+build(struct lb_runtime *rt, const struct lb_spec *spec,
+      struct lb_config_error *err)
+{
+	return build_with(rt, spec, rt->backend_ids, rt->vip_ids, err);
+}
+
 /*
- * The one apply of a configuration: @cfg (owned) becomes the running one
- * with the next hops resolved so far, as generation + 1.
+ * The one apply of a configuration: @cfg (owned), built from @spec (owned,
+ * kept for rollback), becomes the running one with the next hops resolved
+ * so far, as generation + 1.
  */
 static int
 apply_config(struct lb_runtime *rt, struct lb_config *cfg,
-	     const struct lb_actor *who, const char *command, json_t *ans)
+	     struct lb_spec *spec, const struct lb_actor *who,
+	     const char *command, json_t *ans)
 {
 	const struct lb_config *old = rt->snap->cfg;
 	uint64_t before = rt->snap->generation;
@@ -254,6 +272,7 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	if (nt == NULL || publish_snapshot(rt, cfg, nt) != 0) {
 		lb_neigh_table_free(nt);
 		lb_config_free(cfg);
+		lb_spec_free(spec);
 		json_object_set_new(ans, "error", json_string("out of memory"));
 		record(rt, who, command, before, "failed", ans);
 		return -1;
@@ -261,7 +280,7 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	/* learned MACs were carried into nt */
 	lb_neigh_table_free(rt->neigh_pending);
 	rt->neigh_pending = NULL;
-	gen_note(rt, who, command);
+	gen_note(rt, spec, who, command);
 	json_object_set_new(ans, "generation_before", json_integer(before));
 	json_object_set_new(ans, "generation",
 			    json_integer(rt->snap->generation));
@@ -271,23 +290,39 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	return 0;
 }
 
+/*
+ * lb_runtime_apply into @ans, which may already hold what the record must
+ * say besides (a reload's "discarded"); on failure @ans holds the errors
+ * alone.
+ */
+static int
+apply_spec(struct lb_runtime *rt, struct lb_spec *spec,
+	   const struct lb_actor *who, const char *command, json_t *ans)
+{
+	struct lb_config_error err;
+	struct lb_config *cfg = build(rt, spec, &err);
+	json_t *errors;
+
+	if (cfg == NULL) {
+		lb_spec_free(spec);
+		errors = errors_json(&err);
+		json_object_clear(ans);
+		json_object_update(ans, errors);
+		json_decref(errors);
+		record(rt, who, command, rt->snap->generation, "refused",
+		       ans);
+		return -1;
+	}
+	return apply_config(rt, cfg, spec, who, command, ans);
+}
+
 int
 lb_runtime_apply(struct lb_runtime *rt, struct lb_spec *spec,
 		 const struct lb_actor *who, const char *command,
 		 json_t **answer)
 {
-	struct lb_config_error err;
-	struct lb_config *cfg = build(rt, spec, &err);
-
-	lb_spec_free(spec);
-	if (cfg == NULL) {
-		*answer = errors_json(&err);
-		record(rt, who, command, rt->snap->generation, "refused",
-		       *answer);
-		return -1;
-	}
 	*answer = json_object();
-	return apply_config(rt, cfg, who, command, *answer);
+	return apply_spec(rt, spec, who, command, *answer);
 }
 
 static void
@@ -368,15 +403,17 @@ lb_runtime_reload(struct lb_runtime *rt, const char *path,
 		       *answer);
 		return -1;
 	}
+	/* in the answer before the apply: its record lists them too */
 	discarded = rt->since_reload;
 	rt->since_reload = json_array();
-	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	*answer = json_pack("{s:O}", "discarded", discarded);
+	rc = apply_spec(rt, spec, who, command, *answer);
 	if (rc != 0) {
 		json_decref(rt->since_reload);
 		rt->since_reload = discarded;
 		return rc;
 	}
-	json_object_set_new(*answer, "discarded", discarded);
+	json_decref(discarded);
 	return 0;
 }
 
@@ -419,6 +456,7 @@ json_t *
 lb_runtime_diff(struct lb_runtime *rt, const char *path)
 {
 	struct lb_config_error err;
+	struct lb_ids *bids, *vids;
 	struct lb_spec *spec;
 	struct lb_config *cfg;
 	json_t *ans = NULL;
@@ -426,7 +464,17 @@ lb_runtime_diff(struct lb_runtime *rt, const char *path)
 	spec = load_checked(rt, path, &ans);
 	if (spec == NULL)
 		return ans;
-	cfg = build(rt, spec, &err);
+	/* copies of the registries: a what-if takes no identity */
+	bids = lb_ids_dup(rt->backend_ids);
+	vids = lb_ids_dup(rt->vip_ids);
+	if (bids == NULL || vids == NULL) {
+		snprintf(err.msg, sizeof(err.msg), "%s: out of memory", path);
+		cfg = NULL;
+	} else {
+		cfg = build_with(rt, spec, bids, vids, &err);
+	}
+	lb_ids_free(bids);
+	lb_ids_free(vids);
 	lb_spec_free(spec);
 	if (cfg == NULL)
 		return errors_json(&err);
@@ -665,7 +713,7 @@ lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
 	if (publish_snapshot(rt, cfg, nt) != 0)
 		goto nomem;
 	snprintf(command, sizeof(command), "start %s", cfg->path);
-	gen_note(rt, &who, command);
+	gen_note(rt, NULL, &who, command);
 	record(rt, &who, command, 0, "ok", NULL);
 	return rt;
 nomem:

@@ -5,9 +5,16 @@
  * - memory per flow entry, all-in (rte_malloc heap before/after creating
  *   a flow table);
  * - a worker on lcore 1 running lb_dp_worker_main on a net_ring port under
- *   a steady load while management swaps the configuration every 10 ms:
- *   publish + RCU wait, the worker's longest busy loop iteration with and
- *   without swaps (same load), and packets sent vs received.
+ *   a steady load while management changes the configuration every 10 ms
+ *   through lib/runtime, the daemon's one apply (lb_runtime_set of a
+ *   backend's weight: build, publish, RCU wait, free, audit record
+ *   fsync'd): its time, the worker's stall on each new configuration,
+ *   the worker's longest busy loop iteration with and without changes
+ *   (same load), and packets sent vs received;
+ * - with the worker still running and fed: lb_runtime_reload of a
+ *   1000-backend configuration (parse, validate, build, publish, wait,
+ *   audit), two files alternating, and lb_runtime_set of one weight at
+ *   N = 1000, M = 65537, each with the audit fsync timed apart.
  *
  * The load: a fixed number of UDP frames circulate. Management (lcore 0)
  * takes what the worker transmitted from the port's TX ring, restores the
@@ -18,7 +25,7 @@
  * the worker as a drop, and the load is the same with and without swaps.
  *
  * Usage: bench_ctl EAL_ARGS -- [--json FILE] [--seconds S] [--repeats R]
- *        [--inflight K] [--quick]
+ *        [--inflight K] [--reloads N] [--quick]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,12 +52,14 @@
 
 #include "lb_dataplane.h"
 #include "lb_neigh.h"
+#include "lb_runtime.h"
 #include "lb_sched.h"
 #include "test_frames.h"
 
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
 #define VIP_PORT 53
 #define N_BACKENDS 32
+#define BIG_BACKENDS 1000       /* the reload and N = 1000 weight figures */
 #define EST_PORTS 16            /* established flows per circulating frame */
 #define NEW_FLOW_EVERY 256      /* one recycled frame in 256 starts a flow */
 #define RING_SIZE 4096
@@ -61,6 +70,7 @@ struct opts {
 	double seconds;             /* of swapping, one every 10 ms */
 	unsigned int repeats;       /* Maglev builds per case at M = 65537 */
 	unsigned int inflight;      /* circulating frames */
+	unsigned int reloads;       /* timed reloads, and weight sets, at 1000 */
 };
 
 struct bench {
@@ -75,19 +85,40 @@ struct bench {
 	struct rte_ether_addr port_mac;
 	struct lb_dp *dp;
 	struct lb_worker *w;
-	struct lb_neigh_table *nt;
+	struct lb_runtime *rt;
 	char dir[64];
-	char ini[2][96];
-	unsigned int next_ini;
-	struct lb_config **snap;    /* parsed beforehand, one per swap */
-	struct lb_snapshot first;   /* the one published at start */
-	struct lb_snapshot swaps[2]; /* published and the one before */
+	char ini[96];
+	char big[2][96];            /* BIG_BACKENDS, two weight sets */
 	unsigned int n_swaps;
 	uint64_t sent, received;
 	uint32_t recycled;
 	uint32_t new_port;          /* next never-seen source port step */
-	double *publish_us;
+	double *publish_us;         /* lb_runtime_set, per swap */
+	double *fsync_us;           /* of which the audit fsync */
 };
+
+/*
+ * The audit record is fsync'd before a change is answered: required, and
+ * on a slow disk the largest part of a change, so its time is shown
+ * apart. fsync is wrapped at link time (-Wl,--wrap=fsync).
+ */
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+static uint64_t fsync_tsc, fsync_calls;
+
+int
+__wrap_fsync(int fd)
+{
+	uint64_t t0 = rte_rdtsc_precise();
+	int rc = __real_fsync(fd);
+
+	fsync_tsc += rte_rdtsc_precise() - t0;
+	fsync_calls++;
+	return rc;
+}
+
+static const struct lb_actor bench_actor = {
+	.kind = LB_ACTOR_PEER, .comm = "bench_ctl" };
 
 static const struct rte_ether_addr client_mac = {{2, 0, 0, 0, 0, 0x10}};
 
@@ -261,42 +292,34 @@ bench_flow_memory(struct bench *b)
 
 /* ---- worker under load, config swaps ---- */
 
+/*
+ * @path: @n backends b00, b01, ... in one pool of M = 65537, weights set
+ * @k; backend i has the same address and MAC in every file, so the
+ * 32-backend file's backends are the first 32 of the 1000-backend ones.
+ * The audit log is in the bench's directory: fsync'd on its disk.
+ */
 static void
-write_ini(struct bench *b, unsigned int k)
+write_ini(struct bench *b, const char *path, unsigned int n, unsigned int k)
 {
 	FILE *f;
 	unsigned int i;
 
-	snprintf(b->ini[k], sizeof(b->ini[k]), "%s/ctl-%u.ini", b->dir, k);
-	f = fopen(b->ini[k], "w");
+	f = fopen(path, "w");
 	if (f == NULL)
-		rte_exit(EXIT_FAILURE, "cannot write %s\n", b->ini[k]);
+		rte_exit(EXIT_FAILURE, "cannot write %s\n", path);
 	fprintf(f, "[global]\nworkers = 1\nflow_table_size = 262144\n"
-		"udp_timeout = 2\n"
+		"udp_timeout = 2\naudit_log = %s/audit.log\n"
 		"[port.lan]\ndevice = net_ring_ctl\naddress = 10.0.0.2/16\n"
 		"[vip.dns]\naddress = 10.0.0.100\nport = %u\n"
 		"protocol = udp\npool = dns\n"
-		"[pool.dns]\ntable_size = 65537\n", VIP_PORT);
-	/* Same backends (flow entries keep their index), other weights. */
-	for (i = 0; i < N_BACKENDS; i++)
-		fprintf(f, "[backend.b%02u]\npool = dns\naddress = 10.0.1.%u\n"
-			"weight = %u\nmac = 02:00:00:00:01:%02x\n", i, 10 + i,
-			1 + (i + 5 * k) % 8, i);
+		"[pool.dns]\ntable_size = 65537\n", b->dir, VIP_PORT);
+	for (i = 0; i < n; i++)
+		fprintf(f, "[backend.b%02u]\npool = dns\n"
+			"address = 10.0.%u.%u\nweight = %u\n"
+			"mac = 02:00:00:00:%02x:%02x\n", i, 1 + i / 200,
+			10 + i % 200, 1 + (i + 5 * k) % 8, 1 + i / 256,
+			i % 256);
 	fclose(f);
-}
-
-static struct lb_config *
-parse_next(struct bench *b)
-{
-	struct lb_config_error err;
-	struct lb_config *cfg;
-
-	cfg = lb_config_parse(b->ini[b->next_ini], &err);
-	if (cfg == NULL)
-		rte_exit(EXIT_FAILURE, "%s: %s\n", b->ini[b->next_ini],
-			 err.msg);
-	b->next_ini ^= 1;
-	return cfg;
 }
 
 static void
@@ -329,17 +352,26 @@ port_setup(struct bench *b)
 	rte_eth_macaddr_get(b->port, &b->port_mac);
 }
 
+/* The dataplane, and the runtime on it as edgelbd starts it. */
 static void
 dataplane_setup(struct bench *b)
 {
+	struct lb_config_error err;
 	struct lb_config *cfg;
+	char msg[256];
 
 	strcpy(b->dir, "/tmp/elb-ctlXXXXXX");
 	if (mkdtemp(b->dir) == NULL)
 		rte_exit(EXIT_FAILURE, "mkdtemp failed\n");
-	write_ini(b, 0);
-	write_ini(b, 1);
-	cfg = parse_next(b);
+	snprintf(b->ini, sizeof(b->ini), "%s/ctl.ini", b->dir);
+	snprintf(b->big[0], sizeof(b->big[0]), "%s/big-0.ini", b->dir);
+	snprintf(b->big[1], sizeof(b->big[1]), "%s/big-1.ini", b->dir);
+	write_ini(b, b->ini, N_BACKENDS, 0);
+	write_ini(b, b->big[0], BIG_BACKENDS, 0);
+	write_ini(b, b->big[1], BIG_BACKENDS, 1);
+	cfg = lb_config_parse(b->ini, &err);
+	if (cfg == NULL)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", b->ini, err.msg);
 	b->dp = lb_dp_create(1);
 	if (b->dp == NULL)
 		rte_exit(EXIT_FAILURE, "lb_dp_create failed\n");
@@ -350,12 +382,10 @@ dataplane_setup(struct bench *b)
 				cfg->global.flow_table_size) != 0)
 		rte_exit(EXIT_FAILURE, "worker create failed\n");
 	b->w = b->dp->workers[0];
-	b->nt = lb_neigh_table_for(cfg);
-	if (b->nt == NULL)
-		rte_exit(EXIT_FAILURE, "neighbour table failed\n");
-	b->first = (struct lb_snapshot){ .cfg = cfg, .neigh = b->nt,
-					 .generation = 1, .seq = 1 };
-	lb_dp_publish(b->dp, &b->first);
+	b->rt = lb_runtime_create(b->dp, cfg, b->hz, 60 * b->hz, msg,
+				  sizeof(msg));
+	if (b->rt == NULL)
+		rte_exit(EXIT_FAILURE, "runtime: %s\n", msg);
 }
 
 /* A 64-byte UDP frame (60 + FCS) from 10.1.i/16 to the VIP. */
@@ -458,26 +488,52 @@ pump_for(struct bench *b, uint64_t tsc)
 		pump(b);
 }
 
+static double
+tsc_us(const struct bench *b, uint64_t tsc)
+{
+	return (double)tsc * 1e6 / b->hz;
+}
+
 /*
- * One swap: publish the next snapshot (parsed beforehand, so the load
- * does not pause for parsing), then free the one it replaced.
+ * One weight change of @p backend through the daemon's apply, timed, with
+ * its audit fsync apart; *us and *fsync_us receive both. Exits on failure:
+ * a benchmark of a change that did not happen measures nothing.
+ */
+static void
+runtime_weight(struct bench *b, const char *backend, unsigned int weight,
+	       double *us, double *sync)
+{
+	char section[32], value[16], command[64];
+	json_t *ans = NULL;
+	uint64_t t0, f0;
+	int rc;
+
+	snprintf(section, sizeof(section), "backend.%s", backend);
+	snprintf(value, sizeof(value), "%u", weight);
+	snprintf(command, sizeof(command), "weight %s %u", backend, weight);
+	f0 = fsync_tsc;
+	t0 = rte_rdtsc_precise();
+	rc = lb_runtime_set(b->rt, section, "weight", value, &bench_actor,
+			    command, &ans);
+	*us = tsc_us(b, rte_rdtsc_precise() - t0);
+	*sync = tsc_us(b, fsync_tsc - f0);
+	if (rc != 0)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", command,
+			 json_string_value(json_object_get(ans, "error")));
+	json_decref(ans);
+}
+
+/*
+ * One swap: backend b00's weight, alternating, through lb_runtime_set:
+ * the Maglev build (M = 65537) runs here, on the management lcore, as in
+ * edgelbd; the load pauses meanwhile (management also feeds the worker),
+ * which the frames-lost count covers.
  */
 static void
 swap_config(struct bench *b, unsigned int k)
 {
-	const struct lb_snapshot *old;
-	struct lb_snapshot *s = &b->swaps[k & 1];
-	uint64_t t0, t1;
-
-	/* The same neighbour table: every snapshot has the same backends. */
-	*s = (struct lb_snapshot){ .cfg = b->snap[k], .neigh = b->nt,
-				   .generation = k + 2, .seq = k + 2 };
-	t0 = rte_rdtsc_precise();
-	old = lb_dp_publish(b->dp, s);
-	t1 = rte_rdtsc_precise();
-	b->publish_us[k] = (double)(t1 - t0) * 1e6 / b->hz;
-	lb_config_free((struct lb_config *)(uintptr_t)old->cfg);
-	b->snap[k] = NULL;
+	runtime_weight(b, "b00", k & 1 ? 1 : 5, &b->publish_us[k],
+		       &b->fsync_us[k]);
 }
 
 /* Stop feeding, let the worker finish, count what came back. */
@@ -609,6 +665,147 @@ nonzero(double *v, unsigned int n)
 	return k;
 }
 
+/* ---- N = 1000: reload and weight change through lib/runtime ---- */
+
+struct timed {
+	double *us, *fsync_us, *stall_us;
+	unsigned int n;
+};
+
+static void
+timed_alloc(struct timed *t, unsigned int n)
+{
+	t->n = n;
+	t->us = calloc(n, sizeof(double));
+	t->fsync_us = calloc(n, sizeof(double));
+	t->stall_us = calloc(n, sizeof(double));
+	if (t->us == NULL || t->fsync_us == NULL || t->stall_us == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+}
+
+static void
+timed_free(struct timed *t)
+{
+	free(t->us);
+	free(t->fsync_us);
+	free(t->stall_us);
+}
+
+/* Rows for one series (in ms), its fsync share and its stall; details
+ * under @key. */
+static void
+timed_rows(struct bench *b, const char *what, const char *key,
+	   struct timed *t, double target_ms)
+{
+	char name[200], target[32];
+	double *v = malloc(t->n * sizeof(*v)), p99;
+	unsigned int i, ns;
+
+	if (v == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+	json_object_set_new(b->details, key, json_pack("{s:o, s:o, s:o}",
+		"ms", json_doubles(t->us, t->n),
+		"fsync_ms", json_doubles(t->fsync_us, t->n),
+		"worker_stall_us", json_doubles(t->stall_us, t->n)));
+	snprintf(target, sizeof(target), "<= %g ms", target_ms);
+	snprintf(name, sizeof(name), "%s: median of %u", what, t->n);
+	row(b, name, quantile(t->us, t->n, 0.5), "ms", target,
+	    quantile(t->us, t->n, 0.5) <= target_ms);
+	p99 = quantile(t->us, t->n, 0.99);
+	snprintf(name, sizeof(name), "%s: 99th percentile", what);
+	row(b, name, p99, "ms", target, p99 <= target_ms);
+	snprintf(name, sizeof(name), "%s: max", what);
+	row(b, name, t->us[t->n - 1], "ms", NULL, -1);
+	for (i = 0; i < t->n; i++)
+		v[i] = t->fsync_us[i];
+	snprintf(name, sizeof(name), "%s: of which audit fsync, median",
+		 what);
+	row(b, name, quantile(v, t->n, 0.5), "ms", NULL, -1);
+	for (i = 0, ns = 0; i < t->n; i++)
+		if (t->stall_us[i] > 0)
+			v[ns++] = t->stall_us[i];
+	if (ns > 0) {
+		snprintf(name, sizeof(name), "%s: worker loop that first ran "
+			 "on it, 99th percentile of %u", what, ns);
+		p99 = quantile(v, ns, 0.99);
+		row(b, name, p99, "us", "<= 20 us", p99 <= 20);
+	}
+	free(v);
+}
+
+/* The swap stall of the change just made: the worker times it. */
+static double
+stall_us(struct bench *b)
+{
+	return tsc_us(b, __atomic_load_n(&b->w->swap_loop_last_tsc,
+					 __ATOMIC_RELAXED));
+}
+
+static void
+reset_stall(struct bench *b)
+{
+	__atomic_store_n(&b->w->swap_loop_last_tsc, 0, __ATOMIC_RELAXED);
+}
+
+static void
+reload(struct bench *b, const char *path, double *ms, double *sync_ms)
+{
+	json_t *ans = NULL;
+	uint64_t t0, f0 = fsync_tsc;
+	int rc;
+
+	t0 = rte_rdtsc_precise();
+	rc = lb_runtime_reload(b->rt, path, &bench_actor, &ans);
+	*ms = tsc_us(b, rte_rdtsc_precise() - t0) / 1e3;
+	*sync_ms = tsc_us(b, fsync_tsc - f0) / 1e3;
+	if (rc != 0)
+		rte_exit(EXIT_FAILURE, "reload %s: %s\n", path,
+			 json_string_value(json_object_get(ans, "error")));
+	json_decref(ans);
+}
+
+/*
+ * Reload of the 1000-backend files, alternating (every weight changes,
+ * so every backend's share does), then one weight at N = 1000. Between
+ * two changes the worker is fed for 10 ms, as in the swap part.
+ */
+static void
+bench_big(struct bench *b)
+{
+	const uint64_t gap = b->hz / 1000 * SWAP_PERIOD_MS;
+	struct timed rl, ws;
+	double ms, sync_ms;
+	unsigned int i;
+
+	printf("== N=%u, one pool, M=65537, through lib/runtime, worker "
+	       "running and fed, %u of each\n", BIG_BACKENDS, b->o.reloads);
+	timed_alloc(&rl, b->o.reloads);
+	timed_alloc(&ws, b->o.reloads);
+	reload(b, b->big[0], &ms, &sync_ms);    /* 32 -> 1000, untimed */
+	pump_for(b, gap);
+	for (i = 0; i < rl.n; i++) {
+		reset_stall(b);
+		reload(b, b->big[(i + 1) & 1], &rl.us[i], &rl.fsync_us[i]);
+		pump_for(b, gap);
+		rl.stall_us[i] = stall_us(b);
+	}
+	for (i = 0; i < ws.n; i++) {
+		reset_stall(b);
+		runtime_weight(b, "b500", i & 1 ? 3 : 7, &ws.us[i],
+			       &ws.fsync_us[i]);
+		ws.us[i] /= 1e3;
+		ws.fsync_us[i] /= 1e3;
+		pump_for(b, gap);
+		ws.stall_us[i] = stall_us(b);
+	}
+	timed_rows(b, "lb_runtime_reload N=1000 M=65537 (parse, validate, "
+		   "build, publish, wait, audit)", "reload_1000", &rl, 20);
+	timed_rows(b, "lb_runtime_set weight N=1000 M=65537 (in process, "
+		   "no socket)", "weight_1000", &ws, 3);
+	timed_free(&rl);
+	timed_free(&ws);
+}
+
 static void
 bench_swaps(struct bench *b)
 {
@@ -626,20 +823,18 @@ bench_swaps(struct bench *b)
 	       "%u frames circulating, %u swaps, one every %u ms)\n",
 	       b->o.inflight, n, SWAP_PERIOD_MS);
 	b->publish_us = calloc(n, sizeof(*b->publish_us));
-	b->snap = calloc(n, sizeof(*b->snap));
+	b->fsync_us = calloc(n, sizeof(*b->fsync_us));
 	with = calloc(n, sizeof(*with));
 	without = calloc(n, sizeof(*without));
 	pub = calloc(n, sizeof(*pub));
 	sync_us = calloc(n, sizeof(*sync_us));
 	swap_loop_us = calloc(n, sizeof(*swap_loop_us));
-	if (b->publish_us == NULL || b->snap == NULL || with == NULL ||
+	if (b->publish_us == NULL || b->fsync_us == NULL || with == NULL ||
 	    without == NULL || pub == NULL || sync_us == NULL ||
 	    swap_loop_us == NULL)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 	port_setup(b);
 	dataplane_setup(b);
-	for (i = 0; i < n; i++)
-		b->snap[i] = parse_next(b);
 	if (rte_eal_remote_launch(lb_dp_worker_main, b->w, 1) != 0)
 		rte_exit(EXIT_FAILURE, "cannot launch the worker on lcore 1\n");
 	for (i = 0; i < b->o.inflight; i++) {
@@ -660,18 +855,22 @@ bench_swaps(struct bench *b)
 	mpps = (double)(b->w->stats.port[0].rx_packets - rx0) / secs / 1e6;
 	drops0 = worker_drops(b->w) - drops0;
 	inserts0 = b->w->stats.flow.inserts - inserts0;
-	drain(b);
-	b->dp->stop = 1;
-	rte_eal_wait_lcore(1);
 
 	memcpy(pub, b->publish_us, n * sizeof(*pub));
-	snprintf(name, sizeof(name), "publish + RCU wait, 1 worker at %.2f "
-		 "Mpps: median of %u swaps", mpps, n);
+	snprintf(name, sizeof(name), "lb_runtime_set weight, N=%u M=65537 "
+		 "(build, publish, RCU wait, audit), 1 worker at %.2f Mpps: "
+		 "median of %u", N_BACKENDS, mpps, n);
 	row(b, name, quantile(pub, n, 0.5), "us", NULL, -1);
-	snprintf(name, sizeof(name), "publish + RCU wait: 90th percentile");
+	snprintf(name, sizeof(name), "lb_runtime_set weight N=%u: 90th "
+		 "percentile", N_BACKENDS);
 	row(b, name, quantile(pub, n, 0.9), "us", NULL, -1);
-	snprintf(name, sizeof(name), "publish + RCU wait: max of %u swaps", n);
+	snprintf(name, sizeof(name), "lb_runtime_set weight N=%u: max of %u",
+		 N_BACKENDS, n);
 	row(b, name, pub[n - 1], "us", NULL, -1);
+	memcpy(pub, b->fsync_us, n * sizeof(*pub));
+	snprintf(name, sizeof(name), "lb_runtime_set weight N=%u: of which "
+		 "audit fsync, median", N_BACKENDS);
+	row(b, name, quantile(pub, n, 0.5), "us", NULL, -1);
 	json_object_set_new(b->details, "rcu_wait_alone_us",
 			    json_doubles(sync_us, n));
 	snprintf(name, sizeof(name), "RCU wait alone (no publish), same load: "
@@ -686,7 +885,8 @@ bench_swaps(struct bench *b)
 		"received", (json_int_t)b->received,
 		"worker_drops_measured", (json_int_t)drops0,
 		"new_flows_measured", (json_int_t)inserts0,
-		"publish_us", json_doubles(b->publish_us, n),
+		"runtime_set_us", json_doubles(b->publish_us, n),
+		"fsync_us", json_doubles(b->fsync_us, n),
 		"loop_max_us_with_swap", json_doubles(with, n),
 		"loop_max_us_without_swap", json_doubles(without, n)));
 	json_object_set_new(b->details, "swap_loop_us",
@@ -697,32 +897,43 @@ bench_swaps(struct bench *b)
 	nwo = nonzero(without, n);
 	window_rows(b, "with a swap", with, nw);
 	window_rows(b, "without a swap", without, nwo);
-	snprintf(name, sizeof(name), "frames sent to the worker (%.1f s, "
-		 "%" PRIu64 " new flows)", secs, inserts0);
-	row(b, name, (double)b->sent, "packets", NULL, -1);
-	row(b, "frames received back", (double)b->received, "packets", NULL,
-	    -1);
-	row(b, "frames lost (sent - received), whole run incl. swaps",
-	    (double)(b->sent - b->received), "packets", "0",
-	    b->sent == b->received);
 	row(b, "worker drops while swapping", (double)drops0, "packets", "0",
 	    drops0 == 0);
 
-	lb_config_free((struct lb_config *)(uintptr_t)
-		       lb_dp_snapshot(b->dp)->cfg);
+	/* the worker still runs and is fed: N = 1000 */
+	drops0 = worker_drops(b->w);
+	bench_big(b);
+	drain(b);
+	b->dp->stop = 1;
+	rte_eal_wait_lcore(1);
+	drops0 = worker_drops(b->w) - drops0;
+	printf("== frames across the whole run\n");
+	snprintf(name, sizeof(name), "frames sent to the worker (swaps: "
+		 "%.1f s, %" PRIu64 " new flows; then N=1000)", secs,
+		 inserts0);
+	row(b, name, (double)b->sent, "packets", NULL, -1);
+	row(b, "frames received back", (double)b->received, "packets", NULL,
+	    -1);
+	row(b, "frames lost (sent - received), whole run incl. swaps, "
+	    "reloads and sets", (double)(b->sent - b->received), "packets",
+	    "0", b->sent == b->received);
+	row(b, "worker drops during the reloads and sets at N=1000",
+	    (double)drops0, "packets", "0", drops0 == 0);
+
+	lb_runtime_destroy(b->rt);
 	lb_dp_free(b->dp);
-	lb_neigh_table_free(b->nt);
-	for (i = 0; i < n; i++)
-		lb_config_free(b->snap[i]);
-	free(b->snap);
 	free(b->publish_us);
+	free(b->fsync_us);
 	free(with);
 	free(without);
 	free(pub);
 	free(sync_us);
 	free(swap_loop_us);
-	unlink(b->ini[0]);
-	unlink(b->ini[1]);
+	unlink(b->ini);
+	unlink(b->big[0]);
+	unlink(b->big[1]);
+	snprintf(name, sizeof(name), "%s/audit.log", b->dir);
+	unlink(name);
 	rmdir(b->dir);
 	rte_eth_dev_stop(b->port);
 	rte_eth_dev_close(b->port);
@@ -732,7 +943,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_ctl EAL_ARGS -- [--json FILE] "
-		"[--seconds S] [--repeats R] [--inflight K] [--quick]\n");
+		"[--seconds S] [--repeats R] [--inflight K] [--reloads N] "
+		"[--quick]\n");
 	exit(2);
 }
 
@@ -743,6 +955,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "json", 1, NULL, 'j' }, { "seconds", 1, NULL, 's' },
 		{ "repeats", 1, NULL, 'r' },
 		{ "inflight", 1, NULL, 'i' }, { "quick", 0, NULL, 'q' },
+		{ "reloads", 1, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -750,20 +963,24 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->seconds = 3.0;
 	o->repeats = 31;
 	o->inflight = 2048;
+	o->reloads = 50;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = optarg; break;
 		case 's': o->seconds = atof(optarg); break;
 		case 'r': o->repeats = atoi(optarg); break;
 		case 'i': o->inflight = atoi(optarg); break;
+		case 'n': o->reloads = atoi(optarg); break;
 		case 'q':
 			o->seconds = 0.5;
 			o->repeats = 5;
+			o->reloads = 10;
 			break;
 		default: usage();
 		}
 	}
-	if (o->seconds <= 0 || o->seconds > 600 || o->repeats < 1 || o->inflight < 1 ||
+	if (o->seconds <= 0 || o->seconds > 600 || o->repeats < 1 ||
+	    o->reloads < 1 || o->inflight < 1 ||
 	    o->inflight > RING_SIZE - 2 * LB_DP_BURST)
 		usage();
 }

@@ -1,0 +1,1084 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/runtime: the one apply, on a real lb_dp with two workers created but
+ * not launched (no thread is registered with the RCU variable, so the
+ * publish wait returns at once) and configurations written as INI files
+ * to a temporary directory, the audit log among them. Each test starts
+ * from a fresh runtime at generation 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+
+#include "lb_runtime.h"
+#include "lb_spec.h"
+
+#define N_WORKERS 2
+
+/* fsync is wrapped at link time (-Wl,--wrap=fsync): audit records are
+ * counted as they are forced to disk. */
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+static unsigned int fsyncs;
+
+int
+__wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
+
+static struct {
+	char dir[64];
+	char ini[128];
+	char audit[160];
+	struct lb_dp *dp;
+	struct lb_runtime *rt;
+} fx;
+
+static const struct lb_actor who = { .kind = LB_ACTOR_PEER, .uid = 0,
+				     .gid = 0, .pid = 4242, .comm = "test" };
+
+/* [global] to [pool.*]: @workers and the audit log vary. */
+static const char head_fmt[] =
+	"[global]\nsocket = /tmp/ut-runtime-unused.sock\nworkers = %u\n"
+	"audit_log = %s\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_null0\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\nprotocol = tcp\n"
+	"pool = web\n"
+	"[vip.alt]\naddress = 10.0.0.101\nport = 80\nprotocol = tcp\n"
+	"pool = alt\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[pool.alt]\ntable_size = 251\n";
+
+/* The base: a, b, c in web, z in alt. */
+static const char base_backends[] =
+	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+	"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 2\n"
+	"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+	"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n";
+
+/* ---- helpers ---- */
+
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+/* Write fx.dir/@name: the head (@workers, @audit) then @backends. */
+static const char *
+write_file(const char *name, unsigned int workers, const char *audit,
+	   const char *backends)
+{
+	static char path[8][128];
+	static unsigned int next;
+	char *p = path[next++ % 8];
+	FILE *f;
+
+	snprintf(p, sizeof(path[0]), "%s/%s", fx.dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, head_fmt, workers, audit);
+	fputs(backends, f);
+	assert_int_equal(fclose(f), 0);
+	return p;
+}
+
+static const char *
+write_ini(const char *name, const char *backends)
+{
+	return write_file(name, N_WORKERS, fx.audit, backends);
+}
+
+static const struct lb_snapshot *
+snap(void)
+{
+	return lb_runtime_snapshot(fx.rt);
+}
+
+static const struct lb_config *
+cfg(void)
+{
+	return snap()->cfg;
+}
+
+static const struct lb_backend_conf *
+backend(const struct lb_config *c, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_backends; i++)
+		if (strcmp(c->backends[i].name, name) == 0)
+			return &c->backends[i];
+	return NULL;
+}
+
+static uint32_t
+id_of(const char *name)
+{
+	const struct lb_backend_conf *b = backend(cfg(), name);
+
+	if (b == NULL)
+		fail_msg("backend %s not in the snapshot", name);
+	return b->id;
+}
+
+static const struct lb_pool_conf *
+pool(const struct lb_config *c, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_pools; i++)
+		if (strcmp(c->pools[i].name, name) == 0)
+			return &c->pools[i];
+	fail_msg("pool %s not in the snapshot", name);
+	return NULL;
+}
+
+/* 1 if backend @name is a member of any pool's table (has slots). */
+static int
+in_any_table(const struct lb_config *c, const char *name)
+{
+	const struct lb_backend_conf *b = backend(c, name);
+	uint32_t p, m, s;
+
+	for (p = 0; p < c->n_pools; p++)
+		for (m = 0; m < c->pools[p].n_members; m++) {
+			if (&c->backends[c->pools[p].members[m]] != b)
+				continue;
+			for (s = 0; s < c->pools[p].maglev.size; s++)
+				if (c->pools[p].maglev.slots[s] == m)
+					return 1;
+		}
+	return 0;
+}
+
+/* A copy of pool @name's table: slots name members, members names. */
+struct table_copy {
+	uint32_t size;
+	uint16_t *slots;
+	char names[8][LB_NAME_MAX];
+	uint32_t n_members;
+};
+
+static void
+table_copy(struct table_copy *t, const struct lb_config *c, const char *name)
+{
+	const struct lb_pool_conf *p = pool(c, name);
+	uint32_t i;
+
+	t->size = p->maglev.size;
+	t->slots = malloc(t->size * sizeof(*t->slots));
+	assert_non_null(t->slots);
+	memcpy(t->slots, p->maglev.slots, t->size * sizeof(*t->slots));
+	assert_true(p->n_members <= RTE_DIM(t->names));
+	t->n_members = p->n_members;
+	for (i = 0; i < p->n_members; i++)
+		snprintf(t->names[i], LB_NAME_MAX, "%s",
+			 c->backends[p->members[i]].name);
+}
+
+static int
+table_same(const struct table_copy *t, const struct lb_config *c,
+	   const char *name)
+{
+	const struct lb_pool_conf *p = pool(c, name);
+	uint32_t i;
+
+	if (p->maglev.size != t->size || p->n_members != t->n_members ||
+	    memcmp(p->maglev.slots, t->slots,
+		   t->size * sizeof(*t->slots)) != 0)
+		return 0;
+	for (i = 0; i < p->n_members; i++)
+		if (strcmp(c->backends[p->members[i]].name, t->names[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static json_int_t
+geti(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		fail_msg("\"%s\" is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *
+gets(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("\"%s\" is not a string", key);
+	return json_string_value(v);
+}
+
+/* The element of array @a whose @key is the string @value, or NULL. */
+static json_t *
+find_by(const json_t *a, const char *key, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(a, i, e)
+		if (json_is_string(json_object_get(e, key)) &&
+		    strcmp(json_string_value(json_object_get(e, key)),
+			   value) == 0)
+			return e;
+	return NULL;
+}
+
+/* The key change (section, key) in @ans's "changes", or NULL. */
+static json_t *
+key_change(const json_t *ans, const char *section, const char *key)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(json_object_get(ans, "changes"), i, e)
+		if (strcmp(gets(e, "section"), section) == 0 &&
+		    json_is_string(json_object_get(e, "key")) &&
+		    strcmp(gets(e, "key"), key) == 0)
+			return e;
+	return NULL;
+}
+
+/* The last audit record in memory. */
+static json_t *
+last_record(void)
+{
+	json_t *h = lb_runtime_history(fx.rt, 1), *r;
+
+	assert_int_equal(json_array_size(h), 1);
+	r = json_incref(json_array_get(h, 0));
+	json_decref(h);
+	return r;
+}
+
+static int
+set(const char *section, const char *key, const char *value)
+{
+	char command[128];
+	json_t *ans = NULL;
+	int rc;
+
+	snprintf(command, sizeof(command), "set %s %s %s", section, key,
+		 value != NULL ? value : "-");
+	rc = lb_runtime_set(fx.rt, section, key, value, &who, command, &ans);
+	assert_non_null(ans);
+	json_decref(ans);
+	return rc;
+}
+
+static void
+flows(uint32_t id, uint64_t n)
+{
+	fx.dp->workers[1]->stats.backend[id].flows = n;
+}
+
+/* ---- fixture ---- */
+
+static int
+runtime_up(const char *audit_log)
+{
+	struct lb_config_error err;
+	struct lb_config *c;
+	char msg[256];
+	unsigned int i;
+
+	fsyncs = 0;
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/ut-runtime-XXXXXX");
+	if (mkdtemp(fx.dir) == NULL)
+		return -1;
+	if (audit_log != NULL)
+		snprintf(fx.audit, sizeof(fx.audit), "%s/%s", fx.dir,
+			 audit_log);
+	else
+		snprintf(fx.audit, sizeof(fx.audit), "%s/log/audit.log",
+			 fx.dir);
+	snprintf(fx.ini, sizeof(fx.ini), "%s", write_ini("edgelb.ini",
+							 base_backends));
+	if (audit_log != NULL && strncmp(audit_log, "plain/", 6) == 0)
+		write_ini("plain", "");     /* a regular file */
+	fx.dp = lb_dp_create(N_WORKERS);
+	if (fx.dp == NULL)
+		return -1;
+	for (i = 0; i < N_WORKERS; i++)
+		if (lb_dp_worker_create(fx.dp, i, i + 1, SOCKET_ID_ANY,
+					1024) != 0)
+			return -1;
+	c = lb_config_parse(fx.ini, &err);
+	if (c == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	fx.rt = lb_runtime_create(fx.dp, c, 1000, 100000, msg, sizeof(msg));
+	if (fx.rt == NULL) {
+		fprintf(stderr, "%s\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return runtime_up(NULL);
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	lb_runtime_destroy(fx.rt);
+	fx.rt = NULL;
+	lb_dp_free(fx.dp);
+	fx.dp = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- lb_runtime_create ---- */
+
+static void
+test_create_publishes_generation_one(void **state)
+{
+	(void)state;
+	assert_ptr_equal(lb_dp_snapshot(fx.dp), snap());
+	assert_int_equal(snap()->generation, 1);
+	assert_int_equal(snap()->seq, 1);
+	assert_int_equal(cfg()->n_backends, 4);
+	assert_string_equal(lb_runtime_backend_name(fx.rt, id_of("c")), "c");
+	assert_string_equal(lb_runtime_vip_name(fx.rt, 0), "web");
+	assert_int_equal(lb_runtime_records(fx.rt), 1);
+}
+
+/* ---- lb_runtime_apply ---- */
+
+static struct lb_spec *
+load(const char *path)
+{
+	struct lb_config_error err;
+	struct lb_spec *s = lb_spec_load(path, &err);
+
+	if (s == NULL)
+		fail_msg("%s", err.msg);
+	return s;
+}
+
+static void
+test_apply_publishes_next_generation_and_describes_it(void **state)
+{
+	const char *p = write_ini("w.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 5\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	const struct lb_snapshot *before = snap();
+	json_t *ans = NULL, *c, *b;
+
+	(void)state;
+	assert_int_equal(lb_runtime_apply(fx.rt, load(p), &who, "apply w",
+					  &ans), 0);
+	assert_int_equal(snap()->generation, 2);
+	assert_ptr_not_equal(snap(), before);
+	assert_ptr_equal(lb_dp_snapshot(fx.dp), snap());
+	assert_int_equal(geti(ans, "generation_before"), 1);
+	assert_int_equal(geti(ans, "generation"), 2);
+	c = key_change(ans, "backend.b", "weight");
+	assert_non_null(c);
+	assert_string_equal(gets(c, "old"), "2");
+	assert_string_equal(gets(c, "new"), "5");
+	assert_int_equal(json_array_size(json_object_get(ans, "changes")), 1);
+	/* b's weight moved and so did every share in its pool: a and c
+	 * are listed too, z (another pool) is not */
+	b = find_by(json_object_get(ans, "backends"), "name", "b");
+	assert_non_null(b);
+	assert_string_equal(gets(b, "change"), "changed");
+	assert_int_equal(geti(b, "id"), id_of("b"));
+	assert_int_equal(geti(b, "weight_old"), 2);
+	assert_int_equal(geti(b, "weight_new"), 5);
+	assert_true(json_real_value(json_object_get(b, "share_new")) >
+		    json_real_value(json_object_get(b, "share_old")));
+	assert_non_null(find_by(json_object_get(ans, "backends"), "name",
+				"a"));
+	assert_null(find_by(json_object_get(ans, "backends"), "name", "z"));
+	json_decref(ans);
+	assert_int_equal(backend(cfg(), "b")->weight, 5);
+}
+
+static void
+test_apply_failing_build_changes_nothing(void **state)
+{
+	/* three errors: a value out of range, an address on no port, a pool
+	 * that does not exist */
+	const char *p = write_ini("bad.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\n"
+		"weight = 99999999\n"
+		"[backend.b]\npool = web\naddress = 192.168.9.9\n"
+		"[backend.c]\npool = nosuch\naddress = 10.0.0.13\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\n");
+	const struct lb_snapshot *before = snap();
+	uint64_t records = lb_runtime_records(fx.rt);
+	json_t *ans = NULL, *rec;
+
+	(void)state;
+	assert_int_equal(lb_runtime_apply(fx.rt, load(p), &who, "apply bad",
+					  &ans), -1);
+	assert_ptr_equal(snap(), before);
+	assert_ptr_equal(lb_dp_snapshot(fx.dp), before);
+	assert_int_equal(snap()->generation, 1);
+	assert_non_null(json_object_get(ans, "error"));
+	assert_int_equal(json_array_size(json_object_get(ans, "errors")), 3);
+	assert_non_null(strstr(json_string_value(
+		json_array_get(json_object_get(ans, "errors"), 0)), "weight"));
+	json_decref(ans);
+	/* recorded, refused */
+	assert_int_equal(lb_runtime_records(fx.rt), records + 1);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "refused");
+	assert_int_equal(geti(rec, "generation"), 1);
+	assert_int_equal(json_array_size(json_object_get(rec, "errors")), 3);
+	json_decref(rec);
+}
+
+/* ---- identities (lb_runtime_reload) ---- */
+
+static void
+test_reload_keeps_identities_by_name(void **state)
+{
+	uint32_t a = id_of("a"), b = id_of("b"), c = id_of("c"),
+		 z = id_of("z");
+	const struct lb_config *n;
+	const char *p;
+	json_t *ans = NULL;
+	uint32_t i, id;
+
+	(void)state;
+	/* new names that sort first ("0x", "aa"), c and z reordered before
+	 * a, b removed */
+	p = write_ini("ids.ini",
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.0x]\npool = web\naddress = 10.0.0.30\n"
+		"[backend.aa]\npool = alt\naddress = 10.0.0.31\n"
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n");
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), 0);
+	json_decref(ans);
+	n = cfg();
+	assert_int_equal(n->n_backends, 5);
+	assert_int_equal(backend(n, "a")->id, a);
+	assert_int_equal(backend(n, "c")->id, c);
+	assert_int_equal(backend(n, "z")->id, z);
+	assert_null(backend(n, "b"));
+	assert_int_equal(n->backend_index[b], LB_ID_NONE);
+	for (i = 0; i < n->n_backends; i++) {
+		id = n->backends[i].id;
+		assert_int_equal(n->backend_index[id], i);
+		assert_string_equal(lb_runtime_backend_name(fx.rt, id),
+				    n->backends[i].name);
+		assert_int_not_equal(id, b);    /* never reused */
+	}
+	assert_string_equal(lb_runtime_backend_name(fx.rt, b), "b");
+	/* and again with b back: its old identity */
+	assert_int_equal(lb_runtime_reload(fx.rt, fx.ini, &who, &ans), 0);
+	json_decref(ans);
+	assert_int_equal(id_of("b"), b);
+	assert_int_equal(id_of("a"), a);
+	assert_true(backend(cfg(), "0x") == NULL);
+}
+
+/* ---- retained backends (lb_runtime_reload, lb_runtime_tick) ---- */
+
+static void
+test_reload_retains_removed_backend_with_flows(void **state)
+{
+	uint32_t b = id_of("b");
+	const struct lb_backend_conf *rb;
+	const char *p;
+	json_t *ans = NULL, *rec;
+	uint64_t gen;
+
+	(void)state;
+	flows(b, 3);
+	assert_int_equal(lb_runtime_backend_flows(fx.rt, b), 3);
+	p = write_ini("nob.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), 0);
+	assert_string_equal(gets(find_by(json_object_get(ans, "backends"),
+					 "name", "b"), "change"), "removed");
+	json_decref(ans);
+	rb = backend(cfg(), "b");
+	assert_non_null(rb);
+	assert_int_equal(rb->id, b);
+	assert_int_equal(rb->state, LB_BACKEND_REMOVED);
+	assert_int_equal(rb->member, UINT32_MAX);
+	assert_int_equal(cfg()->backend_hit[b], LB_ID_NONE);
+	assert_false(in_any_table(cfg(), "b"));
+	assert_int_equal(pool(cfg(), "web")->n_members, 2);
+	/* a runtime change meanwhile keeps it */
+	assert_int_equal(set("backend.a", "weight", "4"), 0);
+	assert_int_equal(backend(cfg(), "b")->state, LB_BACKEND_REMOVED);
+	/* the tick forgets it only once its last flow ended */
+	gen = snap()->generation;
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(snap()->generation, gen);
+	flows(b, 0);
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(snap()->generation, gen + 1);
+	assert_null(backend(cfg(), "b"));
+	assert_int_equal(cfg()->backend_index[b], LB_ID_NONE);
+	rec = last_record();
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "edgelbd");
+	assert_non_null(strstr(gets(rec, "command"), " b"));
+	json_decref(rec);
+	/* nothing more to forget: no new generation */
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(snap()->generation, gen + 1);
+}
+
+/* ---- lb_runtime_reload ---- */
+
+static void
+test_reload_refuses_static_key_change(void **state)
+{
+	const char *p = write_file("w1.ini", 1, fx.audit, base_backends);
+	const struct lb_snapshot *before = snap();
+	json_t *ans = NULL, *rec;
+
+	(void)state;
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "workers"));
+	json_decref(ans);
+	assert_ptr_equal(snap(), before);
+	assert_int_equal(snap()->generation, 1);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "refused");
+	json_decref(rec);
+}
+
+static void
+test_reload_discards_runtime_changes(void **state)
+{
+	json_t *ans = NULL, *d, *rec, *st;
+
+	(void)state;
+	assert_int_equal(set("backend.a", "weight", "7"), 0);
+	assert_int_equal(set("backend.c", "admin_state", "drained"), 0);
+	st = lb_runtime_status(fx.rt);
+	assert_int_equal(geti(st, "runtime_changes"), 2);
+	assert_true(json_is_true(json_object_get(st, "differs_from_file")));
+	json_decref(st);
+	assert_int_equal(lb_runtime_reload(fx.rt, NULL, &who, &ans), 0);
+	d = json_object_get(ans, "discarded");
+	assert_int_equal(json_array_size(d), 2);
+	assert_string_equal(gets(json_array_get(d, 0), "command"),
+			    "set backend.a weight 7");
+	assert_int_equal(geti(json_array_get(d, 1), "generation"), 3);
+	assert_int_equal(backend(cfg(), "a")->weight, 1);
+	assert_int_equal(backend(cfg(), "c")->state, LB_BACKEND_UP);
+	json_decref(ans);
+	/* the audit record says what was discarded too */
+	rec = last_record();
+	assert_int_equal(json_array_size(json_object_get(rec, "discarded")),
+			 2);
+	json_decref(rec);
+	st = lb_runtime_status(fx.rt);
+	assert_int_equal(geti(st, "runtime_changes"), 0);
+	assert_true(json_is_false(json_object_get(st, "differs_from_file")));
+	json_decref(st);
+	/* a second reload has nothing to discard */
+	assert_int_equal(lb_runtime_reload(fx.rt, NULL, &who, &ans), 0);
+	assert_int_equal(json_array_size(json_object_get(ans, "discarded")),
+			 0);
+	json_decref(ans);
+}
+
+/* ---- lb_runtime_set ---- */
+
+static void
+test_set_weight_changes_table(void **state)
+{
+	struct table_copy t;
+
+	(void)state;
+	table_copy(&t, cfg(), "web");
+	assert_int_equal(set("backend.b", "weight", "9"), 0);
+	assert_int_equal(snap()->generation, 2);
+	assert_int_equal(backend(cfg(), "b")->weight, 9);
+	assert_false(table_same(&t, cfg(), "web"));
+	free(t.slots);
+	/* weight 0: out of the table */
+	assert_int_equal(set("backend.b", "weight", "0"), 0);
+	assert_false(in_any_table(cfg(), "b"));
+	/* back to its default (1) */
+	assert_int_equal(set("backend.b", "weight", NULL), 0);
+	assert_int_equal(backend(cfg(), "b")->weight, 1);
+	assert_true(in_any_table(cfg(), "b"));
+}
+
+static void
+test_set_drained_and_disabled_leave_table(void **state)
+{
+	uint32_t c = id_of("c");
+
+	(void)state;
+	assert_int_equal(set("backend.c", "admin_state", "drained"), 0);
+	assert_int_equal(backend(cfg(), "c")->state, LB_BACKEND_DRAINED);
+	assert_false(in_any_table(cfg(), "c"));
+	assert_int_equal(cfg()->backend_hit[c],
+			 cfg()->backend_index[c]);  /* flows stay */
+	assert_int_equal(set("backend.c", "admin_state", "disabled"), 0);
+	assert_int_equal(backend(cfg(), "c")->state, LB_BACKEND_DISABLED);
+	assert_false(in_any_table(cfg(), "c"));
+	assert_int_equal(cfg()->backend_hit[c], LB_ID_NONE);
+	assert_int_equal(set("backend.c", "admin_state", "enabled"), 0);
+	assert_true(in_any_table(cfg(), "c"));
+	assert_int_equal(id_of("c"), c);
+	assert_int_equal(snap()->generation, 4);
+}
+
+static void
+test_set_refused_values_recorded(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "backend.b", "weight", "70000" },
+		{ "backend.b", "admin_state", "sleeping" },
+		{ "backend.nosuch", "weight", "1" },
+		{ "global", "workers", "1" },
+		{ "backend.b", "nokey", "1" },
+	};
+	const struct lb_snapshot *before = snap();
+	uint64_t records = lb_runtime_records(fx.rt);
+	json_t *rec;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		assert_int_equal(set(bad[i][0], bad[i][1], bad[i][2]), -1);
+		rec = last_record();
+		assert_string_equal(gets(rec, "result"), "refused");
+		assert_non_null(json_object_get(rec, "error"));
+		json_decref(rec);
+	}
+	assert_int_equal(lb_runtime_records(fx.rt), records + RTE_DIM(bad));
+	assert_ptr_equal(snap(), before);
+	assert_int_equal(backend(cfg(), "b")->weight, 2);
+}
+
+/* ---- lb_runtime_rollback ---- */
+
+static void
+test_rollback_restores_tables(void **state)
+{
+	struct table_copy g1, g2;
+	json_t *ans = NULL;
+
+	(void)state;
+	table_copy(&g1, cfg(), "web");
+	assert_int_equal(set("backend.a", "weight", "5"), 0);       /* 2 */
+	table_copy(&g2, cfg(), "web");
+	assert_int_equal(set("backend.c", "admin_state", "disabled"), 0);
+	assert_false(table_same(&g2, cfg(), "web"));                /* 3 */
+	/* 0: the one before the running one */
+	assert_int_equal(lb_runtime_rollback(fx.rt, 0, &who, "rollback",
+					     &ans), 0);
+	assert_int_equal(geti(ans, "restored"), 2);
+	json_decref(ans);
+	assert_int_equal(snap()->generation, 4);
+	assert_true(table_same(&g2, cfg(), "web"));
+	assert_int_equal(lb_runtime_rollback(fx.rt, 1, &who, "rollback 1",
+					     &ans), 0);
+	assert_int_equal(geti(ans, "restored"), 1);
+	json_decref(ans);
+	assert_int_equal(snap()->generation, 5);
+	assert_true(table_same(&g1, cfg(), "web"));
+	assert_int_equal(backend(cfg(), "a")->weight, 1);
+	free(g1.slots);
+	free(g2.slots);
+}
+
+static void
+test_rollback_refuses_generation_not_kept(void **state)
+{
+	const struct lb_snapshot *before;
+	json_t *ans = NULL;
+	char w[16];
+	unsigned int i;
+
+	(void)state;
+	/* generation 1 is the only one: nothing before it */
+	assert_int_equal(lb_runtime_rollback(fx.rt, 0, &who, "rollback",
+					     &ans), -1);
+	json_decref(ans);
+	for (i = 0; i < LB_RUNTIME_GENERATIONS; i++) {
+		snprintf(w, sizeof(w), "%u", 2 + i % 5);
+		assert_int_equal(set("backend.a", "weight", w), 0);
+	}
+	before = snap();
+	assert_int_equal(before->generation, LB_RUNTIME_GENERATIONS + 1);
+	assert_int_equal(lb_runtime_rollback(fx.rt, 1, &who, "rollback 1",
+					     &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "no such"));
+	json_decref(ans);
+	/* neither the running one nor a future one */
+	assert_int_equal(lb_runtime_rollback(fx.rt, before->generation, &who,
+					     "rollback", &ans), -1);
+	json_decref(ans);
+	assert_int_equal(lb_runtime_rollback(fx.rt, 1000, &who, "rollback",
+					     &ans), -1);
+	json_decref(ans);
+	assert_ptr_equal(snap(), before);
+	/* the oldest kept still works */
+	assert_int_equal(lb_runtime_rollback(fx.rt, 2, &who, "rollback 2",
+					     &ans), 0);
+	json_decref(ans);
+}
+
+/* ---- lb_runtime_diff ---- */
+
+static void
+test_diff_changes_nothing(void **state)
+{
+	const char *p = write_ini("d.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 8\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n"
+		"[backend.new]\npool = web\naddress = 10.0.0.40\n");
+	const struct lb_snapshot *before = snap();
+	uint64_t records = lb_runtime_records(fx.rt);
+	json_t *d, *again;
+
+	(void)state;
+	d = lb_runtime_diff(fx.rt, p);
+	assert_non_null(d);
+	assert_int_equal(geti(d, "generation"), 1);
+	assert_non_null(key_change(d, "backend.b", "weight"));
+	assert_string_equal(gets(find_by(json_object_get(d, "backends"),
+					 "name", "c"), "change"), "removed");
+	assert_string_equal(gets(find_by(json_object_get(d, "backends"),
+					 "name", "new"), "change"), "added");
+	assert_ptr_equal(snap(), before);
+	assert_ptr_equal(lb_dp_snapshot(fx.dp), before);
+	assert_int_equal(lb_runtime_records(fx.rt), records);
+	/* no identity is taken by a what-if: the next name applied gets
+	 * the next identity */
+	assert_null(lb_runtime_backend_name(fx.rt, 4));
+	/* the same diff twice says the same thing */
+	again = lb_runtime_diff(fx.rt, p);
+	assert_true(json_equal(d, again));
+	json_decref(again);
+	json_decref(d);
+	/* errors are answered, nothing changes either */
+	d = lb_runtime_diff(fx.rt, write_file("dw.ini", 1, fx.audit,
+					      base_backends));
+	assert_non_null(json_object_get(d, "errors"));
+	json_decref(d);
+	assert_ptr_equal(snap(), before);
+}
+
+/* ---- audit (lb_runtime_history, lb_runtime_status) ---- */
+
+/* Every line of the audit file, parsed. */
+static json_t *
+audit_lines(const char *path)
+{
+	json_t *all = json_array(), *rec;
+	json_error_t jerr;
+	char line[16384];
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		assert_non_null(strchr(line, '\n'));    /* whole lines */
+		rec = json_loads(line, 0, &jerr);
+		if (rec == NULL)
+			fail_msg("audit line: %s: %s", jerr.text, line);
+		json_array_append_new(all, rec);
+	}
+	fclose(f);
+	return all;
+}
+
+static void
+test_audit_one_line_per_change(void **state)
+{
+	json_t *lines, *r, *ans = NULL;
+
+	(void)state;
+	assert_int_equal(set("backend.a", "weight", "3"), 0);
+	assert_int_equal(set("backend.a", "weight", "99999"), -1);
+	assert_int_equal(lb_runtime_reload(fx.rt, NULL, &who, &ans), 0);
+	json_decref(ans);
+	lb_runtime_record_refused(fx.rt, &who, "weight a x", "not allowed");
+	lines = audit_lines(fx.audit);
+	assert_int_equal(json_array_size(lines), 5);
+	assert_int_equal(lb_runtime_records(fx.rt), 5);
+	assert_int_equal(fsyncs, 5);
+	r = json_array_get(lines, 0);
+	assert_string_equal(gets(json_object_get(r, "who"), "kind"),
+			    "startup");
+	r = json_array_get(lines, 1);
+	assert_string_equal(gets(r, "command"), "set backend.a weight 3");
+	assert_string_equal(gets(r, "result"), "ok");
+	assert_int_equal(geti(r, "generation_before"), 1);
+	assert_int_equal(geti(r, "generation"), 2);
+	assert_string_equal(gets(json_object_get(r, "who"), "kind"), "peer");
+	assert_int_equal(geti(json_object_get(r, "who"), "pid"), 4242);
+	assert_non_null(key_change(r, "backend.a", "weight"));
+	assert_non_null(json_object_get(r, "backends"));
+	assert_non_null(json_object_get(r, "time"));
+	assert_string_equal(gets(json_array_get(lines, 2), "result"),
+			    "refused");
+	assert_string_equal(gets(json_array_get(lines, 3), "result"), "ok");
+	assert_string_equal(gets(json_array_get(lines, 4), "error"),
+			    "not allowed");
+	json_decref(lines);
+}
+
+static void
+test_audit_history_last_n_oldest_first(void **state)
+{
+	json_t *h;
+	char w[16];
+	unsigned int i;
+
+	(void)state;
+	for (i = 2; i <= 6; i++) {
+		snprintf(w, sizeof(w), "%u", i);
+		assert_int_equal(set("backend.a", "weight", w), 0);
+	}
+	h = lb_runtime_history(fx.rt, 3);
+	assert_int_equal(json_array_size(h), 3);
+	assert_string_equal(gets(json_array_get(h, 0), "command"),
+			    "set backend.a weight 4");
+	assert_string_equal(gets(json_array_get(h, 2), "command"),
+			    "set backend.a weight 6");
+	json_decref(h);
+	h = lb_runtime_history(fx.rt, 100);
+	assert_int_equal(json_array_size(h), 6);
+	assert_non_null(strstr(gets(json_array_get(h, 0), "command"),
+			       "start "));
+	json_decref(h);
+	h = lb_runtime_history(fx.rt, 0);
+	assert_int_equal(json_array_size(h), 0);
+	json_decref(h);
+}
+
+static void
+test_audit_unwritable_does_not_block_changes(void **state)
+{
+	json_t *st, *al, *h;
+
+	(void)state;
+	/* the fixture's runtime is replaced by one whose audit log is in a
+	 * directory that cannot be created: under a regular file */
+	assert_int_equal(teardown(state), 0);
+	assert_int_equal(runtime_up("plain/sub/audit.log"), 0);
+	assert_int_equal(set("backend.a", "weight", "3"), 0);
+	assert_int_equal(snap()->generation, 2);
+	st = lb_runtime_status(fx.rt);
+	al = json_object_get(st, "audit_log");
+	assert_true(json_is_false(json_object_get(al, "ok")));
+	assert_non_null(strstr(gets(al, "error"), "cannot open"));
+	assert_string_equal(gets(al, "path"), fx.audit);
+	json_decref(st);
+	/* still in memory */
+	h = lb_runtime_history(fx.rt, 10);
+	assert_int_equal(json_array_size(h), 2);
+	json_decref(h);
+	assert_int_equal(fsyncs, 0);
+}
+
+/* ---- next hops (lb_runtime_neigh_learn, _commit) ---- */
+
+static const struct rte_ether_addr mac_a = {{ 0x02, 0, 0, 0, 0, 0x11 }};
+static const struct rte_ether_addr mac_c = {{ 0x02, 0, 0, 0, 0, 0x13 }};
+
+static const struct lb_neigh_entry *
+neigh_of(const char *addr)
+{
+	const struct lb_config *c = cfg();
+	uint32_t i;
+
+	for (i = 0; i < c->n_neighs; i++)
+		if (c->neighs[i].addr == ip(addr) && c->neighs[i].port == 0)
+			return &snap()->neigh->e[i];
+	fail_msg("%s is no neighbour", addr);
+	return NULL;
+}
+
+static void
+test_neigh_two_learns_one_commit(void **state)
+{
+	const struct lb_snapshot *before = snap();
+	const struct lb_config *c = cfg();
+	uint64_t records = lb_runtime_records(fx.rt);
+	json_t *rec;
+
+	(void)state;
+	assert_false(neigh_of("10.0.0.11")->valid);
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
+						&mac_a, 10), 1);
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
+						&mac_c, 11), 1);
+	/* the same again, and an address that is no neighbour: nothing */
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
+						&mac_c, 12), 0);
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.99"),
+						&mac_c, 12), 0);
+	assert_ptr_equal(snap(), before);          /* gathered, not applied */
+	lb_runtime_neigh_commit(fx.rt);
+	assert_ptr_not_equal(snap(), before);
+	assert_ptr_equal(lb_dp_snapshot(fx.dp), snap());
+	assert_int_equal(snap()->seq, 2);
+	assert_int_equal(snap()->generation, 1);
+	assert_ptr_equal(cfg(), c);
+	assert_true(neigh_of("10.0.0.11")->valid);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.13")->mac,
+					   &mac_c));
+	assert_false(neigh_of("10.0.0.12")->valid);
+	assert_int_equal(lb_runtime_records(fx.rt), records + 1);
+	rec = last_record();
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "neigh");
+	assert_non_null(strstr(gets(rec, "command"), "10.0.0.13"));
+	json_decref(rec);
+	/* nothing gathered: a commit publishes nothing */
+	lb_runtime_neigh_commit(fx.rt);
+	assert_int_equal(snap()->seq, 2);
+}
+
+static void
+test_neigh_config_change_keeps_learned(void **state)
+{
+	json_t *ans = NULL;
+	const char *p;
+
+	(void)state;
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
+						&mac_a, 10), 1);
+	lb_runtime_neigh_commit(fx.rt);
+	/* learned but not committed when the change comes: carried too */
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
+						&mac_c, 11), 1);
+	/* new neighbours first in the file: every index moves */
+	p = write_ini("n.ini",
+		"[backend.n1]\npool = web\naddress = 10.0.0.50\n"
+		"[backend.n2]\npool = alt\naddress = 10.0.0.51\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), 0);
+	json_decref(ans);
+	assert_int_equal(snap()->generation, 2);
+	assert_int_equal(snap()->neigh->n, cfg()->n_neighs);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
+	assert_true(neigh_of("10.0.0.13")->valid);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.13")->mac,
+					   &mac_c));
+	assert_false(neigh_of("10.0.0.50")->valid);
+	/* and through a runtime change */
+	assert_int_equal(set("backend.a", "weight", "2"), 0);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
+	/* the pending table was consumed: a commit publishes nothing */
+	lb_runtime_neigh_commit(fx.rt);
+	assert_int_equal(snap()->generation, 3);
+}
+
+/* ---- runner ---- */
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	char *argv[] = { "test_runtime", "--no-huge", "-m", "128", "--no-pci",
+			 "--no-shconf", "--file-prefix=ut-runtime",
+			 "--log-level=error", NULL };
+	const struct CMUnitTest create[] = {
+		T(test_create_publishes_generation_one),
+	};
+	const struct CMUnitTest apply[] = {
+		T(test_apply_publishes_next_generation_and_describes_it),
+		T(test_apply_failing_build_changes_nothing),
+	};
+	const struct CMUnitTest reload[] = {
+		T(test_reload_keeps_identities_by_name),
+		T(test_reload_retains_removed_backend_with_flows),
+		T(test_reload_refuses_static_key_change),
+		T(test_reload_discards_runtime_changes),
+	};
+	const struct CMUnitTest set_[] = {
+		T(test_set_weight_changes_table),
+		T(test_set_drained_and_disabled_leave_table),
+		T(test_set_refused_values_recorded),
+	};
+	const struct CMUnitTest rollback[] = {
+		T(test_rollback_restores_tables),
+		T(test_rollback_refuses_generation_not_kept),
+	};
+	const struct CMUnitTest diff[] = {
+		T(test_diff_changes_nothing),
+	};
+	const struct CMUnitTest audit[] = {
+		T(test_audit_one_line_per_change),
+		T(test_audit_history_last_n_oldest_first),
+		T(test_audit_unwritable_does_not_block_changes),
+	};
+	const struct CMUnitTest neigh[] = {
+		T(test_neigh_two_learns_one_commit),
+		T(test_neigh_config_change_keeps_learned),
+	};
+	int failed = 0;
+
+	if (rte_eal_init(8, argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	failed += cmocka_run_group_tests_name("lb_runtime_create", create,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_apply", apply,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_reload", reload,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_set", set_,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_rollback",
+					      rollback, NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_diff", diff,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_audit", audit,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_neigh", neigh,
+					      NULL, NULL);
+	rte_eal_cleanup();
+	return failed != 0;
+}
