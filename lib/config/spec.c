@@ -356,6 +356,10 @@ load_section(struct lb_spec *s, const struct lb_ini_section *isec,
 	if (sec == NULL)
 		return -1;
 	for (i = 0; i < isec->n_keys; i++) {
+		/* Reported by load_check already; left out so that the
+		 * values around it can still be checked. */
+		if (lb_config_key_find(kind, isec->keys[i].name) == NULL)
+			continue;
 		snprintf(full, sizeof(full), "%s:%s", isec->name,
 			 isec->keys[i].name);
 		v = dict_index_get(dict, full);
@@ -366,7 +370,10 @@ load_section(struct lb_spec *s, const struct lb_ini_section *isec,
 	return 0;
 }
 
-/* Classify every section, reporting all unknown ones and unknown keys. */
+/*
+ * Classify every section, reporting all unknown ones and unknown keys.
+ * An unknown section's kind is LB_SECTION_KINDS: not loaded.
+ */
 static int
 load_check(const struct lb_ini_index *idx, const char *path,
 	   enum lb_section_kind *kinds, struct lb_config_error *err)
@@ -381,6 +388,7 @@ load_check(const struct lb_ini_index *idx, const char *path,
 		if (lb_spec_kind_of(sec->name, &kinds[i], msg,
 				    sizeof(msg)) < 0) {
 			lb_config_set_error(err, path, sec->line, "%s", msg);
+			kinds[i] = LB_SECTION_KINDS;
 			bad = 1;
 		} else if (check_keys(sec, kinds[i], path, err) < 0) {
 			bad = 1;
@@ -411,7 +419,8 @@ load_values(const struct lb_ini_index *idx, const char *path,
 	if (rc == 0)
 		rc = dict_index_build(&x, dict);
 	for (i = 0; rc == 0 && i < idx->n_sections; i++)
-		rc = load_section(s, &idx->sections[i], kinds[i], &x);
+		if (kinds[i] != LB_SECTION_KINDS)
+			rc = load_section(s, &idx->sections[i], kinds[i], &x);
 	free(x.slot);
 	iniparser_freedict(dict);
 	if (rc < 0) {
@@ -421,6 +430,30 @@ load_values(const struct lb_ini_index *idx, const char *path,
 	}
 	s->end_line = idx->n_lines;
 	return s;
+}
+
+/*
+ * Unknown sections or keys make the file unusable, but the operator should
+ * hear of every error at once, not one kind per attempt: check the values
+ * of what is known as a build would, add those errors, drop @p s.
+ */
+static void
+more_errors(struct lb_spec *s, struct lb_config_error *err)
+{
+	struct lb_config_error *more;
+	char *save = NULL, *line;
+
+	if (s == NULL)
+		return;
+	more = malloc(sizeof(*more));
+	if (more != NULL) {
+		lb_config_free(lb_config_build(s, NULL, more));
+		for (line = strtok_r(more->msg, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			lb_config_add_error(err, NULL, "%s", line);
+	}
+	free(more);
+	lb_spec_free(s);
 }
 
 struct lb_spec *
@@ -438,6 +471,8 @@ lb_spec_load(const char *path, struct lb_config_error *err)
 		lb_config_set_error(err, path, 1, "out of memory");
 	else if (load_check(&idx, path, kinds, err) == 0)
 		s = load_values(&idx, path, kinds, err);
+	else
+		more_errors(load_values(&idx, path, kinds, err), err);
 	free(kinds);
 	lb_ini_index_free(&idx);
 	return s;

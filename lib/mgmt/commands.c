@@ -118,7 +118,8 @@ lb_mgmt_error(const char *fmt, ...)
 	/* Messages quote the client's words, which may be any bytes. */
 	lb_mgmt_sanitize(msg, sizeof(msg), raw,
 			 RTE_MIN((size_t)n, sizeof(raw) - 1));
-	return json_pack("{s:s}", "error", msg);
+	/* The same shape as a configuration's many errors. */
+	return json_pack("{s:s, s:[s]}", "error", msg, "errors", msg);
 }
 
 json_t *

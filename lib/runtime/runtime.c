@@ -185,11 +185,18 @@ record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
 	lb_audit_record(rt->audit, rec);
 }
 
+/* {"error": msg, "errors": [msg]}: the shape of every refusal. */
+static json_t *
+one_error(const char *msg)
+{
+	return json_pack("{s:s, s:[s]}", "error", msg, "errors", msg);
+}
+
 void
 lb_runtime_record_refused(struct lb_runtime *rt, const struct lb_actor *who,
 			  const char *command, const char *error)
 {
-	json_t *ans = json_pack("{s:s}", "error", error);
+	json_t *ans = one_error(error != NULL ? error : "refused");
 
 	record(rt, who, command, rt->snap->generation, "refused", ans);
 	json_decref(ans);
@@ -345,7 +352,7 @@ lb_runtime_set(struct lb_runtime *rt, const char *section, const char *key,
 	int rc;
 
 	if (spec == NULL) {
-		*answer = json_pack("{s:s}", "error", "out of memory");
+		*answer = one_error("out of memory");
 		return -1;
 	}
 	snprintf(origin, sizeof(origin), "runtime: %s", command);
@@ -430,9 +437,8 @@ lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 		generation = rt->snap->generation - 1;
 	g = gen_find(rt, generation);
 	if (g == NULL || generation >= rt->snap->generation) {
-		*answer = json_pack("{s:s}", "error",
-				    "no such earlier generation kept (the last "
-				    RTE_STR(LB_RUNTIME_GENERATIONS)
+		*answer = one_error("no such earlier generation kept (the "
+				    "last " RTE_STR(LB_RUNTIME_GENERATIONS)
 				    " are)");
 		record(rt, who, command, rt->snap->generation, "refused",
 		       *answer);
@@ -440,7 +446,7 @@ lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 	}
 	spec = lb_spec_dup(g->spec);
 	if (spec == NULL) {
-		*answer = json_pack("{s:s}", "error", "out of memory");
+		*answer = one_error("out of memory");
 		return -1;
 	}
 	rc = lb_runtime_apply(rt, spec, who, command, answer);

@@ -286,11 +286,33 @@ test_error_unknown_section(void **state)
 		"bad section name [pool.a234567890123456789012345678901234567890123456789012345678901234]: expected [pool.NAME], NAME 1..63 characters of a-z, 0-9, '_' and '-'");
 }
 
+/* An unknown key does not hide the errors in the values around it. */
+static void
+test_error_unknown_key_and_values_all_reported(void **state)
+{
+	struct lb_config_error err = { { 0 } };
+	const char *path = write_ini(state, MINIMAL
+		"[backend.b2]\npool = web\naddress = 10.0.0.300\n"
+		"[backend.b3]\npool = web\naddress = 10.0.0.13\n"
+		"wieght = 2\nweight = 70000\n");
+	char want[LB_ERR_MAX];
+
+	assert_null(lb_config_parse(path, &err));
+	assert_int_equal(err.n, 3);
+	snprintf(want, sizeof(want), "%s:18: unknown key 'wieght'", path);
+	assert_non_null(strstr(err.msg, want));
+	snprintf(want, sizeof(want), "%s:14: address = '10.0.0.300'", path);
+	assert_non_null(strstr(err.msg, want));
+	snprintf(want, sizeof(want), "%s:19: weight = 70000", path);
+	assert_non_null(strstr(err.msg, want));
+}
+
 static void
 test_error_unknown_key(void **state)
 {
-	assert_error(state, MINIMAL "[backend.b2]\npool = web\nwieght = 2\n",
-		     14, "unknown key 'wieght' in [backend.b2]");
+	assert_error(state, MINIMAL "[backend.b2]\npool = web\n"
+		     "address = 10.0.0.12\nwieght = 2\n",
+		     15, "unknown key 'wieght' in [backend.b2]");
 	assert_error(state, "[global]\nworker = 2\n" MINIMAL, 2,
 		     "unknown key 'worker' in [global]");
 }
@@ -979,6 +1001,7 @@ main(void)
 		T(test_parse_value_with_equals_and_semicolon),
 		T(test_error_unknown_section),
 		T(test_error_unknown_key),
+		T(test_error_unknown_key_and_values_all_reported),
 		T(test_error_bad_integer),
 		T(test_error_out_of_range),
 		T(test_error_bad_string_values),
