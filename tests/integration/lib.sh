@@ -130,6 +130,7 @@ t_config_head() {
 ; edgelb integration test $T_ID (generated)
 [global]
 socket = $ELBD_SOCK
+audit_log = $WORKDIR/audit.log
 workers = $workers
 eal_args = "--no-huge -m ${T_EAL_MEM:-256} --file-prefix=elbt-$T_ID --no-pci --log-level=*:notice$lcores"
 flow_table_size = ${T_FLOW_TABLE_SIZE:-65536}
@@ -257,10 +258,17 @@ t_pym() {
 	t_pyscript check_more.py "$@"
 }
 
+# The same with tests/integration/check_runtime.py (reload, runtime
+# changes, history, access).
+t_pyr() {
+	t_pyscript check_runtime.py "$@"
+}
+
 t_pyscript() {
 	local out rc=0 script=$1
 	shift
 	out=$(T_ID=$T_ID ELBD_SOCK=$ELBD_SOCK EDGELBCTL=$EDGELBCTL \
+		EDGELBD=$EDGELBD CONF=$CONF \
 		WORKDIR=$WORKDIR VIP=$VIP CLIENT_ADDR=$NET.10 \
 		"$PY" "$T_DIR/$script" "$@" 2>&1) || rc=$?
 	printf '%s\n' "$out"
