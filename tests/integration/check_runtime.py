@@ -31,6 +31,12 @@ CONF (the daemon's INI file).
         reload F is refused: exit 1, one error per given line, each
         "F:LINE: ..."; generation and backends unchanged; history and the
         audit log record the refusal with every error
+  refused-key --file F --key K
+        reload F (changing K, not runtime) is refused naming K
+  diff-good --file F --weights NAME:OLD:NEW,...
+        diff F lists exactly these weight changes and applies nothing
+  hist-last --kind K --command PREFIX
+        the last history record: who.kind K, command PREFIX..., ok
   lookup-save --port P --from A --n N --out FILE
         the daemon's answer for N tuples (scheduler's choice, no flows)
   lookup-same A B [--differ]
@@ -560,6 +566,50 @@ def cmd_reload_errors(a):
             "audit log's last record is the refused reload")
 
 
+def cmd_refused_key(a):
+    """reload FILE changing a key that cannot change while running."""
+    g = generation()
+    rc, ans, err = ctl_raw("reload", a["--file"])
+    e = ans.get("error", "") if isinstance(ans, dict) else ""
+    print("  answer: %s" % json.dumps(ans)[:300])
+    c.check(rc == 1 and a["--key"] in e, "reload changing %s is refused "
+            "naming the key (exit %d: %r)" % (a["--key"], rc, e))
+    c.check(generation() == g, "generation unchanged (%d)" % g)
+
+
+def cmd_diff_good(a):
+    """diff FILE lists exactly the given weight changes, applies nothing."""
+    want = sorted(tuple(x.split(":")) for x in a["--weights"].split(","))
+    g = generation()
+    bk0 = [(b["name"], b["weight"]) for b in c.ctl("backends")]
+    d = c.ctl("diff", a["--file"])
+    got = sorted((ch["section"].split(".", 1)[1], ch["old"], ch["new"])
+                 for ch in d.get("changes", []) if ch.get("key") == "weight")
+    c.check(got == want and len(d.get("changes", [])) == len(want),
+            "diff lists the %d weight changes %s (got %s)" %
+            (len(want), want, json.dumps(d.get("changes"))))
+    moved = [b for b in d.get("backends", []) if
+             (b["name"], b["weight_old"], b["weight_new"]) not in
+             [(n, int(o), int(nw)) for n, o, nw in want] and
+             b["weight_old"] != b["weight_new"]]
+    c.check(d.get("generation") == g and not moved,
+            "diff's backends agree, against generation %d" % g)
+    c.check(generation() == g and
+            [(b["name"], b["weight"]) for b in c.ctl("backends")] == bk0,
+            "diff changed nothing (generation %d, weights %s)" % (g, bk0))
+
+
+def cmd_hist_last(a):
+    h = c.ctl("history", "1")["history"][-1]
+    who = h.get("who", {})
+    c.check(who.get("kind") == a["--kind"] and
+            h.get("command", "").startswith(a["--command"]) and
+            h.get("result") == "ok",
+            "history's last record: %s by %s (%s), %s" %
+            (h.get("command"), who.get("kind"), json.dumps(who),
+             h.get("result")))
+
+
 def cmd_lookup_save(a):
     port, start, n = int(a["--port"]), int(a["--from"]), int(a["--n"])
     tuples = [(CLIENT_ADDR, p, VIP, port) for p in range(start, start + n)]
@@ -926,6 +976,12 @@ def main(argv):
             cmd_kept(args)
         elif cmd == "reload-errors":
             cmd_reload_errors(args)
+        elif cmd == "refused-key":
+            cmd_refused_key(args)
+        elif cmd == "diff-good":
+            cmd_diff_good(args)
+        elif cmd == "hist-last":
+            cmd_hist_last(args)
         elif cmd == "lookup-save":
             cmd_lookup_save(args)
         elif cmd == "lookup-same":

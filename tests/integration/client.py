@@ -8,7 +8,7 @@ the backend name (the reply body) of every connection and prints a JSON
 summary on stdout. Exits 1 if more connections failed than --max-failed.
 
 --duration S: instead of N, keep opening connections for S seconds (at most
---rate per second if given); for the demo.
+--rate per second if given), or until --stop-file exists; for the demo.
 
 --hold S: one HTTP/1.1 keep-alive connection sending a request every
 --interval seconds for S seconds; --port-file gets "LOCAL_IP LOCAL_PORT" as
@@ -24,6 +24,7 @@ unless --allow-errors.
 
 import argparse
 import json
+import os
 import socket
 import sys
 import threading
@@ -79,6 +80,8 @@ class Run:
         with self.lock:
             now = time.monotonic()
             if now >= self.deadline:
+                return None
+            if self.args.stop_file and os.path.exists(self.args.stop_file):
                 return None
             if self.args.duration is None and self.next >= self.args.n:
                 return None
