@@ -7,8 +7,8 @@ failed.
 Environment: T_ID, ELBD_SOCK, EDGELBCTL, EDGELBD, WORKDIR, VIP, CLIENT_ADDR,
 CONF (the daemon's INI file).
 
-  churn --rounds N --seed S --out JSON
-        N rounds of: rewrite the backends' weights in CONF, `reload`; then
+  churn --rounds N --seed S --out JSON [--pace-ms MS]
+        N rounds of (MS ms apart): rewrite the backends' weights in CONF, `reload`; then
         one `weight` change. Every call succeeds and moves the generation
         by one; each reload discards exactly the previous round's weight
         change. OUT: generations, final weights, timings.
@@ -177,7 +177,10 @@ def cmd_churn(a):
     last_weight_cmd = None
     t_start = time.monotonic()
     running = dict(file_w)
+    pace = float(a.get("--pace-ms", 0)) / 1e3
     for i in range(rounds):
+        if pace:
+            time.sleep(pace)
         # New file weights: 1..9 each, never the vector already running,
         # so that every reload rebuilds the Maglev table.
         while True:
@@ -205,6 +208,8 @@ def cmd_churn(a):
         nw = rng.randint(1, 9)
         while nw == running[name]:
             nw = rng.randint(1, 9)
+        if pace:
+            time.sleep(pace)
         t0 = time.monotonic()
         rc, ans, err = ctl_raw("weight", name, str(nw))
         times["weight"].append(time.monotonic() - t0)
@@ -233,8 +238,11 @@ def cmd_churn(a):
     c.check(not discard_bad, "every reload's \"discarded\" lists exactly the "
             "runtime weight change made since the previous reload "
             "(%d wrong)" % len(discard_bad))
+    busy = sum(times["reload"]) + sum(times["weight"])
     print("  applied %d reloads and %d weight changes in %.2f s "
-          "(%.1f changes/s)" % (rounds, rounds, took, 2 * rounds / took))
+          "(%.1f changes/s; %.2f s in edgelbctl calls, the rest %.0f ms "
+          "pauses between them)" % (rounds, rounds, took, 2 * rounds / took,
+                                    busy, pace * 1e3))
     out = {"generation_before": g0, "generation_after": gen,
            "final_weights": running, "file_weights": file_w,
            "last_command": last_weight_cmd, "seconds": took,
