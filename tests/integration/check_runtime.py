@@ -15,7 +15,7 @@ CONF (the daemon's INI file).
   history-gens --churn JSON
         the generation moved exactly by the churn's changes: status and
         history agree, each step one of our commands, by uid 0
-  holds --summary JSON [--min-requests N]
+  holds --summary JSON [--min-requests N] [--log FILE] [--skip-ports P,..]
         every keep-alive connection: no error, and all its requests are
         in one backend's access.log (that of the replies), as many lines as
         requests
@@ -302,12 +302,17 @@ def cmd_holds(a):
     minreq = int(a.get("--min-requests", 1))
     logs = {"web%d" % i: m.read_log(i, a.get("--log", "access.log"))
             for i in (1, 2, 3)}
+    # Replies name the server (web1..web3), whatever the backend's name.
     where = {}
     for name, lines in logs.items():
         for ln in lines:
             where.setdefault((ln[0], ln[1]), {}).setdefault(name, 0)
             where[(ln[0], ln[1])][name] += 1
     errs, split, short, mism = [], [], [], []
+    skip = set(int(x) for x in a.get("--skip-ports", "").split(",") if x)
+    s["connections"] = [cn for cn in s["connections"]
+                        if cn["local_port"] not in skip]
+    s["requests"] = sum(cn["requests"] for cn in s["connections"])
     for cn in s["connections"]:
         t = (cn["local_ip"], cn["local_port"])
         w = where.get(t, {})
@@ -499,13 +504,22 @@ def cmd_rescheduled(a):
             "pool (%s): %s" % (",".join(others), sorted(set(
                 "%s/%s" % (x.get("source"), x.get("backend"))
                 for x in ans))))
-    # Their requests after the reload reached no server that logs them
-    # under the removed backend.
-    logs = m.read_log(int(a["--gone-idx"]), a["--log"])
-    b0 = before["logs"].get("b%s/%s" % (a["--gone-idx"], a["--log"]), 0)
-    late = [ln for ln in logs[b0:] if ln[1] in on_gone]
-    c.check(not late, "%s's server logged no request of them after the "
-            "reload (%d)" % (gone, len(late)))
+    b = {x["name"]: x for x in c.ctl("backends")}.get(gone)
+    c.check(b is None or b.get("flows") == 0,
+            "%s (removed, reschedule) holds no flow: %s" %
+            (gone, json.dumps(b and {k: b.get(k) for k in
+                                     ("state", "flows")})))
+    # The request that failed reached no server that logs it under the
+    # removed backend: its server logged exactly the answered requests.
+    lines = {}
+    for ln in m.read_log(int(a["--gone-idx"]), a["--log"]):
+        if ln[1] in on_gone:
+            lines[ln[1]] = lines.get(ln[1], 0) + 1
+    extra = [(p, lines.get(p, 0), conns[p]["ok"]) for p in sorted(on_gone)
+             if lines.get(p, 0) != conns[p]["ok"]]
+    c.check(not extra, "%s's server logged exactly the requests answered "
+            "before the reload, nothing after (%s)" %
+            (gone, extra or "all %d equal" % len(on_gone)))
 
 
 def cmd_kept(a):
