@@ -37,6 +37,9 @@ CONF (the daemon's INI file).
         diff F lists exactly these weight changes and applies nothing
   hist-last --kind K --command PREFIX
         the last history record: who.kind K, command PREFIX..., ok
+  audit --uid U --refused "CMD|CMD.." --allowed "CMD|.."
+        audit log and history record each CMD of uid U once, refused or
+        ok, and nothing else of U
   lookup-save --port P --from A --n N --out FILE
         the daemon's answer for N tuples (scheduler's choice, no flows)
   lookup-same A B [--differ]
@@ -632,6 +635,31 @@ def cmd_hist_last(a):
              h.get("result")))
 
 
+def cmd_audit(a):
+    """The audit log (and history) record each command of uid U with the
+    expected result."""
+    uid = int(a["--uid"])
+    want = [(x, "refused") for x in a.get("--refused", "").split("|") if x]
+    want += [(x, "ok") for x in a.get("--allowed", "").split("|") if x]
+    recs = [json.loads(x) for x in open(os.path.join(WORKDIR, "audit.log"))]
+    hist = c.ctl("history", "1000")["history"]
+    for cmd, result in want:
+        for what, rs in (("audit log", recs), ("history", hist)):
+            hit = [r for r in rs if r.get("command") == cmd and
+                   r.get("who", {}).get("uid") == uid and
+                   r.get("who", {}).get("kind") == "peer"]
+            c.check(len(hit) == 1 and hit[0].get("result") == result and
+                    (result == "ok") == (hit[0]["generation"] !=
+                                         hit[0]["generation_before"]),
+                    "%s records %r by uid %d once, %s (%s)" %
+                    (what, cmd, uid, result,
+                     json.dumps(hit[0] if hit else None)[:240]))
+    others = [r for r in recs if r.get("who", {}).get("uid") == uid and
+              r.get("command") not in [x for x, _ in want]]
+    c.check(not others, "the audit log holds no other record of uid %d "
+            "(reads are not recorded): %s" % (uid, json.dumps(others)[:200]))
+
+
 def cmd_lookup_save(a):
     port, start, n = int(a["--port"]), int(a["--from"]), int(a["--n"])
     tuples = [(CLIENT_ADDR, p, VIP, port) for p in range(start, start + n)]
@@ -1004,6 +1032,8 @@ def main(argv):
             cmd_diff_good(args)
         elif cmd == "hist-last":
             cmd_hist_last(args)
+        elif cmd == "audit":
+            cmd_audit(args)
         elif cmd == "lookup-save":
             cmd_lookup_save(args)
         elif cmd == "lookup-same":

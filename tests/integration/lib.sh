@@ -62,14 +62,22 @@ t_abort() {
 	exit 1
 }
 
+# t_on_exit COMMAND: run COMMAND (eval'd) during cleanup, after the
+# daemon stopped, e.g. to remove a user or group the test created.
+T_ON_EXIT=()
+t_on_exit() { T_ON_EXIT+=("$1"); }
+
 t_cleanup() {
-	local rc=$?
+	local rc=$? h
 	trap - EXIT INT TERM
 	# Output may go to a closed pipe (| head): cleaning up matters more.
 	trap '' PIPE
 	if [ -n "$ELBD_PID" ]; then
 		elbd_stop 5 >/dev/null 2>&1 || true
 	fi
+	for h in "${T_ON_EXIT[@]}"; do
+		eval "$h" || true
+	done
 	if [ "$T_TOPO" = 1 ]; then
 		elb_topo_down "$PREFIX" "$WORKDIR"
 	fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reload that fails changes nothing; diff, rollback, config, SIGHUP.
 # - reload of a file with three errors (unknown key, weight out of range,
-#   bad address): exit 1, each error "FILE:LINE: ..." in "errors",
-#   generation and backends unchanged, the refusal in history and audit;
+#   bad address), and of one with the two value errors only: exit 1, each
+#   error "FILE:LINE: ..." in "errors", generation and backends unchanged,
+#   the refusal in history and audit;
 # - reload changing `workers`: refused naming the key;
 # - diff of a good file lists its weight changes and applies nothing;
 # - reload of it moves tuples (lookup of 2000 tuples differs), rollback
@@ -34,6 +35,13 @@ lines=$(grep -n -e "^address = $NET.300\$" -e '^weight = 70000$' \
 	-e '^wieght = 2$' "$BAD" | cut -d: -f1 | paste -sd,)
 t_log "bad file: errors on lines $lines"
 t_pyr reload-errors --file "$BAD" --lines "$lines"
+# The same without the unknown key: only value errors.
+BAD2=$WORKDIR/bad2.ini
+grep -v '^wieght = 2$' "$BAD" >"$BAD2"
+lines=$(grep -n -e "^address = $NET.300\$" -e '^weight = 70000$' "$BAD2" |
+	cut -d: -f1 | paste -sd,)
+t_log "bad2 file: errors on lines $lines"
+t_pyr reload-errors --file "$BAD2" --lines "$lines"
 
 sed -e 's/^workers = 1$/workers = 2/' "$CONF" >"$WORKDIR/workers.ini"
 t_pyr refused-key --file "$WORKDIR/workers.ini" --key workers
