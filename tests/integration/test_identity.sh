@@ -16,7 +16,10 @@
 #   they end, k-web3 leaves `backends`;
 # - reschedule: r-web3's connections fail (their next packet goes to the
 #   pool's current choice, which resets them), removed_rescheduled rises,
-#   lookup names r-web1/r-web2, web3 logs nothing more of them.
+#   lookup names r-web1/r-web2, web3 logs nothing more of them;
+# - then `disable` (k-web1 and r-web1, two new connections each) follows
+#   on_remove the same way: k-web1's keep being answered by web1 (state
+#   "disabled", flows 2), r-web1's fail and move to r-web2.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -56,8 +59,9 @@ for _ in $(seq 50); do
 	[ -s "$WORKDIR/k.ports" ] && [ -s "$WORKDIR/r.ports" ] && break
 	sleep 0.1
 done
-[ -s "$WORKDIR/k.ports" ] && [ -s "$WORKDIR/r.ports" ] ||
+if ! [ -s "$WORKDIR/k.ports" ] || ! [ -s "$WORKDIR/r.ports" ]; then
 	t_abort "keep-alive connections established"
+fi
 sleep 1.5
 t_pyr holds-on --port 80 --picks "$WORKDIR/picks80" --label "before, :80"
 t_pyr holds-on --port 8080 --picks "$WORKDIR/picks8080" --label "before, :8080"
@@ -139,6 +143,43 @@ for _ in $(seq 40); do
 done
 t_check "k-web3 no longer listed once its connections ended (${left:-gone})" \
 	test -z "$left"
+
+# disable follows on_remove too: two new keep-alive connections to k-web1
+# and two to r-web1, then `disable` both backends.
+t_pyr pick-ports --port 80 --names k-web1 --per 2 --from 6500 \
+	--out "$WORKDIR/dpicks80" || t_abort "source ports picked"
+t_pyr pick-ports --port 8080 --names r-web1 --per 2 --from 7500 \
+	--out "$WORKDIR/dpicks8080" || t_abort "source ports picked"
+rm -f "$STOP"
+t_client "$VIP" --port 80 --hold 20 --holds 2 --interval 0.1 \
+	--src-ports "$(ports "$WORKDIR/dpicks80")" --stop-file "$STOP" \
+	>"$WORKDIR/dk.json" &
+KP=$!
+t_client "$VIP" --port 8080 --hold 20 --holds 2 --interval 0.1 \
+	--src-ports "$(ports "$WORKDIR/dpicks8080")" --stop-file "$STOP" \
+	--allow-errors >"$WORKDIR/dr.json" &
+RP=$!
+sleep 1
+t_pyr holds-on --port 80 --picks "$WORKDIR/dpicks80" --label "k-web1, :80"
+t_pyr save --out "$WORKDIR/before-disable.json"
+elbctl disable k-web1 >/dev/null && elbctl disable r-web1 >/dev/null
+t_check "disable k-web1 and r-web1 exit 0" test $? -eq 0
+sleep 1.5
+st=$(elbctl -j backends | "$PY" -c 'import json,sys; print(" ".join(sorted("%s:%s:%s" % (b["name"], b["state"], b["flows"] if b["name"] == "k-web1" else "-") for b in json.load(sys.stdin) if b["name"] in ("k-web1", "r-web1"))))')
+t_check "backends: k-web1 disabled, still holding its 2 flows (keep), r-web1 disabled: $st" \
+	test "$st" = "k-web1:disabled:2 r-web1:disabled:-"
+t_pyr holds-on --port 80 --picks "$WORKDIR/dpicks80" \
+	--label "k-web1 disabled (keep), :80"
+touch "$STOP"
+wait "$KP"
+t_check ":80 keep-alive client: no error after disable ($?)" test $? -eq 0
+wait "$RP"
+t_pyr kept --before "$WORKDIR/before-disable.json" --gone k-web1 \
+	--gone-idx 1 --log access.log --summary "$WORKDIR/dk.json" \
+	--picks "$WORKDIR/dpicks80"
+t_pyr rescheduled --before "$WORKDIR/before-disable.json" --port 8080 \
+	--gone r-web1 --gone-idx 1 --others r-web2 --log access-8080.log \
+	--summary "$WORKDIR/dr.json" --picks "$WORKDIR/dpicks8080"
 
 t_check "edgelbd still running" elbd_alive
 t_stop_daemon
