@@ -8,15 +8,23 @@ the backend name (the reply body) of every connection and prints a JSON
 summary on stdout. Exits 1 if more connections failed than --max-failed.
 
 --duration S: instead of N, keep opening connections for S seconds (at most
---rate per second if given); for the demo.
+--rate per second if given), or until --stop-file exists; for the demo.
 
 --hold S: one HTTP/1.1 keep-alive connection sending a request every
 --interval seconds for S seconds; --port-file gets "LOCAL_IP LOCAL_PORT" as
 soon as it is connected. Summary lists the backend of every reply.
+
+--holds K: K such connections at once, each in its own thread (from the
+source ports of --src-ports if given), each until --hold S passed or
+--stop-file exists; --port-file gets one "LOCAL_IP LOCAL_PORT" line per
+connection once all are connected. Summary: one object per connection
+(requests, backends seen, errors); exits 1 if any connection saw an error,
+unless --allow-errors.
 """
 
 import argparse
 import json
+import os
 import socket
 import sys
 import threading
@@ -73,6 +81,8 @@ class Run:
             now = time.monotonic()
             if now >= self.deadline:
                 return None
+            if self.args.stop_file and os.path.exists(self.args.stop_file):
+                return None
             if self.args.duration is None and self.next >= self.args.n:
                 return None
             if self.args.rate:
@@ -126,6 +136,103 @@ class Run:
         if incomplete:
             summary["incomplete"] = self.args.n - attempted
         return summary, failed > self.args.max_failed or incomplete
+
+
+def keepalive_loop(s, host, interval, until, stop=None):
+    """Requests on keep-alive socket s every interval until time until or
+    stop() says so. Returns (replies [(status, body)], errors Counter)."""
+    req = b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode()
+    replies, errors = [], Counter()
+    buf = b""
+    while time.monotonic() < until and not (stop and stop()):
+        try:
+            s.sendall(req)
+            while True:
+                head, sep, rest = buf.partition(b"\r\n\r\n")
+                if sep:
+                    clen = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        k, _, v = line.partition(b":")
+                        if k.strip().lower() == b"content-length":
+                            clen = int(v)
+                    if len(rest) >= clen:
+                        status, _ = parse_reply(head + sep)
+                        replies.append((status, rest[:clen].decode().strip()))
+                        buf = rest[clen:]
+                        break
+                c = s.recv(4096)
+                if not c:
+                    raise ConnectionError("closed by peer")
+                buf += c
+        except Exception as e:
+            errors[type(e).__name__ + ": " + str(e)[:60]] += 1
+            break
+        time.sleep(interval)
+    return replies, errors
+
+
+def hold_many(args):
+    """--holds K keep-alive connections at once, one thread each."""
+    import os
+    ports = [int(x) for x in args.src_ports.split(",")] \
+        if args.src_ports else [0] * args.holds
+    if len(ports) != args.holds:
+        raise SystemExit("--src-ports: %d ports for --holds %d" %
+                         (len(ports), args.holds))
+    socks = []
+    for p in ports:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(args.timeout)
+        if p:
+            s.bind(("0.0.0.0", p))
+        s.connect((args.host, args.port))
+        socks.append(s)
+    names = [s.getsockname()[:2] for s in socks]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            for lip, lport in names:
+                f.write("%s %d\n" % (lip, lport))
+        os.rename(args.port_file + ".tmp", args.port_file)
+    until = time.monotonic() + args.hold
+    stop_file = args.stop_file
+
+    def stop():
+        return stop_file is not None and os.path.exists(stop_file)
+
+    results = [None] * len(socks)
+
+    def run(i):
+        t0 = time.monotonic()
+        replies, errors = keepalive_loop(socks[i], args.host, args.interval,
+                                         until, stop)
+        results[i] = (replies, errors, time.monotonic() - t0)
+        socks[i].close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True)
+               for i in range(len(socks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(args.hold + args.timeout + 5)
+    conns = []
+    for (lip, lport), r in zip(names, results):
+        replies, errors, took = r if r is not None else ([], Counter(
+            {"thread did not finish": 1}), 0)
+        backends = [b for st, b in replies if st == 200]
+        conns.append({"local_ip": lip, "local_port": lport,
+                      "requests": len(replies), "ok": len(backends),
+                      "backends": sorted(set(backends)),
+                      "errors": dict(errors), "seconds": round(took, 3)})
+    summary = {
+        "connections": conns,
+        "requests": sum(c["requests"] for c in conns),
+        "ok": sum(c["ok"] for c in conns),
+        "with_errors": sum(1 for c in conns if c["errors"]),
+    }
+    bad = any(c["errors"] or c["ok"] != c["requests"] or not c["ok"]
+              for c in conns)
+    return summary, bad and not args.allow_errors
 
 
 def hold(args):
@@ -201,9 +308,18 @@ def main():
                    help="one keep-alive connection for this long (s)")
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--port-file")
+    p.add_argument("--holds", type=int, default=None,
+                   help="this many keep-alive connections at once")
+    p.add_argument("--src-ports", help="their source ports, comma list")
+    p.add_argument("--stop-file", help="end the keep-alive connections "
+                   "once this file exists")
+    p.add_argument("--allow-errors", action="store_true",
+                   help="exit 0 even if a keep-alive connection failed")
     args = p.parse_args()
 
-    if args.hold is not None:
+    if args.hold is not None and args.holds is not None:
+        summary, bad = hold_many(args)
+    elif args.hold is not None:
         summary, bad = hold(args)
     else:
         summary, bad = Run(args).run()

@@ -62,14 +62,22 @@ t_abort() {
 	exit 1
 }
 
+# t_on_exit COMMAND: run COMMAND (eval'd) during cleanup, after the
+# daemon stopped, e.g. to remove a user or group the test created.
+T_ON_EXIT=()
+t_on_exit() { T_ON_EXIT+=("$1"); }
+
 t_cleanup() {
-	local rc=$?
+	local rc=$? h
 	trap - EXIT INT TERM
 	# Output may go to a closed pipe (| head): cleaning up matters more.
 	trap '' PIPE
 	if [ -n "$ELBD_PID" ]; then
 		elbd_stop 5 >/dev/null 2>&1 || true
 	fi
+	for h in "${T_ON_EXIT[@]}"; do
+		eval "$h" || true
+	done
 	if [ "$T_TOPO" = 1 ]; then
 		elb_topo_down "$PREFIX" "$WORKDIR"
 	fi
@@ -130,6 +138,7 @@ t_config_head() {
 ; edgelb integration test $T_ID (generated)
 [global]
 socket = $ELBD_SOCK
+audit_log = $WORKDIR/audit.log
 workers = $workers
 eal_args = "--no-huge -m ${T_EAL_MEM:-256} --file-prefix=elbt-$T_ID --no-pci --log-level=*:notice$lcores"
 flow_table_size = ${T_FLOW_TABLE_SIZE:-65536}
@@ -257,10 +266,17 @@ t_pym() {
 	t_pyscript check_more.py "$@"
 }
 
+# The same with tests/integration/check_runtime.py (reload, runtime
+# changes, history, access).
+t_pyr() {
+	t_pyscript check_runtime.py "$@"
+}
+
 t_pyscript() {
 	local out rc=0 script=$1
 	shift
 	out=$(T_ID=$T_ID ELBD_SOCK=$ELBD_SOCK EDGELBCTL=$EDGELBCTL \
+		EDGELBD=$EDGELBD CONF=$CONF \
 		WORKDIR=$WORKDIR VIP=$VIP CLIENT_ADDR=$NET.10 \
 		"$PY" "$T_DIR/$script" "$@" 2>&1) || rc=$?
 	printf '%s\n' "$out"

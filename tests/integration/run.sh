@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 2
 fi
 
-# name:arg timeout_s. Whole suite normally takes ~2-3 minutes.
+# name:arg timeout_s. Whole suite normally takes ~3-4 minutes.
 DEFAULT_TESTS=(
 	"test_check.sh 60"
 	"test_dispatch.sh:1 150"
@@ -29,6 +29,11 @@ DEFAULT_TESTS=(
 	"test_pools.sh:2 90"
 	"test_load.sh 120"
 	"test_service.sh 90"
+	"test_reload_load.sh 90"
+	"test_identity.sh 90"
+	"test_reload_errors.sh 60"
+	"test_commands_rt.sh 60"
+	"test_access.sh 60"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
