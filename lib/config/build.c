@@ -218,17 +218,31 @@ build_pools(struct build_ctx *c)
 
 /* ---- next hops ------------------------------------------------------------- */
 
-static uint32_t
-add_neigh(struct lb_config *cfg, uint32_t addr, uint32_t port)
-{
-	uint32_t i;
+/* Next hops by (address, port) while they are gathered: 1000 backends
+ * found one by one in a list is half a million compares per change. */
+struct neigh_map {
+	uint32_t mask;
+	uint32_t *slot;             /* neighs index + 1; 0 empty */
+};
 
-	for (i = 0; i < cfg->n_neighs; i++)
-		if (cfg->neighs[i].addr == addr && cfg->neighs[i].port == port)
-			return i;
-	cfg->neighs[i].addr = addr;
-	cfg->neighs[i].port = port;
-	return cfg->n_neighs++;
+static uint32_t
+add_neigh(struct lb_config *cfg, struct neigh_map *m, uint32_t addr,
+	  uint32_t port)
+{
+	uint32_t i = rte_hash_crc_4byte(addr, port), *s;
+
+	for (;; i++) {
+		s = &m->slot[i & m->mask];
+		if (*s == 0)
+			break;
+		if (cfg->neighs[*s - 1].addr == addr &&
+		    cfg->neighs[*s - 1].port == port)
+			return *s - 1;
+	}
+	cfg->neighs[cfg->n_neighs].addr = addr;
+	cfg->neighs[cfg->n_neighs].port = port;
+	*s = ++cfg->n_neighs;
+	return *s - 1;
 }
 
 /* 1 if a backend of the specification uses next hop @n. */
@@ -278,11 +292,20 @@ static int
 fill_neighs(struct build_ctx *c)
 {
 	struct lb_config *cfg = c->cfg;
+	struct neigh_map m;
 	uint32_t i;
 	int rc = 0;
 
+	/* at most half full */
+	m.mask = rte_align32pow2(2 * (cfg->n_backends + cfg->n_ports) + 2) - 1;
+	m.slot = calloc(m.mask + 1, sizeof(*m.slot));
+	if (m.slot == NULL) {
+		lb_config_add_error(c->err, c->spec->path, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < cfg->n_backends; i++)
-		cfg->backends[i].neigh = add_neigh(cfg, cfg->backends[i].addr,
+		cfg->backends[i].neigh = add_neigh(cfg, &m,
+						   cfg->backends[i].addr,
 						   cfg->backends[i].port);
 	/* the specification's backends first: theirs is the MAC that wins */
 	for (i = 0; i < cfg->n_backends; i++)
@@ -290,7 +313,8 @@ fill_neighs(struct build_ctx *c)
 			rc = -1;
 	for (i = 0; i < cfg->n_ports; i++)
 		if (cfg->ports[i].gateway != 0)
-			add_neigh(cfg, cfg->ports[i].gateway, i);
+			add_neigh(cfg, &m, cfg->ports[i].gateway, i);
+	free(m.slot);
 	return rc;
 }
 
@@ -359,7 +383,7 @@ build(struct build_ctx *c)
 	    build_addr_index(c) < 0)
 		return -1;
 	fill_hit_index(c->cfg);
-	c->cfg->spec = lb_spec_dup(c->spec);
+	c->cfg->spec = lb_spec_ref(c->spec);
 	if (c->cfg->spec == NULL) {
 		lb_config_add_error(c->err, c->spec->path, "out of memory");
 		return -1;

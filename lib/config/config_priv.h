@@ -77,6 +77,13 @@ struct lb_spec_value {
 };
 
 struct lb_spec_section {
+	/* Specifications share sections (lb_spec_dup): one is changed only
+	 * by its one owner (lb_spec_section_own copies a shared one). */
+	unsigned int refs;
+	/* Unique to its content: given on creation and on every change,
+	 * kept by lb_spec_dup. Two sections with the same version hold the
+	 * same values, so a diff skips them without reading them. */
+	uint64_t version;
 	char *name;             /* "backend.web1" */
 	enum lb_section_kind kind;
 	char *origin;           /* NULL: spec path + line */
@@ -86,15 +93,24 @@ struct lb_spec_section {
 };
 
 struct lb_spec {
+	unsigned int refs;      /* lb_spec_ref: shared by snapshots, history */
 	char *path;
 	unsigned int end_line;  /* last line of the file: "missing" errors */
 	unsigned int n_sections, cap_sections;
-	struct lb_spec_section *sections;   /* file order */
+	struct lb_spec_section **sections;  /* file order */
 };
 
 /* The value of @key in @sec, or NULL. */
 const struct lb_spec_value *lb_spec_value_of(const struct lb_spec_section *sec,
 					     const char *key);
+
+/* Section @name of @s, ready to change: copied first if another
+ * specification shares it. NULL if absent or on ENOMEM. */
+struct lb_spec_section *lb_spec_section_own(struct lb_spec *s,
+					    const char *name);
+
+/* A version no section has had (management lcore only). */
+uint64_t lb_spec_next_version(void);
 
 /* Append an empty section (no origin: set one if it needs it), or NULL. */
 struct lb_spec_section *lb_spec_section_add(struct lb_spec *s,

@@ -74,7 +74,10 @@ lb_spec_diff(const struct lb_spec *a, const struct lb_spec *b,
 			c = -1;
 		else
 			c = lb_spec_section_cmp(sa[i], sb[j]);
-		if (c == 0)
+		if (c == 0 && sa[i]->version == sb[j]->version) {
+			i++;    /* the same content: a copy, unchanged */
+			j++;
+		} else if (c == 0)
 			count += diff_section(sa[i++], sb[j++], fn, arg);
 		else if (c < 0)
 			count += diff_section(sa[i++], NULL, fn, arg);

@@ -112,7 +112,14 @@ struct lb_spec *lb_spec_load(const char *path, struct lb_config_error *err);
 /** A deep copy, or NULL on ENOMEM. */
 struct lb_spec *lb_spec_dup(const struct lb_spec *s);
 
-/** NULL-safe. */
+/**
+ * Share @p s: one more reference, dropped by lb_spec_free. A shared
+ * specification is immutable (lb_spec_set refuses it): snapshots and the
+ * history of generations hold the same one instead of copies.
+ */
+struct lb_spec *lb_spec_ref(const struct lb_spec *s);
+
+/** Drop one reference; frees on the last. NULL-safe. */
 void lb_spec_free(struct lb_spec *s);
 
 /** The file it was loaded from. */

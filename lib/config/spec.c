@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <iniparser.h>
 
@@ -137,8 +139,8 @@ lb_spec_section_of(const struct lb_spec *s, const char *name)
 	unsigned int i;
 
 	for (i = 0; i < s->n_sections; i++)
-		if (strcmp(s->sections[i].name, name) == 0)
-			return &s->sections[i];
+		if (strcmp(s->sections[i]->name, name) == 0)
+			return s->sections[i];
 	return NULL;
 }
 
@@ -162,12 +164,21 @@ spec_new(const char *path)
 
 	if (s == NULL)
 		return NULL;
+	s->refs = 1;
 	s->path = strdup(path != NULL ? path : "");
 	if (s->path == NULL) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+uint64_t
+lb_spec_next_version(void)
+{
+	static uint64_t next;
+
+	return ++next;
 }
 
 struct lb_spec_section *
@@ -179,13 +190,19 @@ lb_spec_section_add(struct lb_spec *s, const char *name, enum lb_section_kind ki
 	if (grow((void **)&s->sections, &s->cap_sections, s->n_sections,
 		 sizeof(*s->sections)) < 0)
 		return NULL;
-	sec = &s->sections[s->n_sections];
-	memset(sec, 0, sizeof(*sec));
-	sec->name = strdup(name);
-	if (sec->name == NULL)
+	sec = calloc(1, sizeof(*sec));
+	if (sec == NULL)
 		return NULL;
+	sec->name = strdup(name);
+	if (sec->name == NULL) {
+		free(sec);
+		return NULL;
+	}
+	s->sections[s->n_sections] = sec;
+	sec->refs = 1;
 	sec->kind = kind;
 	sec->line = line;
+	sec->version = lb_spec_next_version();
 	s->n_sections++;
 	return sec;
 }
@@ -217,54 +234,115 @@ free_value(struct lb_spec_value *v)
 	free(v->origin);
 }
 
+static void
+section_free(struct lb_spec_section *sec)
+{
+	unsigned int j;
+
+	if (--sec->refs > 0)
+		return;
+	for (j = 0; j < sec->n_values; j++)
+		free_value(&sec->values[j]);
+	free(sec->values);
+	free(sec->name);
+	free(sec->origin);
+	free(sec);
+}
+
 void
 lb_spec_free(struct lb_spec *s)
 {
-	unsigned int i, j;
+	unsigned int i;
 
-	if (s == NULL)
+	if (s == NULL || --s->refs > 0)
 		return;
-	for (i = 0; i < s->n_sections; i++) {
-		for (j = 0; j < s->sections[i].n_values; j++)
-			free_value(&s->sections[i].values[j]);
-		free(s->sections[i].values);
-		free(s->sections[i].name);
-		free(s->sections[i].origin);
-	}
+	for (i = 0; i < s->n_sections; i++)
+		section_free(s->sections[i]);
 	free(s->sections);
 	free(s->path);
 	free(s);
 }
 
 struct lb_spec *
+lb_spec_ref(const struct lb_spec *s)
+{
+	struct lb_spec *r = (struct lb_spec *)(uintptr_t)s;
+
+	r->refs++;
+	return r;
+}
+
+/*
+ * A copy shares every section: a change of one weight at N = 1000 copies
+ * one section, not a thousand (lb_spec_section_own).
+ */
+struct lb_spec *
 lb_spec_dup(const struct lb_spec *s)
 {
 	struct lb_spec *d = spec_new(s->path);
-	unsigned int i, j;
-	int fail = d == NULL;
+	unsigned int i;
 
-	for (i = 0; !fail && i < s->n_sections; i++) {
-		const struct lb_spec_section *ss = &s->sections[i];
-		struct lb_spec_section *ds;
-
-		ds = lb_spec_section_add(d, ss->name, ss->kind, ss->line);
-		if (ds == NULL) {
-			fail = 1;
-			break;
-		}
-		ds->origin = dup_or_null(ss->origin, &fail);
-		for (j = 0; !fail && j < ss->n_values; j++)
-			fail = add_value(ds, ss->values[j].key,
-					 ss->values[j].value,
-					 ss->values[j].line,
-					 ss->values[j].origin) < 0;
-	}
-	if (fail) {
+	if (d == NULL)
+		return NULL;
+	d->sections = malloc((s->n_sections + 1) * sizeof(*d->sections));
+	if (d->sections == NULL) {
 		lb_spec_free(d);
 		return NULL;
 	}
+	d->cap_sections = s->n_sections + 1;
+	for (i = 0; i < s->n_sections; i++) {
+		d->sections[i] = s->sections[i];
+		d->sections[i]->refs++;
+	}
+	d->n_sections = s->n_sections;
 	d->end_line = s->end_line;
 	return d;
+}
+
+/* A deep copy of @p ss, unshared, with the same version (same values). */
+static struct lb_spec_section *
+section_copy(const struct lb_spec_section *ss)
+{
+	struct lb_spec_section *d = calloc(1, sizeof(*d));
+	unsigned int j;
+	int fail = d == NULL;
+
+	if (fail)
+		return NULL;
+	*d = (struct lb_spec_section){ .refs = 1, .version = ss->version,
+				       .kind = ss->kind, .line = ss->line };
+	d->name = dup_or_null(ss->name, &fail);
+	d->origin = dup_or_null(ss->origin, &fail);
+	for (j = 0; !fail && j < ss->n_values; j++)
+		fail = add_value(d, ss->values[j].key, ss->values[j].value,
+				 ss->values[j].line,
+				 ss->values[j].origin) < 0;
+	if (fail) {
+		section_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct lb_spec_section *
+lb_spec_section_own(struct lb_spec *s, const char *name)
+{
+	struct lb_spec_section *copy;
+	unsigned int i;
+
+	for (i = 0; i < s->n_sections; i++)
+		if (strcmp(s->sections[i]->name, name) == 0)
+			break;
+	if (i == s->n_sections)
+		return NULL;
+	if (s->sections[i]->refs == 1)
+		return s->sections[i];
+	copy = section_copy(s->sections[i]);
+	if (copy == NULL)
+		return NULL;
+	section_free(s->sections[i]);
+	s->sections[i] = copy;
+	return copy;
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -397,34 +475,130 @@ load_check(const struct lb_ini_index *idx, const char *path,
 	return bad ? -1 : 0;
 }
 
+/*
+ * iniparser_load inserts each entry with a scan of its whole dictionary:
+ * one dictionary for a 1000-backend file is quadratic, about 8 ms of a
+ * reload. Sections are independent in INI, so the file is given to
+ * iniparser in chunks of whole sections, each in its own dictionary.
+ */
+#define LOAD_CHUNK_SECTIONS 64
+
+struct file_text {
+	char *text;
+	size_t len;
+	size_t *line_at;            /* offset of line l at [l - 1] */
+	unsigned int n_lines;
+};
+
+static void
+file_text_free(struct file_text *f)
+{
+	free(f->text);
+	free(f->line_at);
+}
+
+static int
+file_text_read(struct file_text *f, const char *path)
+{
+	FILE *in = fopen(path, "r");
+	size_t cap = 0, i;
+	char *line = NULL;
+	ssize_t n;
+
+	memset(f, 0, sizeof(*f));
+	if (in == NULL)
+		return -1;
+	while ((n = getline(&line, &cap, in)) > 0) {
+		char *t = realloc(f->text, f->len + (size_t)n + 1);
+
+		if (t == NULL)
+			break;
+		f->text = t;
+		memcpy(f->text + f->len, line, (size_t)n);
+		f->len += (size_t)n;
+		f->n_lines++;
+	}
+	free(line);
+	fclose(in);
+	f->line_at = calloc(f->n_lines + 1, sizeof(*f->line_at));
+	if (f->line_at == NULL || (f->len > 0 && f->text == NULL))
+		return -1;
+	for (i = 0, n = 0; i < f->len; i++)
+		if (i == 0 || f->text[i - 1] == '\n')
+			f->line_at[n++] = i;
+	f->line_at[n] = f->len;
+	return 0;
+}
+
+/* iniparser's dictionary of sections [first, end) of @p f. */
+static dictionary *
+load_chunk_dict(const struct file_text *f, const struct lb_ini_index *idx,
+		unsigned int first, unsigned int end)
+{
+	size_t from = f->line_at[idx->sections[first].line - 1];
+	size_t to = end < idx->n_sections ?
+		f->line_at[idx->sections[end].line - 1] : f->len;
+	dictionary *dict = NULL;
+	char proc[64];
+	int fd = memfd_create("lb_ini_chunk", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (write(fd, f->text + from, to - from) == (ssize_t)(to - from)) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		dict = iniparser_load(proc);
+	}
+	close(fd);
+	return dict;
+}
+
+static int
+load_chunk(struct lb_spec *s, const struct file_text *f,
+	   const struct lb_ini_index *idx, const enum lb_section_kind *kinds,
+	   unsigned int first, unsigned int end)
+{
+	struct dict_index x = { .slot = NULL };
+	dictionary *dict = load_chunk_dict(f, idx, first, end);
+	unsigned int i;
+	int rc;
+
+	if (dict == NULL)
+		return -1;
+	rc = dict_index_build(&x, dict);
+	for (i = first; rc == 0 && i < end; i++)
+		if (kinds[i] != LB_SECTION_KINDS)
+			rc = load_section(s, &idx->sections[i], kinds[i], &x);
+	free(x.slot);
+	iniparser_freedict(dict);
+	return rc;
+}
+
 static struct lb_spec *
 load_values(const struct lb_ini_index *idx, const char *path,
 	    const enum lb_section_kind *kinds, struct lb_config_error *err)
 {
 	struct lb_spec *s = spec_new(path);
-	struct dict_index x = { .slot = NULL };
-	dictionary *dict;
-	unsigned int i;
+	struct file_text f;
+	unsigned int i, end;
 	int rc = s == NULL ? -1 : 0;
 
 	/* the index has already reported anything iniparser would */
 	iniparser_set_error_callback(quiet);
-	dict = iniparser_load(path);
-	if (dict == NULL) {
+	if (file_text_read(&f, path) < 0 || f.n_lines < idx->n_lines) {
 		lb_config_set_error(err, path, 1,
-				    "iniparser could not load the file");
+				    "cannot read the file again (changed?)");
+		file_text_free(&f);
 		lb_spec_free(s);
 		return NULL;
 	}
-	if (rc == 0)
-		rc = dict_index_build(&x, dict);
-	for (i = 0; rc == 0 && i < idx->n_sections; i++)
-		if (kinds[i] != LB_SECTION_KINDS)
-			rc = load_section(s, &idx->sections[i], kinds[i], &x);
-	free(x.slot);
-	iniparser_freedict(dict);
+	for (i = 0; rc == 0 && i < idx->n_sections; i = end) {
+		end = RTE_MIN(i + LOAD_CHUNK_SECTIONS, idx->n_sections);
+		rc = load_chunk(s, &f, idx, kinds, i, end);
+	}
+	file_text_free(&f);
 	if (rc < 0) {
-		lb_config_set_error(err, path, 1, "out of memory");
+		lb_config_set_error(err, path, 1,
+				    "iniparser could not load the file");
 		lb_spec_free(s);
 		return NULL;
 	}
@@ -550,7 +724,7 @@ lb_spec_sorted(const struct lb_spec *s)
 	if (v == NULL)
 		return NULL;
 	for (i = 0; i < s->n_sections; i++)
-		v[i] = &s->sections[i];
+		v[i] = s->sections[i];
 	qsort(v, s->n_sections, sizeof(*v), cmp_canonical);
 	return v;
 }

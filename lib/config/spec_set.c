@@ -159,9 +159,17 @@ lb_spec_set(struct lb_spec *s, const char *section, const char *key,
 	int rc;
 
 	lb_config_error_init(err);
+	if (s->refs > 1) {
+		/* Shared specifications are immutable: a snapshot or the
+		 * history reads this one. Change a copy (lb_spec_dup). */
+		lb_config_add_error(err, s->path, "internal: a shared "
+				    "specification cannot be changed");
+		return -1;
+	}
 	sec = (struct lb_spec_section *)lb_spec_section_of(s, section);
 	if (sec != NULL)
 		k = lb_config_key_find(sec->kind, key);
+	/* Checks read the section; the change is made on its own copy. */
 	else if (strcmp(section, "global") == 0)
 		k = lb_config_key_find(LB_SECTION_GLOBAL, key);
 	if (set_refused(sec != NULL ? sec : strcmp(section, "global") == 0 ?
@@ -173,13 +181,14 @@ lb_spec_set(struct lb_spec *s, const char *section, const char *key,
 		origin = "runtime";
 	if (sec == NULL && value == NULL)
 		return 0;       /* unset in an absent [global]: nothing to do */
-	if (sec == NULL)
-		sec = add_global(s, origin);
+	sec = sec == NULL ? add_global(s, origin) :
+		lb_spec_section_own(s, section);
 	if (sec == NULL) {
 		lb_config_add_error(err, NULL, "out of memory");
 		return -1;
 	}
 	v = (struct lb_spec_value *)lb_spec_value_of(sec, key);
+	sec->version = lb_spec_next_version();
 	if (value == NULL) {
 		if (v != NULL)
 			remove_value(sec, v);

@@ -85,7 +85,7 @@ sort_sections(struct build_ctx *c)
 		}
 	}
 	for (i = 0; i < s->n_sections; i++) {
-		const struct lb_spec_section *sec = &s->sections[i];
+		const struct lb_spec_section *sec = s->sections[i];
 
 		if (c->n[sec->kind] == kind_max[sec->kind]) {
 			build_error(c, sec, NULL,

@@ -165,16 +165,43 @@ lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 	return next;
 }
 
-/* Index of (addr, port) among the neighbours of @p cfg, or UINT32_MAX. */
-static uint32_t
-neigh_find(const struct lb_config *cfg, uint32_t addr, uint32_t port)
+/*
+ * The neighbours of a configuration by (address, port): a rebase matches
+ * every old next hop against the new ones, a thousand of each on a big
+ * configuration.
+ */
+struct neigh_map {
+	const struct lb_config *cfg;
+	uint32_t mask;
+	uint32_t *slot;             /* index + 1; 0 empty */
+};
+
+static uint32_t *
+neigh_slot(const struct neigh_map *m, uint32_t addr, uint32_t port)
+{
+	uint32_t i = rte_hash_crc_4byte(addr, port), *s;
+
+	for (;; i++) {
+		s = &m->slot[i & m->mask];
+		if (*s == 0 || (m->cfg->neighs[*s - 1].addr == addr &&
+				m->cfg->neighs[*s - 1].port == port))
+			return s;
+	}
+}
+
+static int
+neigh_map_build(struct neigh_map *m, const struct lb_config *cfg)
 {
 	uint32_t i;
 
+	m->cfg = cfg;
+	m->mask = rte_align32pow2(2 * cfg->n_neighs + 2) - 1;
+	m->slot = calloc(m->mask + 1, sizeof(*m->slot));
+	if (m->slot == NULL)
+		return -ENOMEM;
 	for (i = 0; i < cfg->n_neighs; i++)
-		if (cfg->neighs[i].addr == addr && cfg->neighs[i].port == port)
-			return i;
-	return UINT32_MAX;
+		*neigh_slot(m, cfg->neighs[i].addr, cfg->neighs[i].port) = i + 1;
+	return 0;
 }
 
 struct lb_neigh_table *
@@ -184,19 +211,25 @@ lb_neigh_rebase(struct lb_neigh_resolver *r, const struct lb_config *cfg,
 	const struct lb_config *old = r->cfg;
 	struct lb_neigh_resolver next;
 	struct lb_neigh_table *t;
+	struct neigh_map m;
 	uint32_t i, j;
 
 	t = lb_neigh_table_for(cfg);
-	if (t == NULL || lb_neigh_resolver_init(&next, cfg, r->retry_tsc,
-						 r->refresh_tsc) != 0) {
+	if (t == NULL || neigh_map_build(&m, cfg) != 0) {
+		lb_neigh_table_free(t);
+		return NULL;
+	}
+	if (lb_neigh_resolver_init(&next, cfg, r->retry_tsc,
+				   r->refresh_tsc) != 0) {
+		free(m.slot);
 		lb_neigh_table_free(t);
 		return NULL;
 	}
 	/* Neighbour indexes differ between configurations: match by
 	 * address and port. A static MAC in the new one wins. */
 	for (i = 0; old != NULL && i < old->n_neighs; i++) {
-		j = neigh_find(cfg, old->neighs[i].addr, old->neighs[i].port);
-		if (j == UINT32_MAX)
+		j = *neigh_slot(&m, old->neighs[i].addr, old->neighs[i].port);
+		if (j-- == 0)
 			continue;
 		next.asked_tsc[j] = r->asked_tsc[i];
 		next.seen_tsc[j] = r->seen_tsc[i];
@@ -204,6 +237,7 @@ lb_neigh_rebase(struct lb_neigh_resolver *r, const struct lb_config *cfg,
 		    cur->e[i].valid)
 			t->e[j] = cur->e[i];
 	}
+	free(m.slot);
 	lb_neigh_resolver_fini(r);
 	*r = next;
 	return t;

@@ -4,6 +4,7 @@
  * key from the specifications, and per backend by identity (an index means
  * nothing across two snapshots).
  */
+#include <math.h>
 #include <stdio.h>
 
 #include "lb_spec.h"
@@ -96,6 +97,14 @@ backend_json(const char *name, uint32_t id, const char *what,
 	return o;
 }
 
+/*
+ * A share that moved less than this (0.01 percentage points, the last
+ * digit edgelbctl prints) is not listed: one weight changed among 1000
+ * backends moves every other share by about a millionth, and a list of 999
+ * such rows hides the one that matters.
+ */
+#define SHARE_MOVED 0.0001
+
 /* One backend's change, or NULL if nothing about it changed. */
 static json_t *
 backend_change(const struct lb_config *old, const struct lb_config *new,
@@ -119,7 +128,8 @@ backend_change(const struct lb_config *old, const struct lb_config *new,
 	else if (b == NULL || (b->state == LB_BACKEND_REMOVED &&
 			       a->state != LB_BACKEND_REMOVED))
 		what = "removed";
-	else if (a->weight != b->weight || a->state != b->state || sa != sb)
+	else if (a->weight != b->weight || a->state != b->state ||
+		 fabs(sa - sb) >= SHARE_MOVED)
 		what = "changed";
 	else
 		return NULL;
