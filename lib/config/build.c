@@ -359,16 +359,23 @@ build_addr_index(struct build_ctx *c)
 	return 0;
 }
 
-/* The worker's one test on a flow hit: see lb_config.backend_hit. */
+/* The worker's one load on a flow hit: see struct lb_backend_fwd. */
 static void
 fill_hit_index(struct lb_config *cfg)
 {
+	const struct lb_backend_conf *be;
 	uint32_t i;
 
-	memset(cfg->backend_hit, 0xff, sizeof(cfg->backend_hit));
-	for (i = 0; i < cfg->n_backends; i++)
-		if (cfg->backends[i].state < LB_BACKEND_DISABLED)
-			cfg->backend_hit[cfg->backends[i].id] = (uint16_t)i;
+	for (i = 0; i < LB_MAX_BACKENDS; i++)
+		cfg->backend_fwd[i].index = LB_ID_NONE;
+	for (i = 0; i < cfg->n_backends; i++) {
+		be = &cfg->backends[i];
+		if (be->state >= LB_BACKEND_DISABLED)
+			continue;
+		cfg->backend_fwd[be->id] = (struct lb_backend_fwd){
+			.neigh = be->neigh, .index = (uint16_t)i,
+			.port = (uint8_t)be->port };
+	}
 }
 
 /* ---- entry point ------------------------------------------------------------ */

@@ -128,6 +128,19 @@ struct lb_backend_conf {
 };
 
 /**
+ * Where a flow hit on a backend identity goes: its next hop and port,
+ * copied from its lb_backend_conf. @c index is LB_ID_NONE unless the
+ * backend keeps established flows without question (UP, DRAINED): absent,
+ * DISABLED and REMOVED backends take the worker's slow path.
+ */
+struct lb_backend_fwd {
+	uint32_t neigh;             /**< index into lb_config.neighs */
+	uint16_t index;             /**< into lb_config.backends */
+	uint8_t port;               /**< egress port index */
+	uint8_t pad;
+};
+
+/**
  * One slot of the address index, open addressing with linear probing.
  * Holds a VIP (proto, addr, port) or an address the appliance owns
  * (proto 0, port 0: every VIP address and every port address).
@@ -165,10 +178,8 @@ struct lb_config {
 	 * what a flow entry or a counter names is checked against these. */
 	uint16_t backend_index[LB_MAX_BACKENDS];
 	uint16_t vip_index[LB_MAX_VIPS];
-	/* The same as backend_index for backends whose established flows
-	 * stay on them without question (UP, DRAINED); LB_ID_NONE for the
-	 * rest: a flow hit tests one value before the slow path. */
-	uint16_t backend_hit[LB_MAX_BACKENDS];
+	/* By identity, what a flow hit needs: one load, no dependent one. */
+	struct lb_backend_fwd backend_fwd[LB_MAX_BACKENDS];
 	/* Address index for the packet path; see lb_config_find_vip(). */
 	uint32_t addr_mask;         /**< slots - 1 (a power of two) */
 	struct lb_addr_slot *addr_index;

@@ -136,6 +136,7 @@ struct fwd {
 	uint8_t proto;
 };
 
+
 static inline int
 is_syn_only(uint8_t flags)
 {
@@ -258,9 +259,12 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 }
 
 /*
- * A hit whose backend is not plainly usable: gone from the snapshot, made
- * for another VIP, or disabled/removed. Entries hold identities, so this
- * is decided against the running snapshot, never a stale index.
+ * A hit whose backend is not plainly usable: gone from the snapshot, or
+ * disabled/removed (then the pool of the VIP the packet is for decides).
+ * Entries hold identities, so this is decided against the running
+ * snapshot, never a stale index. A flow whose VIP was renamed or replaced
+ * at the same address, port and protocol stays on its backend while that
+ * lives: no change moves an established flow.
  * @return the backend index to keep forwarding to, or -1 to schedule anew.
  */
 static int
@@ -274,10 +278,6 @@ hit_policy(struct lb_worker *w, const struct lb_config *cfg,
 		w->stats.flow.backend_gone++;
 		return -1;
 	}
-	if (e->vip != f->vip_id) {
-		w->stats.flow.vip_changed++;
-		return -1;
-	}
 	if (cfg->backends[bi].state < LB_BACKEND_DISABLED)
 		return bi;
 	pool = &cfg->pools[cfg->vips[f->vip].pool];
@@ -289,58 +289,79 @@ hit_policy(struct lb_worker *w, const struct lb_config *cfg,
 	return -1;
 }
 
-static void
-transmit_dr(struct lb_worker *w, const struct lb_config *cfg,
-	    const struct lb_neigh_table *nt, unsigned int rx_port,
-	    const struct fwd *f, uint32_t bi)
+/* What transmit needs of backend index @p bi (slow path, new flows). */
+static inline void
+fwd_of(const struct lb_config *cfg, uint32_t bi, struct lb_backend_fwd *to)
 {
 	const struct lb_backend_conf *be = &cfg->backends[bi];
-	struct lb_backend_stats *bs = &w->stats.backend[be->id];
+
+	to->neigh = be->neigh;
+	to->index = (uint16_t)bi;
+	to->port = (uint8_t)be->port;
+}
+
+static void
+transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
+	    unsigned int rx_port, const struct fwd *f, uint16_t id,
+	    const struct lb_backend_fwd *to)
+{
+	struct lb_backend_stats *bs = &w->stats.backend[id];
 	struct rte_mbuf *m = f->m;
 
-	if (unlikely(be->neigh >= nt->n || !nt->e[be->neigh].valid)) {
+	if (unlikely(to->neigh >= nt->n || !nt->e[to->neigh].valid)) {
 		drop(w, rx_port, LB_DROP_neigh_unresolved, m);
 		return;
 	}
-	lb_pkt_dr_rewrite(m, &w->dp->ports[be->port].mac,
-			  &nt->e[be->neigh].mac);
+	lb_pkt_dr_rewrite(m, &w->dp->ports[to->port].mac,
+			  &nt->e[to->neigh].mac);
 	w->stats.vip[f->vip_id].packets++;
 	w->stats.vip[f->vip_id].bytes += m->pkt_len;
 	bs->packets++;
 	bs->bytes += m->pkt_len;
-	tx_enqueue(w, be->port, m);
+	tx_enqueue(w, to->port, m);
 }
 
-/* A flow the table holds. @return its backend index, or -1: anew. */
-static inline int
+/*
+ * A flow the table holds: where it goes, or NULL when it must be scheduled
+ * anew. The common case is one load by identity (lb_config.backend_fwd)
+ * and one compare, and answers that entry itself: a copy would put a
+ * store and a reload on the way to the next hop. The slow path fills
+ * @p slow.
+ */
+static inline const struct lb_backend_fwd *
 forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
-	    struct burst_changes *changes)
+	    struct burst_changes *changes, struct lb_backend_fwd *slow)
 {
-	int bi = cfg->backend_hit[e->backend];
+	const struct lb_backend_fwd *to = &cfg->backend_fwd[e->backend];
+	int bi;
 
 	w->stats.flow.hits++;
-	if (unlikely(bi == LB_ID_NONE || e->vip != f->vip_id)) {
+	if (unlikely(to->index == LB_ID_NONE)) {
 		bi = hit_policy(w, cfg, f, e);
 		if (bi < 0) {
 			/* Gone as a flow: schedule() makes a new one, or none
 			 * if the pool has nobody left. */
 			lb_flow_delete(w->flows, &f->key, f->hash);
 			flow_gone(w, e->backend);
-			return -1;
+			return NULL;
 		}
+		fwd_of(cfg, (uint32_t)bi, slow);
+		to = slow;
 	}
 	flow_touch(w, f, e, now_tick, changes);
-	return bi;
+	return to;
 }
 
 /* @p e: the burst's lookup of f's flow; state FREE on a miss. */
 static void
-forward_one(struct lb_worker *w, const struct lb_snapshot *snap,
-	    unsigned int port, const struct fwd *f, struct lb_flow_entry *e,
-	    uint32_t now_tick, struct burst_changes *changes)
+forward_one(struct lb_worker *w, const struct lb_config *cfg,
+	    const struct lb_neigh_table *nt, unsigned int port,
+	    const struct fwd *f, struct lb_flow_entry *e, uint32_t now_tick,
+	    struct burst_changes *changes)
 {
-	const struct lb_config *cfg = snap->cfg;
+	const struct lb_backend_fwd *hit;
+	struct lb_backend_fwd to;
 	int b;
 
 	if (unlikely(changed_in_burst(changes, f->hash))) {
@@ -357,9 +378,9 @@ forward_one(struct lb_worker *w, const struct lb_snapshot *snap,
 		e->state = LB_FLOW_FREE;
 	}
 	if (e->state != LB_FLOW_FREE) {
-		b = forward_hit(w, cfg, f, e, now_tick, changes);
-		if (likely(b >= 0)) {
-			transmit_dr(w, cfg, snap->neigh, port, f, (uint32_t)b);
+		hit = forward_hit(w, cfg, f, e, now_tick, changes, &to);
+		if (likely(hit != NULL)) {
+			transmit_dr(w, nt, port, f, e->backend, hit);
 			return;
 		}
 	} else {
@@ -371,7 +392,8 @@ forward_one(struct lb_worker *w, const struct lb_snapshot *snap,
 		drop(w, port, LB_DROP_no_backend, f->m);
 		return;
 	}
-	transmit_dr(w, cfg, snap->neigh, port, f, (uint32_t)b);
+	fwd_of(cfg, (uint32_t)b, &to);
+	transmit_dr(w, nt, port, f, cfg->backends[b].id, &to);
 }
 
 /* Stage 1: parse; answer or drop what is not for a VIP; queue the rest. */
@@ -439,6 +461,8 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 	uint32_t hashes[LB_DP_BURST];
 	struct lb_flow_entry ent[LB_DP_BURST];
 	struct burst_changes changes;
+	const struct lb_config *cfg = snap->cfg;
+	const struct lb_neigh_table *nt = snap->neigh;
 	uint32_t now_tick = (uint32_t)(now >> w->timeouts.tick_shift);
 	unsigned int nf, i;
 	uint16_t done = 0;
@@ -447,7 +471,7 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 	while (done < n) {
 		uint16_t chunk = RTE_MIN(n - done, LB_DP_BURST);
 
-		nf = classify(w, snap->cfg, port, pkts + done, chunk, fw);
+		nf = classify(w, cfg, port, pkts + done, chunk, fw);
 		done += chunk;
 		if (nf == 0)
 			continue;
@@ -459,8 +483,8 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 		w->stats.flow.lookups += nf;
 		changes_reset(&changes);
 		for (i = 0; i < nf; i++)
-			forward_one(w, snap, port, &fw[i], &ent[i], now_tick,
-				    &changes);
+			forward_one(w, cfg, nt, port, &fw[i], &ent[i],
+				    now_tick, &changes);
 	}
 }
 

@@ -335,10 +335,6 @@ flow_stays(const struct lb_config *cfg, const struct lb_vip_conf *vip,
 		*why = "its backend is no longer configured";
 		return -1;
 	}
-	if (hit->vip != vip->id) {
-		*why = "it was made for another VIP";
-		return -1;
-	}
 	if (cfg->backends[b].state >= LB_BACKEND_DISABLED &&
 	    cfg->pools[vip->pool].on_remove == LB_ON_REMOVE_RESCHEDULE) {
 		*why = "its backend is disabled or removed and the pool's "

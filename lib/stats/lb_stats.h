@@ -117,8 +117,6 @@ struct lb_backend_stats {
 	X(reschedules, COUNTER, "SYN on a closing flow: scheduled anew")    \
 	X(backend_gone, COUNTER, "hits on a backend no longer in the "      \
 	  "configuration: scheduled anew")                                  \
-	X(vip_changed, COUNTER, "hits made for another VIP at the same "    \
-	  "address, port and protocol: scheduled anew")                     \
 	X(removed_kept, COUNTER, "packets of flows kept on a disabled or "  \
 	  "removed backend (on_remove = keep)")                             \
 	X(removed_rescheduled, COUNTER, "flows moved off a disabled or "    \

@@ -535,7 +535,7 @@ test_reload_retains_removed_backend_with_flows(void **state)
 	assert_int_equal(rb->id, b);
 	assert_int_equal(rb->state, LB_BACKEND_REMOVED);
 	assert_int_equal(rb->member, UINT32_MAX);
-	assert_int_equal(cfg()->backend_hit[b], LB_ID_NONE);
+	assert_int_equal(cfg()->backend_fwd[b].index, LB_ID_NONE);
 	assert_false(in_any_table(cfg(), "b"));
 	assert_int_equal(pool(cfg(), "web")->n_members, 2);
 	/* a runtime change meanwhile keeps it */
@@ -649,12 +649,12 @@ test_set_drained_and_disabled_leave_table(void **state)
 	assert_int_equal(set("backend.c", "admin_state", "drained"), 0);
 	assert_int_equal(backend(cfg(), "c")->state, LB_BACKEND_DRAINED);
 	assert_false(in_any_table(cfg(), "c"));
-	assert_int_equal(cfg()->backend_hit[c],
+	assert_int_equal(cfg()->backend_fwd[c].index,
 			 cfg()->backend_index[c]);  /* flows stay */
 	assert_int_equal(set("backend.c", "admin_state", "disabled"), 0);
 	assert_int_equal(backend(cfg(), "c")->state, LB_BACKEND_DISABLED);
 	assert_false(in_any_table(cfg(), "c"));
-	assert_int_equal(cfg()->backend_hit[c], LB_ID_NONE);
+	assert_int_equal(cfg()->backend_fwd[c].index, LB_ID_NONE);
 	assert_int_equal(set("backend.c", "admin_state", "enabled"), 0);
 	assert_true(in_any_table(cfg(), "c"));
 	assert_int_equal(id_of("c"), c);
