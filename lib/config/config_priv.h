@@ -63,6 +63,11 @@ void lb_config_set_error(struct lb_config_error *err, const char *path,
 	__attribute__((format(printf, 4, 5)));
 
 /* Append "prefix" (if not NULL and not empty, then ": ") and the message. */
+/* Room for element @n of *@arr (capacity *@cap, doubled as needed).
+ * @return 0, or -1 on ENOMEM (*arr unchanged). */
+int lb_config_grow(void **arr, unsigned int *cap, unsigned int n,
+		   size_t elem);
+
 void lb_config_add_error(struct lb_config_error *err, const char *prefix,
 			 const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

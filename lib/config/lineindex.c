@@ -104,15 +104,15 @@ lower(char *s)
 		*s = tolower((unsigned char)*s);
 }
 
-static int
-grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
+int
+lb_config_grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
 {
 	unsigned int ncap;
 	void *p;
 
 	if (n < *cap)
 		return 0;
-	ncap = *cap ? *cap * 2 : 16;
+	ncap = *cap ? *cap * 2 : 8;
 	p = realloc(*arr, (size_t)ncap * elem);
 	if (p == NULL)
 		return -1;
@@ -137,7 +137,7 @@ add_section(struct scan *s, char *name)
 			return -1;
 		}
 	}
-	if (grow((void **)&idx->sections, &s->cap_sections, idx->n_sections,
+	if (lb_config_grow((void **)&idx->sections, &s->cap_sections, idx->n_sections,
 		 sizeof(*idx->sections)) < 0)
 		goto nomem;
 	sec = &idx->sections[idx->n_sections];
@@ -176,7 +176,7 @@ add_key(struct scan *s, char *name)
 			return -1;
 		}
 	}
-	if (grow((void **)&sec->keys, &s->cap_keys, sec->n_keys,
+	if (lb_config_grow((void **)&sec->keys, &s->cap_keys, sec->n_keys,
 		 sizeof(*sec->keys)) < 0)
 		goto nomem;
 	k = &sec->keys[sec->n_keys];

@@ -19,23 +19,6 @@
 
 /* ---- small helpers --------------------------------------------------- */
 
-static int
-grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
-{
-	unsigned int ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 8;
-	p = realloc(*arr, (size_t)ncap * elem);
-	if (p == NULL)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* strdup that keeps NULL NULL; *fail set on ENOMEM. */
 static char *
 dup_or_null(const char *s, int *fail)
@@ -187,7 +170,7 @@ lb_spec_section_add(struct lb_spec *s, const char *name, enum lb_section_kind ki
 {
 	struct lb_spec_section *sec;
 
-	if (grow((void **)&s->sections, &s->cap_sections, s->n_sections,
+	if (lb_config_grow((void **)&s->sections, &s->cap_sections, s->n_sections,
 		 sizeof(*s->sections)) < 0)
 		return NULL;
 	sec = calloc(1, sizeof(*sec));
@@ -214,7 +197,7 @@ add_value(struct lb_spec_section *sec, const char *key, const char *value,
 	struct lb_spec_value *v;
 	int fail = 0;
 
-	if (grow((void **)&sec->values, &sec->cap_values, sec->n_values,
+	if (lb_config_grow((void **)&sec->values, &sec->cap_values, sec->n_values,
 		 sizeof(*sec->values)) < 0)
 		return -1;
 	v = &sec->values[sec->n_values];

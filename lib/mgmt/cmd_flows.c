@@ -126,30 +126,9 @@ flow_json(const struct lb_config *cfg, const struct lb_dp_flow_info *f,
 		"idle_ms", (json_int_t)f->idle_ms);
 }
 
-/* Strict decimal in [lo, hi]: no sign, no spaces, no trailing bytes. */
-static int
-parse_uint(const char *s, unsigned long lo, unsigned long hi,
-	   unsigned long *out)
-{
-	unsigned long v = 0;
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > 9)
-		return -1;
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static json_t *
 flows_answer(struct lb_dp *dp, const struct lb_config *cfg,
-	     const struct mgmt_wq *q, unsigned long limit)
+	     const struct mgmt_wq *q, uint64_t limit)
 {
 	const struct lb_dp_request *rq;
 	json_t *list = json_array();
@@ -180,7 +159,7 @@ flows_answer(struct lb_dp *dp, const struct lb_config *cfg,
 
 struct flows_pending {
 	struct wq_pending w;
-	unsigned long limit;
+	uint64_t limit;
 };
 
 static json_t *
@@ -218,12 +197,12 @@ lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 		  struct lb_mgmt_pending **later)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
-	unsigned long limit = FLOWS_DEFAULT_LIMIT;
+	uint64_t limit = FLOWS_DEFAULT_LIMIT;
 	struct flows_pending *f;
 	json_t *err;
 
 	if (r->argc == 3 && strcmp(r->argv[1], "--limit") == 0) {
-		if (parse_uint(r->argv[2], 1, FLOWS_MAX_LIMIT, &limit) < 0)
+		if (lb_mgmt_parse_uint(r->argv[2], 1, FLOWS_MAX_LIMIT, &limit) < 0)
 			return lb_mgmt_error("bad limit \"%.32s\": expected 1..%d; usage: flows [--limit N]",
 					     r->argv[2], FLOWS_MAX_LIMIT);
 	} else if (r->argc != 1) {
@@ -264,7 +243,7 @@ parse_tuple(char *const *w, unsigned int n, struct lookup_item *it,
 	    const struct lb_config *cfg, char *err, size_t errlen)
 {
 	struct in_addr src, dst;
-	unsigned long sport, dport;
+	uint64_t sport, dport;
 	uint8_t proto;
 
 	if (n != 5) {
@@ -286,10 +265,10 @@ parse_tuple(char *const *w, unsigned int n, struct lookup_item *it,
 			 inet_pton(AF_INET, w[1], &src) != 1 ? w[1] : w[3]);
 		return -1;
 	}
-	if (parse_uint(w[2], 0, 65535, &sport) < 0 ||
-	    parse_uint(w[4], 0, 65535, &dport) < 0) {
+	if (lb_mgmt_parse_uint(w[2], 0, 65535, &sport) < 0 ||
+	    lb_mgmt_parse_uint(w[4], 0, 65535, &dport) < 0) {
 		snprintf(err, errlen, "bad port \"%.16s\": expected 0..65535",
-			 parse_uint(w[2], 0, 65535, &sport) < 0 ? w[2] : w[4]);
+			 lb_mgmt_parse_uint(w[2], 0, 65535, &sport) < 0 ? w[2] : w[4]);
 		return -1;
 	}
 	memset(&it->key, 0, sizeof(it->key));

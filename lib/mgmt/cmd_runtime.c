@@ -19,39 +19,6 @@
 
 #define HISTORY_DEFAULT 20
 
-/* Strict decimal in [lo, hi]. */
-static int
-parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > 18)
-		return -1;
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-peer_in_group(const struct lb_mgmt_peer *p, gid_t gid)
-{
-	unsigned int i;
-
-	if (p->gid == gid)
-		return 1;
-	for (i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == gid)
-			return 1;
-	return 0;
-}
-
 /*
  * The daemon reads files as root: only name a file the peer could read
  * itself, or its errors (which quote lines) would leak what it may not.
@@ -73,7 +40,7 @@ check_readable(const struct mgmt_req *r, const char *path)
 		return NULL;
 	m = st.st_mode;
 	if ((st.st_uid == p->uid && (m & S_IRUSR)) ||
-	    (peer_in_group(p, st.st_gid) && (m & S_IRGRP)) || (m & S_IROTH))
+	    (lb_mgmt_peer_in_group(p, st.st_gid) && (m & S_IRGRP)) || (m & S_IROTH))
 		return NULL;
 	return lb_mgmt_error("%s: you may not read it", path);
 }
@@ -142,7 +109,7 @@ lb_mgmt_cmd_weight(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 
 	if (r->argc != 3)
 		return lb_mgmt_error("usage: weight BACKEND N (N 0..65535)");
-	if (parse_u64(r->argv[2], 0, 65535, &w) != 0)
+	if (lb_mgmt_parse_uint(r->argv[2], 0, 65535, &w) != 0)
 		return lb_mgmt_error("weight: \"%.32s\" is not 0..65535",
 				     r->argv[2]);
 	return set_backend_key(ctx, r, "weight", r->argv[2]);
@@ -175,7 +142,7 @@ lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	int rc;
 
 	if (r->argc > 2 ||
-	    (r->argc == 2 && parse_u64(r->argv[1], 1, UINT64_MAX / 2, &gen)))
+	    (r->argc == 2 && lb_mgmt_parse_uint(r->argv[1], 1, UINT64_MAX / 2, &gen)))
 		return lb_mgmt_error("usage: rollback [GENERATION]");
 	rc = lb_runtime_rollback(ctx->rt, gen, &r->who, r->line, &ans);
 	return answer_of(rc, ans);
@@ -200,7 +167,7 @@ lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	uint64_t n = HISTORY_DEFAULT;
 
 	if (r->argc > 2 || (r->argc == 2 &&
-			    parse_u64(r->argv[1], 1, LB_RUNTIME_HISTORY, &n)))
+			    lb_mgmt_parse_uint(r->argv[1], 1, LB_RUNTIME_HISTORY, &n)))
 		return lb_mgmt_error("usage: history [N] (N 1..%d)",
 				     LB_RUNTIME_HISTORY);
 	return json_pack("{s:o}", "history",

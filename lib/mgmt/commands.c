@@ -340,7 +340,6 @@ peer_is_admin(const struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *p)
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 	struct group gr, *res = NULL;
 	char buf[4096];
-	unsigned int i;
 
 	if (p == NULL || p->uid == 0)
 		return 1;
@@ -348,11 +347,39 @@ peer_is_admin(const struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *p)
 	    getgrnam_r(cfg->global.admin_group, &gr, buf, sizeof(buf),
 		       &res) != 0 || res == NULL)
 		return 0;
-	if (p->gid == gr.gr_gid)
+	return lb_mgmt_peer_in_group(p, gr.gr_gid);
+}
+
+int
+lb_mgmt_peer_in_group(const struct lb_mgmt_peer *p, gid_t gid)
+{
+	unsigned int i;
+
+	if (p->gid == gid)
 		return 1;
 	for (i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == gr.gr_gid)
+		if (p->groups[i] == gid)
 			return 1;
+	return 0;
+}
+
+int
+lb_mgmt_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	/* 18 digits cannot wrap a uint64_t */
+	if (*s == '\0' || strlen(s) > 18)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
 	return 0;
 }
 

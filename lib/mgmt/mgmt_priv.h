@@ -95,6 +95,14 @@ json_t *mgmt_wq_error(const struct mgmt_wq *q);
 /** Free the requests of workers that answered; leak (and log) the rest. */
 void mgmt_wq_release(struct mgmt_wq *q);
 
+/** Strict decimal in [lo, hi]: no sign, no spaces, no trailing bytes.
+ *  @return 0, or -1 (out untouched). */
+int lb_mgmt_parse_uint(const char *s, uint64_t lo, uint64_t hi,
+		       uint64_t *out);
+
+/** 1 if @p gid is the peer's group or one of its supplementary groups. */
+int lb_mgmt_peer_in_group(const struct lb_mgmt_peer *p, gid_t gid);
+
 /** Fill @p p with the credentials of the Unix socket peer on @p fd. */
 void lb_mgmt_peer_read(int fd, struct lb_mgmt_peer *p);
 

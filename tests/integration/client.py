@@ -244,34 +244,8 @@ def hold(args):
             f.write("%s %d\n" % (lip, lport))
         import os
         os.rename(args.port_file + ".tmp", args.port_file)
-    req = b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % args.host.encode()
-    replies, errors = [], Counter()
-    buf = b""
-    end = time.monotonic() + args.hold
-    while time.monotonic() < end:
-        try:
-            s.sendall(req)
-            while True:
-                head, sep, rest = buf.partition(b"\r\n\r\n")
-                if sep:
-                    clen = 0
-                    for line in head.split(b"\r\n")[1:]:
-                        k, _, v = line.partition(b":")
-                        if k.strip().lower() == b"content-length":
-                            clen = int(v)
-                    if len(rest) >= clen:
-                        status, _ = parse_reply(head + sep)
-                        replies.append((status, rest[:clen].decode().strip()))
-                        buf = rest[clen:]
-                        break
-                c = s.recv(4096)
-                if not c:
-                    raise ConnectionError("closed by peer")
-                buf += c
-        except Exception as e:
-            errors[type(e).__name__ + ": " + str(e)[:60]] += 1
-            break
-        time.sleep(args.interval)
+    replies, errors = keepalive_loop(s, args.host, args.interval,
+                                     time.monotonic() + args.hold)
     s.close()
     backends = [b for st, b in replies if st == 200]
     summary = {

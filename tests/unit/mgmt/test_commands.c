@@ -20,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_ring.h>
 
+#include "test_json.h"
 #include "lb_mgmt.h"
 
 #define N_WORKERS 2
@@ -314,26 +315,6 @@ run(const char *req)
 	assert_non_null(text);
 	free(text);
 	return a;
-}
-
-static json_int_t
-geti(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("\"%s\" is not an integer", key);
-	return json_integer_value(v);
-}
-
-static const char *
-gets(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		fail_msg("\"%s\" is not a string", key);
-	return json_string_value(v);
 }
 
 static void

@@ -21,6 +21,7 @@
 
 #include <rte_eal.h>
 
+#include "test_json.h"
 #include "lb_runtime.h"
 #include "lb_spec.h"
 
@@ -208,26 +209,6 @@ table_same(const struct table_copy *t, const struct lb_config *c,
 		if (strcmp(c->backends[p->members[i]].name, t->names[i]) != 0)
 			return 0;
 	return 1;
-}
-
-static json_int_t
-geti(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("\"%s\" is not an integer", key);
-	return json_integer_value(v);
-}
-
-static const char *
-gets(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		fail_msg("\"%s\" is not a string", key);
-	return json_string_value(v);
 }
 
 /* The element of array @a whose @key is the string @value, or NULL. */
