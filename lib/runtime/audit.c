@@ -104,12 +104,12 @@ lb_audit_close(struct lb_audit *a)
 /* Write the whole line, then fsync: the record is on disk before the
  * answer leaves. */
 static int
-audit_write(struct lb_audit *a, const char *line, size_t len)
+audit_write_all(int fd, const char *line, size_t len)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(a->fd, line, len);
+		n = write(fd, line, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -117,7 +117,27 @@ audit_write(struct lb_audit *a, const char *line, size_t len)
 		line += n;
 		len -= (size_t)n;
 	}
-	return fsync(a->fd);
+	return fsync(fd);
+}
+
+/*
+ * A line cut short (disk full) is taken back, so that the next record
+ * does not continue it: every line of the file stays one JSON record.
+ */
+static int
+audit_write(struct lb_audit *a, const char *line, size_t len)
+{
+	off_t end = lseek(a->fd, 0, SEEK_END);
+	int saved;
+
+	if (audit_write_all(a->fd, line, len) == 0)
+		return 0;
+	saved = errno;
+	if (end >= 0 && ftruncate(a->fd, end) != 0)
+		RT_LOG(ERR, "audit log: cannot take back a partial line: %s",
+		       strerror(errno));
+	errno = saved;
+	return -1;
 }
 
 static void

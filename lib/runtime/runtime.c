@@ -85,19 +85,13 @@ snapshot_free(const struct lb_snapshot *old, const struct lb_snapshot *next)
 	free((void *)(uintptr_t)old);
 }
 
-/*
- * Publish @cfg with @nt (either may be the running one) as one snapshot,
- * wait once, free what the old one alone held. Takes ownership of both.
- */
-static int
-publish_snapshot(struct lb_runtime *rt, const struct lb_config *cfg,
-		 const struct lb_neigh_table *nt)
+/* Publish into @s, allocated beforehand: nothing here can fail. */
+static void
+publish_into(struct lb_runtime *rt, struct lb_snapshot *s,
+	     const struct lb_config *cfg, const struct lb_neigh_table *nt)
 {
 	const struct lb_snapshot *old = rt->snap;
-	struct lb_snapshot *s = calloc(1, sizeof(*s));
 
-	if (s == NULL)
-		return -ENOMEM;
 	s->cfg = cfg;
 	s->neigh = nt;
 	s->generation = old == NULL ? 1 :
@@ -106,8 +100,24 @@ publish_snapshot(struct lb_runtime *rt, const struct lb_config *cfg,
 	lb_dp_publish(rt->dp, s);
 	rt->snap = s;
 	snapshot_free(old, s);
+}
+
+/*
+ * Publish @cfg with @nt (either may be the running one) as one snapshot,
+ * wait once, free what the old one alone held. Takes ownership of both.
+ */
+static int
+publish_snapshot(struct lb_runtime *rt, const struct lb_config *cfg,
+		 const struct lb_neigh_table *nt)
+{
+	struct lb_snapshot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	publish_into(rt, s, cfg, nt);
 	return 0;
 }
+
 
 /* ---- generations ------------------------------------------------------- */
 
@@ -296,19 +306,26 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 {
 	const struct lb_config *old = rt->snap->cfg;
 	uint64_t before = rt->snap->generation;
-	struct lb_neigh_table *nt;
+	/* Allocated first: once the resolver moved to @cfg, publishing it
+	 * must not fail (the resolver would hold a freed configuration). */
+	struct lb_snapshot *s = calloc(1, sizeof(*s));
+	struct lb_neigh_table *nt = NULL;
 
 	lb_change_describe(ans, old, cfg);
-	nt = lb_neigh_rebase(&rt->res, cfg, rt->neigh_pending != NULL ?
-			     rt->neigh_pending : rt->snap->neigh);
-	if (nt == NULL || publish_snapshot(rt, cfg, nt) != 0) {
-		lb_neigh_table_free(nt);
+	if (s != NULL)
+		nt = lb_neigh_rebase(&rt->res, cfg, rt->neigh_pending != NULL ?
+				     rt->neigh_pending : rt->snap->neigh);
+	if (nt == NULL) {
+		free(s);
 		lb_config_free(cfg);
 		lb_spec_free(spec);
 		json_object_set_new(ans, "error", json_string("out of memory"));
+		json_object_set_new(ans, "errors",
+				    json_pack("[s]", "out of memory"));
 		record(rt, who, command, before, "failed", ans);
 		return -1;
 	}
+	publish_into(rt, s, cfg, nt);
 	/* learned MACs were carried into nt */
 	lb_neigh_table_free(rt->neigh_pending);
 	rt->neigh_pending = NULL;
