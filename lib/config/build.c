@@ -17,25 +17,65 @@
 
 /* ---- identities ---------------------------------------------------------- */
 
+/*
+ * The registry is full: release the identities of names that neither the
+ * running snapshot nor this specification has (kind @p kind).
+ */
+static void
+release_unused(struct build_ctx *c, struct lb_ids *ids,
+	       enum lb_section_kind kind, uint32_t max)
+{
+	const struct lb_config *prev = c->opts != NULL ? c->opts->prev : NULL;
+	uint8_t *in_use = calloc(max, 1);
+	uint32_t i;
+	int id;
+
+	if (in_use == NULL)
+		return;
+	for (i = 0; prev != NULL && kind == LB_SECTION_BACKEND &&
+		    i < prev->n_backends; i++)
+		in_use[prev->backends[i].id] = 1;
+	for (i = 0; prev != NULL && kind == LB_SECTION_VIP &&
+		    i < prev->n_vips; i++)
+		in_use[prev->vips[i].id] = 1;
+	for (i = 0; i < c->n[kind]; i++) {
+		id = lb_ids_find(ids, lb_spec_section_short(c->sec[kind][i]));
+		if (id >= 0 && (uint32_t)id < max)
+			in_use[id] = 1;
+	}
+	lb_ids_release_unused(ids, in_use);
+	free(in_use);
+}
+
 /* From the registry by name, else the position in the file. */
 static int
-identity(struct build_ctx *c, struct lb_ids *ids, const char *kind,
-	 const struct lb_spec_section *s, uint32_t pos, uint32_t max,
-	 uint16_t *id)
+identity(struct build_ctx *c, struct lb_ids *ids, enum lb_section_kind kind,
+	 uint32_t pos, uint32_t max, uint16_t *id, uint16_t *epoch)
 {
-	int rc = ids != NULL ? lb_ids_get(ids, lb_spec_section_short(s))
-			     : (int)pos;
+	const struct lb_spec_section *s = c->sec[kind][pos];
+	const char *what = lb_section_kind_name(kind);
+	int again = 0, rc = (int)pos;
 
+	if (ids != NULL)
+		rc = lb_ids_take(ids, lb_spec_section_short(s), &again);
 	if (rc == -ENOSPC) {
-		build_error(c, s, NULL, "no free %s identity", kind);
+		release_unused(c, ids, kind, max);
+		rc = lb_ids_take(ids, lb_spec_section_short(s), &again);
+	}
+	if (rc == -ENOSPC) {
+		build_error(c, s, NULL, "no free %s identity (every one is "
+			    "used by the running configuration or this one)",
+			    what);
 		return -1;
 	}
 	if (rc < 0 || (uint32_t)rc >= max) {
-		build_error(c, s, NULL, "%s identity: %s", kind,
+		build_error(c, s, NULL, "%s identity: %s", what,
 			    rc < 0 ? strerror(-rc) : "out of range");
 		return -1;
 	}
 	*id = (uint16_t)rc;
+	if (again)
+		epoch[rc]++;
 	return 0;
 }
 
@@ -50,16 +90,22 @@ fill_ids(struct build_ctx *c)
 
 	memset(cfg->backend_index, 0xff, sizeof(cfg->backend_index));
 	memset(cfg->vip_index, 0xff, sizeof(cfg->vip_index));
+	if (c->opts != NULL && c->opts->prev != NULL) {
+		memcpy(cfg->backend_epoch, c->opts->prev->backend_epoch,
+		       sizeof(cfg->backend_epoch));
+		memcpy(cfg->vip_epoch, c->opts->prev->vip_epoch,
+		       sizeof(cfg->vip_epoch));
+	}
 	for (i = 0; i < cfg->n_backends; i++) {
-		if (identity(c, bids, "backend", c->sec[LB_SECTION_BACKEND][i],
-			     i, LB_MAX_BACKENDS, &cfg->backends[i].id) < 0)
+		if (identity(c, bids, LB_SECTION_BACKEND, i, LB_MAX_BACKENDS,
+			     &cfg->backends[i].id, cfg->backend_epoch) < 0)
 			rc = -1;
 		else
 			cfg->backend_index[cfg->backends[i].id] = (uint16_t)i;
 	}
 	for (i = 0; i < cfg->n_vips; i++) {
-		if (identity(c, vids, "vip", c->sec[LB_SECTION_VIP][i], i,
-			     LB_MAX_VIPS, &cfg->vips[i].id) < 0)
+		if (identity(c, vids, LB_SECTION_VIP, i, LB_MAX_VIPS,
+			     &cfg->vips[i].id, cfg->vip_epoch) < 0)
 			rc = -1;
 		else
 			cfg->vip_index[cfg->vips[i].id] = (uint16_t)i;

@@ -180,15 +180,28 @@ struct lb_config {
 	uint16_t vip_index[LB_MAX_VIPS];
 	/* By identity, what a flow hit needs: one load, no dependent one. */
 	struct lb_backend_fwd backend_fwd[LB_MAX_BACKENDS];
+	/* How many times each identity went to another name (lb_ids),
+	 * carried from snapshot to snapshot: a worker whose own copy
+	 * differs zeroes those counters before it counts for the new name,
+	 * even if it slept through the snapshot that recycled them. */
+	uint16_t backend_epoch[LB_MAX_BACKENDS];
+	uint16_t vip_epoch[LB_MAX_VIPS];
 	/* Address index for the packet path; see lb_config_find_vip(). */
 	uint32_t addr_mask;         /**< slots - 1 (a power of two) */
 	struct lb_addr_slot *addr_index;
 };
 
 /**
- * Identities by name, kept by management for the life of the process, so
- * that the same backend (or VIP) name has the same identity in every
- * snapshot. One registry per kind. Management lcore only.
+ * Identities by name, kept by management, so that the same backend (or
+ * VIP) name has the same identity in every snapshot. One registry per
+ * kind. Management lcore only.
+ *
+ * An identity goes to another name only when the registry is full: a
+ * build then releases the identities of names in neither the running
+ * snapshot (opts->prev: no flow can hold them) nor the new specification,
+ * and counts each one it gives anew in lb_config.backend_epoch/vip_epoch,
+ * so that every worker zeroes its counters before counting for the new
+ * name.
  */
 struct lb_ids;
 
@@ -197,13 +210,27 @@ struct lb_ids *lb_ids_create(uint32_t max);
 void lb_ids_free(struct lb_ids *ids);
 
 /**
- * The identity of @p name, allocating a new one if the name has none.
- * An identity is never given to another name.
- * @return the identity, or -ENOSPC when all are taken, -ENOMEM.
+ * The identity of @p name, allocating a new one if the name has none:
+ * never given before if any is left, else the longest released one (then
+ * *@p recycled is set, if given).
+ * @return the identity, or -ENOSPC when all are taken, -EINVAL.
  */
+int lb_ids_take(struct lb_ids *ids, const char *name, int *recycled);
+
+/** lb_ids_take() without asking whether the identity was used before. */
 int lb_ids_get(struct lb_ids *ids, const char *name);
 
-/** The name of identity @p id, or NULL if it was never given. */
+/** The identity of @p name, or -1: allocates nothing. */
+int lb_ids_find(const struct lb_ids *ids, const char *name);
+
+/**
+ * Release every identity whose @p in_use byte is 0: its name is forgotten
+ * and the identity queued for lb_ids_take. @return how many.
+ */
+unsigned int lb_ids_release_unused(struct lb_ids *ids,
+				   const uint8_t *in_use);
+
+/** The name of identity @p id, or NULL if it has none now. */
 const char *lb_ids_name(const struct lb_ids *ids, uint32_t id);
 
 /**

@@ -7,4 +7,9 @@
 /* Answer at most one management request; called once per worker loop. */
 void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
 
+/* Take on what a new configuration says about the worker itself: flow
+ * timeouts, idle back-off, counters of recycled identities zeroed. Worker
+ * lcore, before it forwards on @cfg. */
+void lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg);
+
 #endif

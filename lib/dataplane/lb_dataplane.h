@@ -74,6 +74,9 @@ struct lb_worker {
 	const struct lb_snapshot *seen_snap;
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
+	/* lb_config.backend_epoch/vip_epoch as this worker's counters are */
+	uint16_t backend_epoch[LB_MAX_BACKENDS];
+	uint16_t vip_epoch[LB_MAX_VIPS];
 	/** Longest busy loop iteration so far, in TSC cycles: the worst
 	 *  delay a packet waiting in a queue saw (config swaps included). */
 	uint64_t busy_loop_max_tsc;

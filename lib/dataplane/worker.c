@@ -549,6 +549,42 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 	w->idle_sleep_us = g->idle_sleep_us;
 }
 
+/*
+ * Identities the new configuration gives to other names than before: their
+ * counters start again from zero, zeroed here by their only writer before
+ * a packet of the new configuration counts.
+ */
+static void
+forget_recycled(struct lb_worker *w, const struct lb_config *cfg)
+{
+	uint32_t i;
+
+	/* The common case, nothing recycled, is one compare of 8 KiB. */
+	if (memcmp(w->backend_epoch, cfg->backend_epoch,
+		   sizeof(w->backend_epoch)) != 0)
+		for (i = 0; i < LB_MAX_BACKENDS; i++)
+			if (w->backend_epoch[i] != cfg->backend_epoch[i]) {
+				memset(&w->stats.backend[i], 0,
+				       sizeof(w->stats.backend[i]));
+				w->backend_epoch[i] = cfg->backend_epoch[i];
+			}
+	if (memcmp(w->vip_epoch, cfg->vip_epoch, sizeof(w->vip_epoch)) != 0)
+		for (i = 0; i < LB_MAX_VIPS; i++)
+			if (w->vip_epoch[i] != cfg->vip_epoch[i]) {
+				memset(&w->stats.vip[i], 0,
+				       sizeof(w->stats.vip[i]));
+				w->vip_epoch[i] = cfg->vip_epoch[i];
+			}
+}
+
+void
+lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg)
+{
+	set_timeouts(w, cfg);
+	forget_recycled(w, cfg);
+	w->seen_config = cfg;
+}
+
 static void
 note_swap_loop(struct lb_worker *w, uint64_t tsc)
 {
@@ -608,8 +644,7 @@ lb_dp_worker_main(void *arg)
 		swapped = snap != w->seen_snap;
 		if (unlikely(swapped)) {
 			if (snap->cfg != w->seen_config)
-				set_timeouts(w, snap->cfg);
-			w->seen_config = snap->cfg;
+				lb_dp_worker_adopt(w, snap->cfg);
 			w->seen_snap = snap;
 		}
 		/* The previous loop ran from prev to now, if it did not sleep. */

@@ -162,8 +162,54 @@ test_ids_registry_full(void **state)
 	assert_null(lb_config_build(s, &o, &err));
 	snprintf(want, sizeof(want), "%s:12: no free backend identity",
 		 f->path);
-	assert_string_equal(err.msg, want);
+	assert_non_null(strstr(err.msg, want));
 	lb_spec_free(s);
+	lb_ids_free(bids);
+}
+
+static struct lb_config *
+build_ids(struct tfix *f, const char *text, struct lb_ids *bids,
+	  const struct lb_config *prev)
+{
+	struct lb_config_build_opts o = { .backend_ids = bids, .prev = prev };
+	struct lb_spec *s = tfix_load(f->path, text);
+	struct lb_config_error err = { { 0 }, 0 };
+	struct lb_config *cfg = lb_config_build(s, &o, &err);
+
+	lb_spec_free(s);
+	return cfg;
+}
+
+/*
+ * A full registry gives an identity to a new name only if neither the
+ * running configuration nor the new one has its old name, and counts it
+ * in backend_epoch so that workers zero its counters.
+ */
+static void
+test_ids_recycled_when_unused(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_ids *bids = lb_ids_create(2);
+	struct lb_config *c1, *c2, *c3, *c4;
+
+	c1 = build_ids(f, T_MINIMAL T_BE("b2", "10.0.0.12"), bids, NULL);
+	assert_non_null(c1);
+	c2 = build_ids(f, T_MINIMAL, bids, c1);          /* b2 removed */
+	assert_non_null(c2);
+	assert_int_equal(c2->backend_epoch[1], 0);
+	c3 = build_ids(f, T_MINIMAL T_BE("b3", "10.0.0.13"), bids, c2);
+	assert_non_null(c3);
+	assert_int_equal(c3->backends[1].id, 1);
+	assert_string_equal(lb_ids_name(bids, 1), "b3");
+	assert_int_equal(c3->backend_epoch[1], 1);
+	assert_int_equal(c3->backend_epoch[0], 0);
+	/* b3 runs: b2 cannot have its identity back */
+	c4 = build_ids(f, T_MINIMAL T_BE("b2", "10.0.0.12"), bids, c3);
+	assert_null(c4);
+	assert_int_equal(lb_ids_find(bids, "b3"), 1);
+	lb_config_free(c1);
+	lb_config_free(c2);
+	lb_config_free(c3);
 	lb_ids_free(bids);
 }
 
@@ -352,6 +398,7 @@ main(void)
 		T(test_ids_in_file_order_without_registry),
 		T(test_ids_stable_with_registry),
 		T(test_ids_registry_full),
+		T(test_ids_recycled_when_unused),
 		T(test_admin_states),
 		T(test_new_global_and_pool_keys),
 		T(test_retained_backends),

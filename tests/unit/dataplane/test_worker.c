@@ -925,6 +925,31 @@ test_removed_backend_flows_rescheduled(void **state)
 	id_teardown(fx, &r);
 }
 
+/* A recycled identity's counters start again at zero on every worker,
+ * the others go on. */
+static void
+test_adopt_zeroes_recycled_counters(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_config *next = calloc(1, sizeof(*next));
+
+	assert_non_null(next);
+	*next = *fx->cfg;       /* a shallow copy: only epochs are read */
+	fx->w->stats.backend[0].new_flows = 7;
+	fx->w->stats.backend[1].new_flows = 9;
+	fx->w->stats.vip[1].packets = 5;
+	next->backend_epoch[1]++;
+	next->vip_epoch[1]++;
+	lb_dp_worker_adopt(fx->w, next);
+	assert_int_equal(fx->w->stats.backend[0].new_flows, 7);
+	assert_int_equal(fx->w->stats.backend[1].new_flows, 0);
+	assert_int_equal(fx->w->stats.vip[1].packets, 0);
+	fx->w->stats.backend[1].new_flows = 3;
+	lb_dp_worker_adopt(fx->w, next);        /* seen: nothing zeroed */
+	assert_int_equal(fx->w->stats.backend[1].new_flows, 3);
+	free(next);
+}
+
 int
 main(void)
 {
@@ -963,6 +988,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_removed_backend_flows_rescheduled, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_adopt_zeroes_recycled_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dataplane", tests, group_setup,
