@@ -5,8 +5,9 @@
 #
 #   micro   in-process packet path: TSC cycles/packet per class and flow
 #           count, and callgrind instructions/packet per class
-#   ctl     control plane: Maglev build, publish + RCU wait, worker stall
-#           during swaps, memory per flow entry
+#   ctl     control plane: Maglev build, changes through lib/runtime and
+#           the worker's stall on each, memory per flow entry
+#   mgmt    weight and reload at N = 1000 through the real daemon's socket
 #   pmd     edgelbd's worker between net_pcap and net_null against
 #           dpdk-testpmd io and 5tswap, interleaved, same run
 #   e2e     kernel-bound, for context: edgelb vs HAProxy vs iptables DNAT
@@ -18,7 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl pmd e2e)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
