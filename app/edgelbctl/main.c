@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,20 @@ print_change(const json_t *a)
 		       field(v, "generation"), field(v, "command"));
 }
 
+/* A table cell of at most @p max characters ("..." at the end if cut):
+ * the whole text is in the JSON (-j). Edits @p s, a str() buffer. */
+#define HISTORY_COMMAND_MAX 72
+
+static const char *
+clipped(const char *s, size_t max)
+{
+	char *t = (char *)(uintptr_t)s;
+
+	if (strlen(t) > max && max > 3)
+		strcpy(t + max - 3, "...");
+	return t;
+}
+
 static void
 print_history(const json_t *a)
 {
@@ -718,7 +733,7 @@ print_history(const json_t *a)
 				 " uid %s (%s)", field(w, "uid"),
 				 field(w, "comm"));
 		table_add(&t, field(v, "time"), gen, who, field(v, "result"),
-			  field(v, "command"),
+			  clipped(field(v, "command"), HISTORY_COMMAND_MAX),
 			  json_object_get(v, "error") ? field(v, "error") : "");
 	}
 	table_print(&t);
