@@ -14,6 +14,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lb_spec.h"
 #include "lb_config.h"
@@ -63,6 +64,10 @@ void lb_config_set_error(struct lb_config_error *err, const char *path,
 	__attribute__((format(printf, 4, 5)));
 
 /* Append "prefix" (if not NULL and not empty, then ": ") and the message. */
+/* @path opened for reading if it is a regular file of at most 16 MiB
+ * (never blocks on a FIFO), or NULL with @err set. */
+FILE *lb_config_open(const char *path, struct lb_config_error *err);
+
 /* Room for element @n of *@arr (capacity *@cap, doubled as needed).
  * @return 0, or -1 on ENOMEM (*arr unchanged). */
 int lb_config_grow(void **arr, unsigned int *cap, unsigned int n,

@@ -7,11 +7,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_priv.h"
 
@@ -293,6 +296,41 @@ scan_line(struct scan *s, char *raw, size_t rawlen)
 	return scan_key(s, l);
 }
 
+/* Largest configuration file read: a path to /dev/zero or a huge file is
+ * an error, not an exhausted management core. */
+#define CONFIG_FILE_MAX (16u << 20)
+
+FILE *
+lb_config_open(const char *path, struct lb_config_error *err)
+{
+	/* O_NONBLOCK: a FIFO must not hang the management loop in open() */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		lb_config_add_error(err, path, "cannot open: %s",
+				    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)CONFIG_FILE_MAX) {
+		lb_config_add_error(err, path, "%s", !S_ISREG(st.st_mode) ?
+				    "not a regular file" :
+				    "larger than 16 MiB: not a configuration");
+		close(fd);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		lb_config_add_error(err, path, "cannot open: %s",
+				    strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 int
 lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 		   struct lb_config_error *err)
@@ -305,12 +343,9 @@ lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 	int rc = 0;
 
 	memset(idx, 0, sizeof(*idx));
-	f = fopen(path, "r");
-	if (f == NULL) {
-		lb_config_add_error(err, path, "cannot open: %s",
-				    strerror(errno));
+	f = lb_config_open(path, err);
+	if (f == NULL)
 		return -1;
-	}
 	while ((n = getline(&buf, &cap, f)) >= 0) {
 		s.line++;
 		if (memchr(buf, '\0', n) != NULL) {

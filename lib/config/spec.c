@@ -483,7 +483,8 @@ file_text_free(struct file_text *f)
 static int
 file_text_read(struct file_text *f, const char *path)
 {
-	FILE *in = fopen(path, "r");
+	struct lb_config_error ignored = { { 0 }, 0 };
+	FILE *in = lb_config_open(path, &ignored);
 	size_t cap = 0, i;
 	char *line = NULL;
 	ssize_t n;

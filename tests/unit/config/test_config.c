@@ -286,6 +286,28 @@ test_error_unknown_section(void **state)
 		"bad section name [pool.a234567890123456789012345678901234567890123456789012345678901234]: expected [pool.NAME], NAME 1..63 characters of a-z, 0-9, '_' and '-'");
 }
 
+/* A FIFO, a device or a directory is refused at once: the management
+ * loop that reloads must never block on open() or read forever. */
+static void
+test_error_not_a_regular_file(void **state)
+{
+	struct fixture *f = *state;
+	struct lb_config_error err = { { 0 } };
+	char fifo[200];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.ini", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(lb_config_parse(fifo, &err));
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	unlink(fifo);
+	memset(&err, 0, sizeof(err));
+	assert_null(lb_config_parse("/dev/zero", &err));
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	memset(&err, 0, sizeof(err));
+	assert_null(lb_config_parse(f->dir, &err));
+	assert_non_null(strstr(err.msg, "not a regular file"));
+}
+
 /* An unknown key does not hide the errors in the values around it. */
 static void
 test_error_unknown_key_and_values_all_reported(void **state)
@@ -644,8 +666,7 @@ test_error_unreadable_file(void **state)
 	assert_string_equal(err.msg, want);
 
 	assert_null(lb_config_parse(f->dir, &err));
-	snprintf(want, sizeof(want), "%s: cannot read: %s", f->dir,
-		 strerror(EISDIR));
+	snprintf(want, sizeof(want), "%s: not a regular file", f->dir);
 	assert_string_equal(err.msg, want);
 }
 
@@ -1002,6 +1023,7 @@ main(void)
 		T(test_error_unknown_section),
 		T(test_error_unknown_key),
 		T(test_error_unknown_key_and_values_all_reported),
+		T(test_error_not_a_regular_file),
 		T(test_error_bad_integer),
 		T(test_error_out_of_range),
 		T(test_error_bad_string_values),
