@@ -361,6 +361,82 @@ pool_ref(struct build_ctx *c, const struct lb_spec_section *s, int report)
 	return UINT32_MAX;
 }
 
+/* ---- addresses no client or server can be at ------------------------------ */
+
+/*
+ * 0/8 (this network), 127/8 (loopback), 224/4 (multicast) and 240/4
+ * (class E, with the limited broadcast): a VIP there is answered by no
+ * router, a backend there is not a host.
+ */
+static const char *
+not_unicast(uint32_t addr)
+{
+	uint32_t h = ntohl(addr);
+
+	if ((h >> 24) == 0)
+		return "in 0.0.0.0/8";
+	if ((h >> 24) == 127)
+		return "a loopback address";
+	if ((h >> 28) == 0xe)
+		return "a multicast address";
+	if ((h >> 28) == 0xf)
+		return "a class E or broadcast address";
+	return NULL;
+}
+
+/*
+ * The network or broadcast address of a port's subnet (prefix <= 30):
+ * never a VIP's or a backend's; nor the port's gateway a VIP's (edgelb
+ * would answer ARP for the router).
+ */
+static const char *
+port_reserved(const struct lb_config *cfg, uint32_t addr, int vip,
+	      uint32_t *port)
+{
+	uint32_t i, m;
+
+	for (i = 0; i < cfg->n_ports; i++) {
+		const struct lb_port_conf *p = &cfg->ports[i];
+
+		*port = i;
+		m = mask_of(p->prefix_len);
+		if (vip && p->gateway != 0 && addr == p->gateway)
+			return "the gateway";
+		if (p->prefix_len > 30 || (addr & m) != (p->addr & m))
+			continue;
+		if (addr == (p->addr & m))
+			return "the network address of the subnet";
+		if (addr == (p->addr | ~m))
+			return "the broadcast address of the subnet";
+	}
+	return NULL;
+}
+
+/* 0, or -1 with the error reported against @key of @s. */
+static int
+check_host_address(struct build_ctx *c, const struct lb_spec_section *s,
+		   const char *what, const char *name, uint32_t addr)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *why = not_unicast(addr);
+	uint32_t port;
+
+	if (why != NULL) {
+		build_error(c, s, "address", "%s %s: %s is %s", what, name,
+			    ipstr(addr, a), why);
+		return -1;
+	}
+	if (c->ports_ok && (why = port_reserved(c->cfg, addr,
+						 strcmp(what, "vip") == 0,
+						 &port)) != NULL) {
+		build_error(c, s, "address", "%s %s: %s is %s of port %s",
+			    what, name, ipstr(addr, a), why,
+			    c->cfg->ports[port].name);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- [vip.*] -------------------------------------------------------------- */
 
 static void
@@ -382,7 +458,8 @@ fill_vips(struct build_ctx *c)
 			IPPROTO_UDP : IPPROTO_TCP;
 		vip->mode = LB_FWD_DR;
 		vip->pool = pool_ref(c, s, 1);
-		if (vip->pool == UINT32_MAX)
+		if (vip->pool == UINT32_MAX ||
+		    check_host_address(c, s, "vip", vip->name, vip->addr) < 0)
 			*ok = 0;
 	}
 }
@@ -516,6 +593,8 @@ fill_backends(struct build_ctx *c)
 			continue;
 		fill_backend(s, b);
 		if (!c->ports_ok || backend_not_vip(c, s, b) < 0 ||
+		    check_host_address(c, s, "backend", b->name,
+				       b->addr) < 0 ||
 		    backend_on_link(c, s, b) < 0)
 			*ok = 0;
 	}

@@ -413,6 +413,42 @@ test_error_bad_address(void **state)
 		     "gateway = '10.0.0.1/24': not an IPv4 address");
 }
 
+/* A VIP a router cannot reach or that would take the router's address, a
+ * backend that is no host: refused with the line of the address. */
+static void
+test_error_address_no_host_can_have(void **state)
+{
+#define VIP_AT(a) "[vip.web]\naddress = " a "\nport = 80\npool = web\n"
+	static const struct { const char *addr, *why; } vips[] = {
+		{ "0.0.0.0", "in 0.0.0.0/8" },
+		{ "127.0.0.1", "a loopback address" },
+		{ "224.0.0.1", "a multicast address" },
+		{ "255.255.255.255", "a class E or broadcast address" },
+		{ "10.0.0.0", "the network address of the subnet of port lan" },
+		{ "10.0.0.255",
+		  "the broadcast address of the subnet of port lan" },
+		{ "10.0.0.1", "the gateway of port lan" },
+	};
+	char text[1024], msg[256];
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(vips); i++) {
+		snprintf(text, sizeof(text), "[port.lan]\ndevice = x\n"
+			 "address = 10.0.0.2/24\ngateway = 10.0.0.1\n"
+			 VIP_AT("%s") POOL_WEB BE_B1, vips[i].addr);
+		snprintf(msg, sizeof(msg), "vip web: %s is %s", vips[i].addr,
+			 vips[i].why);
+		assert_error(state, text, 6, msg);
+	}
+	assert_error(state, MINIMAL "[backend.b2]\npool = web\n"
+		     "address = 10.0.0.255\n", 14,
+		     "backend b2: 10.0.0.255 is the broadcast address of the subnet of port lan");
+	assert_error(state, MINIMAL "[backend.b2]\npool = web\n"
+		     "address = 127.0.0.5\n", 14,
+		     "backend b2: 127.0.0.5 is a loopback address");
+#undef VIP_AT
+}
+
 static void
 test_error_bad_prefix(void **state)
 {
@@ -1028,6 +1064,7 @@ main(void)
 		T(test_error_out_of_range),
 		T(test_error_bad_string_values),
 		T(test_error_bad_address),
+		T(test_error_address_no_host_can_have),
 		T(test_error_bad_prefix),
 		T(test_error_gateway_outside_subnet),
 		T(test_error_table_size_not_prime),
