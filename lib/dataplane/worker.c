@@ -17,8 +17,15 @@
 #include "lb_sched.h"
 #include "dataplane_priv.h"
 
-/* Most flow-table slots one loop examines for expiry. */
+/*
+ * Most flow-table slots one loop examines for expiry: few while packets
+ * flow (a busy worker loops every few microseconds and must not stall),
+ * many in a loop that found no packet, since a worker that backs off
+ * (idle_sleep_us) may loop only ten times a second and must still go round
+ * its table within the sweep interval (65536 slots: 1-2 ms).
+ */
 #define EXPIRE_BUDGET 64
+#define EXPIRE_BUDGET_IDLE 65536
 
 static void
 flush_port(struct lb_worker *w, unsigned int port)
@@ -657,7 +664,8 @@ lb_dp_worker_main(void *arg)
 		lb_dp_serve_request(w, now);
 		w->stats.flow.expiries +=
 			lb_flow_expire_paced(w->flows, now, &w->timeouts,
-					     EXPIRE_BUDGET);
+					     busy != 0 ? EXPIRE_BUDGET :
+					     EXPIRE_BUDGET_IDLE);
 		w->stats.flow.entries = lb_flow_table_count(w->flows);
 		w->stats.loops++;
 		if (unlikely(swapped))
