@@ -147,6 +147,16 @@ on_stop(struct lb_evloop_signal *s, int signo, void *arg)
 	lb_evloop_stop(c->loop);
 }
 
+/* SIGUSR1/SIGUSR2 mean nothing to edgelbd: said, not fatal. */
+static void
+on_ignored(struct lb_evloop_signal *s, int signo, void *arg)
+{
+	(void)s;
+	(void)arg;
+	edgelbd_log(LOG_NOTICE, "signal %d ignored (SIGHUP reloads, SIGINT, "
+		    "SIGTERM and SIGQUIT stop)", signo);
+}
+
 /* SIGHUP: reload the file the running configuration came from. */
 static void
 on_hup(struct lb_evloop_signal *s, int signo, void *arg)
@@ -180,7 +190,10 @@ setup_loop(struct control *c, char *err, size_t errlen)
 				on_housekeeping, c) == NULL ||
 	    lb_evloop_signal_add(c->loop, SIGINT, on_stop, c) == NULL ||
 	    lb_evloop_signal_add(c->loop, SIGTERM, on_stop, c) == NULL ||
-	    lb_evloop_signal_add(c->loop, SIGHUP, on_hup, c) == NULL) {
+	    lb_evloop_signal_add(c->loop, SIGQUIT, on_stop, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGHUP, on_hup, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGUSR1, on_ignored, c) == NULL ||
+	    lb_evloop_signal_add(c->loop, SIGUSR2, on_ignored, c) == NULL) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}

@@ -57,6 +57,11 @@ block_signals(void)
 	sigaddset(&set, SIGTERM);
 	/* Reload; taken from the event loop's signalfd, never delivered. */
 	sigaddset(&set, SIGHUP);
+	/* What else an operator sends by habit: handled, never the default
+	 * action (SIGUSR1/2 would kill, SIGQUIT dump core, without cleanup). */
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -6,6 +6,7 @@
 #include <rte_errno.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 
 #include "lb_dataplane.h"
 
@@ -37,14 +38,28 @@ lb_dp_create(unsigned int n_workers)
 	return dp;
 }
 
+/* Packets still in a control ring when the workers stopped go back to
+ * their pool, not lost with the ring. */
+static void
+ring_free_mbufs(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
 static void
 worker_free(struct lb_worker *w)
 {
 	if (w == NULL)
 		return;
 	lb_flow_table_free(w->flows);
-	rte_ring_free(w->to_mgmt);
-	rte_ring_free(w->from_mgmt);
+	ring_free_mbufs(w->to_mgmt);
+	ring_free_mbufs(w->from_mgmt);
 	rte_ring_free(w->requests);
 	rte_free(w);
 }

@@ -29,5 +29,20 @@ for cmd in status history backends vips version config; do
 		test "$rc" -eq 0 -a -n "$out"
 done
 t_check "edgelbd still running" elbd_alive
-t_stop_daemon
+
+# Signals an operator sends by habit: SIGUSR1/SIGUSR2 are logged and
+# ignored (their default would kill the daemon without cleanup), SIGQUIT
+# stops it cleanly like SIGTERM (its default would dump core).
+kill -USR1 "$ELBD_PID"
+kill -USR2 "$ELBD_PID"
+sleep 0.5
+answers() { elbd_alive && elbctl status >/dev/null; }
+t_check "SIGUSR1 and SIGUSR2 leave edgelbd running and answering" answers
+t_check "the log says they were ignored" \
+	test "$(grep -c 'ignored (SIGHUP reloads' "$DLOG")" -eq 2
+kill -QUIT "$ELBD_PID"
+for _ in $(seq 100); do elbd_alive || break; sleep 0.1; done
+rc=0
+elbd_stop 1 || rc=$?
+t_check "SIGQUIT stops edgelbd cleanly (exit $rc)" test "$rc" -eq 0
 t_finish
