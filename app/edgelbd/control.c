@@ -66,7 +66,8 @@ learn_from(struct control *c, struct rte_mbuf *m, uint64_t now)
 	    lb_pkt_parse(m, &c->dp->ports[port].mac, &pi) != LB_PKT_ARP)
 		return;
 	if (lb_runtime_neigh_learn(c->rt, port, pi.src_addr, &pi.arp_sha,
-				   now))
+				   &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)
+					    ->src_addr, now))
 		log_neigh(cfg, pi.src_addr, &pi.arp_sha, port);
 }
 

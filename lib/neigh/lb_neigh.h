@@ -31,6 +31,15 @@ struct lb_neigh_table {
 	struct lb_neigh_entry e[];
 };
 
+/** Why an ARP answer was not learnt (counted in the resolver). */
+enum lb_neigh_refusal {
+	LB_NEIGH_NOT_UNICAST,       /**< zero, multicast or broadcast MAC */
+	LB_NEIGH_OWN_MAC,           /**< one of the appliance's own MACs */
+	LB_NEIGH_UNSOLICITED,       /**< a new MAC without our request */
+	LB_NEIGH_ETH_SOURCE,        /**< Ethernet source is not the sender */
+	LB_NEIGH_REFUSALS
+};
+
 /** Management-side resolver state for one configuration. */
 struct lb_neigh_resolver {
 	const struct lb_config *cfg;
@@ -39,7 +48,16 @@ struct lb_neigh_resolver {
 	uint64_t *seen_tsc;         /**< last ARP reply received */
 	uint64_t retry_tsc;         /**< resend unanswered requests after */
 	uint64_t refresh_tsc;       /**< re-ask resolved neighbours after */
+	/* The appliance's own port MACs: never a neighbour's. Kept, with
+	 * the counters, across lb_neigh_rebase. */
+	unsigned int n_own;
+	struct rte_ether_addr own[LB_MAX_PORTS];
+	uint64_t learned;           /**< MACs learnt (new or changed) */
+	uint64_t refused[LB_NEIGH_REFUSALS];
 };
+
+/** Name of a refusal as counters show it ("unsolicited", ...). */
+const char *lb_neigh_refusal_name(enum lb_neigh_refusal why);
 
 /** An empty table for @p n neighbours (all invalid). NULL on ENOMEM. */
 struct lb_neigh_table *lb_neigh_table_create(uint32_t n);
@@ -73,8 +91,11 @@ unsigned int lb_neigh_due(struct lb_neigh_resolver *r, const
 			  uint32_t *idx, unsigned int max);
 
 /**
- * Learn that @p addr is at @p mac on port @p port (an ARP reply or request
- * seen by a worker).
+ * Learn that @p addr is at @p mac on port @p port (an ARP reply a worker
+ * passed up). ARP is unauthenticated, so only what we asked for is
+ * believed: a new or changed MAC is learnt only while a request of ours
+ * for that neighbour is unanswered; the same MAC again refreshes it; our
+ * own MACs and non-unicast ones are refused. Refusals are counted.
  * @return a new table to publish if a MAC appeared or changed, else NULL
  * (also NULL if the address is no neighbour of ours, or on ENOMEM).
  */

@@ -133,6 +133,38 @@ neigh_table_copy(const struct lb_neigh_resolver *r,
 	return t;
 }
 
+static const char *const refusal_names[LB_NEIGH_REFUSALS] = {
+	[LB_NEIGH_NOT_UNICAST] = "not_unicast",
+	[LB_NEIGH_OWN_MAC] = "own_mac",
+	[LB_NEIGH_UNSOLICITED] = "unsolicited",
+	[LB_NEIGH_ETH_SOURCE] = "eth_source",
+};
+
+const char *
+lb_neigh_refusal_name(enum lb_neigh_refusal why)
+{
+	return (unsigned int)why < LB_NEIGH_REFUSALS ? refusal_names[why] :
+						      "unknown";
+}
+
+static int
+is_own_mac(const struct lb_neigh_resolver *r, const struct rte_ether_addr *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n_own; i++)
+		if (rte_is_same_ether_addr(&r->own[i], m))
+			return 1;
+	return 0;
+}
+
+/* A request of ours to neighbour @p i is still unanswered. */
+static int
+outstanding(const struct lb_neigh_resolver *r, uint32_t i)
+{
+	return r->asked_tsc[i] != 0 && r->asked_tsc[i] > r->seen_tsc[i];
+}
+
 struct lb_neigh_table *
 lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 	       uint32_t port, uint32_t addr, const struct rte_ether_addr *mac,
@@ -140,27 +172,36 @@ lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 {
 	const struct lb_neigh_conf *nc = r->cfg->neighs;
 	struct lb_neigh_table *next = NULL;
+	const struct lb_neigh_entry *e;
 	uint32_t i;
 
 	/* A zero, multicast or broadcast sender is no answer to trust. */
-	if (!rte_is_valid_assigned_ether_addr(mac))
+	if (!rte_is_valid_assigned_ether_addr(mac) || is_own_mac(r, mac)) {
+		r->refused[is_own_mac(r, mac) ? LB_NEIGH_OWN_MAC :
+			   LB_NEIGH_NOT_UNICAST]++;
 		return NULL;
+	}
 	for (i = 0; i < r->n; i++) {
-		const struct lb_neigh_entry *e;
-
 		/* A static next hop is the operator's word, not ARP's. */
 		if (nc[i].addr != addr || nc[i].port != port || nc[i].has_mac)
 			continue;
-		r->seen_tsc[i] = now;
 		e = neigh_entry(r, cur, i);
-		if (e != NULL && e->valid && rte_is_same_ether_addr(&e->mac, mac))
+		if (e != NULL && e->valid && rte_is_same_ether_addr(&e->mac, mac)) {
+			r->seen_tsc[i] = now;   /* a refresh */
 			continue;
+		}
+		if (!outstanding(r, i)) {
+			r->refused[LB_NEIGH_UNSOLICITED]++;
+			continue;
+		}
+		r->seen_tsc[i] = now;
 		if (next == NULL)
 			next = neigh_table_copy(r, cur);
 		if (next == NULL)
 			return NULL;
 		rte_ether_addr_copy(mac, &next->e[i].mac);
 		next->e[i].valid = 1;
+		r->learned++;
 	}
 	return next;
 }
@@ -238,6 +279,10 @@ lb_neigh_rebase(struct lb_neigh_resolver *r, const struct lb_config *cfg,
 			t->e[j] = cur->e[i];
 	}
 	free(m.slot);
+	next.n_own = r->n_own;
+	memcpy(next.own, r->own, sizeof(next.own));
+	next.learned = r->learned;
+	memcpy(next.refused, r->refused, sizeof(next.refused));
 	lb_neigh_resolver_fini(r);
 	*r = next;
 	return t;

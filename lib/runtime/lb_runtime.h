@@ -151,12 +151,16 @@ json_t *lb_runtime_status(struct lb_runtime *rt);
 char *lb_runtime_config_ini(const struct lb_runtime *rt);
 
 /**
- * Learn that @p addr is at @p mac on port @p port (an ARP packet a worker
- * passed up). Changes are gathered; lb_runtime_neigh_commit() applies
- * them as one snapshot. @return 1 if a MAC appeared or changed.
+ * Learn that @p addr is at @p mac on port @p port (an ARP reply a worker
+ * passed up, sent from Ethernet source @p eth_src, which must be @p mac).
+ * Only answers to our own requests are believed (see lb_neigh_learn);
+ * refusals are counted and shown by status. Changes are gathered;
+ * lb_runtime_neigh_commit() applies them as one snapshot.
+ * @return 1 if a MAC appeared or changed.
  */
 int lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port,
 			   uint32_t addr, const struct rte_ether_addr *mac,
+			   const struct rte_ether_addr *eth_src,
 			   uint64_t now_tsc);
 
 /** Apply what lb_runtime_neigh_learn gathered, if anything. */

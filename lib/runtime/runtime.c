@@ -578,6 +578,20 @@ differs_from_file(const struct lb_runtime *rt, const char **why)
 	return (int)n;
 }
 
+/* What ARP taught the resolver and what it refused, by reason. */
+static json_t *
+arp_json(const struct lb_neigh_resolver *r)
+{
+	json_t *refused = json_object();
+	unsigned int i;
+
+	for (i = 0; i < LB_NEIGH_REFUSALS; i++)
+		json_object_set_new(refused, lb_neigh_refusal_name(i),
+				    json_integer((json_int_t)r->refused[i]));
+	return json_pack("{s:I, s:o}", "learned", (json_int_t)r->learned,
+			 "refused", refused);
+}
+
 json_t *
 lb_runtime_status(struct lb_runtime *rt)
 {
@@ -591,7 +605,7 @@ lb_runtime_status(struct lb_runtime *rt)
 		gmtime_r(&g->made, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}}",
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o}",
 		"generation", (json_int_t)rt->snap->generation,
 		"generation_time", when,
 		"generation_by", g != NULL ? lb_actor_json(&g->who) :
@@ -605,19 +619,27 @@ lb_runtime_status(struct lb_runtime *rt)
 			"path", lb_audit_path(rt->audit),
 			"ok", aerr == NULL,
 			"error", aerr != NULL ? json_string(aerr) :
-						json_null());
+						json_null(),
+		"arp", arp_json(&rt->res));
 }
 
 /* ---- next hops ---------------------------------------------------------- */
 
 int
 lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port, uint32_t addr,
-		       const struct rte_ether_addr *mac, uint64_t now_tsc)
+		       const struct rte_ether_addr *mac,
+		       const struct rte_ether_addr *eth_src, uint64_t now_tsc)
 {
 	const struct lb_neigh_table *cur = rt->neigh_pending != NULL ?
 		rt->neigh_pending : rt->snap->neigh;
 	struct lb_neigh_table *next;
 
+	/* A frame that says it is from one MAC and was sent by another is
+	 * someone else speaking for the neighbour. */
+	if (!rte_is_same_ether_addr(mac, eth_src)) {
+		rt->res.refused[LB_NEIGH_ETH_SOURCE]++;
+		return 0;
+	}
 	next = lb_neigh_learn(&rt->res, cur, port, addr, mac, now_tsc);
 	if (next == NULL)
 		return 0;
@@ -739,6 +761,7 @@ lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
 	struct lb_runtime *rt = calloc(1, sizeof(*rt));
 	struct lb_neigh_table *nt = NULL;
 	char command[PATH_MAX + 16];
+	unsigned int i;
 
 	if (rt == NULL)
 		goto nomem;
@@ -759,6 +782,8 @@ lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
 				   arp_refresh_tsc) != 0 ||
 	    (nt = lb_neigh_table_for(cfg)) == NULL)
 		goto nomem;
+	for (i = 0; i < dp->n_ports && i < LB_MAX_PORTS; i++)
+		rt->res.own[rt->res.n_own++] = dp->ports[i].mac;
 	if (register_ids(rt, cfg) != 0) {
 		snprintf(err, errlen, "identities: configuration not built "
 			 "in file order");

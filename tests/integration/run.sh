@@ -35,6 +35,7 @@ DEFAULT_TESTS=(
 	"test_commands_rt.sh 60"
 	"test_access.sh 60"
 	"test_expiry_idle.sh 60"
+	"test_arp_spoof.sh 60"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

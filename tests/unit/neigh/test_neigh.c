@@ -59,13 +59,27 @@ teardown(void **state)
 	return 0;
 }
 
-/* Learn, and on a new table make it the current one (as publishing does). */
+/* Our request to every neighbour at (port, addr) at @p when: its answer
+ * is then believed. */
+static void
+ask(struct fixture *f, uint32_t port, uint32_t addr, uint64_t when)
+{
+	uint32_t i;
+
+	for (i = 0; i < 3; i++)
+		if (f->neighs[i].addr == addr && f->neighs[i].port == port)
+			f->r.asked_tsc[i] = when;
+}
+
+/* Ask, then learn the answer, and on a new table make it the current one
+ * (as publishing does). */
 static int
 learn(struct fixture *f, uint32_t port, uint32_t addr,
       const struct rte_ether_addr *mac, uint64_t now)
 {
 	struct lb_neigh_table *next;
 
+	ask(f, port, addr, now - 1);
 	next = lb_neigh_learn(&f->r, f->cur, port, addr, mac, now);
 	if (next == NULL)
 		return 0;
@@ -97,6 +111,7 @@ test_neigh_learn_new_mac_gives_new_table(void **state)
 	const struct lb_neigh_table *old = f->cur;
 	struct lb_neigh_table *next;
 
+	ask(f, 0, ADDR(10, 0, 0, 12), 49);
 	next = lb_neigh_learn(&f->r, old, 0, ADDR(10, 0, 0, 12), &mac_a, 50);
 	assert_non_null(next);
 	assert_ptr_not_equal(next, old);
@@ -196,6 +211,7 @@ test_neigh_learn_ignores_table_of_other_config(void **state)
 	assert_non_null(other);
 	other->e[0].valid = 1;
 	other->e[0].mac = mac_b;
+	ask(f, 0, ADDR(10, 0, 0, 12), 4);
 	next = lb_neigh_learn(&f->r, other, 0, ADDR(10, 0, 0, 12), &mac_a, 5);
 	assert_non_null(next);
 	assert_int_equal(next->n, 3);
@@ -311,6 +327,47 @@ test_neigh_static_valid_never_due_never_learned(void **state)
 	lb_neigh_table_free(t);
 }
 
+/* ARP is unauthenticated: a new MAC nobody asked for is refused and
+ * counted; once our request is out, the answer is believed. */
+static void
+test_neigh_learn_only_what_was_asked(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_null(lb_neigh_learn(&f->r, f->cur, 0, ADDR(10, 0, 0, 11),
+				   &mac_a, 10));
+	assert_int_equal(f->r.refused[LB_NEIGH_UNSOLICITED], 1);
+	assert_false(f->cur->e[0].valid);
+	assert_true(learn(f, 0, ADDR(10, 0, 0, 11), &mac_a, 20));
+	assert_int_equal(f->r.learned, 1);
+	/* answered: a flip to another MAC is unsolicited until asked */
+	assert_null(lb_neigh_learn(&f->r, f->cur, 0, ADDR(10, 0, 0, 11),
+				   &mac_b, 30));
+	assert_int_equal(f->r.refused[LB_NEIGH_UNSOLICITED], 2);
+	assert_true(rte_is_same_ether_addr(&f->cur->e[0].mac, &mac_a));
+	/* the same MAC again is a refresh, always welcome */
+	assert_null(lb_neigh_learn(&f->r, f->cur, 0, ADDR(10, 0, 0, 11),
+				   &mac_a, 40));
+	assert_int_equal(f->r.seen_tsc[0], 40);
+	assert_int_equal(f->r.refused[LB_NEIGH_UNSOLICITED], 2);
+}
+
+/* Our own port's MAC is never a neighbour's, asked or not. */
+static void
+test_neigh_learn_refuses_own_mac(void **state)
+{
+	struct fixture *f = *state;
+
+	f->r.own[f->r.n_own++] = mac_b;
+	ask(f, 0, ADDR(10, 0, 0, 11), 5);
+	assert_null(lb_neigh_learn(&f->r, f->cur, 0, ADDR(10, 0, 0, 11),
+				   &mac_b, 10));
+	assert_int_equal(f->r.refused[LB_NEIGH_OWN_MAC], 1);
+	assert_false(f->cur->e[0].valid);
+	assert_string_equal(lb_neigh_refusal_name(LB_NEIGH_OWN_MAC),
+			    "own_mac");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -330,6 +387,8 @@ main(void)
 		T(test_neigh_due_respects_max),
 		T(test_neigh_due_resolved_refreshed_when_quiet),
 		T(test_neigh_static_valid_never_due_never_learned),
+		T(test_neigh_learn_only_what_was_asked),
+		T(test_neigh_learn_refuses_own_mac),
 		cmocka_unit_test(test_neigh_resolver_without_neighbours),
 	};
 

@@ -932,6 +932,23 @@ test_audit_failed_write_leaves_whole_lines(void **state)
 static const struct rte_ether_addr mac_a = {{ 0x02, 0, 0, 0, 0, 0x11 }};
 static const struct rte_ether_addr mac_c = {{ 0x02, 0, 0, 0, 0, 0x13 }};
 
+/* Ask every unresolved neighbour (as the daemon's tick does at @p now):
+ * their answers are then believed. */
+static void
+ask_all(uint64_t now)
+{
+	uint32_t idx[64];
+
+	lb_runtime_neigh_due(fx.rt, now, idx, RTE_DIM(idx));
+}
+
+/* An ARP reply from @p mac, sent from that same Ethernet source. */
+static int
+learn(const char *addr, const struct rte_ether_addr *mac, uint64_t now)
+{
+	return lb_runtime_neigh_learn(fx.rt, 0, ip(addr), mac, mac, now);
+}
+
 static const struct lb_neigh_entry *
 neigh_of(const char *addr)
 {
@@ -955,15 +972,12 @@ test_neigh_two_learns_one_commit(void **state)
 
 	(void)state;
 	assert_false(neigh_of("10.0.0.11")->valid);
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
-						&mac_a, 10), 1);
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
-						&mac_c, 11), 1);
+	ask_all(9);
+	assert_int_equal(learn("10.0.0.11", &mac_a, 10), 1);
+	assert_int_equal(learn("10.0.0.13", &mac_c, 11), 1);
 	/* the same again, and an address that is no neighbour: nothing */
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
-						&mac_c, 12), 0);
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.99"),
-						&mac_c, 12), 0);
+	assert_int_equal(learn("10.0.0.13", &mac_c, 12), 0);
+	assert_int_equal(learn("10.0.0.99", &mac_c, 12), 0);
 	assert_ptr_equal(snap(), before);          /* gathered, not applied */
 	lb_runtime_neigh_commit(fx.rt);
 	assert_ptr_not_equal(snap(), before);
@@ -995,12 +1009,11 @@ test_neigh_config_change_keeps_learned(void **state)
 	const char *p;
 
 	(void)state;
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
-						&mac_a, 10), 1);
+	ask_all(9);
+	assert_int_equal(learn("10.0.0.11", &mac_a, 10), 1);
 	lb_runtime_neigh_commit(fx.rt);
 	/* learned but not committed when the change comes: carried too */
-	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.13"),
-						&mac_c, 11), 1);
+	assert_int_equal(learn("10.0.0.13", &mac_c, 11), 1);
 	/* new neighbours first in the file: every index moves */
 	p = write_ini("n.ini",
 		"[backend.n1]\npool = web\naddress = 10.0.0.50\n"
@@ -1025,6 +1038,36 @@ test_neigh_config_change_keeps_learned(void **state)
 	/* the pending table was consumed: a commit publishes nothing */
 	lb_runtime_neigh_commit(fx.rt);
 	assert_int_equal(snap()->generation, 3);
+}
+
+/*
+ * ARP is unauthenticated: a MAC nobody asked for, or a reply whose
+ * Ethernet source is not its sender, is refused, counted, and changes
+ * nothing; a MAC change is believed only as the answer to a request.
+ */
+static void
+test_neigh_unsolicited_and_spoofed_refused(void **state)
+{
+	const struct rte_ether_addr evil = {{ 0x02, 0, 0, 0, 0, 0xee }};
+	json_t *st, *refused;
+
+	(void)state;
+	assert_int_equal(learn("10.0.0.11", &evil, 5), 0);     /* unasked */
+	ask_all(9);
+	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
+						&mac_a, &evil, 10), 0);
+	assert_int_equal(learn("10.0.0.11", &mac_a, 11), 1);
+	lb_runtime_neigh_commit(fx.rt);
+	/* answered: a new MAC now is unsolicited until we ask again */
+	assert_int_equal(learn("10.0.0.11", &evil, 12), 0);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
+	st = lb_runtime_status(fx.rt);
+	refused = json_object_get(json_object_get(st, "arp"), "refused");
+	assert_int_equal(geti(refused, "unsolicited"), 2);
+	assert_int_equal(geti(refused, "eth_source"), 1);
+	assert_true(geti(json_object_get(st, "arp"), "learned") >= 1);
+	json_decref(st);
 }
 
 /* ---- runner ---- */
@@ -1071,6 +1114,7 @@ main(void)
 	const struct CMUnitTest neigh[] = {
 		T(test_neigh_two_learns_one_commit),
 		T(test_neigh_config_change_keeps_learned),
+		T(test_neigh_unsolicited_and_spoofed_refused),
 	};
 	int failed = 0;
 
