@@ -31,6 +31,7 @@
 #define TICK_MS 20
 #define HOUSEKEEPING_MS 1000    /* lb_runtime_tick: forget removed backends */
 #define CTL_BURST 32
+#define CTL_BURSTS_PER_TICK 16  /* 512 ARP packets every 20 ms at most */
 
 struct control {
 	struct lb_dp *dp;
@@ -101,10 +102,14 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 	struct control *c = arg;
 	struct rte_mbuf *pkts[CTL_BURST];
 	uint64_t now = rte_get_tsc_cycles();
-	unsigned int n, i;
+	unsigned int n, i, b;
 
 	(void)t;
-	while ((n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0) {
+	/* Bounded: a flood of ARP must not keep the loop from commands and
+	 * signals; what is left waits for the next tick (a full ring is
+	 * counted by the workers as ctl_ring_full). */
+	for (b = 0; b < CTL_BURSTS_PER_TICK &&
+		    (n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0; b++) {
 		for (i = 0; i < n; i++) {
 			learn_from(c, pkts[i], now);
 			rte_pktmbuf_free(pkts[i]);
