@@ -360,6 +360,32 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 	return to;
 }
 
+/*
+ * A source no client can have (0/8, 127/8, 224/3: multicast, class E,
+ * broadcast), or the VIP itself or the receiving port's address: spoofed,
+ * and answering it would send a backend's replies to a router or to
+ * ourselves. Checked when a flow would be made, not on every packet of
+ * one: the flows held were checked when they were made. (Another of our
+ * addresses as the source would cost an index lookup per new flow.)
+ */
+static inline int
+src_refused(struct lb_worker *w, const struct lb_config *cfg,
+	    unsigned int port, const struct fwd *f)
+{
+	uint8_t first = ((const uint8_t *)&f->key.src_addr)[0];
+
+	if (unlikely(first == 0 || first == 127 || first >= 224)) {
+		drop(w, port, LB_DROP_src_martian, f->m);
+		return 1;
+	}
+	if (unlikely(f->key.src_addr == f->key.dst_addr ||
+		     f->key.src_addr == cfg->ports[port].addr)) {
+		drop(w, port, LB_DROP_src_ours, f->m);
+		return 1;
+	}
+	return 0;
+}
+
 /* @p e: the burst's lookup of f's flow; state FREE on a miss. */
 static void
 forward_one(struct lb_worker *w, const struct lb_config *cfg,
@@ -393,6 +419,8 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	} else {
 		w->stats.flow.misses++;
 	}
+	if (unlikely(src_refused(w, cfg, port, f)))
+		return;
 	changes_add(changes, f->hash);
 	b = schedule(w, cfg, f, now_tick);
 	if (unlikely(b < 0)) {

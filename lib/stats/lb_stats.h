@@ -43,6 +43,9 @@
 	X(l4_unsupported)      /* IP protocol we do not balance */          \
 	X(not_ours)            /* IPv4 destination we do not own */         \
 	X(no_vip)              /* our address, but no VIP on proto/port */  \
+	X(src_martian)         /* new flow from 0/8, 127/8, multicast,      \
+				* class E or broadcast: no such client */  \
+	X(src_ours)            /* new flow from its VIP or the port address */\
 	X(no_backend)          /* VIP pool has no backend with weight */    \
 	X(neigh_unresolved)    /* backend MAC not known yet */              \
 	X(ctl_ring_full)       /* control packet for management lost */     \
