@@ -334,8 +334,9 @@ parse_request(const char *req, size_t len, char *line, struct mgmt_req *r)
 }
 
 /* uid 0, or a member of global.admin_group (supplementary groups too). */
-static int
-peer_is_admin(const struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *p)
+int
+lb_mgmt_peer_is_admin(const struct lb_mgmt_ctx *ctx,
+		      const struct lb_mgmt_peer *p)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 	struct group gr, *res = NULL;
@@ -419,7 +420,7 @@ dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
 
 	if (ctx->rt == NULL)
 		return lb_mgmt_error("%s: no runtime to change", c->name);
-	if (!peer_is_admin(ctx, r->peer)) {
+	if (!lb_mgmt_peer_is_admin(ctx, r->peer)) {
 		ans = lb_mgmt_error("%s changes the running configuration: "
 				    "only root or members of admin_group may "
 				    "run it", c->name);

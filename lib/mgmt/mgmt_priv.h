@@ -100,6 +100,10 @@ void mgmt_wq_release(struct mgmt_wq *q);
 int lb_mgmt_parse_uint(const char *s, uint64_t lo, uint64_t hi,
 		       uint64_t *out);
 
+/** 1 if the peer may change state: uid 0 or global.admin_group. */
+int lb_mgmt_peer_is_admin(const struct lb_mgmt_ctx *ctx,
+			  const struct lb_mgmt_peer *p);
+
 /** 1 if @p gid is the peer's group or one of its supplementary groups. */
 int lb_mgmt_peer_in_group(const struct lb_mgmt_peer *p, gid_t gid);
 

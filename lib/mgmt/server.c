@@ -373,15 +373,31 @@ client_register(struct lb_mgmt_server *s, struct mgmt_client *c)
 	return -1;
 }
 
+/*
+ * The last slot is an admin's: clients that keep reconnecting can fill
+ * the others, never lock the operator out of reload or drain.
+ */
+static int
+slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer)
+{
+	if (s->n_clients + 1 >= LB_MGMT_MAX_CLIENTS &&
+	    !lb_mgmt_peer_is_admin(s->ctx, peer))
+		return -1;
+	return slot_free(s);
+}
+
 static void
 client_add(struct lb_mgmt_server *s, int fd)
 {
-	int slot = slot_free(s);
+	struct lb_mgmt_peer peer;
 	struct mgmt_client *c;
+	int slot;
 
+	lb_mgmt_peer_read(fd, &peer);
+	slot = slot_for(s, &peer);
 	if (slot < 0) {
-		MGMT_LOG(WARNING, "more than %d clients: connection refused",
-			 LB_MGMT_MAX_CLIENTS);
+		MGMT_LOG(WARNING, "%u clients: connection of uid %u refused",
+			 s->n_clients, (unsigned int)peer.uid);
 		refuse(fd, "too many clients, try again");
 		return;
 	}
@@ -394,7 +410,7 @@ client_add(struct lb_mgmt_server *s, int fd)
 	c->slot = (unsigned int)slot;
 	c->fd = fd;
 	c->state = CLIENT_READING;
-	lb_mgmt_peer_read(fd, &c->peer);
+	c->peer = peer;
 	if (client_register(s, c) < 0) {
 		MGMT_LOG(ERR, "cannot watch a client: %s", strerror(errno));
 		close(fd);

@@ -107,6 +107,29 @@ sys.exit(not (st["audit_log"]["ok"] is True and st["audit_log"]["path"].endswith
 
 t_pyr slow-clients --big-kib 300
 
+# The last client slot is an admin's: 31 idle connections of a reader (the
+# server drops them after 5 s) leave a reader refused and root served.
+setpriv --reuid="$U" --regid="$UG" --groups="$GS" -- "$PY" -c '
+import socket, sys, time
+socks = []
+for _ in range(31):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socks.append(s)
+print("held", flush=True)
+time.sleep(3)
+' "$ELBD_SOCK" >"$WORKDIR/hold.out" &
+HOLDER=$!
+for _ in $(seq 30); do grep -q held "$WORKDIR/hold.out" 2>/dev/null && break; sleep 0.1; done
+out=$(as "$GS" status 2>&1)
+rc=$?
+t_check "with 31 clients held, a reader is refused (exit $rc: ${out:0:60})" \
+	test "$rc" -ne 0 -a -n "$(printf '%s' "$out" | grep 'too many clients')"
+t_check "and root is served in the last slot" elbctl status
+wait "$HOLDER"
+t_check "once they are gone, the reader is served again" \
+	as "$GS" status
+
 t_check "edgelbd still running" elbd_alive
 t_stop_daemon
 t_finish
