@@ -453,11 +453,9 @@ def cmd_check_output(path, specs):
                     (vip, name, t[2], t[-3], t[-2], d))
 
 
-def main(argv):
-    if len(argv) < 2:
-        sys.exit(__doc__)
-    cmd, rest = argv[1], argv[2:]
-    # "--flag value" pairs; a flag followed by another flag stands alone.
+def parse_flags(rest):
+    """ "--flag value" pairs; a flag followed by another flag stands alone
+    (True). Shared with check_runtime.py."""
     args, i = {}, 0
     while i < len(rest):
         if i + 1 < len(rest) and not rest[i + 1].startswith("--"):
@@ -466,6 +464,14 @@ def main(argv):
         else:
             args[rest[i]] = True
             i += 1
+    return args
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, rest = argv[1], argv[2:]
+    args = parse_flags(rest)
     try:
         if cmd == "snapshot":
             cmd_snapshot(rest[0])

@@ -996,14 +996,7 @@ def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
     cmd, rest = argv[1], argv[2:]
-    args, i = {}, 0
-    while i < len(rest):
-        if i + 1 < len(rest) and not rest[i + 1].startswith("--"):
-            args[rest[i]] = rest[i + 1]
-            i += 2
-        else:
-            args[rest[i]] = True
-            i += 1
+    args = m.parse_flags(rest)
     try:
         if cmd == "churn":
             cmd_churn(args)

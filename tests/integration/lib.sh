@@ -250,6 +250,12 @@ t_udp_backends() {
 	done
 }
 
+# The appliance port's MAC (status), for frames a test crafts itself.
+t_port_mac() {
+	elbctl -j status |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["ports"][0]["mac"])'
+}
+
 # Run client.py in the client namespace.
 t_client() {
 	ip netns exec "$PREFIX-cli" "$PY" "$CLIENT" "$@"

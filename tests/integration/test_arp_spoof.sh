@@ -26,7 +26,7 @@ refused() {
 	status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["arp"]["refused"][sys.argv[1]])' "$1"
 }
 
-PORT_MAC=$(status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ports"][0]["mac"])')
+PORT_MAC=$(t_port_mac)
 REAL=$(mac_of "$TARGET")
 t_log "web1 $TARGET is at $REAL; appliance port $PORT_MAC"
 for k in unsolicited eth_source; do eval "before_$k=$(refused $k)"; done

@@ -22,7 +22,7 @@ t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 t_pass "a first connection through the VIP succeeds"
 
-MAC=$(elbctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ports"][0]["mac"])') ||
+MAC=$(t_port_mac) ||
 	t_abort "status -> ports[0].mac"
 t_log "appliance port MAC $MAC"
 sleep 1

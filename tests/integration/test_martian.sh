@@ -20,7 +20,7 @@ st = json.load(sys.stdin)
 k = sys.argv[1]
 print(st["ports"][0]["drops"][k] if k.startswith("src_") else st["flows"][k])' "$1"
 }
-MAC=$(elbctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ports"][0]["mac"])')
+MAC=$(t_port_mac)
 m0=$(stat_of src_martian) o0=$(stat_of src_ours) i0=$(stat_of inserts)
 ip netns exec "$PREFIX-cli" "$PY" "$T_DIR/martian.py" c0 "$MAC" "$VIP" 80 \
 	"$LB_ADDR" "$COUNT" >"$WORKDIR/sent.json" || t_abort "martian.py ran"
