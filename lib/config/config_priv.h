@@ -41,12 +41,14 @@ struct lb_ini_index {
 };
 
 /*
- * Scan @path into @idx: every section and key with its line. Fails on a
+ * Scan the @len bytes of @text (the file @path, read once by the caller)
+ * into @idx: every section and key with its line. Fails on a
  * syntax error, a key before any section, a repeated section or a repeated
  * key in one section, with err = "path:line: message". On failure @idx is
  * left empty (nothing to free).
  */
 int lb_ini_index_build(struct lb_ini_index *idx, const char *path,
+		       const char *text, size_t len,
 		       struct lb_config_error *err);
 
 void lb_ini_index_free(struct lb_ini_index *idx);
@@ -64,6 +66,10 @@ void lb_config_set_error(struct lb_config_error *err, const char *path,
 	__attribute__((format(printf, 4, 5)));
 
 /* Append "prefix" (if not NULL and not empty, then ": ") and the message. */
+/* Largest configuration file read: a path to /dev/zero or a huge file is
+ * an error, not an exhausted management core. */
+#define LB_CONFIG_FILE_MAX (16u << 20)
+
 /* @path opened for reading if it is a regular file of at most 16 MiB
  * (never blocks on a FIFO), or NULL with @err set. */
 FILE *lb_config_open(const char *path, struct lb_config_error *err);

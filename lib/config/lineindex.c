@@ -296,10 +296,6 @@ scan_line(struct scan *s, char *raw, size_t rawlen)
 	return scan_key(s, l);
 }
 
-/* Largest configuration file read: a path to /dev/zero or a huge file is
- * an error, not an exhausted management core. */
-#define CONFIG_FILE_MAX (16u << 20)
-
 FILE *
 lb_config_open(const char *path, struct lb_config_error *err)
 {
@@ -314,7 +310,7 @@ lb_config_open(const char *path, struct lb_config_error *err)
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)CONFIG_FILE_MAX) {
+	    st.st_size > (off_t)LB_CONFIG_FILE_MAX) {
 		lb_config_add_error(err, path, "%s", !S_ISREG(st.st_mode) ?
 				    "not a regular file" :
 				    "larger than 16 MiB: not a configuration");
@@ -333,7 +329,7 @@ lb_config_open(const char *path, struct lb_config_error *err)
 
 int
 lb_ini_index_build(struct lb_ini_index *idx, const char *path,
-		   struct lb_config_error *err)
+		   const char *text, size_t len, struct lb_config_error *err)
 {
 	struct scan s = { .idx = idx, .path = path, .err = err };
 	char *buf = NULL;
@@ -343,9 +339,13 @@ lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 	int rc = 0;
 
 	memset(idx, 0, sizeof(*idx));
-	f = lb_config_open(path, err);
-	if (f == NULL)
+	if (len == 0)
+		return 0;       /* an empty file: no line, no section */
+	f = fmemopen((void *)(uintptr_t)text, len, "r");
+	if (f == NULL) {
+		lb_config_add_error(err, path, "out of memory");
 		return -1;
+	}
 	while ((n = getline(&buf, &cap, f)) >= 0) {
 		s.line++;
 		if (memchr(buf, '\0', n) != NULL) {

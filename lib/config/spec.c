@@ -480,37 +480,51 @@ file_text_free(struct file_text *f)
 	free(f->line_at);
 }
 
+/*
+ * The whole file, read once: the line index and iniparser both read these
+ * bytes, so a file replaced meanwhile cannot mix two versions.
+ */
 static int
-file_text_read(struct file_text *f, const char *path)
+file_text_read(struct file_text *f, const char *path,
+	       struct lb_config_error *err)
 {
-	struct lb_config_error ignored = { { 0 }, 0 };
-	FILE *in = lb_config_open(path, &ignored);
-	size_t cap = 0, i;
-	char *line = NULL;
-	ssize_t n;
+	FILE *in = lb_config_open(path, err);
+	size_t cap = 4096, n, i, l = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (in == NULL)
 		return -1;
-	while ((n = getline(&line, &cap, in)) > 0) {
-		char *t = realloc(f->text, f->len + (size_t)n + 1);
+	do {
+		char *t = cap > LB_CONFIG_FILE_MAX + 1 ? NULL :
+			realloc(f->text, cap + 1);
 
 		if (t == NULL)
 			break;
 		f->text = t;
-		memcpy(f->text + f->len, line, (size_t)n);
-		f->len += (size_t)n;
-		f->n_lines++;
-	}
-	free(line);
-	fclose(in);
-	f->line_at = calloc(f->n_lines + 1, sizeof(*f->line_at));
-	if (f->line_at == NULL || (f->len > 0 && f->text == NULL))
+		n = fread(f->text + f->len, 1, cap - f->len, in);
+		f->len += n;
+		if (f->len == cap)
+			cap *= 2;
+	} while (n > 0);
+	if (ferror(in) || f->text == NULL || f->len > LB_CONFIG_FILE_MAX) {
+		lb_config_add_error(err, path, "cannot read: %s",
+				    f->len > LB_CONFIG_FILE_MAX ?
+				    "larger than 16 MiB" : strerror(errno));
+		fclose(in);
 		return -1;
-	for (i = 0, n = 0; i < f->len; i++)
+	}
+	fclose(in);
+	for (i = 0; i < f->len; i++)
+		f->n_lines += f->text[i] == '\n' || i + 1 == f->len;
+	f->line_at = calloc(f->n_lines + 1, sizeof(*f->line_at));
+	if (f->line_at == NULL) {
+		lb_config_add_error(err, path, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < f->len; i++)
 		if (i == 0 || f->text[i - 1] == '\n')
-			f->line_at[n++] = i;
-	f->line_at[n] = f->len;
+			f->line_at[l++] = i;
+	f->line_at[l] = f->len;
 	return 0;
 }
 
@@ -558,28 +572,20 @@ load_chunk(struct lb_spec *s, const struct file_text *f,
 }
 
 static struct lb_spec *
-load_values(const struct lb_ini_index *idx, const char *path,
-	    const enum lb_section_kind *kinds, struct lb_config_error *err)
+load_values(const struct lb_ini_index *idx, const struct file_text *f,
+	    const char *path, const enum lb_section_kind *kinds,
+	    struct lb_config_error *err)
 {
 	struct lb_spec *s = spec_new(path);
-	struct file_text f;
 	unsigned int i, end;
 	int rc = s == NULL ? -1 : 0;
 
 	/* the index has already reported anything iniparser would */
 	iniparser_set_error_callback(quiet);
-	if (file_text_read(&f, path) < 0 || f.n_lines < idx->n_lines) {
-		lb_config_set_error(err, path, 1,
-				    "cannot read the file again (changed?)");
-		file_text_free(&f);
-		lb_spec_free(s);
-		return NULL;
-	}
 	for (i = 0; rc == 0 && i < idx->n_sections; i = end) {
 		end = RTE_MIN(i + LOAD_CHUNK_SECTIONS, idx->n_sections);
-		rc = load_chunk(s, &f, idx, kinds, i, end);
+		rc = load_chunk(s, f, idx, kinds, i, end);
 	}
-	file_text_free(&f);
 	if (rc < 0) {
 		lb_config_set_error(err, path, 1,
 				    "iniparser could not load the file");
@@ -620,19 +626,27 @@ lb_spec_load(const char *path, struct lb_config_error *err)
 	struct lb_ini_index idx;
 	enum lb_section_kind *kinds;
 	struct lb_spec *s = NULL;
+	struct file_text f;
 
 	lb_config_error_init(err);
-	if (lb_ini_index_build(&idx, path, err) < 0)
+	if (file_text_read(&f, path, err) < 0) {
+		file_text_free(&f);
 		return NULL;
+	}
+	if (lb_ini_index_build(&idx, path, f.text, f.len, err) < 0) {
+		file_text_free(&f);
+		return NULL;
+	}
 	kinds = calloc(idx.n_sections + 1, sizeof(*kinds));
 	if (kinds == NULL)
 		lb_config_set_error(err, path, 1, "out of memory");
 	else if (load_check(&idx, path, kinds, err) == 0)
-		s = load_values(&idx, path, kinds, err);
+		s = load_values(&idx, &f, path, kinds, err);
 	else
-		more_errors(load_values(&idx, path, kinds, err), err);
+		more_errors(load_values(&idx, &f, path, kinds, err), err);
 	free(kinds);
 	lb_ini_index_free(&idx);
+	file_text_free(&f);
 	return s;
 }
 
