@@ -59,3 +59,15 @@ lb_config_expected_share(const struct lb_config *cfg, uint32_t b)
 		return 0;
 	return (double)p->member_slots[i] / p->maglev.size;
 }
+
+const char *
+lb_backend_state_name(unsigned int state)
+{
+	static const char *const names[] = {
+		[LB_BACKEND_UP] = "up", [LB_BACKEND_DRAINED] = "drained",
+		[LB_BACKEND_DISABLED] = "disabled",
+		[LB_BACKEND_REMOVED] = "removed",
+	};
+
+	return state < RTE_DIM(names) ? names[state] : "unknown";
+}

@@ -64,6 +64,9 @@ enum lb_backend_state {
 	LB_BACKEND_REMOVED,
 };
 
+/** "up", "drained", "disabled" or "removed", as answers show a state. */
+const char *lb_backend_state_name(unsigned int state);
+
 /** No backend or VIP has this identity (id -> index maps). */
 #define LB_ID_NONE UINT16_MAX
 
@@ -351,6 +354,35 @@ lb_config_vip_slot(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
 		return NULL;
 	s = lb_config_addr_slot(cfg, proto, addr, port);
 	return s->used && s->vip >= 0 ? s : NULL;
+}
+
+/** What a held flow on a backend identity does under this snapshot. */
+enum lb_hit_rule {
+	LB_HIT_STAYS,               /**< UP or DRAINED: stays */
+	LB_HIT_KEPT,                /**< disabled/removed, on_remove = keep */
+	LB_HIT_RESCHEDULED,         /**< disabled/removed, on_remove = reschedule */
+	LB_HIT_BACKEND_GONE,        /**< no such backend: scheduled anew */
+};
+
+/**
+ * The one rule for a flow held on backend identity @p id that arrives for
+ * VIP index @p vip: the worker's hit path and `lookup` both ask it. Sets
+ * *@p index to the backend's index when the flow goes on to it.
+ */
+static inline enum lb_hit_rule
+lb_config_hit_rule(const struct lb_config *cfg, uint32_t id, uint32_t vip,
+		   uint16_t *index)
+{
+	uint16_t bi = id < LB_MAX_BACKENDS ? cfg->backend_index[id] :
+					     LB_ID_NONE;
+
+	*index = bi;
+	if (bi == LB_ID_NONE)
+		return LB_HIT_BACKEND_GONE;
+	if (cfg->backends[bi].state < LB_BACKEND_DISABLED)
+		return LB_HIT_STAYS;
+	return cfg->pools[cfg->vips[vip].pool].on_remove == LB_ON_REMOVE_KEEP ?
+		LB_HIT_KEPT : LB_HIT_RESCHEDULED;
 }
 
 /** 1 if @p addr (network order) is a VIP address or a port address. */

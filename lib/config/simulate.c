@@ -129,7 +129,7 @@ print_out_of_table(const struct lb_config *cfg, uint32_t pool, FILE *out)
 		inet_ntop(AF_INET, &be->addr, a, sizeof(a));
 		fprintf(out, "  - %s %s weight %u: %s, no new flows\n",
 			be->name, a, be->weight,
-			be->state == LB_BACKEND_DRAINED ? "drained" : "disabled");
+			lb_backend_state_name(be->state));
 	}
 }
 

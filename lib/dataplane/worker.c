@@ -267,32 +267,32 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 
 /*
  * A hit whose backend is not plainly usable: gone from the snapshot, or
- * disabled/removed (then the pool of the VIP the packet is for decides).
- * Entries hold identities, so this is decided against the running
- * snapshot, never a stale index. A flow whose VIP was renamed or replaced
- * at the same address, port and protocol stays on its backend while that
- * lives: no change moves an established flow.
+ * disabled/removed (then the pool of the VIP the packet is for decides:
+ * lb_config_hit_rule). Entries hold identities, so this is decided against
+ * the running snapshot, never a stale index. A flow whose VIP was renamed
+ * or replaced at the same address, port and protocol stays on its backend
+ * while that lives: no change moves an established flow.
  * @return the backend index to keep forwarding to, or -1 to schedule anew.
  */
 static int
 hit_policy(struct lb_worker *w, const struct lb_config *cfg,
 	   const struct fwd *f, const struct lb_flow_entry *e)
 {
-	uint16_t bi = cfg->backend_index[e->backend];
-	const struct lb_pool_conf *pool;
+	uint16_t bi;
 
-	if (bi == LB_ID_NONE) {
-		w->stats.flow.backend_gone++;
-		return -1;
-	}
-	if (cfg->backends[bi].state < LB_BACKEND_DISABLED)
+	switch (lb_config_hit_rule(cfg, e->backend, f->vip, &bi)) {
+	case LB_HIT_STAYS:
 		return bi;
-	pool = &cfg->pools[cfg->vips[f->vip].pool];
-	if (pool->on_remove == LB_ON_REMOVE_KEEP) {
+	case LB_HIT_KEPT:
 		w->stats.flow.removed_kept++;
 		return bi;
+	case LB_HIT_RESCHEDULED:
+		w->stats.flow.removed_rescheduled++;
+		return -1;
+	case LB_HIT_BACKEND_GONE:
+		break;
 	}
-	w->stats.flow.removed_rescheduled++;
+	w->stats.flow.backend_gone++;
 	return -1;
 }
 
@@ -584,6 +584,24 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 	w->idle_sleep_us = g->idle_sleep_us;
 }
 
+/* Counters (@p n of @p size bytes at @p stats) whose identity's epoch
+ * moved since this worker last looked: zeroed, the epoch noted. */
+static void
+zero_recycled(uint16_t *seen, const uint16_t *epoch, unsigned int n,
+	      void *stats, size_t size)
+{
+	unsigned int i;
+
+	/* The common case, nothing recycled, is one compare. */
+	if (memcmp(seen, epoch, n * sizeof(*seen)) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (seen[i] != epoch[i]) {
+			memset((char *)stats + i * size, 0, size);
+			seen[i] = epoch[i];
+		}
+}
+
 /*
  * Identities the new configuration gives to other names than before: their
  * counters start again from zero, zeroed here by their only writer before
@@ -592,24 +610,10 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 static void
 forget_recycled(struct lb_worker *w, const struct lb_config *cfg)
 {
-	uint32_t i;
-
-	/* The common case, nothing recycled, is one compare of 8 KiB. */
-	if (memcmp(w->backend_epoch, cfg->backend_epoch,
-		   sizeof(w->backend_epoch)) != 0)
-		for (i = 0; i < LB_MAX_BACKENDS; i++)
-			if (w->backend_epoch[i] != cfg->backend_epoch[i]) {
-				memset(&w->stats.backend[i], 0,
-				       sizeof(w->stats.backend[i]));
-				w->backend_epoch[i] = cfg->backend_epoch[i];
-			}
-	if (memcmp(w->vip_epoch, cfg->vip_epoch, sizeof(w->vip_epoch)) != 0)
-		for (i = 0; i < LB_MAX_VIPS; i++)
-			if (w->vip_epoch[i] != cfg->vip_epoch[i]) {
-				memset(&w->stats.vip[i], 0,
-				       sizeof(w->stats.vip[i]));
-				w->vip_epoch[i] = cfg->vip_epoch[i];
-			}
+	zero_recycled(w->backend_epoch, cfg->backend_epoch, LB_MAX_BACKENDS,
+		      w->stats.backend, sizeof(w->stats.backend[0]));
+	zero_recycled(w->vip_epoch, cfg->vip_epoch, LB_MAX_VIPS,
+		      w->stats.vip, sizeof(w->stats.vip[0]));
 }
 
 void

@@ -300,7 +300,7 @@ set_backend(json_t *o, const struct lb_config *cfg, uint32_t b)
 
 /*
  * Whether the worker will keep a flow it holds on its backend: the same
- * rule as the worker's hit path (lib/dataplane/worker.c hit_policy).
+ * rule as the worker's hit path (lb_config_hit_rule).
  * @return the backend's index, or -1 with @p why: it will be scheduled
  * anew by its next packet.
  */
@@ -308,19 +308,22 @@ static int
 flow_stays(const struct lb_config *cfg, const struct lb_vip_conf *vip,
 	   const struct lb_dp_flow_info *hit, const char **why)
 {
-	uint16_t b = backend_index(cfg, hit->backend);
+	uint16_t b;
 
-	if (b == LB_ID_NONE) {
-		*why = "its backend is no longer configured";
-		return -1;
-	}
-	if (cfg->backends[b].state >= LB_BACKEND_DISABLED &&
-	    cfg->pools[vip->pool].on_remove == LB_ON_REMOVE_RESCHEDULE) {
+	switch (lb_config_hit_rule(cfg, hit->backend,
+				   (uint32_t)(vip - cfg->vips), &b)) {
+	case LB_HIT_STAYS:
+	case LB_HIT_KEPT:
+		return b;
+	case LB_HIT_RESCHEDULED:
 		*why = "its backend is disabled or removed and the pool's "
 		       "on_remove is reschedule";
 		return -1;
+	case LB_HIT_BACKEND_GONE:
+		break;
 	}
-	return b;
+	*why = "its backend is no longer configured";
+	return -1;
 }
 
 /* Where a new flow with this key would go: the pool's Maglev table. */

@@ -47,9 +47,8 @@ check_readable(const struct mgmt_req *r, const char *path)
 
 /* The runtime's answer, or its error; never NULL. */
 static json_t *
-answer_of(int rc, json_t *ans)
+answer_of(json_t *ans)
 {
-	RTE_SET_USED(rc);
 	return ans != NULL ? ans : lb_mgmt_error("out of memory");
 }
 
@@ -57,15 +56,14 @@ json_t *
 lb_mgmt_cmd_reload(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
 	json_t *ans = NULL, *e;
-	int rc;
 
 	if (r->argc > 2)
 		return lb_mgmt_error("usage: reload [FILE]");
 	if (r->argc == 2 && (e = check_readable(r, r->argv[1])) != NULL)
 		return e;
-	rc = lb_runtime_reload(ctx->rt, r->argc == 2 ? r->argv[1] : NULL,
-			       &r->who, &ans);
-	return answer_of(rc, ans);
+	lb_runtime_reload(ctx->rt, r->argc == 2 ? r->argv[1] : NULL, &r->who,
+			  &ans);
+	return answer_of(ans);
 }
 
 /* "backend.NAME" of a configured backend, or an error. */
@@ -92,14 +90,12 @@ set_backend_key(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 {
 	char sec[LB_NAME_MAX + 16];
 	json_t *ans = NULL, *e;
-	int rc;
 
 	e = backend_section(ctx, r->argv[1], sec, sizeof(sec));
 	if (e != NULL)
 		return e;
-	rc = lb_runtime_set(ctx->rt, sec, key, value, &r->who, r->line,
-			    &ans);
-	return answer_of(rc, ans);
+	lb_runtime_set(ctx->rt, sec, key, value, &r->who, r->line, &ans);
+	return answer_of(ans);
 }
 
 json_t *
@@ -139,13 +135,12 @@ lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
 	uint64_t gen = 0;
 	json_t *ans = NULL;
-	int rc;
 
 	if (r->argc > 2 ||
 	    (r->argc == 2 && lb_mgmt_parse_uint(r->argv[1], 1, UINT64_MAX / 2, &gen)))
 		return lb_mgmt_error("usage: rollback [GENERATION]");
-	rc = lb_runtime_rollback(ctx->rt, gen, &r->who, r->line, &ans);
-	return answer_of(rc, ans);
+	lb_runtime_rollback(ctx->rt, gen, &r->who, r->line, &ans);
+	return answer_of(ans);
 }
 
 json_t *
@@ -158,7 +153,7 @@ lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	e = check_readable(r, r->argv[1]);
 	if (e != NULL)
 		return e;
-	return answer_of(0, lb_runtime_diff(ctx->rt, r->argv[1]));
+	return answer_of(lb_runtime_diff(ctx->rt, r->argv[1]));
 }
 
 json_t *
@@ -189,7 +184,7 @@ lb_mgmt_cmd_config(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 			(json_int_t)lb_runtime_snapshot(ctx->rt)->generation,
 			"ini", ini);
 	free(ini);
-	return answer_of(0, ans);
+	return answer_of(ans);
 }
 
 json_t *

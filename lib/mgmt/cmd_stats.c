@@ -237,13 +237,12 @@ backend_state(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		snprintf(why, n, "removed from the configuration; %" PRIu64
 			 " flows remain", ctx->rt != NULL ?
 			 lb_runtime_backend_flows(ctx->rt, be->id) : 0);
-		return "removed";
+		return lb_backend_state_name(be->state);
 	case LB_BACKEND_DISABLED:
-		snprintf(why, n, "admin_state = disabled");
-		return "disabled";
 	case LB_BACKEND_DRAINED:
-		snprintf(why, n, "admin_state = drained");
-		return "drained";
+		snprintf(why, n, "admin_state = %s",
+			 lb_backend_state_name(be->state));
+		return lb_backend_state_name(be->state);
 	}
 	/* Drained is the operator's choice and says more than a missing MAC. */
 	if (be->weight == 0) {

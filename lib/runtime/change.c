@@ -50,17 +50,6 @@ add_key_change(const struct lb_spec_change *c, void *arg)
 		"new", str_or_null(c->new_value)));
 }
 
-static const char *
-state_name(uint8_t state)
-{
-	static const char *const names[] = {
-		[LB_BACKEND_UP] = "up", [LB_BACKEND_DRAINED] = "drained",
-		[LB_BACKEND_DISABLED] = "disabled",
-		[LB_BACKEND_REMOVED] = "removed",
-	};
-
-	return state < RTE_DIM(names) ? names[state] : "unknown";
-}
 
 static const struct lb_backend_conf *
 backend_of(const struct lb_config *cfg, uint32_t id, uint16_t *idx)
@@ -89,9 +78,9 @@ backend_json(const char *name, uint32_t id, const char *what,
 	json_object_set_new_nocheck(o, "weight_new", b != NULL ?
 				    json_integer(b->weight) : json_null());
 	json_object_set_new_nocheck(o, "state_old", a != NULL ?
-		json_string_nocheck(state_name(a->state)) : json_null());
+		json_string_nocheck(lb_backend_state_name(a->state)) : json_null());
 	json_object_set_new_nocheck(o, "state_new", b != NULL ?
-		json_string_nocheck(state_name(b->state)) : json_null());
+		json_string_nocheck(lb_backend_state_name(b->state)) : json_null());
 	json_object_set_new_nocheck(o, "share_old", json_real(sa));
 	json_object_set_new_nocheck(o, "share_new", json_real(sb));
 	return o;

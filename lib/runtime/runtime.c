@@ -714,7 +714,6 @@ lb_runtime_tick(struct lb_runtime *rt)
 	unsigned int n = 0;
 	uint32_t i;
 
-	lb_runtime_neigh_commit(rt);
 	for (i = 0; i < cfg->n_backends; i++) {
 		const struct lb_backend_conf *be = &cfg->backends[i];
 
