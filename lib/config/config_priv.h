@@ -170,5 +170,7 @@ uint32_t lb_key_ipv4(const char *v);                 /* network order */
 void lb_key_prefix(const char *v, uint32_t *addr, uint8_t *len);
 int lb_key_word(const struct lb_config_key *k, const char *v); /* index */
 int lb_key_mac(const char *v, uint8_t mac[6]);
+/* "200" or "200-399" -> [lo, hi]; 0, or -1 if it is neither. */
+int lb_key_status_range(const char *v, uint16_t *lo, uint16_t *hi);
 
 #endif

@@ -30,6 +30,9 @@ static const char *const w_sched[] = { "maglev", NULL };
 static const char *const w_on_remove[] = { "keep", "reschedule", NULL };
 static const char *const w_admin[] = { "enabled", "drained", "disabled",
 				       NULL };
+static const char *const w_health[] = { "none", "tcp", "http", "https",
+					NULL };
+static const char *const w_all_down[] = { "fail_open", "fail_closed", NULL };
 
 /* Order: as documented in reference.ini and the README. */
 static const struct lb_config_key keys[] = {
@@ -82,8 +85,35 @@ static const struct lb_config_key keys[] = {
 	  LB_SCHED_MAX_TABLE_SIZE, NULL, NULL, "65537", 1,
 	  "Maglev table size M: prime, larger than the number of backends" },
 	{ O, "on_remove", LB_KEY_ENUM, 0, 0, w_on_remove, NULL, "keep", 1,
-	  "what an established flow does when its backend is disabled or "
-	  "removed" },
+	  "what an established flow does when its backend is disabled, "
+	  "removed or down" },
+	{ O, "health", LB_KEY_ENUM, 0, 0, w_health, NULL, "none", 1,
+	  "health check: none, tcp (connect), http or https (a GET)" },
+	{ O, "health_port", LB_KEY_U32, 0, 65535, NULL, NULL, "0", 1,
+	  "port checked; 0 = the port of the first VIP served by the pool" },
+	{ O, "health_interval_ms", LB_KEY_U32, 100, 3600000, NULL, NULL,
+	  "2000", 1, "time between two checks of a backend, ms" },
+	{ O, "health_timeout_ms", LB_KEY_U32, 10, 3600000, NULL, NULL,
+	  "1000", 1, "a check not answered in this time fails, ms; at most "
+	  "health_interval_ms" },
+	{ O, "health_rise", LB_KEY_U32, 1, 100, NULL, NULL, "2", 1,
+	  "consecutive successes that bring a down backend up" },
+	{ O, "health_fall", LB_KEY_U32, 1, 100, NULL, NULL, "3", 1,
+	  "consecutive failures that take an up backend down" },
+	{ O, "health_path", LB_KEY_URL_PATH, 0, LB_HEALTH_PATH_MAX - 1, NULL,
+	  NULL, "/", 1, "http(s): the path requested" },
+	{ O, "health_host", LB_KEY_HOST, 0, LB_HEALTH_HOST_MAX - 1, NULL,
+	  NULL, "", 1, "http(s): the Host header; empty: the backend's "
+	  "address" },
+	{ O, "health_expect", LB_KEY_STATUS_RANGE, 0, 0, NULL, NULL,
+	  "200-399", 1, "http(s): status code or range that passes" },
+	{ O, "all_down", LB_KEY_ENUM, 0, 0, w_all_down, NULL, "fail_open", 1,
+	  "when every backend is down: fail_open (send by weight as if all "
+	  "were up) or fail_closed (refuse new flows: TCP RST, ICMP "
+	  "unreachable)" },
+	{ O, "slow_start_s", LB_KEY_U32, 0, 3600, NULL, NULL, "0", 1,
+	  "a backend that comes up ramps from a tenth of its weight to all "
+	  "of it over this time, s; 0 = at once" },
 	{ B, "pool", LB_KEY_POOL, 0, 0, NULL, NULL, NULL, 1,
 	  "the pool it belongs to" },
 	{ B, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
@@ -94,6 +124,8 @@ static const struct lb_config_key keys[] = {
 	  "static next hop MAC, never resolved by ARP" },
 	{ B, "admin_state", LB_KEY_ENUM, 0, 0, w_admin, NULL, "enabled", 1,
 	  "enabled, drained (no new flows) or disabled (no flows)" },
+	{ B, "health_port", LB_KEY_U32, 0, 65535, NULL, NULL, "0", 1,
+	  "port checked on this backend; 0 = the pool's" },
 };
 
 static const char *const kind_names[LB_SECTION_KINDS] = {
@@ -317,6 +349,78 @@ check_group(const struct lb_config_key *k, const char *v, char *msg,
 	return -1;
 }
 
+/* An absolute URL path: printable ASCII without space, as a request line
+ * carries it. */
+static int
+check_url_path(const struct lb_config_key *k, const char *v, char *msg,
+	       size_t size)
+{
+	const char *p;
+
+	for (p = v; *p > ' ' && *p < 0x7f; p++)
+		;
+	if (v[0] == '/' && *p == '\0')
+		return check_length(k, v, msg, size);
+	snprintf(msg, size,
+		 "%s = '%s': expected a path starting with '/' (printable, no spaces)",
+		 k->name, v);
+	return -1;
+}
+
+/* A host name or address for a Host header; empty allowed. */
+static int
+check_host(const struct lb_config_key *k, const char *v, char *msg,
+	   size_t size)
+{
+	size_t len = strlen(v);
+
+	if (strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") == len)
+		return check_length(k, v, msg, size);
+	snprintf(msg, size,
+		 "%s = '%s': not a host name (letters, digits, '.', '-', '_', "
+		 "':' and '[]')", k->name, v);
+	return -1;
+}
+
+int
+lb_key_status_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	unsigned int a, b;
+	int n = 0;
+
+	if (sscanf(v, "%3u%n", &a, &n) != 1 || n != 3)
+		return -1;
+	b = a;
+	if (v[n] == '-') {
+		int m = 0;
+
+		if (sscanf(v + n + 1, "%3u%n", &b, &m) != 1 || m != 3)
+			return -1;
+		n += 1 + m;
+	}
+	if (v[n] != '\0' || a < 100 || b > 599 || a > b ||
+	    strspn(v, "0123456789-") != strlen(v))
+		return -1;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+static int
+check_status_range(const struct lb_config_key *k, const char *v, char *msg,
+		   size_t size)
+{
+	uint16_t lo, hi;
+
+	if (lb_key_status_range(v, &lo, &hi) == 0)
+		return 0;
+	snprintf(msg, size,
+		 "%s = '%s': expected an HTTP status (200) or a range (200-399) "
+		 "within 100..599", k->name, v);
+	return -1;
+}
+
 int
 lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		    size_t size)
@@ -342,6 +446,12 @@ lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		return check_pool_name(k, v, msg, size);
 	case LB_KEY_GROUP:
 		return check_group(k, v, msg, size);
+	case LB_KEY_URL_PATH:
+		return check_url_path(k, v, msg, size);
+	case LB_KEY_HOST:
+		return check_host(k, v, msg, size);
+	case LB_KEY_STATUS_RANGE:
+		return check_status_range(k, v, msg, size);
 	}
 	snprintf(msg, size, "%s: unknown key type", k->name);
 	return -1;

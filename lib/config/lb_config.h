@@ -48,6 +48,35 @@ enum lb_on_remove {
 	LB_ON_REMOVE_RESCHEDULE,    /**< next packet goes to the pool's choice */
 };
 
+/** How a pool's backends are checked (lib/health). */
+enum lb_health_kind {
+	LB_HEALTH_NONE = 0,
+	LB_HEALTH_TCP,              /**< a connect completes */
+	LB_HEALTH_HTTP,             /**< a GET answers with an expected status */
+	LB_HEALTH_HTTPS,
+};
+
+/** What new flows to a pool whose backends are all down do. */
+enum lb_all_down {
+	LB_ALL_DOWN_FAIL_OPEN = 0,  /**< by weight, as if all were up */
+	LB_ALL_DOWN_FAIL_CLOSED,    /**< refused: TCP RST, ICMP unreachable */
+};
+
+#define LB_HEALTH_PATH_MAX 256
+#define LB_HEALTH_HOST_MAX 256
+
+/** A pool's health check settings, as configured. */
+struct lb_health_conf {
+	uint8_t kind;               /**< enum lb_health_kind */
+	uint16_t port;              /**< 0: the first VIP's port */
+	uint16_t rise, fall;
+	uint16_t expect_lo, expect_hi;  /**< HTTP status range that passes */
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	char path[LB_HEALTH_PATH_MAX];
+	char host[LB_HEALTH_HOST_MAX];  /**< "": the backend's address */
+};
+
 /**
  * A backend's state in one snapshot. Only UP backends with weight > 0 are
  * in their pool's scheduler table. DRAINED and DISABLED come from the
@@ -112,6 +141,9 @@ struct lb_pool_conf {
 	uint32_t *members;          /**< backend indexes, sorted by name */
 	struct lb_maglev maglev;    /**< slots index into members[] */
 	uint32_t *member_slots;     /**< slots each member owns in maglev */
+	struct lb_health_conf health;
+	enum lb_all_down all_down;
+	uint32_t slow_start_s;
 };
 
 struct lb_backend_conf {
@@ -128,6 +160,10 @@ struct lb_backend_conf {
 				     *   UINT32_MAX when in no table */
 	uint8_t has_mac;            /**< mac is static: never ARP for it */
 	uint8_t mac[6];
+	uint16_t health_port;       /**< as configured; 0: the pool's */
+	uint16_t check_port;        /**< the port its checks connect to:
+				     *   health_port, else the pool's, else
+				     *   its pool's first VIP's; 0: none */
 };
 
 /**

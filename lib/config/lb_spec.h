@@ -61,6 +61,9 @@ enum lb_key_type {
 	LB_KEY_MAC,         /**< unicast xx:xx:xx:xx:xx:xx */
 	LB_KEY_POOL,        /**< the name of a [pool.NAME] */
 	LB_KEY_GROUP,       /**< Unix group name [a-z_][a-z0-9_-]*, <= 32 */
+	LB_KEY_URL_PATH,    /**< "/..." printable, no space, <= max bytes */
+	LB_KEY_HOST,        /**< host name or address, may be empty */
+	LB_KEY_STATUS_RANGE, /**< HTTP status "200" or range "200-399" */
 };
 
 /** One key: the single declaration every user of keys reads. */

@@ -315,6 +315,38 @@ near_primes(uint32_t n, uint32_t *below, uint32_t *above)
 }
 
 static void
+fill_health(struct build_ctx *c, const struct lb_spec_section *s,
+	    struct lb_pool_conf *p)
+{
+	const struct lb_config_key *kind =
+		lb_config_key_find(LB_SECTION_POOL, "health");
+	const struct lb_config_key *all_down =
+		lb_config_key_find(LB_SECTION_POOL, "all_down");
+	struct lb_health_conf *h = &p->health;
+
+	h->kind = (uint8_t)lb_key_word(kind, build_value(s, "health"));
+	h->port = (uint16_t)lb_key_u32(build_value(s, "health_port"));
+	h->interval_ms = lb_key_u32(build_value(s, "health_interval_ms"));
+	h->timeout_ms = lb_key_u32(build_value(s, "health_timeout_ms"));
+	h->rise = (uint16_t)lb_key_u32(build_value(s, "health_rise"));
+	h->fall = (uint16_t)lb_key_u32(build_value(s, "health_fall"));
+	copy_str(h->path, sizeof(h->path), build_value(s, "health_path"));
+	copy_str(h->host, sizeof(h->host), build_value(s, "health_host"));
+	lb_key_status_range(build_value(s, "health_expect"), &h->expect_lo,
+			    &h->expect_hi);
+	p->all_down = (enum lb_all_down)lb_key_word(all_down,
+					build_value(s, "all_down"));
+	p->slow_start_s = lb_key_u32(build_value(s, "slow_start_s"));
+	/* One check in flight per backend: the next is due only after the
+	 * last one ended. */
+	if (h->timeout_ms > h->interval_ms)
+		build_error(c, s, "health_timeout_ms",
+			    "health_timeout_ms = %u is longer than "
+			    "health_interval_ms = %u", h->timeout_ms,
+			    h->interval_ms);
+}
+
+static void
 fill_pools(struct build_ctx *c)
 {
 	const struct lb_config_key *on_remove =
@@ -332,6 +364,7 @@ fill_pools(struct build_ctx *c)
 		p->table_size = lb_key_u32(build_value(s, "table_size"));
 		p->on_remove = (enum lb_on_remove)lb_key_word(on_remove,
 					build_value(s, "on_remove"));
+		fill_health(c, s, p);
 		if (lb_sched_is_prime(p->table_size))
 			continue;
 		near_primes(p->table_size, &lo, &hi);
@@ -566,6 +599,7 @@ fill_backend(const struct lb_spec_section *s, struct lb_backend_conf *b)
 	b->addr = lb_key_ipv4(build_value(s, "address"));
 	b->weight = lb_key_u32(build_value(s, "weight"));
 	b->state = state[lb_key_word(admin, build_value(s, "admin_state"))];
+	b->health_port = (uint16_t)lb_key_u32(build_value(s, "health_port"));
 	b->has_mac = *mac != '\0' && lb_key_mac(mac, b->mac) == 0;
 }
 
@@ -681,6 +715,51 @@ check_vip_pools(struct build_ctx *c)
 	}
 }
 
+/* The port of the first VIP (in file order) that pool @pi serves, or 0. */
+static uint16_t
+pool_vip_port(const struct lb_config *cfg, uint32_t pi)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].pool == pi)
+			return cfg->vips[i].port;
+	return 0;
+}
+
+/* Where each backend is checked: its own health_port, its pool's, or the
+ * port its pool serves. A checked pool must have one. */
+static void
+set_check_ports(struct build_ctx *c)
+{
+	struct lb_config *cfg = c->cfg;
+	uint32_t i, pi;
+
+	for (i = 0; i < cfg->n_pools; i++) {
+		const struct lb_health_conf *h = &cfg->pools[i].health;
+
+		if (c->ok[LB_SECTION_POOL][i] && h->kind != LB_HEALTH_NONE &&
+		    h->port == 0 && pool_vip_port(cfg, i) == 0)
+			build_error(c, c->sec[LB_SECTION_POOL][i], "health",
+				    "pool %s: health = %s but no port to check "
+				    "(set health_port, or serve a VIP)",
+				    cfg->pools[i].name,
+				    build_value(c->sec[LB_SECTION_POOL][i],
+						"health"));
+	}
+	for (i = 0; i < cfg->n_backends; i++) {
+		struct lb_backend_conf *b = &cfg->backends[i];
+
+		pi = b->pool;
+		if (!c->ok[LB_SECTION_BACKEND][i] || pi >= cfg->n_pools)
+			continue;
+		b->check_port = b->health_port != 0 ? b->health_port :
+				cfg->pools[pi].health.port != 0 ?
+				cfg->pools[pi].health.port :
+				pool_vip_port(cfg, pi);
+	}
+}
+
 int
 lb_config_validate(struct build_ctx *c)
 {
@@ -699,5 +778,6 @@ lb_config_validate(struct build_ctx *c)
 	check_backend_unique(c);
 	check_pool_sizes(c);
 	check_vip_pools(c);
+	set_check_ports(c);
 	return c->err->n == 0 ? 0 : -1;
 }

@@ -286,6 +286,78 @@ test_new_global_and_pool_keys(void **state)
 }
 
 static void
+test_health_keys(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *s = tfix_load(f->path, T_PORT_LAN T_VIP_WEB
+		"[pool.web]\nhealth = http\nhealth_interval_ms = 500\n"
+		"health_timeout_ms = 200\nhealth_rise = 1\nhealth_fall = 4\n"
+		"health_path = /healthz?x=1\nhealth_host = www.example.com\n"
+		"health_expect = 204\nall_down = fail_closed\n"
+		"slow_start_s = 30\n"
+		T_BE("b1", "10.0.0.11") T_BE("b2", "10.0.0.12")
+		"health_port = 8080\n");
+	struct lb_config *cfg = build_ok(s, NULL);
+	const struct lb_health_conf *h = &cfg->pools[0].health;
+
+	assert_int_equal(h->kind, LB_HEALTH_HTTP);
+	assert_int_equal(h->interval_ms, 500);
+	assert_int_equal(h->timeout_ms, 200);
+	assert_int_equal(h->rise, 1);
+	assert_int_equal(h->fall, 4);
+	assert_string_equal(h->path, "/healthz?x=1");
+	assert_string_equal(h->host, "www.example.com");
+	assert_int_equal(h->expect_lo, 204);
+	assert_int_equal(h->expect_hi, 204);
+	assert_int_equal(cfg->pools[0].all_down, LB_ALL_DOWN_FAIL_CLOSED);
+	assert_int_equal(cfg->pools[0].slow_start_s, 30);
+	/* the VIP's port, unless the backend says otherwise */
+	assert_int_equal(cfg->backends[0].check_port, 80);
+	assert_int_equal(cfg->backends[1].check_port, 8080);
+	lb_config_free(cfg);
+	lb_spec_free(s);
+	s = tfix_load(f->path, T_MINIMAL);
+	cfg = build_ok(s, NULL);
+	h = &cfg->pools[0].health;
+	assert_int_equal(h->kind, LB_HEALTH_NONE);
+	assert_int_equal(h->interval_ms, 2000);
+	assert_int_equal(h->timeout_ms, 1000);
+	assert_int_equal(h->rise, 2);
+	assert_int_equal(h->fall, 3);
+	assert_string_equal(h->path, "/");
+	assert_int_equal(h->expect_lo, 200);
+	assert_int_equal(h->expect_hi, 399);
+	assert_int_equal(cfg->pools[0].all_down, LB_ALL_DOWN_FAIL_OPEN);
+	lb_config_free(cfg);
+	lb_spec_free(s);
+}
+
+static void
+test_health_keys_refused(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *s = tfix_load(f->path, T_PORT_LAN T_VIP_WEB
+		"[pool.web]\nhealth = http\nhealth_expect = 200-100\n"
+		"health_path = nope\nhealth_host = a b\n"
+		"[pool.t]\nhealth_interval_ms = 500\nhealth_timeout_ms = 501\n"
+		"[pool.lone]\nhealth = tcp\n"
+		T_BE("b1", "10.0.0.11"));
+	struct lb_config_error err = { { 0 }, 0 };
+	char want[2048];
+
+	assert_null(lb_config_build(s, NULL, &err));
+	snprintf(want, sizeof(want),
+		 "%1$s:10: health_expect = '200-100': expected an HTTP status (200) or a range (200-399) within 100..599\n"
+		 "%1$s:11: health_path = 'nope': expected a path starting with '/' (printable, no spaces)\n"
+		 "%1$s:12: health_host = 'a b': not a host name (letters, digits, '.', '-', '_', ':' and '[]')\n"
+		 "%1$s:15: health_timeout_ms = 501 is longer than health_interval_ms = 500\n"
+		 "%1$s:17: pool lone: health = tcp but no port to check (set health_port, or serve a VIP)",
+		 f->path);
+	assert_string_equal(err.msg, want);
+	lb_spec_free(s);
+}
+
+static void
 test_retained_backends(void **state)
 {
 	struct tfix *f = *state;
@@ -401,6 +473,8 @@ main(void)
 		T(test_ids_recycled_when_unused),
 		T(test_admin_states),
 		T(test_new_global_and_pool_keys),
+		T(test_health_keys),
+		T(test_health_keys_refused),
 		T(test_retained_backends),
 		T(test_change_from_snapshot_spec),
 		T(test_build_1000_backends),
