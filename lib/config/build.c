@@ -180,7 +180,38 @@ cmp_member(const void *a, const void *b, void *arg)
 		      cfg->backends[*(const uint32_t *)b].name);
 }
 
-/* UP backends only: drained and disabled ones take no new flow. */
+/* Could take new flows if it were not down. */
+static int
+candidate(const struct lb_backend_conf *be, uint32_t pi)
+{
+	return be->pool == pi && be->state == LB_BACKEND_UP && be->weight > 0;
+}
+
+/*
+ * Which backends health checks leave out: the down ones, unless every
+ * candidate of the pool is down and the pool fails open (then none: new
+ * flows go by weight as if all were up, and established ones stay).
+ */
+static void
+mark_out(struct lb_config *cfg, struct lb_pool_conf *p, uint32_t pi)
+{
+	uint32_t i, n = 0, down = 0;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (candidate(&cfg->backends[i], pi)) {
+			n++;
+			down += cfg->backends[i].down;
+		}
+	p->all_down_now = n > 0 && down == n;
+	for (i = 0; i < cfg->n_backends; i++)
+		if (cfg->backends[i].pool == pi)
+			cfg->backends[i].out = cfg->backends[i].down &&
+				!(p->all_down_now &&
+				  p->all_down == LB_ALL_DOWN_FAIL_OPEN);
+}
+
+/* UP backends that are not out (apply_live): drained, disabled and down
+ * ones take no new flow. */
 static int
 fill_members(struct lb_config *cfg, struct lb_pool_conf *p, uint32_t pi)
 {
@@ -191,7 +222,8 @@ fill_members(struct lb_config *cfg, struct lb_pool_conf *p, uint32_t pi)
 		return -ENOMEM;
 	for (i = 0; i < cfg->n_backends; i++)
 		if (cfg->backends[i].pool == pi &&
-		    cfg->backends[i].state == LB_BACKEND_UP)
+		    cfg->backends[i].state == LB_BACKEND_UP &&
+		    !cfg->backends[i].out)
 			p->members[p->n_members++] = i;
 	/* names, not INI order, fix the table: reordering the file is a no-op */
 	qsort_r(p->members, p->n_members, sizeof(*p->members), cmp_member,
@@ -233,12 +265,63 @@ build_table(struct lb_config *cfg, struct lb_pool_conf *p)
 		return -ENOMEM;
 	for (i = 0; i < p->n_members; i++) {
 		be[i].name = cfg->backends[p->members[i]].name;
-		be[i].weight = cfg->backends[p->members[i]].weight;
+		be[i].weight = cfg->backends[p->members[i]].table_weight;
 	}
 	rc = lb_sched_maglev_build(&p->maglev, be, p->n_members,
 				   p->table_size);
 	free(be);
 	return rc == 0 ? count_member_slots(p) : rc;
+}
+
+/* 1 if @be is in @prev (the running snapshot) but takes no new flows
+ * there: disabled, drained or down. A backend new to the configuration
+ * starts at full weight, as it did at startup. */
+static int
+was_out_of_service(const struct lb_config *prev,
+		   const struct lb_backend_conf *be)
+{
+	uint16_t bi = prev->backend_index[be->id];
+
+	return bi != LB_ID_NONE && (prev->backends[bi].state != LB_BACKEND_UP ||
+				    prev->backends[bi].out);
+}
+
+/*
+ * Health and slow start, by identity. A backend that comes back into
+ * service (enabled, or up again) in a pool with slow_start_s starts at a
+ * tenth of its weight; one that was in service keeps the ramp the caller
+ * gives. Never below 1: a ramping backend is never out of its table.
+ */
+static void
+apply_live(struct build_ctx *c)
+{
+	const struct lb_config_build_opts *o = c->opts;
+	struct lb_config *cfg = c->cfg;
+	struct lb_backend_conf *be;
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++) {
+		be = &cfg->backends[i];
+		be->down = o != NULL && o->down != NULL && o->down[be->id];
+		be->ramp = o != NULL && o->ramp != NULL ? o->ramp[be->id] : 0;
+	}
+	for (i = 0; i < cfg->n_pools; i++)
+		mark_out(cfg, &cfg->pools[i], i);
+	for (i = 0; i < cfg->n_backends; i++) {
+		be = &cfg->backends[i];
+		if (be->state == LB_BACKEND_UP && !be->out &&
+		    be->pool < cfg->n_pools &&
+		    cfg->pools[be->pool].slow_start_s > 0 &&
+		    o != NULL && o->prev != NULL &&
+		    was_out_of_service(o->prev, be)) {
+			be->came_up = 1;
+			be->ramp = LB_CONFIG_RAMP_START;
+		}
+		be->table_weight = be->weight;
+		if (be->ramp > 0 && be->ramp < 1000 && be->weight > 0)
+			be->table_weight = RTE_MAX(1u, (uint32_t)
+				((uint64_t)be->weight * be->ramp / 1000));
+	}
 }
 
 static int
@@ -416,7 +499,7 @@ fill_hit_index(struct lb_config *cfg)
 		cfg->backend_fwd[i].index = LB_ID_NONE;
 	for (i = 0; i < cfg->n_backends; i++) {
 		be = &cfg->backends[i];
-		if (be->state >= LB_BACKEND_DISABLED)
+		if (be->state >= LB_BACKEND_DISABLED || be->out)
 			continue;
 		cfg->backend_fwd[be->id] = (struct lb_backend_fwd){
 			.neigh = be->neigh, .index = (uint16_t)i,
@@ -432,6 +515,7 @@ build(struct build_ctx *c)
 	if (lb_config_validate(c) < 0 || fill_ids(c) < 0)
 		return -1;
 	retain_backends(c);
+	apply_live(c);
 	if (build_pools(c) < 0 || fill_neighs(c) < 0 ||
 	    build_addr_index(c) < 0)
 		return -1;

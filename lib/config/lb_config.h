@@ -144,6 +144,10 @@ struct lb_pool_conf {
 	struct lb_health_conf health;
 	enum lb_all_down all_down;
 	uint32_t slow_start_s;
+	/** Every backend that could take new flows (UP, weight > 0) is
+	 *  down: with fail_open the table holds them all as if up; with
+	 *  fail_closed it is empty and new flows are refused. */
+	uint8_t all_down_now;
 };
 
 struct lb_backend_conf {
@@ -164,6 +168,17 @@ struct lb_backend_conf {
 	uint16_t check_port;        /**< the port its checks connect to:
 				     *   health_port, else the pool's, else
 				     *   its pool's first VIP's; 0: none */
+	uint8_t down;               /**< health checks say it is down */
+	uint8_t out;                /**< down and left out: no new flows,
+				     *   established ones follow on_remove
+				     *   (0 while its pool is all down and
+				     *   fail_open) */
+	uint8_t came_up;            /**< in service now, not in the running
+				     *   snapshot (enabled, or checks say up):
+				     *   its slow start begins */
+	uint16_t ramp;              /**< slow start: per mille of its weight
+				     *   in the table; 0: all of it */
+	uint32_t table_weight;      /**< the weight its table was built with */
 };
 
 /**
@@ -304,7 +319,16 @@ struct lb_config_build_opts {
 	const struct lb_config *prev;
 	const uint16_t *retain;
 	uint32_t n_retain;
+	/** By backend identity (LB_MAX_BACKENDS each; NULL: none): health
+	 *  checks say it is down; its slow start, per mille of its weight
+	 *  (0: none). A backend that comes up (see came_up) in a pool with
+	 *  slow_start_s starts at LB_CONFIG_RAMP_START whatever ramp says. */
+	const uint8_t *down;
+	const uint16_t *ramp;
 };
+
+/** Where a slow start begins: a tenth of the weight. */
+#define LB_CONFIG_RAMP_START 100
 
 /**
  * Validate @p spec and build a complete snapshot from it.
@@ -394,9 +418,9 @@ lb_config_vip_slot(const struct lb_config *cfg, uint8_t proto, uint32_t addr,
 
 /** What a held flow on a backend identity does under this snapshot. */
 enum lb_hit_rule {
-	LB_HIT_STAYS,               /**< UP or DRAINED: stays */
-	LB_HIT_KEPT,                /**< disabled/removed, on_remove = keep */
-	LB_HIT_RESCHEDULED,         /**< disabled/removed, on_remove = reschedule */
+	LB_HIT_STAYS,               /**< UP or DRAINED, not down: stays */
+	LB_HIT_KEPT,                /**< disabled/removed/down, keep */
+	LB_HIT_RESCHEDULED,         /**< disabled/removed/down, reschedule */
 	LB_HIT_BACKEND_GONE,        /**< no such backend: scheduled anew */
 };
 
@@ -415,7 +439,8 @@ lb_config_hit_rule(const struct lb_config *cfg, uint32_t id, uint32_t vip,
 	*index = bi;
 	if (bi == LB_ID_NONE)
 		return LB_HIT_BACKEND_GONE;
-	if (cfg->backends[bi].state < LB_BACKEND_DISABLED)
+	if (cfg->backends[bi].state < LB_BACKEND_DISABLED &&
+	    !cfg->backends[bi].out)
 		return LB_HIT_STAYS;
 	return cfg->pools[cfg->vips[vip].pool].on_remove == LB_ON_REMOVE_KEEP ?
 		LB_HIT_KEPT : LB_HIT_RESCHEDULED;

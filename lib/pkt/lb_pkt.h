@@ -65,6 +65,29 @@ void lb_pkt_arp_reply(struct rte_mbuf *m, const struct lb_pkt_info *info,
 void lb_pkt_icmp_echo_reply(struct rte_mbuf *m,
 			    const struct lb_pkt_info *info);
 
+/**
+ * Turn a TCP segment (parsed, class IPV4) into the RST that refuses it, in
+ * place: addresses and ports swapped, sequence numbers as RFC 9293's reset
+ * generation says (the segment's ACK as seq, or seq 0 with an ACK of what
+ * it occupied), fresh IPv4 header, TTL 64.
+ * @return 0, or -EINVAL for a RST (never answered) or a segmented mbuf
+ * (then @p m is unchanged).
+ */
+int lb_pkt_tcp_rst_reply(struct rte_mbuf *m, const struct lb_pkt_info *info);
+
+/** ICMP code "port unreachable" (RFC 792). */
+#define LB_PKT_ICMP_PORT_UNREACH 3
+
+/**
+ * Turn an IPv4 datagram (parsed, class IPV4) into the ICMP destination
+ * unreachable (@p code) that refuses it, in place: from its destination
+ * to its source, quoting its IP header and first 8 bytes (RFC 792).
+ * Needs 28 bytes of headroom. @return 0, or -EINVAL (segmented mbuf) /
+ * -ENOSPC (no headroom); then @p m is unchanged.
+ */
+int lb_pkt_icmp_unreach_reply(struct rte_mbuf *m,
+			      const struct lb_pkt_info *info, uint8_t code);
+
 /** Direct-server-return rewrite: only the MAC addresses change. */
 static inline void
 lb_pkt_dr_rewrite(struct rte_mbuf *m, const struct rte_ether_addr *src,

@@ -12,11 +12,13 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include "lb_pkt.h"
 
 #define ARP_REQUEST_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
 #define ECHO_REPLY_TTL 64
+#define ICMP_DEST_UNREACH 3     /* RFC 792; rte_icmp.h of 22.11 lacks it */
 
 /*
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). One's-complement sums do not
@@ -133,5 +135,111 @@ lb_pkt_arp_request(struct rte_mbuf *m, const struct rte_ether_addr *mac,
 
 	m->data_len = ARP_REQUEST_LEN;
 	m->pkt_len = ARP_REQUEST_LEN;
+	return 0;
+}
+
+/* Swap the frame's MAC addresses: it goes back where it came from. */
+static void
+eth_swap(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr mac;
+
+	rte_ether_addr_copy(&eth->src_addr, &mac);
+	rte_ether_addr_copy(&eth->dst_addr, &eth->src_addr);
+	rte_ether_addr_copy(&mac, &eth->dst_addr);
+}
+
+/* A fresh 20-byte IPv4 header from @src to @dst carrying @len bytes. */
+static void
+ipv4_fill(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst,
+	  uint8_t proto, uint16_t len)
+{
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.total_length = rte_cpu_to_be_16(sizeof(*ip) + len),
+		.fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG),
+		.time_to_live = ECHO_REPLY_TTL,
+		.next_proto_id = proto,
+		.src_addr = src,
+		.dst_addr = dst,
+	};
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+int
+lb_pkt_tcp_rst_reply(struct rte_mbuf *m, const struct lb_pkt_info *info)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+			struct rte_ipv4_hdr *, info->l2_len);
+	const struct rte_tcp_hdr *in = rte_pktmbuf_mtod_offset(m,
+			const struct rte_tcp_hdr *, info->l2_len + info->l3_len);
+	uint32_t len = info->l2_len + sizeof(*ip) + sizeof(struct rte_tcp_hdr);
+	uint32_t seg = info->l4_len - ((in->data_off >> 4) << 2);
+	uint32_t ack, seq;
+	struct rte_tcp_hdr *tcp;
+	int has_ack;
+
+	/* Never answer a RST (RFC 9293): two boxes would ping-pong. */
+	if (!rte_pktmbuf_is_contiguous(m) || m->pkt_len < len ||
+	    (in->tcp_flags & RTE_TCP_RST_FLAG))
+		return -EINVAL;
+	/* RFC 9293 3.10.7.1: a segment with an ACK gets a RST with that
+	 * sequence number; one without, seq 0 and an ACK of everything it
+	 * occupied (SYN and FIN count one each). */
+	has_ack = in->tcp_flags & RTE_TCP_ACK_FLAG;
+	seq = has_ack ? in->recv_ack : 0;
+	ack = rte_be_to_cpu_32(in->sent_seq) + seg +
+	      !!(in->tcp_flags & RTE_TCP_SYN_FLAG) +
+	      !!(in->tcp_flags & RTE_TCP_FIN_FLAG);
+	/* Everything needed of @in is read: the reply may overwrite it. */
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	*tcp = (struct rte_tcp_hdr){
+		.src_port = info->dst_port,
+		.dst_port = info->src_port,
+		.sent_seq = seq,
+		.recv_ack = has_ack ? 0 : rte_cpu_to_be_32(ack),
+		.data_off = (sizeof(*tcp) / 4) << 4,
+		.tcp_flags = RTE_TCP_RST_FLAG | (has_ack ? 0 : RTE_TCP_ACK_FLAG),
+	};
+	eth_swap(m);
+	ipv4_fill(ip, info->dst_addr, info->src_addr, IPPROTO_TCP,
+		  sizeof(*tcp));
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	rte_pktmbuf_trim(m, m->pkt_len - len);
+	return 0;
+}
+
+int
+lb_pkt_icmp_unreach_reply(struct rte_mbuf *m, const struct lb_pkt_info *info,
+			  uint8_t code)
+{
+	const uint16_t gap = sizeof(struct rte_ipv4_hdr) +
+			     sizeof(struct rte_icmp_hdr);
+	/* RFC 792: the datagram's header and its first 64 bits. */
+	uint16_t quoted = info->l3_len + 8;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	uint32_t src = info->dst_addr, dst = info->src_addr;
+	char *front;
+
+	if (!rte_pktmbuf_is_contiguous(m) ||
+	    m->pkt_len < (uint32_t)info->l2_len + quoted)
+		return -EINVAL;
+	front = rte_pktmbuf_prepend(m, gap);
+	if (front == NULL)
+		return -ENOSPC;
+	memmove(front, front + gap, info->l2_len);
+	rte_pktmbuf_trim(m, m->pkt_len - (info->l2_len + gap + quoted));
+	eth_swap(m);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, info->l2_len);
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	*icmp = (struct rte_icmp_hdr){
+		.icmp_type = ICMP_DEST_UNREACH,
+		.icmp_code = code,
+	};
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp,
+						    sizeof(*icmp) + quoted);
+	ipv4_fill(ip, src, dst, IPPROTO_ICMP, sizeof(*icmp) + quoted);
 	return 0;
 }

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lb_spec.h"
 #include "runtime_priv.h"
@@ -81,6 +82,14 @@ backend_json(const char *name, uint32_t id, const char *what,
 		json_string_nocheck(lb_backend_state_name(a->state)) : json_null());
 	json_object_set_new_nocheck(o, "state_new", b != NULL ?
 		json_string_nocheck(lb_backend_state_name(b->state)) : json_null());
+	json_object_set_new_nocheck(o, "down_old", a != NULL ?
+				    json_boolean(a->out) : json_null());
+	json_object_set_new_nocheck(o, "down_new", b != NULL ?
+				    json_boolean(b->out) : json_null());
+	json_object_set_new_nocheck(o, "table_weight_old", a != NULL ?
+				    json_integer(a->table_weight) : json_null());
+	json_object_set_new_nocheck(o, "table_weight_new", b != NULL ?
+				    json_integer(b->table_weight) : json_null());
 	json_object_set_new_nocheck(o, "share_old", json_real(sa));
 	json_object_set_new_nocheck(o, "share_new", json_real(sb));
 	return o;
@@ -118,11 +127,50 @@ backend_change(const struct lb_config *old, const struct lb_config *new,
 			       a->state != LB_BACKEND_REMOVED))
 		what = "removed";
 	else if (a->weight != b->weight || a->state != b->state ||
+		 a->out != b->out || a->table_weight != b->table_weight ||
 		 fabs(sa - sb) >= SHARE_MOVED)
 		what = "changed";
 	else
 		return NULL;
 	return backend_json((a != NULL ? a : b)->name, id, what, a, b, sa, sb);
+}
+
+static const struct lb_pool_conf *
+pool_named(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->n_pools; i++)
+		if (strcmp(cfg->pools[i].name, name) == 0)
+			return &cfg->pools[i];
+	return NULL;
+}
+
+/* Pools whose backends all went down, or came back from that: what
+ * fail_open or fail_closed now does must be said where it happens. */
+static json_t *
+pools_changed(const struct lb_config *old, const struct lb_config *new)
+{
+	static const char *const policy[] = {
+		[LB_ALL_DOWN_FAIL_OPEN] = "fail_open: new flows by weight as "
+			"if every backend were up",
+		[LB_ALL_DOWN_FAIL_CLOSED] = "fail_closed: new flows refused",
+	};
+	json_t *list = json_array();
+	const struct lb_pool_conf *a, *b;
+	uint32_t i;
+
+	for (i = 0; new != NULL && i < new->n_pools; i++) {
+		b = &new->pools[i];
+		a = pool_named(old, b->name);
+		if (b->all_down_now == (a != NULL && a->all_down_now))
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:b, s:s}",
+			"pool", b->name, "all_down", b->all_down_now,
+			"policy", b->all_down_now ? policy[b->all_down] :
+			"some backend is up again"));
+	}
+	return list;
 }
 
 void
@@ -142,4 +190,9 @@ lb_change_describe(json_t *ans, const struct lb_config *old,
 	}
 	json_object_set_new(ans, "changes", keys);
 	json_object_set_new(ans, "backends", backends);
+	c = pools_changed(old, new);
+	if (json_array_size(c) > 0)
+		json_object_set_new(ans, "pools", c);
+	else
+		json_decref(c);
 }

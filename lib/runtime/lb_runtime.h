@@ -171,8 +171,37 @@ unsigned int lb_runtime_neigh_due(struct lb_runtime *rt, uint64_t now_tsc,
 				  uint32_t *idx, unsigned int max);
 
 /**
- * Housekeeping, about once a second: forget REMOVED backends whose last
- * flow ended (a new generation, recorded as made by edgelbd).
+ * Health checks say backend identity @p id is down (@p down = 1) or not,
+ * because of @p reason. Transitions are gathered (a flap within one
+ * gathering is no change); lb_runtime_health_commit() applies them as one
+ * generation. From then on every build - reloads and runtime commands
+ * included - leaves a down backend out of its pool's table (unless the
+ * whole pool is down and fails open) and its established flows follow
+ * on_remove. What is known of an identity the configuration drops is
+ * forgotten.
+ * @return 1 if this changed what is gathered, else 0.
+ */
+int lb_runtime_health_set(struct lb_runtime *rt, uint32_t id, int down,
+			  const char *reason);
+
+/** 1 if health checks have backend identity @p id down (applied or not). */
+int lb_runtime_backend_down(const struct lb_runtime *rt, uint32_t id);
+
+/**
+ * Apply the transitions lb_runtime_health_set() gathered, if any: one
+ * apply, recorded as made by health, the command naming each backend with
+ * its new state and reason ("health: web1 down (3 consecutive failures:
+ * connect refused)"), the record listing them under "health".
+ */
+void lb_runtime_health_commit(struct lb_runtime *rt);
+
+/**
+ * Housekeeping, about once a second: move slow starts on (each backend
+ * that came back into service - enabled, or up again - in a pool with
+ * slow_start_s ramps from a tenth of its weight to all of it: at most one
+ * generation a second, recorded as made by edgelbd), and forget REMOVED
+ * backends whose last flow ended (a new generation, recorded as made by
+ * edgelbd).
  */
 void lb_runtime_tick(struct lb_runtime *rt);
 

@@ -36,7 +36,24 @@ struct lb_runtime {
 	struct lb_audit *audit;
 	struct rt_gen gens[LB_RUNTIME_GENERATIONS];
 	json_t *since_reload;       /* runtime changes the next reload drops */
+	/* What health checks and slow starts say, by backend identity: every
+	 * build reads them (lb_config_build_opts.down/ramp), whatever made
+	 * the change, so a reload never brings a down backend back. */
+	uint8_t down[LB_MAX_BACKENDS];
+	uint16_t ramp[LB_MAX_BACKENDS];
+	uint64_t ramp_start_ms[LB_MAX_BACKENDS];
+	json_t *health_pending;     /* transitions not applied yet */
 };
+
+/* CLOCK_MONOTONIC in ms: slow starts are measured in it. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const struct lb_snapshot *
 lb_runtime_snapshot(const struct lb_runtime *rt)
@@ -193,7 +210,11 @@ backends_changed(const json_t *all)
 		if (!json_equal(json_object_get(b, "weight_old"),
 				json_object_get(b, "weight_new")) ||
 		    !json_equal(json_object_get(b, "state_old"),
-				json_object_get(b, "state_new")))
+				json_object_get(b, "state_new")) ||
+		    !json_equal(json_object_get(b, "down_old"),
+				json_object_get(b, "down_new")) ||
+		    !json_equal(json_object_get(b, "table_weight_old"),
+				json_object_get(b, "table_weight_new")))
 			json_array_append(list, b);
 	}
 	return list;
@@ -205,7 +226,8 @@ record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
        uint64_t before, const char *result, const json_t *ans)
 {
 	json_t *rec = record_new(rt, who, command, before, result);
-	const char *keys[] = { "changes", "errors", "error", "discarded" };
+	const char *keys[] = { "changes", "errors", "error", "discarded",
+			       "pools", "health" };
 	json_t *v;
 	size_t i;
 
@@ -281,6 +303,7 @@ build_with(struct lb_runtime *rt, const struct lb_spec *spec,
 	struct lb_config_build_opts o = {
 		.backend_ids = bids, .vip_ids = vids,
 		.prev = rt->snap->cfg, .retain = retain,
+		.down = rt->down, .ramp = rt->ramp,
 	};
 
 	o.n_retain = flows_in_use(rt, retain);
@@ -292,6 +315,31 @@ build(struct lb_runtime *rt, const struct lb_spec *spec,
       struct lb_config_error *err)
 {
 	return build_with(rt, spec, rt->backend_ids, rt->vip_ids, err);
+}
+
+/*
+ * After @cfg went live: slow starts it began are timed from now; what is
+ * known of identities it no longer has is forgotten (a name that comes
+ * back is checked anew).
+ */
+static void
+note_live(struct lb_runtime *rt, const struct lb_config *cfg)
+{
+	uint64_t now = now_ms();
+	uint32_t id, i;
+
+	for (id = 0; id < LB_MAX_BACKENDS; id++) {
+		if (cfg->backend_index[id] != LB_ID_NONE)
+			continue;
+		rt->down[id] = 0;
+		rt->ramp[id] = 0;
+	}
+	for (i = 0; i < cfg->n_backends; i++) {
+		id = cfg->backends[i].id;
+		rt->ramp[id] = cfg->backends[i].ramp;
+		if (cfg->backends[i].came_up)
+			rt->ramp_start_ms[id] = now;
+	}
 }
 
 /*
@@ -326,6 +374,7 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 		return -1;
 	}
 	publish_into(rt, s, cfg, nt);
+	note_live(rt, cfg);
 	/* learned MACs were carried into nt */
 	lb_neigh_table_free(rt->neigh_pending);
 	rt->neigh_pending = NULL;
@@ -699,10 +748,131 @@ lb_runtime_neigh_due(struct lb_runtime *rt, uint64_t now_tsc, uint32_t *idx,
 			    max);
 }
 
-/* ---- housekeeping ------------------------------------------------------- */
+/* ---- health and slow start ----------------------------------------------- */
+
+int
+lb_runtime_health_set(struct lb_runtime *rt, uint32_t id, int down,
+		      const char *reason)
+{
+	const char *name = lb_ids_name(rt->backend_ids, id);
+
+	if (id >= LB_MAX_BACKENDS || name == NULL || rt->down[id] == !!down)
+		return 0;
+	rt->down[id] = !!down;
+	if (rt->health_pending == NULL)
+		rt->health_pending = json_array();
+	json_array_append_new(rt->health_pending, json_pack("{s:s, s:s, s:s}",
+		"backend", name, "health", down ? "down" : "up",
+		"reason", reason != NULL ? reason : ""));
+	return 1;
+}
+
+int
+lb_runtime_backend_down(const struct lb_runtime *rt, uint32_t id)
+{
+	return id < LB_MAX_BACKENDS && rt->down[id];
+}
+
+/* "health: web1 down (3 consecutive failures: ...); web2 up (...)" */
+static char *
+health_command(const json_t *list)
+{
+	size_t len = 0, i;
+	char *buf = malloc(4096);
+	json_t *t;
+
+	if (buf == NULL)
+		return NULL;
+	len = snprintf(buf, 4096, "health:");
+	json_array_foreach(list, i, t) {
+		if (len >= 4096)
+			break;
+		len += snprintf(buf + len, 4096 - len, "%s %s %s (%s)",
+			i > 0 ? ";" : "",
+			json_string_value(json_object_get(t, "backend")),
+			json_string_value(json_object_get(t, "health")),
+			json_string_value(json_object_get(t, "reason")));
+	}
+	return buf;
+}
+
+/* Rebuild the running specification with what rt->down and rt->ramp say
+ * now: one apply, made by @who. */
+static int
+reapply(struct lb_runtime *rt, const struct lb_actor *who,
+	   const char *command, json_t *extra)
+{
+	struct lb_spec *spec = lb_spec_ref(rt->snap->cfg->spec);
+	json_t *ans = json_object();
+	int rc = -1;
+
+	if (extra != NULL)
+		json_object_set(ans, "health", extra);
+	if (spec != NULL)
+		rc = apply_spec(rt, spec, who, command, ans);
+	json_decref(ans);
+	return rc;
+}
 
 void
-lb_runtime_tick(struct lb_runtime *rt)
+lb_runtime_health_commit(struct lb_runtime *rt)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_HEALTH };
+	json_t *list = rt->health_pending;
+	char *command;
+
+	if (list == NULL)
+		return;
+	rt->health_pending = NULL;
+	command = health_command(list);
+	if (reapply(rt, &who, command != NULL ? command : "health", list)
+	    != 0)
+		RT_LOG(ERR, "health transitions not applied: %s",
+		       command != NULL ? command : "?");
+	free(command);
+	json_decref(list);
+}
+
+/*
+ * Slow starts: each ramping backend's share of its weight now, from a
+ * tenth to all of it over its pool's slow_start_s. @return 1 if any moved
+ * (then @cmd says which).
+ */
+static int
+ramp_step(struct lb_runtime *rt, char *cmd, size_t size)
+{
+	const struct lb_config *cfg = rt->snap->cfg;
+	uint64_t now = now_ms(), span, t;
+	size_t len = snprintf(cmd, size, "slow start:");
+	uint32_t i, id, r;
+	int moved = 0;
+
+	for (i = 0; i < cfg->n_backends; i++) {
+		const struct lb_backend_conf *be = &cfg->backends[i];
+
+		id = be->id;
+		/* one that went down again starts over when it comes up */
+		if (rt->ramp[id] == 0 || be->out || be->pool >= cfg->n_pools)
+			continue;
+		span = (uint64_t)cfg->pools[be->pool].slow_start_s * 1000;
+		t = now - rt->ramp_start_ms[id];
+		r = span == 0 || t >= span ? 0 : LB_CONFIG_RAMP_START +
+			(uint32_t)((1000 - LB_CONFIG_RAMP_START) * t / span);
+		if (r == rt->ramp[id])
+			continue;
+		rt->ramp[id] = (uint16_t)r;
+		moved = 1;
+		if (len < size)
+			len += snprintf(cmd + len, size - len, " %s %u%%",
+					be->name, r == 0 ? 100 : r / 10);
+	}
+	return moved;
+}
+
+/* ---- housekeeping ------------------------------------------------------- */
+
+static void
+forget_removed(struct lb_runtime *rt)
 {
 	const struct lb_actor who = { .kind = LB_ACTOR_RUNTIME };
 	const struct lb_config *cfg = rt->snap->cfg;
@@ -729,6 +899,17 @@ lb_runtime_tick(struct lb_runtime *rt)
 		return;
 	lb_runtime_apply(rt, spec, &who, command, &ans);
 	json_decref(ans);
+}
+
+void
+lb_runtime_tick(struct lb_runtime *rt)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_RUNTIME };
+	char ramp_cmd[512];
+
+	if (ramp_step(rt, ramp_cmd, sizeof(ramp_cmd)))
+		reapply(rt, &who, ramp_cmd, NULL);
+	forget_removed(rt);
 }
 
 /* ---- life ---------------------------------------------------------------- */
@@ -820,6 +1001,7 @@ lb_runtime_destroy(struct lb_runtime *rt)
 		lb_spec_free(rt->gens[i].spec);
 	lb_audit_close(rt->audit);
 	json_decref(rt->since_reload);
+	json_decref(rt->health_pending);
 	lb_ids_free(rt->backend_ids);
 	lb_ids_free(rt->vip_ids);
 	free(rt);

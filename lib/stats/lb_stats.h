@@ -82,7 +82,9 @@ struct lb_port_stats {
 #define LB_VIP_COUNTERS(X)                                                   \
 	X(packets, COUNTER, "packets forwarded to a backend")               \
 	X(bytes, COUNTER, "bytes forwarded to a backend")                   \
-	X(new_flows, COUNTER, "flows scheduled")
+	X(new_flows, COUNTER, "flows scheduled")                            \
+	X(refused, COUNTER, "new flows refused with a TCP RST or an ICMP "  \
+	  "port unreachable: empty pool with all_down = fail_closed")
 
 struct lb_vip_stats {
 #define LB_VIP_FIELD(name, kind, help) uint64_t name;

@@ -26,6 +26,7 @@
 #include <rte_udp.h>
 
 #include "lb_dataplane.h"
+#include "lb_pkt.h"
 #include "lb_neigh.h"
 #include "dataplane_priv.h"
 #include "test_frames.h"
@@ -950,6 +951,85 @@ test_adopt_zeroes_recycled_counters(void **state)
 	free(next);
 }
 
+/* Every backend of the pool with weight 0: an empty table. */
+static const char ini_empty_closed[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\nprotocol = tcp\n"
+	"pool = web\n"
+	"[vip.dns]\naddress = 10.0.0.100\nport = 53\nprotocol = udp\n"
+	"pool = web\n"
+	"[pool.web]\ntable_size = 251\nall_down = fail_closed\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 0\n";
+
+static int
+setup_empty_closed(void **state)
+{
+	return setup_text(state, ini_empty_closed);
+}
+
+/* What the peer makes of a reply the worker sent. */
+static void
+sent_reply(const struct fixture *fx, uint8_t proto, struct lb_pkt_info *pi)
+{
+	struct rte_mbuf *m = sent();
+
+	assert_non_null(m);
+	assert_int_equal(lb_pkt_parse(m, &client_mac, pi), LB_PKT_IPV4);
+	assert_int_equal(pi->proto, proto);
+	assert_int_equal(pi->src_addr, IP(10, 0, 0, 100));
+	assert_int_equal(pi->dst_addr, IP(10, 0, 0, 50));
+	assert_true(rte_is_same_ether_addr(
+		&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr,
+		&fx->dp->ports[0].mac));
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_fail_closed_refuses_new_flows(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_pkt_info pi;
+	struct rte_mbuf *m[3];
+
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	run(fx, m, 1, 1000);
+	sent_reply(fx, IPPROTO_TCP, &pi);
+	assert_int_equal(pi.tcp_flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(pi.src_port, rte_cpu_to_be_16(80));
+	assert_int_equal(pi.dst_port, rte_cpu_to_be_16(1000));
+	m[0] = udp_frame(fx, 4000, 53);
+	run(fx, m, 1, 1000);
+	sent_reply(fx, IPPROTO_ICMP, &pi);
+	assert_int_equal(pi.icmp_type, 3);
+	/* a RST is not answered: dropped, counted */
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 50), 1001, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_RST_FLAG);
+	run(fx, m, 1, 1000);
+	assert_null(sent());
+	assert_int_equal(fx->w->stats.vip[0].refused, 1);
+	assert_int_equal(fx->w->stats.vip[1].refused, 1);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_no_backend], 1);
+	assert_int_equal(fx->w->stats.flow.inserts, 0);
+}
+
+/* The same empty pool failing open drops: nothing to send to. */
+static void
+test_fail_open_empty_pool_drops(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+
+	fx->cfg->pools[0].all_down = LB_ALL_DOWN_FAIL_OPEN;
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	assert_null(sent());
+	assert_int_equal(fx->w->stats.vip[0].refused, 0);
+	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_no_backend], 1);
+}
+
 int
 main(void)
 {
@@ -990,6 +1070,12 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_adopt_zeroes_recycled_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fail_closed_refuses_new_flows, setup_empty_closed,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fail_open_empty_pool_drops, setup_empty_closed,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("dataplane", tests, group_setup,

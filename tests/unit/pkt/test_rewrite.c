@@ -285,6 +285,123 @@ test_arp_request_no_room(void **state)
 	tm_free(m);
 }
 
+/* The reply as the peer it goes back to parses it. */
+static const struct rte_ipv4_hdr *
+check_reply_ip(struct rte_mbuf *m, size_t l2, uint8_t proto,
+	       struct lb_pkt_info *rinfo)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2);
+	struct rte_ipv4_hdr copy = *ip;
+
+	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &peer_mac));
+	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, rinfo), LB_PKT_IPV4);
+	assert_int_equal(rinfo->proto, proto);
+	assert_int_equal(ip->src_addr, VIP_IP);
+	assert_int_equal(ip->dst_addr, PEER_IP);
+	assert_int_equal(ip->time_to_live, 64);
+	assert_int_equal(rinfo->l3_len, 20);
+	copy.hdr_checksum = 0;
+	assert_int_equal(ip->hdr_checksum, rte_ipv4_cksum(&copy));
+	return ip;
+}
+
+static void
+check_rst(unsigned int doff, uint16_t payload, uint8_t flags, int vlan)
+{
+	struct lb_pkt_info info, rinfo;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *tcp;
+	size_t l2, l3, len = put_tcp(f, doff, payload, flags, vlan, &l2, &l3);
+	struct rte_mbuf *m;
+
+	((struct rte_tcp_hdr *)(f + l2 + l3))->recv_ack = RTE_BE32(777);
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), 0);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 40);
+	ip = check_reply_ip(m, l2, IPPROTO_TCP, &rinfo);
+	tcp = (const struct rte_tcp_hdr *)(ip + 1);
+	assert_int_equal(rinfo.src_port, VIP_PORT);
+	assert_int_equal(rinfo.dst_port, PEER_PORT);
+	/* summed with its checksum in, a valid segment leaves nothing */
+	assert_int_equal(rte_ipv4_udptcp_cksum(ip, tcp), 0);
+	if (flags & RTE_TCP_ACK_FLAG) {
+		assert_int_equal(tcp->tcp_flags, RTE_TCP_RST_FLAG);
+		assert_int_equal(tcp->sent_seq, RTE_BE32(777));
+	} else {
+		/* seq 1000 + payload + SYN/FIN */
+		assert_int_equal(tcp->tcp_flags,
+				 RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		assert_int_equal(tcp->sent_seq, 0);
+		assert_int_equal(rte_be_to_cpu_32(tcp->recv_ack),
+				 1000 + payload +
+				 !!(flags & RTE_TCP_SYN_FLAG) +
+				 !!(flags & RTE_TCP_FIN_FLAG));
+	}
+	tm_free(m);
+}
+
+static void
+test_tcp_rst_reply(void **state)
+{
+	struct lb_pkt_info info;
+	struct rte_mbuf *m;
+	size_t l2, l3, len;
+
+	(void)state;
+	check_rst(5, 0, RTE_TCP_SYN_FLAG, 0);
+	check_rst(10, 0, RTE_TCP_SYN_FLAG, 1);      /* options, VLAN tag */
+	check_rst(5, 100, RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG, 0);
+	check_rst(8, 33, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 0);
+	/* a RST is never answered */
+	len = put_tcp(f, 5, 0, RTE_TCP_RST_FLAG, 0, &l2, &l3);
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), -EINVAL);
+	assert_memory_equal(data(m), f, len);
+	tm_free(m);
+}
+
+static void
+check_unreach(uint16_t payload, unsigned int opt_words, int vlan)
+{
+	struct lb_pkt_info info, rinfo;
+	const struct rte_ipv4_hdr *ip;
+	const uint8_t *icmp;
+	size_t l2, l3, len = put_udp(f, payload, opt_words, vlan, &l2, &l3);
+	struct rte_mbuf *m;
+
+	memcpy(orig, f, len);
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_icmp_unreach_reply(m, &info,
+				LB_PKT_ICMP_PORT_UNREACH), 0);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 28 + l3 + 8);
+	ip = check_reply_ip(m, l2, IPPROTO_ICMP, &rinfo);
+	icmp = (const uint8_t *)(ip + 1);
+	assert_int_equal(icmp[0], 3);
+	assert_int_equal(icmp[1], LB_PKT_ICMP_PORT_UNREACH);
+	assert_int_equal(rte_raw_cksum(icmp, 8 + l3 + 8), 0xffff);
+	/* the datagram's header and first 8 bytes, as they came */
+	assert_memory_equal(icmp + 8, orig + l2, l3 + 8);
+	/* the VLAN tag (if any) stays */
+	assert_memory_equal(data(m) + 12, orig + 12, l2 - 12);
+	tm_free(m);
+}
+
+static void
+test_icmp_unreach_reply(void **state)
+{
+	(void)state;
+	check_unreach(0, 0, 0);
+	check_unreach(100, 0, 0);
+	check_unreach(7, 3, 1);
+}
+
 int
 main(void)
 {
@@ -298,6 +415,8 @@ main(void)
 		cmocka_unit_test(test_arp_reply_vlan_fields),
 		cmocka_unit_test(test_arp_request_layout),
 		cmocka_unit_test(test_arp_request_no_room),
+		cmocka_unit_test(test_tcp_rst_reply),
+		cmocka_unit_test(test_icmp_unreach_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

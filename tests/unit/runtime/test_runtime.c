@@ -1070,6 +1070,143 @@ test_neigh_unsolicited_and_spoofed_refused(void **state)
 	json_decref(st);
 }
 
+/* ---- health and slow start ---- */
+
+static void
+test_health_down_leaves_table_and_survives_changes(void **state)
+{
+	uint64_t gen = snap()->generation;
+	json_t *rec, *h;
+
+	(void)state;
+	assert_int_equal(lb_runtime_health_set(fx.rt, id_of("b"), 1,
+		"3 consecutive failures: connect refused"), 1);
+	/* gathered: nothing applied before the commit */
+	assert_int_equal(snap()->generation, gen);
+	assert_int_equal(lb_runtime_health_set(fx.rt, id_of("b"), 1, "x"), 0);
+	lb_runtime_health_commit(fx.rt);
+	assert_int_equal(snap()->generation, gen + 1);
+	assert_true(backend(cfg(), "b")->out);
+	assert_false(in_any_table(cfg(), "b"));
+	assert_true(in_any_table(cfg(), "a"));
+	rec = last_record();
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "health");
+	assert_string_equal(gets(rec, "command"), "health: b down "
+			    "(3 consecutive failures: connect refused)");
+	h = json_array_get(json_object_get(rec, "health"), 0);
+	assert_string_equal(gets(h, "backend"), "b");
+	assert_string_equal(gets(h, "health"), "down");
+	assert_non_null(find_by(json_object_get(rec, "backends"), "name",
+				"b"));
+	json_decref(rec);
+	/* a runtime command and a reload do not bring it back */
+	assert_int_equal(set("backend.a", "weight", "5"), 0);
+	assert_false(in_any_table(cfg(), "b"));
+	assert_true(lb_runtime_backend_down(fx.rt, id_of("b")));
+	lb_runtime_health_commit(fx.rt);    /* nothing gathered: no change */
+	assert_int_equal(snap()->generation, gen + 2);
+	lb_runtime_health_set(fx.rt, id_of("b"), 0, "2 consecutive successes");
+	lb_runtime_health_commit(fx.rt);
+	assert_true(in_any_table(cfg(), "b"));
+	assert_false(backend(cfg(), "b")->out);
+}
+
+/* Established flows of a down backend follow on_remove, as disabled. */
+static void
+test_health_down_hit_rule(void **state)
+{
+	uint16_t bi;
+
+	(void)state;
+	lb_runtime_health_set(fx.rt, id_of("c"), 1, "timeout after 1000 ms");
+	lb_runtime_health_commit(fx.rt);
+	assert_int_equal(lb_config_hit_rule(cfg(), id_of("c"), 0, &bi),
+			 LB_HIT_KEPT);
+	assert_int_equal(cfg()->backend_fwd[id_of("c")].index, LB_ID_NONE);
+	assert_int_equal(set("pool.web", "on_remove", "reschedule"), 0);
+	assert_int_equal(lb_config_hit_rule(cfg(), id_of("c"), 0, &bi),
+			 LB_HIT_RESCHEDULED);
+	assert_int_equal(lb_config_hit_rule(cfg(), id_of("a"), 0, &bi),
+			 LB_HIT_STAYS);
+}
+
+static void
+test_health_all_down_policies(void **state)
+{
+	json_t *rec, *p;
+
+	(void)state;
+	lb_runtime_health_set(fx.rt, id_of("a"), 1, "r");
+	lb_runtime_health_set(fx.rt, id_of("b"), 1, "r");
+	lb_runtime_health_set(fx.rt, id_of("c"), 1, "r");
+	lb_runtime_health_commit(fx.rt);
+	/* fail_open (the default): all in the table as if up, flows stay */
+	assert_true(pool(cfg(), "web")->all_down_now);
+	assert_true(in_any_table(cfg(), "a"));
+	assert_true(in_any_table(cfg(), "c"));
+	assert_false(backend(cfg(), "a")->out);
+	assert_true(backend(cfg(), "a")->down);
+	rec = last_record();
+	p = json_array_get(json_object_get(rec, "pools"), 0);
+	assert_string_equal(gets(p, "pool"), "web");
+	assert_true(json_is_true(json_object_get(p, "all_down")));
+	assert_non_null(strstr(gets(p, "policy"), "fail_open"));
+	json_decref(rec);
+	/* fail_closed: an empty table */
+	assert_int_equal(set("pool.web", "all_down", "fail_closed"), 0);
+	assert_false(in_any_table(cfg(), "a"));
+	assert_int_equal(pool(cfg(), "web")->n_members, 0);
+	assert_true(backend(cfg(), "a")->out);
+	/* the other pool is not touched */
+	assert_true(in_any_table(cfg(), "z"));
+	lb_runtime_health_set(fx.rt, id_of("a"), 0, "r");
+	lb_runtime_health_commit(fx.rt);
+	assert_false(pool(cfg(), "web")->all_down_now);
+	assert_true(in_any_table(cfg(), "a"));
+	assert_false(in_any_table(cfg(), "b"));
+}
+
+static uint32_t
+table_weight(const char *name)
+{
+	return backend(cfg(), name)->table_weight;
+}
+
+static void
+test_slow_start_ramps_after_up_and_enable(void **state)
+{
+	uint64_t gen;
+
+	(void)state;
+	assert_int_equal(set("pool.web", "slow_start_s", "2"), 0);
+	assert_int_equal(set("backend.b", "weight", "1000"), 0);
+	assert_int_equal(table_weight("b"), 1000);     /* not a comeback */
+	lb_runtime_health_set(fx.rt, id_of("b"), 1, "r");
+	lb_runtime_health_commit(fx.rt);
+	lb_runtime_health_set(fx.rt, id_of("b"), 0, "r");
+	lb_runtime_health_commit(fx.rt);
+	assert_true(backend(cfg(), "b")->came_up);
+	assert_int_equal(table_weight("b"), 100);      /* a tenth */
+	assert_int_equal(backend(cfg(), "b")->weight, 1000);
+	gen = snap()->generation;
+	lb_runtime_tick(fx.rt);     /* within the same second: no change */
+	assert_true(snap()->generation <= gen + 1);
+	usleep(1000 * 1000);
+	lb_runtime_tick(fx.rt);
+	assert_in_range(table_weight("b"), 500, 700);  /* ~0.1 + 0.9 / 2 */
+	usleep(1100 * 1000);
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(table_weight("b"), 1000);
+	gen = snap()->generation;
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(snap()->generation, gen);     /* ramp over */
+	/* enable after disable ramps the same way */
+	assert_int_equal(set("backend.b", "admin_state", "disabled"), 0);
+	assert_int_equal(set("backend.b", "admin_state", "enabled"), 0);
+	assert_int_equal(table_weight("b"), 100);
+}
+
 /* ---- runner ---- */
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1116,6 +1253,12 @@ main(void)
 		T(test_neigh_config_change_keeps_learned),
 		T(test_neigh_unsolicited_and_spoofed_refused),
 	};
+	const struct CMUnitTest health[] = {
+		T(test_health_down_leaves_table_and_survives_changes),
+		T(test_health_down_hit_rule),
+		T(test_health_all_down_policies),
+		T(test_slow_start_ramps_after_up_and_enable),
+	};
 	int failed = 0;
 
 	if (rte_eal_init(8, argv) < 0) {
@@ -1125,6 +1268,8 @@ main(void)
 	failed += cmocka_run_group_tests_name("lb_runtime_create", create,
 					      NULL, NULL);
 	failed += cmocka_run_group_tests_name("lb_runtime_apply", apply,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_health", health,
 					      NULL, NULL);
 	failed += cmocka_run_group_tests_name("lb_runtime_reload", reload,
 					      NULL, NULL);
