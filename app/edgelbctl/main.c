@@ -460,6 +460,9 @@ print_status(const json_t *a)
 	printf("%-14s", "workers");
 	json_array_foreach(json_object_get(a, "workers"), i, v)
 		printf(" lcore %s", str(v));
+	json_array_foreach(json_object_get(a, "pools_all_down"), i, v)
+		printf("\nWARNING: every backend of pool %s is down: %s",
+		       field(v, "pool"), field(v, "policy"));
 	printf("\n\n");
 	table_init(&t, 6);
 	table_add(&t, "PORT", "DEVICE", "PORT_ID", "MAC", "ADDRESS", "GATEWAY");

@@ -200,16 +200,24 @@ lb_mgmt_cmd_version(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 static json_t *
 vip_json(const struct lb_config *cfg, const struct lb_vip_conf *v)
 {
+	static const char *const health[] = { "none", "tcp", "http", "https" };
+	const struct lb_pool_conf *p = &cfg->pools[v->pool];
 	char pb[8];
 
-	return json_pack("{s:o, s:i, s:s, s:o, s:i, s:s, s:o, s:s}",
+	return json_pack("{s:o, s:i, s:s, s:o, s:i, s:s, s:o, s:s, s:s, s:s, "
+			 "s:b, s:i}",
 		"name", lb_mgmt_str(v->name), "id", (int)v->id,
 		"protocol", lb_mgmt_proto_name(v->proto, pb, sizeof(pb)),
 		"address", lb_mgmt_ipv4(v->addr), "port", (int)v->port,
 		"mode", "dr",
 		"pool", lb_mgmt_str(cfg->pools[v->pool].name),
-		"on_remove", cfg->pools[v->pool].on_remove ==
-			LB_ON_REMOVE_KEEP ? "keep" : "reschedule");
+		"on_remove", p->on_remove == LB_ON_REMOVE_KEEP ? "keep" :
+			"reschedule",
+		"health", health[p->health.kind % RTE_DIM(health)],
+		"all_down", p->all_down == LB_ALL_DOWN_FAIL_OPEN ?
+			"fail_open" : "fail_closed",
+		"all_down_now", p->all_down_now,
+		"slow_start_s", (int)p->slow_start_s);
 }
 
 json_t *

@@ -244,6 +244,16 @@ backend_state(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 			 lb_backend_state_name(be->state));
 		return lb_backend_state_name(be->state);
 	}
+	if (be->out) {
+		snprintf(why, n, "health checks failed");
+		return "down";
+	}
+	if (be->down && be->pool < cfg->n_pools) {
+		snprintf(why, n, "health checks failed, but every backend of "
+			 "pool %s is down and it fails open",
+			 cfg->pools[be->pool].name);
+		return "up";
+	}
 	/* Drained is the operator's choice and says more than a missing MAC. */
 	if (be->weight == 0) {
 		snprintf(why, n, "weight 0");
@@ -253,6 +263,9 @@ backend_state(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		snprintf(why, n, "next hop not resolved by ARP yet");
 		return "unresolved";
 	}
+	if (be->ramp > 0)
+		snprintf(why, n, "slow start: %u.%u%% of its weight",
+			 be->ramp / 10, be->ramp % 10);
 	return "up";
 }
 
@@ -263,16 +276,17 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 {
 	const struct lb_backend_conf *bc = &cfg->backends[b];
 	const struct lb_backend_stats *bs = &sum->backend[bc->id];
-	char why[128];
+	char why[256];
 	const char *state = backend_state(ctx, cfg, b, why, sizeof(why));
 
-	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:s, s:s, s:f, s:f}",
+	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:s, s:s, s:f, s:f}",
 		"vip", vip != NULL ? lb_mgmt_str(vip->name) : json_null(),
 		"pool", bc->pool < cfg->n_pools ?
 			lb_mgmt_str(cfg->pools[bc->pool].name) : json_null(),
 		"name", lb_mgmt_str(bc->name), "id", (int)bc->id,
 		"address", lb_mgmt_ipv4(bc->addr),
 		"weight", (json_int_t)bc->weight,
+		"table_weight", (json_int_t)bc->table_weight,
 		"state", state, "reason", why,
 		"expected_share", lb_config_expected_share(cfg, b),
 		"observed_share", pool_new_flows > 0 ?

@@ -641,6 +641,24 @@ arp_json(const struct lb_neigh_resolver *r)
 			 "refused", refused);
 }
 
+/* Pools whose every backend is down, and what they do about it. */
+static json_t *
+pools_all_down(const struct lb_config *cfg)
+{
+	json_t *list = json_array();
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_pools; i++)
+		if (cfg->pools[i].all_down_now)
+			json_array_append_new(list, json_pack("{s:s, s:s}",
+				"pool", cfg->pools[i].name, "policy",
+				cfg->pools[i].all_down == LB_ALL_DOWN_FAIL_OPEN ?
+				"fail_open: new flows by weight as if every "
+				"backend were up" :
+				"fail_closed: new flows refused"));
+	return list;
+}
+
 json_t *
 lb_runtime_status(struct lb_runtime *rt)
 {
@@ -669,7 +687,8 @@ lb_runtime_status(struct lb_runtime *rt)
 			"ok", aerr == NULL,
 			"error", aerr != NULL ? json_string(aerr) :
 						json_null(),
-		"arp", arp_json(&rt->res));
+		"arp", arp_json(&rt->res),
+		"pools_all_down", pools_all_down(rt->snap->cfg));
 }
 
 /* ---- next hops ---------------------------------------------------------- */

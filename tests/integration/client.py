@@ -14,6 +14,10 @@ summary on stdout. Exits 1 if more connections failed than --max-failed.
 --interval seconds for S seconds; --port-file gets "LOCAL_IP LOCAL_PORT" as
 soon as it is connected. Summary lists the backend of every reply.
 
+--events FILE (with --duration): one line per connection attempt,
+"START END LOCAL_PORT BACKEND" or "START END - ERROR" (wall-clock seconds),
+written as they end, for tests that time what happened when.
+
 --holds K: K such connections at once, each in its own thread (from the
 source ports of --src-ports if given), each until --hold S passed or
 --stop-file exists; --port-file gets one "LOCAL_IP LOCAL_PORT" line per
@@ -74,6 +78,7 @@ class Run:
         self.errors = Counter()
         self.t0 = time.monotonic()
         self.deadline = self.t0 + (args.duration or args.time_limit)
+        self.events = open(args.events, "w") if args.events else None
 
     def take(self):
         """Claim the next connection number, or None when done."""
@@ -93,16 +98,25 @@ class Run:
             self.next += 1
             return self.next
 
+    def event(self, start, what):
+        if self.events is not None:
+            self.events.write("%.3f %.3f %s\n" % (start, time.time(), what))
+            self.events.flush()
+
     def worker(self):
         a = self.args
         while self.take() is not None:
+            start = time.time()
             try:
                 lport, backend = one_connection(a.host, a.port, a.timeout)
                 with self.lock:
                     self.ok.append((lport, backend))
+                    self.event(start, "%d %s" % (lport, backend))
             except Exception as e:  # every failure is counted by kind
+                kind = type(e).__name__ + ": " + str(e)[:60]
                 with self.lock:
-                    self.errors[type(e).__name__ + ": " + str(e)[:60]] += 1
+                    self.errors[kind] += 1
+                    self.event(start, "- " + type(e).__name__)
 
     def run(self):
         threads = [threading.Thread(target=self.worker, daemon=True)
@@ -278,6 +292,7 @@ def main():
     p.add_argument("--max-failed", type=int, default=0,
                    help="failures tolerated before exiting non-zero")
     p.add_argument("--log", help="write 'LOCAL_PORT BACKEND' lines here")
+    p.add_argument("--events", help="write one timed line per attempt here")
     p.add_argument("--hold", type=float, default=None,
                    help="one keep-alive connection for this long (s)")
     p.add_argument("--interval", type=float, default=0.5)
