@@ -390,23 +390,17 @@ src_refused(struct lb_worker *w, const struct lb_config *cfg,
  * A new flow whose pool has nobody to give. A pool that fails closed says
  * so (RST, ICMP port unreachable) so clients fail at once instead of
  * retrying into silence; otherwise, and for what cannot be answered, it
- * is a counted drop. Parsed again: this is the rare path.
+ * is a counted drop.
  */
-static void
+static void __rte_noinline
 refuse(struct lb_worker *w, const struct lb_config *cfg, unsigned int port,
        const struct fwd *f)
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
 	struct rte_mbuf *m = f->m;
-	struct lb_pkt_info pi;
-	int rc = -1;
 
-	if (pool->all_down == LB_ALL_DOWN_FAIL_CLOSED &&
-	    lb_pkt_parse(m, &w->dp->ports[port].mac, &pi) == LB_PKT_IPV4)
-		rc = f->proto == IPPROTO_TCP ? lb_pkt_tcp_rst_reply(m, &pi) :
-			lb_pkt_icmp_unreach_reply(m, &pi,
-						  LB_PKT_ICMP_PORT_UNREACH);
-	if (rc != 0) {
+	if (pool->all_down != LB_ALL_DOWN_FAIL_CLOSED ||
+	    lb_pkt_refuse(m) != 0) {
 		drop(w, port, LB_DROP_no_backend, m);
 		return;
 	}

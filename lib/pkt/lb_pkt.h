@@ -88,6 +88,14 @@ int lb_pkt_tcp_rst_reply(struct rte_mbuf *m, const struct lb_pkt_info *info);
 int lb_pkt_icmp_unreach_reply(struct rte_mbuf *m,
 			      const struct lb_pkt_info *info, uint8_t code);
 
+/**
+ * Refuse a TCP segment or UDP datagram that lb_pkt_parse() accepted (class
+ * IPV4) and nobody changed since: lb_pkt_tcp_rst_reply() or
+ * lb_pkt_icmp_unreach_reply() (port unreachable), in place.
+ * @return 0, or -EINVAL (another protocol, or as those say).
+ */
+int lb_pkt_refuse(struct rte_mbuf *m);
+
 /** Direct-server-return rewrite: only the MAC addresses change. */
 static inline void
 lb_pkt_dr_rewrite(struct rte_mbuf *m, const struct rte_ether_addr *src,

@@ -243,3 +243,45 @@ lb_pkt_icmp_unreach_reply(struct rte_mbuf *m, const struct lb_pkt_info *info,
 	ipv4_fill(ip, src, dst, IPPROTO_ICMP, sizeof(*icmp) + quoted);
 	return 0;
 }
+
+/*
+ * What lb_pkt_parse() found, again, for a frame it accepted as IPV4: the
+ * refusal path has only the mbuf, and a second call site of the parser
+ * would cost the worker its inlining on every packet.
+ */
+static void
+info_again(const struct rte_mbuf *m, struct lb_pkt_info *info)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip;
+	const uint16_t *ports;
+
+	info->l2_len = sizeof(*eth) +
+		(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ?
+		 sizeof(struct rte_vlan_hdr) : 0);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+				     info->l2_len);
+	info->l3_len = (ip->version_ihl & 0x0f) * 4;
+	info->l4_len = rte_be_to_cpu_16(ip->total_length) - info->l3_len;
+	info->proto = ip->next_proto_id;
+	info->src_addr = ip->src_addr;
+	info->dst_addr = ip->dst_addr;
+	ports = (const uint16_t *)((const uint8_t *)ip + info->l3_len);
+	info->src_port = ports[0];
+	info->dst_port = ports[1];
+}
+
+int
+lb_pkt_refuse(struct rte_mbuf *m)
+{
+	struct lb_pkt_info info;
+
+	info_again(m, &info);
+	if (info.proto == IPPROTO_TCP)
+		return lb_pkt_tcp_rst_reply(m, &info);
+	if (info.proto == IPPROTO_UDP)
+		return lb_pkt_icmp_unreach_reply(m, &info,
+						 LB_PKT_ICMP_PORT_UNREACH);
+	return -EINVAL;
+}
