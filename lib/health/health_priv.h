@@ -91,11 +91,12 @@ struct lb_health {
 	struct hc_heap_entry *heap; /**< LB_MAX_BACKENDS entries */
 	uint32_t n_heap;
 	struct lb_evloop_timer *timer;
-	uint64_t armed_us;          /**< when the timer fires; 0: disarmed */
+	uint64_t armed_for;         /**< the key it is armed for; 0: none */
 	uint8_t in_due;             /**< inside hc_sched_due() */
 	/* libcurl */
 	CURLM *multi;
 	struct lb_evloop_timer *curl_timer;
+	uint8_t curl_kick;          /**< curl asked to run at once, in_due */
 	LIST_HEAD(, hc_curl_sock) socks;
 	/* Figures */
 	uint32_t in_flight;
@@ -135,6 +136,7 @@ void hc_http_release(struct hc_backend *b);
 int hc_http_start(struct lb_health *h, struct hc_backend *b,
 		  struct hc_sample *res);
 void hc_http_cancel(struct lb_health *h, struct hc_backend *b);
+void hc_http_kick(struct lb_health *h);
 const char *hc_curl_reason(int code);
 
 /* json.c */

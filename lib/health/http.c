@@ -137,15 +137,21 @@ curl_fd_ready(struct lb_evloop_handle *eh, uint32_t events, void *arg)
 	http_drain(h);
 }
 
+void
+hc_http_kick(struct lb_health *h)
+{
+	int running;
+
+	h->curl_kick = 0;
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	http_drain(h);
+}
+
 static void
 curl_timer_fired(struct lb_evloop_timer *t, void *arg)
 {
-	struct lb_health *h = arg;
-	int running;
-
 	(void)t;
-	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	http_drain(h);
+	hc_http_kick(arg);
 }
 
 static void
@@ -197,14 +203,23 @@ curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
 	return 0;
 }
 
-/* CURLMOPT_TIMERFUNCTION: -1 deletes the timeout, 0 means at once (our
- * timer counts ms, and 0 would disarm it: 1 ms is the soonest). */
+/*
+ * CURLMOPT_TIMERFUNCTION: -1 deletes the timeout, 0 means at once. Checks
+ * started by the scheduler (each new transfer asks for 0) are run by one
+ * hc_http_kick() when the scheduler is done, instead of a timer and a
+ * wakeup each; curl must not be called back from here. Otherwise 0 is
+ * 1 ms: our timer counts ms, and 0 would disarm it.
+ */
 static int
 curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
 	struct lb_health *h = userp;
 
 	(void)m;
+	if (timeout_ms == 0 && h->in_due) {
+		h->curl_kick = 1;
+		return 0;
+	}
 	lb_evloop_timer_set(h->curl_timer,
 			    timeout_ms < 0 ? 0 :
 			    timeout_ms == 0 ? 1 : (uint64_t)timeout_ms, 0);
