@@ -96,6 +96,7 @@ struct lb_health {
 	/* libcurl */
 	CURLM *multi;
 	struct lb_evloop_timer *curl_timer;
+	uint64_t curl_armed_for;    /**< when curl_timer fires; 0: not */
 	uint8_t curl_kick;          /**< curl asked to run at once, in_due */
 	LIST_HEAD(, hc_curl_sock) socks;
 	/* Figures */

@@ -137,21 +137,50 @@ curl_fd_ready(struct lb_evloop_handle *eh, uint32_t events, void *arg)
 	http_drain(h);
 }
 
+/*
+ * curl's timeout. Our timer must fire no later than curl asks and may fire
+ * earlier (curl_multi_socket_action() then finds nothing expired), so a
+ * deadline later than the one armed leaves the timer alone: each new
+ * transfer and each finished one moves curl's deadline, and a
+ * timerfd_settime() for every move would be a tenth of an http check's
+ * syscalls. -1 (no deadline) leaves it too: one wakeup for nothing.
+ */
+static void
+curl_timer_arm(struct lb_health *h, long timeout_ms)
+{
+	uint64_t ms = timeout_ms > 0 ? (uint64_t)timeout_ms : 1;
+	uint64_t due = hc_now_us() + ms * 1000;
+
+	if (timeout_ms < 0 ||
+	    (h->curl_armed_for != 0 && h->curl_armed_for <= due))
+		return;
+	if (lb_evloop_timer_set(h->curl_timer, ms, 0) == 0)
+		h->curl_armed_for = due;
+}
+
+/* Run curl's timeouts. After an early run curl does not call
+ * curl_timer_cb() again (its deadline did not move): ask it. */
 void
 hc_http_kick(struct lb_health *h)
 {
+	long ms = -1;
 	int running;
 
 	h->curl_kick = 0;
 	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	http_drain(h);
+	if (curl_multi_timeout(h->multi, &ms) == CURLM_OK)
+		curl_timer_arm(h, ms);
 }
 
 static void
 curl_timer_fired(struct lb_evloop_timer *t, void *arg)
 {
+	struct lb_health *h = arg;
+
 	(void)t;
-	hc_http_kick(arg);
+	h->curl_armed_for = 0;
+	hc_http_kick(h);
 }
 
 static void
@@ -216,13 +245,10 @@ curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
 	struct lb_health *h = userp;
 
 	(void)m;
-	if (timeout_ms == 0 && h->in_due) {
+	if (timeout_ms == 0 && h->in_due)
 		h->curl_kick = 1;
-		return 0;
-	}
-	lb_evloop_timer_set(h->curl_timer,
-			    timeout_ms < 0 ? 0 :
-			    timeout_ms == 0 ? 1 : (uint64_t)timeout_ms, 0);
+	else
+		curl_timer_arm(h, timeout_ms);
 	return 0;
 }
 
