@@ -116,6 +116,7 @@ struct server {
 	int status;
 	uint32_t delay_ms;          /**< answer this late */
 	int answer_any;             /**< answer the first bytes, whatever */
+	int reset;                  /**< answer a request with RST */
 	unsigned int hits;
 	uint64_t hit_ms[MAX_HITS];
 	char request[2048];         /**< the last one */
@@ -177,6 +178,13 @@ conn_readable(struct lb_evloop_handle *eh, uint32_t events, void *arg)
 	    (!s->answer_any && strstr(c->buf, "\r\n\r\n") == NULL))
 		return;
 	memcpy(s->request, c->buf, c->len + 1);
+	if (s->reset) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		conn_close(c);
+		return;
+	}
 	if (s->delay_ms == 0) {
 		conn_answer(c);
 		return;
@@ -662,6 +670,30 @@ test_health_http_slower_than_timeout_fails(void **state)
 	cfg_free(cfg);
 }
 
+/* Failures below HTTP get the socket's words, as tcp checks do. */
+static void
+test_health_http_refused_and_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct lb_config *cfg = cfg_new(1, 2);
+	struct server s;
+
+	http_server_start(&s, f->loop, 200, 0);
+	s.reset = 1;
+	pool_set(cfg, 0, LB_HEALTH_HTTP, 100, 80);
+	backend_set(cfg, 0, 1, 0, closed_port());
+	backend_set(cfg, 1, 2, 0, s.port);
+	assert_int_equal(lb_health_sync(f->h, cfg), 0);
+	run_events(f, 2, 2000);
+	assert_int_equal(f->n_events, 2);
+	assert_int_equal(lb_health_state_of(f->h, 1), LB_HEALTH_DOWN);
+	assert_int_equal(lb_health_state_of(f->h, 2), LB_HEALTH_DOWN);
+	assert_backend_str(f, 1, "last_result", "connect refused");
+	assert_backend_str(f, 2, "last_result", "connection reset");
+	server_stop(&s);
+	cfg_free(cfg);
+}
+
 /* Two pools, two ranges: 204 outside 200-200 fails, 503 inside 500-503
  * passes. */
 static void
@@ -1091,6 +1123,7 @@ main(void)
 		T(test_health_http_host_defaults_to_address),
 		T(test_health_http_500_down),
 		T(test_health_http_slower_than_timeout_fails),
+		T(test_health_http_refused_and_reset),
 		T(test_health_http_expect_ranges),
 		T(test_health_https_needs_tls),
 		T(test_health_sync_keeps_unchanged_resets_changed),
