@@ -7,6 +7,8 @@ PKGS=(build-essential meson ninja-build pkg-config
       libdpdk-dev dpdk dpdk-dev libnuma-dev libiniparser-dev libcmocka-dev
       libjansson-dev libsystemd-dev python3-scapy nginx-light iproute2 ethtool
       iputils-ping arping curl wrk tcpdump procps haproxy iptables)
+# lib/health: http(s) checks through libcurl's multi interface.
+PKGS+=(libcurl4-openssl-dev)
 # The benchmark harness and its instruction-count gate.
 PKGS+=(valgrind)
 # systemd-analyze, for test_service.sh's check of deploy/edgelbd.service.

@@ -11,15 +11,17 @@
 #   pmd     edgelbd's worker between net_pcap and net_null against
 #           dpdk-testpmd io and 5tswap, interleaved, same run
 #   e2e     kernel-bound, for context: edgelb vs HAProxy vs iptables DNAT
+#   health  the health checker: 1000 backends every second, tcp and http
+#           (its CPU, how late checks start)
 #
-# Usage: tests/bench/run.sh [PART...]     (default: all, about 15 minutes)
+# Usage: tests/bench/run.sh [PART...]     (default: all, about 16 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
 # Only instruction counts and same-run ratios compare between runs.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
