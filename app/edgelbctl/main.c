@@ -64,7 +64,7 @@ usage(FILE *out)
 		"  -t TIMEOUT_S give up after this many seconds (default 10)\n"
 		"commands (\"%s help\" lists them with what they do):\n"
 		"  read:   help, version, status, stats [--per-core], vips,\n"
-		"          backends [VIP], flows [--limit N],\n"
+		"          backends [VIP], health [BACKEND], flows [--limit N],\n"
 		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
 		"          lookup - (tuples on standard input, at most %d),\n"
 		"          config, diff FILE, history [N]\n"
@@ -554,15 +554,73 @@ print_backends(const json_t *a)
 	size_t i;
 	json_t *v;
 
-	table_init(&t, 10);
+	table_init(&t, 11);
 	table_add(&t, "VIP", "BACKEND", "ADDRESS", "WEIGHT", "STATE",
-		  "EXPECTED", "OBSERVED", "NEW_FLOWS", "PACKETS", "BYTES");
+		  "HEALTH", "EXPECTED", "OBSERVED", "NEW_FLOWS", "PACKETS",
+		  "BYTES");
 	json_array_foreach(a, i, v)
 		table_add(&t, field(v, "vip"), field(v, "name"),
 			  field(v, "address"), field(v, "weight"),
-			  field(v, "state"), percent(v, "expected_share"),
+			  field(v, "state"), field(v, "health"),
+			  percent(v, "expected_share"),
 			  percent(v, "observed_share"), field(v, "new_flows"),
 			  field(v, "packets"), field(v, "bytes"));
+	table_print(&t);
+	/* Why a backend is not plainly up: said once, under the table. */
+	json_array_foreach(a, i, v)
+		if (*field(v, "reason") != '\0' &&
+		    (i == 0 || strcmp(field(v, "name"), field(
+			json_array_get(a, i - 1), "name")) != 0))
+			printf("  %s: %s\n", field(v, "name"), field(v, "reason"));
+}
+
+/* One backend's checks: settings, state, the last results. */
+static void
+print_health_one(const json_t *a)
+{
+	static const char *const keys[] = { "name", "pool", "address",
+		"kind", "port", "path", "host", "expect", "interval_ms",
+		"timeout_ms", "rise", "fall", "health", "since", "checked_at",
+		"last_result", "last_latency_ms", "consecutive",
+		"consecutive_kind", "checks", "failures", NULL };
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	print_kv(a, keys, NULL);
+	printf("\n");
+	table_init(&t, 4);
+	table_add(&t, "AT", "OK", "MS", "RESULT");
+	json_array_foreach(json_object_get(a, "latencies"), i, v)
+		table_add(&t, field(v, "at"), field(v, "ok"), field(v, "ms"),
+			  field(v, "result"));
+	table_print(&t);
+}
+
+static void
+print_health(const json_t *a)
+{
+	const json_t *c = json_object_get(a, "checker");
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	if (json_object_get(a, "latencies") != NULL) {
+		print_health_one(a);
+		return;
+	}
+	printf("checker: %s backends, %s checks, %s in flight, start late "
+	       "p99 %s ms (max %s ms)\n\n", field(c, "backends_checked"),
+	       field(c, "checks"), field(c, "in_flight"),
+	       field(c, "late_p99_ms"), field(c, "late_max_ms"));
+	table_init(&t, 8);
+	table_add(&t, "BACKEND", "POOL", "HEALTH", "SINCE", "CHECKED_AT",
+		  "LAST_RESULT", "LATENCY_MS", "CONSECUTIVE");
+	json_array_foreach(json_object_get(a, "backends"), i, v)
+		table_add(&t, field(v, "name"), field(v, "pool"),
+			  field(v, "health"), field(v, "since"),
+			  field(v, "checked_at"), field(v, "last_result"),
+			  field(v, "last_latency_ms"), field(v, "consecutive"));
 	table_print(&t);
 }
 
@@ -774,6 +832,7 @@ static const struct {
 } printers[] = {
 	{ "status", print_status },   { "stats", print_stats },
 	{ "backends", print_backends }, { "flows", print_flows },
+	{ "health", print_health },
 	{ "lookup", print_lookup },   { "help", print_help },
 	{ "vips", print_vips },       { "history", print_history },
 	{ "config", print_config },   { "version", print_version },

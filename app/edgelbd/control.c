@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The management lcore: sleeps in the event loop (lb_evloop.h) on the
- * management socket, timers and signals. Every change to what the workers
- * run goes through lib/runtime: neighbour updates gathered each tick,
- * SIGHUP reloads, and the socket's commands.
+ * management socket, timers, signals and health checks. Every change to
+ * what the workers run goes through lib/runtime: neighbour updates and
+ * health transitions gathered each tick, SIGHUP reloads, and the socket's
+ * commands.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 
 #include "edgelbd.h"
 #include "lb_evloop.h"
+#include "lb_health.h"
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
 #include "lb_pkt.h"
@@ -39,6 +41,8 @@ struct control {
 	struct rte_mempool *mp;
 	struct lb_mgmt_server *srv;
 	struct lb_evloop *loop;
+	struct lb_health *health;
+	uint64_t health_gen;        /* generation the checker follows */
 	uint64_t status_seq;        /* snapshot systemd's STATUS= describes */
 };
 
@@ -96,6 +100,49 @@ ask_due(struct control *c, uint64_t now)
 	}
 }
 
+/* lb_health_cb: gathered, applied by the tick as one generation. */
+static void
+on_health(uint16_t id, enum lb_health_state state, const char *reason,
+	  void *arg)
+{
+	struct control *c = arg;
+	const char *name = lb_runtime_backend_name(c->rt, id);
+
+	if (state == LB_HEALTH_UNCHECKED)
+		return;
+	edgelbd_log(state == LB_HEALTH_DOWN ? LOG_WARNING : LOG_NOTICE,
+		    "backend %s %s: %s", name != NULL ? name : "?",
+		    lb_health_state_name(state), reason);
+	lb_runtime_health_set(c->rt, id, state == LB_HEALTH_DOWN, reason);
+}
+
+/*
+ * The checker follows every generation the workers run. A backend it no
+ * longer holds down (its check settings changed, or its pool is no longer
+ * checked) is no longer down: checks decide anew from unchecked.
+ */
+static void
+health_follow(struct control *c)
+{
+	const struct lb_snapshot *snap = lb_runtime_snapshot(c->rt);
+	const struct lb_config *cfg = snap->cfg;
+	uint32_t i, id;
+
+	if (snap->generation == c->health_gen)
+		return;
+	c->health_gen = snap->generation;
+	if (lb_health_sync(c->health, cfg) != 0)
+		edgelbd_log(LOG_ERR, "health checks: cannot follow generation "
+			    "%" PRIu64, snap->generation);
+	for (i = 0; i < cfg->n_backends; i++) {
+		id = cfg->backends[i].id;
+		if (lb_runtime_backend_down(c->rt, id) &&
+		    lb_health_state_of(c->health, id) != LB_HEALTH_DOWN)
+			lb_runtime_health_set(c->rt, id, 0, "no longer checked "
+					      "down (check settings changed)");
+	}
+}
+
 static void
 on_tick(struct lb_evloop_timer *t, void *arg)
 {
@@ -116,6 +163,8 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 		}
 	}
 	lb_runtime_neigh_commit(c->rt);
+	health_follow(c);
+	lb_runtime_health_commit(c->rt);
 	ask_due(c, now);
 	edgelbd_sd_watchdog();
 }
@@ -206,6 +255,21 @@ setup_loop(struct control *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The checker, on the first generation already. */
+static int
+setup_health(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
+	     size_t errlen)
+{
+	c->health = lb_health_create(c->loop, on_health, c);
+	if (c->health == NULL) {
+		snprintf(err, errlen, "health checks: %s", strerror(errno));
+		return -1;
+	}
+	ctx->health = c->health;
+	health_follow(c);
+	return 0;
+}
+
 /*
  * Read-only commands are for anyone who can connect: the socket belongs to
  * root and global.socket_group, mode 0660.
@@ -241,7 +305,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	const char *sock = cfg->global.socket;
 	int rc = -1;
 
-	if (setup_loop(&c, err, errlen) == 0) {
+	if (setup_loop(&c, err, errlen) == 0 &&
+	    setup_health(&c, &ctx, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
@@ -255,6 +320,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 		}
 	}
 	lb_mgmt_server_destroy(c.srv);
+	lb_health_destroy(c.health);
 	lb_evloop_destroy(c.loop);
 	return rc;
 }

@@ -293,6 +293,11 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 			(double)bs->new_flows / (double)pool_new_flows : 0.0);
 
 	counters_set(o, lb_stats_backend_counters, bs);
+	lb_mgmt_health_set(o, ctx, bc->id);
+	if (bc->out && json_is_string(json_object_get(o, "last_result")))
+		json_object_set_new(o, "reason", json_sprintf(
+			"health checks failed: %s", json_string_value(
+				json_object_get(o, "last_result"))));
 	return o;
 }
 

@@ -51,6 +51,11 @@ static const struct mgmt_cmd commands[] = {
 	  "every backend (of one VIP): identity, weight, state and why, "
 	  "expected and observed share, flows, counters",
 	  lb_mgmt_cmd_backends },
+	{ "health", 0, "health [BACKEND]",
+	  "health checks: every checked backend's health, last result, "
+	  "latency and since when, and the checker's figures; or one "
+	  "backend's settings and its last 32 results",
+	  lb_mgmt_cmd_health },
 	{ "flows", 0, "flows [--limit N]",
 	  "flows held by the workers (N 1..100000, default 100)",
 	  NULL, lb_mgmt_cmd_flows },

@@ -24,6 +24,7 @@
 
 #include "lb_dataplane.h"
 #include "lb_runtime.h"
+#include "lb_health.h"
 #include "lb_evloop.h"
 
 /** Largest request accepted, in bytes. */
@@ -58,6 +59,7 @@ struct lb_mgmt_ctx {
 	struct lb_runtime *rt;          /**< NULL in tests without changes */
 	time_t start_time;
 	const char *version;
+	const struct lb_health *health; /**< NULL: nothing is checked */
 };
 
 /**

@@ -76,7 +76,7 @@ t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 health_of() {
 	elbctl -j backends | "$PY" -c '
 import json, sys
-for b in json.load(sys.stdin)["backends"]:
+for b in json.load(sys.stdin):
     if b["name"] == sys.argv[1]:
         print(b.get("health"), b.get("state"), b.get("last_result"))
         break' "$1"
@@ -131,7 +131,7 @@ RAMP=$WORKDIR/ramp
 for _ in $(seq 70); do
 	elbctl -j backends | "$PY" -c '
 import json, sys, time
-for b in json.load(sys.stdin)["backends"]:
+for b in json.load(sys.stdin):
     if b["name"] == "web2":
         print("%.3f %s %s %s" % (time.time(), b.get("health"),
               b["table_weight"], b["expected_share"]))' >>"$RAMP"
