@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e"]
+PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "kpath"]
 
 
 def load(outdir):

@@ -11,6 +11,8 @@
 #   pmd     edgelbd's worker between net_pcap and net_null against
 #           dpdk-testpmd io and 5tswap, interleaved, same run
 #   e2e     kernel-bound, for context: edgelb vs HAProxy vs iptables DNAT
+#   kpath   bulk TCP through a port's kernel interface (net_tap), both
+#           ways, against kernel to kernel over the bridge
 #
 # Usage: tests/bench/run.sh [PART...]     (default: all, about 15 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
@@ -19,7 +21,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e kpath)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
