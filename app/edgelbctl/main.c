@@ -464,12 +464,15 @@ print_status(const json_t *a)
 		printf("\nWARNING: every backend of pool %s is down: %s",
 		       field(v, "pool"), field(v, "policy"));
 	printf("\n\n");
-	table_init(&t, 6);
-	table_add(&t, "PORT", "DEVICE", "PORT_ID", "MAC", "ADDRESS", "GATEWAY");
+	table_init(&t, 8);
+	table_add(&t, "PORT", "DEVICE", "PORT_ID", "MAC", "ADDRESS", "GATEWAY",
+		  "KERNEL_IF", "IFINDEX");
 	json_array_foreach(json_object_get(a, "ports"), i, v)
 		table_add(&t, field(v, "name"), field(v, "device"),
 			  field(v, "port_id"), field(v, "mac"),
-			  field(v, "address"), field(v, "gateway"));
+			  field(v, "address"), field(v, "gateway"),
+			  field(v, "kernel_interface"),
+			  field(v, "kernel_ifindex"));
 	table_print(&t);
 	printf("\n");
 	table_init(&t, 4);
@@ -519,6 +522,9 @@ print_stats(const json_t *a)
 	table_print(&t);
 	printf("\nflows:");
 	json_object_foreach(json_object_get(a, "flows"), k, v)
+		printf(" %s %s", k, str(v));
+	printf("\nkernel:");
+	json_object_foreach(json_object_get(a, "kernel"), k, v)
 		printf(" %s %s", k, str(v));
 	printf("\n");
 	print_totals(json_object_get(a, "totals"));

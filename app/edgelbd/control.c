@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The management lcore: sleeps in the event loop (lb_evloop.h) on the
- * management socket, timers, signals and health checks. Every change to
- * what the workers run goes through lib/runtime: neighbour updates and
- * health transitions gathered each tick, SIGHUP reloads, and the socket's
- * commands.
+ * management socket, timers, signals, health checks and the kernel
+ * exception path (lb_excpath.h). Every change to what the workers run
+ * goes through lib/runtime: neighbour updates and health transitions
+ * gathered each tick, SIGHUP reloads, and the socket's commands.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +43,7 @@ struct control {
 	struct lb_evloop *loop;
 	struct lb_health *health;
 	uint64_t health_gen;        /* generation the checker follows */
+	struct lb_excpath *xp;
 	uint64_t status_seq;        /* snapshot systemd's STATUS= describes */
 };
 
@@ -159,7 +160,10 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 		    (n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0; b++) {
 		for (i = 0; i < n; i++) {
 			learn_from(c, pkts[i], now);
-			rte_pktmbuf_free(pkts[i]);
+			/* The kernel resolves its own neighbours: it gets the
+			 * reply too (freed where the port has no kernel
+			 * interface). */
+			lb_excpath_pass_arp(c->xp, pkts[i]);
 		}
 	}
 	lb_runtime_neigh_commit(c->rt);
@@ -238,6 +242,8 @@ on_hup(struct lb_evloop_signal *s, int signo, void *arg)
 static int
 setup_loop(struct control *c, char *err, size_t errlen)
 {
+	int rc;
+
 	c->loop = lb_evloop_create();
 	if (c->loop == NULL ||
 	    lb_evloop_timer_add(c->loop, TICK_MS, TICK_MS, on_tick, c) == NULL ||
@@ -250,6 +256,12 @@ setup_loop(struct control *c, char *err, size_t errlen)
 	    lb_evloop_signal_add(c->loop, SIGUSR1, on_ignored, c) == NULL ||
 	    lb_evloop_signal_add(c->loop, SIGUSR2, on_ignored, c) == NULL) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return -1;
+	}
+	rc = lb_excpath_attach(c->xp, c->loop);
+	if (rc != 0) {
+		snprintf(err, errlen, "event loop: kernel interfaces: %s",
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -294,10 +306,11 @@ socket_access(const struct lb_config *cfg, char *err, size_t errlen)
 
 int
 edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
-		    struct rte_mempool *mp, char *err, size_t errlen)
+		    struct lb_excpath *xp, struct rte_mempool *mp, char *err,
+		    size_t errlen)
 {
-	struct control c = { .dp = dp, .rt = rt, .mp = mp };
-	struct lb_mgmt_ctx ctx = { .dp = dp, .rt = rt,
+	struct control c = { .dp = dp, .rt = rt, .mp = mp, .xp = xp };
+	struct lb_mgmt_ctx ctx = { .dp = dp, .rt = rt, .xp = xp,
 				   .start_time = time(NULL),
 				   .version = EDGELBD_VERSION };
 	/* Not runtime keys: the socket stays as it was made. */
@@ -321,6 +334,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	}
 	lb_mgmt_server_destroy(c.srv);
 	lb_health_destroy(c.health);
+	lb_excpath_detach(xp);
 	lb_evloop_destroy(c.loop);
 	return rc;
 }

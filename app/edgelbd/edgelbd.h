@@ -10,6 +10,7 @@
 
 #include "lb_config.h"
 #include "lb_dataplane.h"
+#include "lb_excpath.h"
 #include "lb_runtime.h"
 
 /* Unanswered ARP requests are repeated after; resolved next hops are
@@ -31,9 +32,11 @@ int edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,
 		       struct rte_mempool **mp, char *err, size_t errlen);
 void edgelbd_ports_stop(const struct lb_dp *dp);
 
-/* control.c: the management loop; returns when SIGINT/SIGTERM arrives. */
+/* control.c: the management loop; returns when SIGINT/SIGTERM arrives.
+ * @xp: the kernel exception path, served from the same loop. */
 int edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
-			struct rte_mempool *mp, char *err, size_t errlen);
+			struct lb_excpath *xp, struct rte_mempool *mp,
+			char *err, size_t errlen);
 
 /*
  * log.c: the daemon's one log stream (DPDK's rte_log and edgelbd_log()),

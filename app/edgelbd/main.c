@@ -62,8 +62,30 @@ block_signals(void)
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	/* What the kernel sends a TAP's owner should its queue of
+	 * real-time signals overflow; default action: terminate. */
+	sigaddset(&set, SIGIO);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * net_tap (a kernel interface's TAP) has the kernel send a real-time
+ * signal per frame it queues for us. Only management reads the TAP, so
+ * only management takes them: blocked before EAL makes the worker and
+ * control threads (they inherit the mask), unblocked in this thread once
+ * they exist. A worker is never interrupted by them.
+ */
+static void
+rt_signals(int how)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&set, sig);
+	pthread_sigmask(how, &set, NULL);
 }
 
 static int
@@ -100,6 +122,7 @@ run(const char *path, const char *argv0)
 	struct lb_config_error cerr;
 	struct rte_mempool *mp = NULL;
 	struct lb_runtime *rt = NULL;
+	struct lb_excpath *xp = NULL;
 	struct lb_config *cfg;
 	struct lb_dp *dp = NULL;
 	uint64_t hz;
@@ -111,8 +134,10 @@ run(const char *path, const char *argv0)
 		return 1;
 	}
 	block_signals();
+	rt_signals(SIG_BLOCK);
 	if (edgelbd_eal_init(cfg, argv0, err, sizeof(err)) != 0)
 		goto out;
+	rt_signals(SIG_UNBLOCK);
 	dp = lb_dp_create(cfg->global.workers);
 	if (dp == NULL) {
 		snprintf(err, sizeof(err), "dataplane: %s",
@@ -120,6 +145,10 @@ run(const char *path, const char *argv0)
 		goto out;
 	}
 	if (edgelbd_ports_init(cfg, dp, &mp, err, sizeof(err)) != 0)
+		goto stop;
+	/* Before the workers: they read which ports have one. */
+	xp = lb_excpath_create(cfg, dp, mp, err, sizeof(err));
+	if (xp == NULL)
 		goto stop;
 	hz = rte_get_tsc_hz();
 	rt = lb_runtime_create(dp, cfg, EDGELBD_ARP_RETRY_MS * hz / 1000,
@@ -130,12 +159,14 @@ run(const char *path, const char *argv0)
 	if (start_workers(lb_runtime_snapshot(rt)->cfg, dp, err,
 			  sizeof(err)) != 0)
 		goto stop;
-	rc = edgelbd_control_run(dp, rt, mp, err, sizeof(err)) != 0;
+	rc = edgelbd_control_run(dp, rt, xp, mp, err, sizeof(err)) != 0;
 	edgelbd_sd_stopping();
 stop:
 	dp->stop = 1;
 	rte_eal_mp_wait_lcore();
 	edgelbd_ports_stop(dp);
+	/* The kernel interfaces go with their TAPs. */
+	lb_excpath_destroy(xp);
 	lb_runtime_destroy(rt);
 	lb_dp_free(dp);
 out:

@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "edgelbd.h"
+#include "lb_excpath.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -92,7 +93,7 @@ edgelbd_ports_init(const struct lb_config *cfg, struct lb_dp *dp,
 
 	n_mbufs = cfg->n_ports * nq * (RX_DESC + TX_DESC + 2 * LB_DP_BURST +
 				       MBUF_CACHE) + MBUF_SPARE +
-		  cfg->global.extra_mbufs;
+		  lb_excpath_mbufs(cfg) + cfg->global.extra_mbufs;
 	*mp = rte_pktmbuf_pool_create("lb_mbufs", n_mbufs, MBUF_CACHE, 0,
 				      RTE_MBUF_DEFAULT_BUF_SIZE,
 				      (int)rte_socket_id());

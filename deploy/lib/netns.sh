@@ -109,6 +109,12 @@ elb_topo_up() {
 	elb_veth "$prefix" lb "$lb" lb0
 	# The appliance's port: no address, the kernel must not answer for it.
 	ip netns exec "$lb" sysctl -qw net.ipv4.conf.all.arp_ignore=8 >/dev/null
+	# Nor take IPv4 from it: with edgelbd's kernel interface holding the
+	# port's address, the kernel would also accept what arrives on lb0 for
+	# that address (weak host model) and see every frame twice. Strict
+	# reverse-path filtering drops it: no route leads back out of lb0.
+	# (A NIC bound to vfio-pci is not the kernel's at all.)
+	ip netns exec "$lb" sysctl -qw net.ipv4.conf.lb0.rp_filter=1 >/dev/null
 
 	elb_ns_create "$cli"
 	elb_veth "$prefix" cli "$cli" c0

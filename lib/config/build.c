@@ -481,10 +481,13 @@ build_addr_index(struct build_ctx *c)
 	for (i = 0; i < cfg->n_vips; i++) {
 		index_put(cfg, cfg->vips[i].proto, cfg->vips[i].addr,
 			  cfg->vips[i].port, (int16_t)i);
-		index_put(cfg, 0, cfg->vips[i].addr, 0, -1);
+		index_put(cfg, 0, cfg->vips[i].addr, 0, LB_ADDR_VIP);
 	}
+	/* After the VIPs: a port address that is also a VIP's stays a VIP's,
+	 * which the kernel path never serves. */
 	for (i = 0; i < cfg->n_ports; i++)
-		index_put(cfg, 0, cfg->ports[i].addr, 0, -1);
+		index_put(cfg, 0, cfg->ports[i].addr, 0,
+			  (int16_t)LB_ADDR_PORT(i));
 	return 0;
 }
 

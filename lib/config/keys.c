@@ -69,6 +69,9 @@ static const struct lb_config_key keys[] = {
 	  "the appliance's own address on this port, a.b.c.d/len" },
 	{ P, "gateway", LB_KEY_IPV4, 0, 0, NULL, NULL, "", 0,
 	  "next-hop router on this subnet, resolved by ARP" },
+	{ P, "kernel_interface", LB_KEY_STRING, 0, LB_IFNAME_MAX, NULL, NULL,
+	  "", 0, "Linux interface for the port's own address (TAP); "
+	  "empty: none" },
 	{ V, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
 	  "the VIP address" },
 	{ V, "port", LB_KEY_U32, 1, 65535, NULL, NULL, NULL, 1,

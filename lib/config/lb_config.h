@@ -33,6 +33,7 @@
 #define LB_SOCKET_PATH_MAX 108  /* sun_path */
 #define LB_PATH_MAX 256          /* audit_log */
 #define LB_GROUP_MAX 32          /* a Unix group name, as useradd allows */
+#define LB_IFNAME_MAX 15         /* a Linux interface name (IFNAMSIZ - 1) */
 
 enum lb_fwd_mode {
 	LB_FWD_DR = 0, /**< direct server return: MAC rewrite only */
@@ -120,6 +121,8 @@ struct lb_port_conf {
 	uint32_t addr;              /**< the appliance's own address */
 	uint8_t prefix_len;
 	uint32_t gateway;           /**< 0 = none */
+	/** Kernel interface for the port's own address; "" = none. */
+	char kernel_interface[LB_IFNAME_MAX + 1];
 };
 
 struct lb_vip_conf {
@@ -204,9 +207,17 @@ struct lb_addr_slot {
 	uint16_t port;              /**< host order */
 	uint8_t proto;
 	uint8_t used;
-	int16_t vip;                /**< index into vips; -1: owned address */
+	/** Index into vips; an owned address: LB_ADDR_VIP or
+	 *  LB_ADDR_PORT(i) */
+	int16_t vip;
 	uint16_t vip_id;            /**< its identity (flow entries, counters) */
 };
+
+/** lb_addr_slot.vip of an owned address that is a VIP's (perhaps also a
+ *  port's): never the kernel path's. */
+#define LB_ADDR_VIP (-1)
+/** lb_addr_slot.vip of port @p i's own address when no VIP has it. */
+#define LB_ADDR_PORT(i) (-2 - (int)(i))
 
 /** A next hop whose MAC the appliance must resolve (ARP). */
 struct lb_neigh_conf {
@@ -446,11 +457,22 @@ lb_config_hit_rule(const struct lb_config *cfg, uint32_t id, uint32_t vip,
 		LB_HIT_KEPT : LB_HIT_RESCHEDULED;
 }
 
+/**
+ * The index slot of @p addr (network order) as an address the appliance
+ * owns: used == 0 if it is not ours, else vip says whose (LB_ADDR_VIP,
+ * LB_ADDR_PORT(i)). Any lcore.
+ */
+static inline const struct lb_addr_slot *
+lb_config_owner(const struct lb_config *cfg, uint32_t addr)
+{
+	return lb_config_addr_slot(cfg, 0, addr, 0);
+}
+
 /** 1 if @p addr (network order) is a VIP address or a port address. */
 static inline int
 lb_config_owns_addr(const struct lb_config *cfg, uint32_t addr)
 {
-	return lb_config_addr_slot(cfg, 0, addr, 0)->used;
+	return lb_config_owner(cfg, addr)->used;
 }
 
 /**

@@ -253,6 +253,28 @@ check_gateway(struct build_ctx *c, const struct lb_spec_section *s,
 			    ipstr(p->gateway, a), p->name);
 }
 
+/*
+ * What Linux accepts as a name (dev_valid_name) narrowed to characters
+ * that need no quoting in ip(8), sysctl paths or logs; an empty value
+ * means no kernel interface. The length is the key's own check.
+ */
+static void
+check_kernel_interface(struct build_ctx *c, const struct lb_spec_section *s,
+		       const struct lb_port_conf *p)
+{
+	const char *n = p->kernel_interface;
+	size_t len = strlen(n);
+
+	if (len == 0 ||
+	    (strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789_.-") == len &&
+	     strcmp(n, ".") != 0 && strcmp(n, "..") != 0))
+		return;
+	build_error(c, s, "kernel_interface",
+		    "kernel_interface = '%s': not a Linux interface name (1..%d characters of A-Z, a-z, 0-9, '_', '-' and '.'; not '.' or '..')",
+		    n, LB_IFNAME_MAX);
+}
+
 static void
 fill_ports(struct build_ctx *c)
 {
@@ -270,6 +292,9 @@ fill_ports(struct build_ctx *c)
 			      &p->prefix_len);
 		p->gateway = lb_key_ipv4(build_value(s, "gateway"));
 		check_gateway(c, s, p);
+		copy_str(p->kernel_interface, sizeof(p->kernel_interface),
+			 build_value(s, "kernel_interface"));
+		check_kernel_interface(c, s, p);
 	}
 }
 
@@ -297,6 +322,30 @@ check_port_overlap(struct build_ctx *c)
 				pj->prefix_len, pi->name,
 				ipstr(pi->addr & mask_of(pi->prefix_len), b),
 				pi->prefix_len, build_line(sec[i], "address"));
+			break;
+		}
+	}
+}
+
+/* Two ports cannot share one kernel interface: the second would fail to
+ * create it at start, long after the file was accepted. */
+static void
+check_kernel_unique(struct build_ctx *c)
+{
+	const struct lb_config *cfg = c->cfg;
+	const struct lb_spec_section **sec = c->sec[LB_SECTION_PORT];
+	uint32_t i, j;
+
+	for (j = 0; j < cfg->n_ports; j++) {
+		const char *nj = cfg->ports[j].kernel_interface;
+
+		for (i = 0; nj[0] != '\0' && i < j; i++) {
+			if (strcmp(nj, cfg->ports[i].kernel_interface) != 0)
+				continue;
+			build_error(c, sec[j], "kernel_interface",
+				    "kernel_interface '%s' is also port %s's (line %u)",
+				    nj, cfg->ports[i].name,
+				    build_line(sec[i], "kernel_interface"));
 			break;
 		}
 	}
@@ -771,6 +820,7 @@ lb_config_validate(struct build_ctx *c)
 	fill_global(c);
 	fill_ports(c);
 	check_port_overlap(c);
+	check_kernel_unique(c);
 	fill_pools(c);
 	fill_vips(c);
 	check_vip_unique(c);

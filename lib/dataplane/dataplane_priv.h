@@ -12,4 +12,14 @@ void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
  * lcore, before it forwards on @cfg. */
 void lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg);
 
+/* Queue @m, received on configured port @port, for that port's kernel
+ * interface (kernel.c); counted as to_kernel or dropped as
+ * kernel_ring_full. Worker lcore; never blocks, no system call. */
+void lb_dp_to_kernel(struct lb_worker *w, unsigned int port,
+		     struct rte_mbuf *m);
+
+/* Frames were queued for the kernel since the last call: wake management
+ * if it armed the doorbell (one eventfd write). Worker lcore. */
+void lb_dp_kernel_ring(struct lb_worker *w);
+
 #endif

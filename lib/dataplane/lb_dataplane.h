@@ -11,8 +11,9 @@
  * report an RCU quiescent state once per loop, and own their flow table
  * and counters. Only lib/runtime publishes (lb_dp_publish).
  * Management reaches a worker only through rings: packets to send
- * (ARP requests), packets seen (ARP for the resolver) and requests
- * (flow lookups and dumps) that the worker answers between bursts.
+ * (ARP requests, frames from a kernel interface), packets seen (ARP for
+ * the resolver, frames for a kernel interface) and requests (flow lookups
+ * and dumps) that the worker answers between bursts.
  */
 
 #include <stdint.h>
@@ -27,12 +28,29 @@
 #include "lb_stats.h"
 
 #define LB_DP_BURST 32
+/** Each worker's ring of frames for kernel interfaces (mbufs it may hold):
+ *  bursts enough to cover management's wakeup; a deeper queue would only
+ *  add latency to what TCP retransmits anyway. */
+#define LB_DP_KERNEL_RING_SIZE 1024
 
 /** A configured port as the dataplane sees it. Fixed for the run. */
 struct lb_dp_port {
 	uint16_t port_id;            /**< DPDK port id */
 	struct rte_ether_addr mac;
 };
+
+/**
+ * How workers wake management for frames they queued for a kernel
+ * interface: management arms it before it sleeps (lb_dp_kernel_arm()),
+ * the first worker to queue a frame after that disarms it and writes the
+ * eventfd @c fd, once. Its own cache line: workers touch it only after
+ * queueing such a frame and management once per wakeup, never near the
+ * snapshot pointer every worker loads each loop.
+ */
+struct lb_dp_doorbell {
+	uint32_t armed;
+	int fd;                     /**< eventfd; -1: none */
+} __rte_cache_aligned;
 
 struct lb_worker;
 
@@ -54,10 +72,14 @@ struct lb_dp {
 	const struct lb_snapshot *snap;     /**< published; acquire-load */
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int n_ports;
-	struct lb_dp_port ports[LB_MAX_PORTS];
+	struct lb_dp_port ports[LB_MAX_PORTS];   /**< 8 bytes each: a shift */
+	/** Bit i: frames for port i's own address that edgelb does not
+	 *  answer go to its kernel interface (lb_dp_kernel_enable()). */
+	uint32_t kernel_ports;
 	unsigned int n_workers;
 	struct lb_worker *workers[LB_MAX_WORKERS];
 	volatile int stop;
+	struct lb_dp_doorbell kernel_bell;
 };
 
 /** Per-worker state. Only the worker writes it (rings aside). */
@@ -71,6 +93,8 @@ struct lb_worker {
 	struct rte_ring *to_mgmt;           /**< mbufs seen: ARP */
 	struct rte_ring *from_mgmt;         /**< mbufs to transmit */
 	struct rte_ring *requests;          /**< struct lb_dp_request * */
+	struct rte_ring *to_kernel;         /**< mbufs for kernel interfaces */
+	uint8_t kernel_queued;              /**< since the last doorbell */
 	const struct lb_snapshot *seen_snap;
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
@@ -117,7 +141,10 @@ void lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 			 unsigned int port, struct rte_mbuf **pkts, uint16_t n,
 			 uint64_t now);
 
-/** Transmit what the worker has buffered. Worker lcore. */
+/**
+ * Transmit what the worker has buffered, and wake management if frames
+ * for a kernel interface were queued while it sleeps. Worker lcore.
+ */
 void lb_dp_flush(struct lb_worker *w);
 
 /**
@@ -203,5 +230,36 @@ int lb_dp_send_ctl(struct lb_dp *dp, unsigned int port, struct rte_mbuf *m);
  */
 unsigned int lb_dp_recv_ctl(struct lb_dp *dp, struct rte_mbuf **pkts,
 			    unsigned int max);
+
+/* ---- the kernel exception path: worker -> management ---- */
+
+/**
+ * From now on workers queue frames for port @p port's own address that
+ * they do not answer (TCP, UDP, ICMP other than echo requests; never a
+ * VIP's address) for management, which must serve them (see
+ * lb_dp_recv_kernel()) and sleep on @p bell_fd, an eventfd that workers
+ * write as lb_dp_kernel_arm() says. Management lcore, before the workers
+ * start. @return 0, or -EINVAL (no such port, or another eventfd than a
+ * port enabled before).
+ */
+int lb_dp_kernel_enable(struct lb_dp *dp, unsigned int port, int bell_fd);
+
+/**
+ * Arm the doorbell before sleeping: the next frame a worker queues makes
+ * it write the eventfd. Management lcore; never blocks.
+ * @return 1 if every worker's kernel ring was empty once armed (sleep: a
+ * frame queued from now on wakes you), 0 if frames are waiting (serve
+ * them first; the doorbell stays armed, so a spurious wakeup may follow).
+ */
+int lb_dp_kernel_arm(struct lb_dp *dp);
+
+/**
+ * Frames worker @p worker queued for kernel interfaces, up to @p max;
+ * mbuf->port is the configured port index (into dp->ports) each arrived
+ * on. Management lcore; never blocks. The caller owns (frees or
+ * transmits) them. @return how many.
+ */
+unsigned int lb_dp_recv_kernel(struct lb_dp *dp, unsigned int worker,
+			       struct rte_mbuf **pkts, unsigned int max);
 
 #endif

@@ -20,6 +20,10 @@ lb_dp_create(unsigned int n_workers)
 	struct lb_dp *dp;
 	size_t sz;
 
+	/* The worker indexes ports per packet (a shift) and tests
+	 * kernel_ports by bit. */
+	RTE_BUILD_BUG_ON(sizeof(struct lb_dp_port) != 8);
+	RTE_BUILD_BUG_ON(LB_MAX_PORTS > 32);
 	if (n_workers == 0 || n_workers > LB_MAX_WORKERS) {
 		rte_errno = EINVAL;
 		return NULL;
@@ -35,6 +39,7 @@ lb_dp_create(unsigned int n_workers)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	dp->kernel_bell.fd = -1;
 	return dp;
 }
 
@@ -60,6 +65,7 @@ worker_free(struct lb_worker *w)
 	lb_flow_table_free(w->flows);
 	ring_free_mbufs(w->to_mgmt);
 	ring_free_mbufs(w->from_mgmt);
+	ring_free_mbufs(w->to_kernel);
 	rte_ring_free(w->requests);
 	rte_free(w);
 }
@@ -112,8 +118,10 @@ lb_dp_worker_create(struct lb_dp *dp, unsigned int index, unsigned int lcore,
 	w->to_mgmt = worker_ring(index, "tomgmt", CTL_RING_SIZE, socket);
 	w->from_mgmt = worker_ring(index, "frommgmt", CTL_RING_SIZE, socket);
 	w->requests = worker_ring(index, "req", REQ_RING_SIZE, socket);
+	w->to_kernel = worker_ring(index, "tokern",
+				    LB_DP_KERNEL_RING_SIZE, socket);
 	if (w->flows == NULL || w->to_mgmt == NULL || w->from_mgmt == NULL ||
-	    w->requests == NULL) {
+	    w->requests == NULL || w->to_kernel == NULL) {
 		worker_free(w);
 		return -ENOMEM;
 	}

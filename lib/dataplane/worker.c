@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker loop. It reads top to bottom as the packet path of DESIGN.md:
- * receive, parse, answer what is ours (ARP, ICMP echo), look up the VIP,
- * look up the flows in bulk, schedule the misses, rewrite, transmit, count.
+ * receive, parse, answer what is ours (ARP, ICMP echo), look up the VIP
+ * (what is for the port's own address and no VIP goes to its kernel
+ * interface), look up the flows in bulk, schedule the misses, rewrite,
+ * transmit, count.
  */
 #include <rte_cycles.h>
 #include <rte_arp.h>
@@ -58,6 +60,8 @@ lb_dp_flush(struct lb_worker *w)
 
 	for (p = 0; p < w->dp->n_ports; p++)
 		flush_port(w, p);
+	if (unlikely(w->kernel_queued))
+		lb_dp_kernel_ring(w);
 }
 
 static inline void
@@ -103,22 +107,60 @@ handle_arp(struct lb_worker *w, const struct lb_config *cfg,
 	tx_enqueue(w, port, m);
 }
 
+/*
+ * The receiving port's own address, no VIP's, on a port with a kernel
+ * interface: what edgelb does not answer there is the kernel's. Another
+ * port's address is not: its kernel would see frames from a segment it
+ * is not on.
+ */
+static inline int
+kernel_serves(const struct lb_worker *w, const struct lb_addr_slot *owner,
+	      unsigned int port)
+{
+	return owner->vip == LB_ADDR_PORT(port) &&
+	       (w->dp->kernel_ports >> port & 1);
+}
+
+/* Echo requests to what we own are answered here; the rest is the
+ * kernel's (echo replies and errors for its own pings and sockets). */
 static void
 handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
 	    unsigned int port, struct rte_mbuf *m,
 	    const struct lb_pkt_info *pi)
 {
-	if (!lb_config_owns_addr(cfg, pi->dst_addr)) {
+	const struct lb_addr_slot *owner = lb_config_owner(cfg, pi->dst_addr);
+
+	if (!owner->used) {
 		drop(w, port, LB_DROP_not_ours, m);
 		return;
 	}
 	if (pi->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
-		drop(w, port, LB_DROP_icmp_unsupported, m);
+		if (kernel_serves(w, owner, port))
+			lb_dp_to_kernel(w, port, m);
+		else
+			drop(w, port, LB_DROP_icmp_unsupported, m);
 		return;
 	}
 	lb_pkt_icmp_echo_reply(m, pi);
 	w->stats.port[port].icmp_echo_replies++;
 	tx_enqueue(w, port, m);
+}
+
+/* TCP or UDP that no VIP serves: the kernel's, or dropped as ours
+ * without a VIP (a VIP's address always) or as not ours at all. */
+static void
+not_for_vip(struct lb_worker *w, const struct lb_config *cfg,
+	    unsigned int port, struct rte_mbuf *m,
+	    const struct lb_pkt_info *pi)
+{
+	const struct lb_addr_slot *owner = lb_config_owner(cfg, pi->dst_addr);
+
+	if (!owner->used)
+		drop(w, port, LB_DROP_not_ours, m);
+	else if (kernel_serves(w, owner, port))
+		lb_dp_to_kernel(w, port, m);
+	else
+		drop(w, port, LB_DROP_no_vip, m);
 }
 
 static inline void
@@ -491,8 +533,7 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		vs = lb_config_vip_slot(cfg, pi.proto, pi.dst_addr,
 					rte_be_to_cpu_16(pi.dst_port));
 		if (vs == NULL) {
-			drop(w, port, lb_config_owns_addr(cfg, pi.dst_addr) ?
-				 LB_DROP_no_vip : LB_DROP_not_ours, m);
+			not_for_vip(w, cfg, port, m, &pi);
 			continue;
 		}
 		fw[nf].m = m;

@@ -86,13 +86,31 @@ counters_set(json_t *o,
 				    lb_counter_value(&d[i], base)));
 }
 
+/* The workers' counters, then management's side of the kernel path
+ * (zeros for a port without a kernel interface: every key, always). */
 static json_t *
-port_stats_json(const struct lb_port_conf *pc, const struct lb_port_stats *p)
+port_stats_json(const struct lb_excpath *xp, const struct lb_port_conf *pc,
+		unsigned int i, const struct lb_port_stats *p)
 {
+	static const struct lb_excpath_port_stats none;
+	const struct lb_excpath_port_stats *k = lb_excpath_port_stats(xp, i);
 	json_t *o = json_pack("{s:o}", "name", lb_mgmt_str(pc->name));
 
 	counters_set(o, lb_stats_port_counters, p);
+	counters_set(o, lb_excpath_port_counters, k != NULL ? k : &none);
 	json_object_set_new(o, "drops", drops_json(p->drops));
+	return o;
+}
+
+/* Management's kernel-path loop: how often workers woke it. */
+static json_t *
+kernel_loop_json(const struct lb_excpath *xp)
+{
+	static const struct lb_excpath_loop_stats none;
+	json_t *o = json_object();
+
+	counters_set(o, lb_excpath_loop_counters,
+		     xp != NULL ? lb_excpath_loop_stats(xp) : &none);
 	return o;
 }
 
@@ -112,23 +130,26 @@ vip_stats_json(const struct lb_vip_conf *vc, const struct lb_vip_stats *v)
 }
 
 static json_t *
-stats_totals(const struct lb_config *cfg, const struct lb_worker_stats *sum)
+stats_totals(const struct lb_excpath *xp, const struct lb_config *cfg,
+	     const struct lb_worker_stats *sum)
 {
 	json_t *ports = json_array(), *vips = json_array(), *flows;
 	struct totals t;
 	unsigned int i;
 
 	for (i = 0; i < n_ports(cfg); i++)
-		json_array_append_new(ports, port_stats_json(&cfg->ports[i],
-							     &sum->port[i]));
+		json_array_append_new(ports, port_stats_json(xp,
+					&cfg->ports[i], i, &sum->port[i]));
 	for (i = 0; i < n_vips(cfg); i++)
 		json_array_append_new(vips, vip_stats_json(&cfg->vips[i],
 							   &sum->vip[cfg->vips[i].id]));
 	flows = json_object();
 	counters_set(flows, lb_stats_flow_counters, &sum->flow);
 	totals_of(cfg, sum, &t);
-	return json_pack("{s:o, s:o, s:o, s:o}", "ports", ports, "vips", vips,
-			 "flows", flows, "totals", totals_json(&t));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "ports", ports,
+			 "vips", vips, "flows", flows,
+			 "kernel", kernel_loop_json(xp),
+			 "totals", totals_json(&t));
 }
 
 static json_t *
@@ -219,7 +240,7 @@ lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	if (sum == NULL)
 		return lb_mgmt_error("out of memory");
 	ans = per_core ? stats_per_core(ctx->dp, cfg, sum) :
-			 stats_totals(cfg, sum);
+			 stats_totals(ctx->xp, cfg, sum);
 	free(sum);
 	return ans;
 }

@@ -230,10 +230,25 @@ mac_json(const struct rte_ether_addr *m)
 	return json_string(buf);
 }
 
+/* The port's kernel interface as it exists (null, null without one). */
+static void
+kernel_if_set(json_t *o, const struct lb_excpath *xp, unsigned int i)
+{
+	const char *name = lb_excpath_ifname(xp, i);
+
+	json_object_set_new(o, "kernel_interface",
+			    name != NULL ? lb_mgmt_str(name) : json_null());
+	json_object_set_new(o, "kernel_ifindex", name != NULL ?
+			    json_integer(lb_excpath_ifindex(xp, i)) :
+			    json_null());
+}
+
 static json_t *
-port_json(const struct lb_dp *dp, const struct lb_port_conf *pc,
+port_json(const struct lb_mgmt_ctx *ctx, const struct lb_port_conf *pc,
 	  unsigned int i)
 {
+	const struct lb_dp *dp = ctx->dp;
+	json_t *o;
 	char addr[INET_ADDRSTRLEN + 4];
 	struct in_addr a = { .s_addr = pc->addr };
 	char dotted[INET_ADDRSTRLEN] = "?";
@@ -241,7 +256,7 @@ port_json(const struct lb_dp *dp, const struct lb_port_conf *pc,
 
 	inet_ntop(AF_INET, &a, dotted, sizeof(dotted));
 	snprintf(addr, sizeof(addr), "%s/%u", dotted, pc->prefix_len);
-	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:o}",
+	o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o}",
 		"name", lb_mgmt_str(pc->name),
 		"device", lb_mgmt_str(pc->device),
 		"port_id", known ? json_integer(dp->ports[i].port_id) :
@@ -250,6 +265,9 @@ port_json(const struct lb_dp *dp, const struct lb_port_conf *pc,
 		"address", addr,
 		"gateway", pc->gateway ? lb_mgmt_ipv4(pc->gateway) :
 					 json_null());
+	if (o != NULL)
+		kernel_if_set(o, ctx->xp, i);
+	return o;
 }
 
 static json_t *
@@ -294,7 +312,7 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 				      json_integer(dp->workers[i]->lcore));
 	ports = json_array();
 	for (i = 0; i < cfg->n_ports; i++)
-		json_array_append_new(ports, port_json(dp, &cfg->ports[i], i));
+		json_array_append_new(ports, port_json(ctx, &cfg->ports[i], i));
 	ans = json_pack("{s:s, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:o}",
 		"version", ctx->version != NULL ? ctx->version : "unknown",
 		"pid", (json_int_t)getpid(),

@@ -26,6 +26,7 @@
 #include "lb_runtime.h"
 #include "lb_health.h"
 #include "lb_evloop.h"
+#include "lb_excpath.h"
 
 /** Largest request accepted, in bytes. */
 #define LB_MGMT_REQ_MAX (256 * 1024)
@@ -57,6 +58,7 @@ struct lb_mgmt_peer {
 struct lb_mgmt_ctx {
 	struct lb_dp *dp;
 	struct lb_runtime *rt;          /**< NULL in tests without changes */
+	const struct lb_excpath *xp;    /**< kernel interfaces; may be NULL */
 	time_t start_time;
 	const char *version;
 	const struct lb_health *health; /**< NULL: nothing is checked */

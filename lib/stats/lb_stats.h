@@ -49,6 +49,8 @@
 	X(no_backend)          /* VIP pool has no backend with weight */    \
 	X(neigh_unresolved)    /* backend MAC not known yet */              \
 	X(ctl_ring_full)       /* control packet for management lost */     \
+	X(kernel_ring_full)    /* frame for the kernel interface lost: the  \
+				* ring to management was full */           \
 	X(tx_full)             /* NIC TX queue refused the packet */
 
 enum lb_drop_reason {
@@ -69,7 +71,10 @@ const char *lb_drop_reason_name(enum lb_drop_reason r);
 	X(tx_bytes, COUNTER, "bytes sent")                                  \
 	X(arp_replies, COUNTER, "ARP requests answered in place")           \
 	X(icmp_echo_replies, COUNTER, "ICMP echo requests answered")        \
-	X(ctl_to_mgmt, COUNTER, "packets passed to management (ARP)")
+	X(ctl_to_mgmt, COUNTER, "packets passed to management (ARP)")       \
+	X(to_kernel, COUNTER, "frames for the port's own address queued "  \
+	  "for its kernel interface")                                       \
+	X(to_kernel_bytes, COUNTER, "bytes of those frames")
 
 struct lb_port_stats {
 #define LB_PORT_FIELD(name, kind, help) uint64_t name;

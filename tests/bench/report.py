@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "health"]
+PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "health", "kpath"]
 
 
 def load(outdir):

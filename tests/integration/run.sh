@@ -37,6 +37,7 @@ DEFAULT_TESTS=(
 	"test_expiry_idle.sh 60"
 	"test_arp_spoof.sh 60"
 	"test_martian.sh 60"
+	"test_kernel_path.sh 60"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1030,6 +1031,181 @@ test_fail_open_empty_pool_drops(void **state)
 	assert_int_equal(fx->w->stats.port[0].drops[LB_DROP_no_backend], 1);
 }
 
+/* ---- the kernel exception path ---- */
+
+static struct rte_mbuf *
+icmp_frame(const struct fixture *fx, uint32_t dst, uint8_t type)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+
+	ip = put_ipv4(m, &fx->dp->ports[0].mac, IP(10, 0, 0, 50), dst,
+		      IPPROTO_ICMP, sizeof(*icmp));
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = type;
+	icmp->icmp_cksum = ~rte_raw_cksum(icmp, sizeof(*icmp));
+	return m;
+}
+
+static struct rte_mbuf *
+udp_to(const struct fixture *fx, uint32_t dst, uint16_t dport)
+{
+	struct rte_mbuf *m = udp_frame(fx, 5000, dport);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+	ip->dst_addr = dst;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* Port 0 with a kernel interface whose doorbell is a fresh eventfd. */
+static int
+enable_kernel(struct fixture *fx)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(lb_dp_kernel_enable(fx->dp, 0, fd), 0);
+	return fd;
+}
+
+/* How many times the doorbell was written since the last read. */
+static uint64_t
+rings(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	return n;
+}
+
+static void
+test_kernel_path_takes_port_address_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m[8], *k[8];
+	int fd = enable_kernel(fx);
+	unsigned int i, n;
+
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 50), 1, IP(10, 0, 0, 2), 22,
+			 RTE_TCP_SYN_FLAG);
+	m[1] = udp_to(fx, IP(10, 0, 0, 2), 53);
+	m[2] = icmp_frame(fx, IP(10, 0, 0, 2), RTE_IP_ICMP_ECHO_REPLY);
+	m[3] = icmp_frame(fx, IP(10, 0, 0, 2), RTE_IP_ICMP_ECHO_REQUEST);
+	m[4] = tcp_frame(fx, IP(10, 0, 0, 50), 2, IP(10, 0, 0, 100), 81,
+			 RTE_TCP_SYN_FLAG);
+	m[5] = icmp_frame(fx, IP(10, 0, 0, 100), 3);
+	m[6] = tcp_frame(fx, IP(10, 0, 0, 50), 3, IP(10, 0, 0, 99), 22,
+			 RTE_TCP_SYN_FLAG);
+	m[7] = tcp_frame(fx, IP(10, 0, 0, 50), 4, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	run(fx, m, 8, 1000);
+	/* TCP, UDP and the echo reply to the port's address, in order */
+	assert_int_equal(ps->to_kernel, 3);
+	n = lb_dp_recv_kernel(fx->dp, 0, k, 8);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		assert_int_equal(k[i]->port, 0);
+	assert_int_equal(ps->to_kernel_bytes,
+			 k[0]->pkt_len + k[1]->pkt_len + k[2]->pkt_len);
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(k[i]);
+	/* the echo request is still edgelb's; a VIP's address never the
+	 * kernel's; what is not ours is dropped as before */
+	assert_int_equal(ps->icmp_echo_replies, 1);
+	assert_int_equal(ps->drops[LB_DROP_no_vip], 1);
+	assert_int_equal(ps->drops[LB_DROP_icmp_unsupported], 1);
+	assert_int_equal(ps->drops[LB_DROP_not_ours], 1);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 1);
+	rte_pktmbuf_free(sent());
+	rte_pktmbuf_free(sent());
+	assert_null(sent());
+	assert_int_equal(rings(fd), 1);
+	close(fd);
+}
+
+static void
+test_kernel_path_off_drops_as_before(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m[2], *k;
+
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 50), 1, IP(10, 0, 0, 2), 22,
+			 RTE_TCP_SYN_FLAG);
+	m[1] = icmp_frame(fx, IP(10, 0, 0, 2), RTE_IP_ICMP_ECHO_REPLY);
+	run(fx, m, 2, 1000);
+	assert_int_equal(ps->to_kernel, 0);
+	assert_int_equal(ps->drops[LB_DROP_no_vip], 1);
+	assert_int_equal(ps->drops[LB_DROP_icmp_unsupported], 1);
+	assert_int_equal(lb_dp_recv_kernel(fx->dp, 0, &k, 1), 0);
+	assert_int_equal(lb_dp_kernel_enable(fx->dp, 1, 3), -EINVAL);
+	assert_int_equal(lb_dp_kernel_enable(fx->dp, 0, -1), -EINVAL);
+}
+
+/* One write per management sleep, none while it is awake; arming tells
+ * management whether it may sleep. */
+static void
+test_kernel_doorbell_rings_once_per_arm(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m[2], *k[4];
+	int fd = enable_kernel(fx);
+
+	m[0] = udp_to(fx, IP(10, 0, 0, 2), 53);
+	m[1] = udp_to(fx, IP(10, 0, 0, 2), 54);
+	run(fx, m, 2, 1000);
+	assert_int_equal(rings(fd), 1);         /* armed at enable */
+	m[0] = udp_to(fx, IP(10, 0, 0, 2), 55);
+	run(fx, m, 1, 1000);
+	assert_int_equal(rings(fd), 0);         /* management is awake */
+	assert_int_equal(lb_dp_kernel_arm(fx->dp), 0);  /* 3 waiting */
+	assert_int_equal(lb_dp_recv_kernel(fx->dp, 0, k, 4), 3);
+	rte_pktmbuf_free_bulk(k, 3);
+	assert_int_equal(lb_dp_kernel_arm(fx->dp), 1);  /* may sleep */
+	m[0] = udp_to(fx, IP(10, 0, 0, 2), 56);
+	run(fx, m, 1, 1000);
+	assert_int_equal(rings(fd), 1);
+	assert_int_equal(lb_dp_recv_kernel(fx->dp, 0, k, 4), 1);
+	rte_pktmbuf_free(k[0]);
+	/* a burst without frames for the kernel rings nothing */
+	assert_int_equal(lb_dp_kernel_arm(fx->dp), 1);
+	m[0] = tcp_frame(fx, IP(10, 0, 0, 50), 9, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	run(fx, m, 1, 1000);
+	rte_pktmbuf_free(sent());
+	assert_int_equal(rings(fd), 0);
+	close(fd);
+}
+
+/* A full ring drops and counts; the worker never waits. */
+static void
+test_kernel_ring_full_counted(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	unsigned int cap = rte_ring_get_capacity(fx->w->to_kernel), i;
+	struct rte_mbuf *m[LB_DP_BURST];
+	int fd = enable_kernel(fx);
+	unsigned int sent_n = 0;
+
+	while (sent_n < cap + 10) {
+		for (i = 0; i < LB_DP_BURST; i++)
+			m[i] = udp_to(fx, IP(10, 0, 0, 2), 53);
+		run(fx, m, LB_DP_BURST, 1000);
+		sent_n += LB_DP_BURST;
+	}
+	assert_int_equal(ps->to_kernel, cap);
+	assert_int_equal(ps->drops[LB_DROP_kernel_ring_full], sent_n - cap);
+	assert_int_equal(rings(fd), 1);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -1076,6 +1252,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_fail_open_empty_pool_drops, setup_empty_closed,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kernel_path_takes_port_address_only, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kernel_path_off_drops_as_before, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kernel_doorbell_rings_once_per_arm, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_kernel_ring_full_counted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dataplane", tests, group_setup,

@@ -382,6 +382,9 @@ test_status_reports_config_ports_and_neighbours(void **state)
 	assert_string_equal(gets(p, "mac"), "02:aa:bb:cc:dd:0e");
 	assert_string_equal(gets(p, "address"), "10.0.0.2/24");
 	assert_string_equal(gets(p, "gateway"), "10.0.0.1");
+	/* no kernel exception path in this context */
+	assert_true(json_is_null(json_object_get(p, "kernel_interface")));
+	assert_true(json_is_null(json_object_get(p, "kernel_ifindex")));
 	n = json_object_get(a, "neighbours");
 	assert_int_equal(json_array_size(n), cfg->n_neighs);
 	/* Every backend and the gateway need a MAC. */
@@ -454,6 +457,7 @@ fill_stats(void)
 		s->port[0].arp_replies = 2 + k;
 		s->port[0].icmp_echo_replies = 4 * k;
 		s->port[0].ctl_to_mgmt = 1;
+		s->port[0].to_kernel = 3 + k;
 		s->port[0].drops[LB_DROP_ipv4_checksum] = 3 + k;
 		s->port[0].drops[LB_DROP_no_vip] = 5 * k;
 		s->vip[0].packets = 80 + k;
@@ -504,6 +508,11 @@ test_stats_sums_counters_over_workers(void **state)
 	assert_int_equal(geti(p, "arp_replies"), 5);
 	assert_int_equal(geti(p, "icmp_echo_replies"), 4);
 	assert_int_equal(geti(p, "ctl_to_mgmt"), 2);
+	assert_int_equal(geti(p, "to_kernel"), 7);
+	/* management's side of the kernel path: every key, zero here */
+	assert_int_equal(geti(p, "kernel_tx_packets"), 0);
+	assert_int_equal(geti(p, "from_kernel_ring_full"), 0);
+	assert_int_equal(geti(json_object_get(a, "kernel"), "wakeups"), 0);
 	d = json_object_get(p, "drops");
 	assert_int_equal(json_object_size(d), LB_DROP_MAX);
 	for (r = 0; r < LB_DROP_MAX; r++)
