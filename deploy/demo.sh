@@ -4,17 +4,22 @@
 # Installs what is missing, builds, creates network namespaces (a client, the
 # appliance on net_af_packet over a veth, three nginx backends set up for
 # direct server return), validates and starts edgelbd with config/demo.ini
-# (weights 1:2:3), drives real HTTP traffic at the VIP and shows the live
-# per-backend distribution every second. Cleans everything up at the end,
-# on Ctrl-C and on failure.
+# (weights 10:20:30, TCP health checks through the appliance's kernel
+# interface), drives real HTTP traffic at the VIP and shows the live
+# per-backend distribution every second while three things happen: at a
+# quarter of the time web3's weight goes 30 -> 10 (a runtime command), at
+# half web2's nginx stops (health checks take it down, its share moves to
+# the others), at three quarters it starts again (it comes back and ramps
+# up through slow start). Cleans everything up at the end, on Ctrl-C and
+# on failure.
 #
-# Environment: DEMO_SECONDS (default 20), DEMO_RATE (new connections per
+# Environment: DEMO_SECONDS (default 32), DEMO_RATE (new connections per
 # second, default 300), BUILD_DIR (default build).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-DEMO_SECONDS=${DEMO_SECONDS:-20}
+DEMO_SECONDS=${DEMO_SECONDS:-32}
 DEMO_RATE=${DEMO_RATE:-300}
 BUILD_DIR=${BUILD_DIR:-build}
 CONF=$ROOT/config/demo.ini
@@ -119,24 +124,44 @@ for _ in $(seq 30); do
 done
 [ "$ready" = 1 ] || { echo "no HTTP answer through the VIP $VIP" >&2; exit 1; }
 echo "edgelbd forwards: curl http://$VIP/ -> $(ip netns exec "$PREFIX-cli" curl -s --max-time 2 "http://$VIP/")"
+# Health checks go through the appliance's kernel interface: wait until
+# they found every backend up.
+for _ in $(seq 50); do
+	"$EDGELBCTL" -s "$ELBD_SOCK" -j backends | "$PY" -c '
+import json, sys
+sys.exit(0 if all(b.get("health") == "up" for b in json.load(sys.stdin))
+         else 1)' && break
+	sleep 0.2
+done
+"$EDGELBCTL" -s "$ELBD_SOCK" health
 
 say "traffic: new HTTP connections at up to $DEMO_RATE/s for ${DEMO_SECONDS}s"
 ip netns exec "$PREFIX-cli" "$PY" "$ROOT/tests/integration/client.py" "$VIP" \
 	--duration "$DEMO_SECONDS" --rate "$DEMO_RATE" -c 16 --timeout 3 \
 	--max-failed 1000000 >"$WORK/client.json" 2>"$WORK/client.err" &
 TRAFFIC_PID=$!
-# Halfway, a live change: web3's weight 3 -> 1, applied as one swap while
-# the connections run (the dashboard shows the shares move).
-(sleep $((DEMO_SECONDS / 2)); "$EDGELBCTL" -s "$ELBD_SOCK" weight web3 1 \
-	>"$WORK/change.txt" 2>&1) &
+# The live events: a runtime weight change, then web2's server stops and
+# starts again; the dashboard shows the shares move each time.
+Q=$((DEMO_SECONDS / 4))
+(sleep "$Q"; "$EDGELBCTL" -s "$ELBD_SOCK" weight web3 10 \
+	>"$WORK/change.txt" 2>&1
+ sleep "$Q"; elb_nginx_stop_one "$WORK/b2"
+ echo "$(date +%T) web2's nginx stopped" >>"$WORK/events.txt"
+ sleep "$Q"; ip netns exec "$PREFIX-b2" nginx -q -e "$WORK/b2/error.log" \
+	-p "$WORK/b2" -c "$WORK/b2/nginx.conf"
+ echo "$(date +%T) web2's nginx started" >>"$WORK/events.txt") &
 CHANGE_PID=$!
 "$PY" "$ROOT/deploy/lib/dashboard.py" "$EDGELBCTL" "$ELBD_SOCK" "$DEMO_SECONDS"
 wait "$TRAFFIC_PID" || true
 TRAFFIC_PID=
 wait "$CHANGE_PID" || true
 
-say "the live change made at $((DEMO_SECONDS / 2)) s: edgelbctl weight web3 1"
+say "the live change made at $Q s: edgelbctl weight web3 10"
 cat "$WORK/change.txt"
+say "web2's server stopped at $((2 * Q)) s and started at $((3 * Q)) s"
+cat "$WORK/events.txt"
+echo
+"$EDGELBCTL" -s "$ELBD_SOCK" health web2
 echo
 "$EDGELBCTL" -s "$ELBD_SOCK" history
 
@@ -146,6 +171,8 @@ import json, os, sys
 c = json.load(open(sys.argv[1]))
 print("client: %d connections ok, %d failed, %.0f/s; replies by backend: %s"
       % (c["ok"], c["failed"], c["rate_per_s"], json.dumps(c["backends"])))
+print("(the failed ones went to web2 after its nginx stopped, before the "
+      "checks took it down: 2 failures a second apart)")
 for i in (1, 2, 3):
     with open(os.path.join(sys.argv[2], "b%d" % i, "access.log")) as f:
         print("nginx web%d logged %d requests" % (i, sum(1 for _ in f)))

@@ -4,7 +4,8 @@
 usage: dashboard.py EDGELBCTL SOCKET SECONDS
 
 Every second, for SECONDS seconds, reads `edgelbctl -j backends` and redraws
-one row per backend: weight, expected share, observed share of the new flows
+one row per backend: weight (and the weight its table uses now, during a
+slow start), state and health, expected share, observed share of the new flows
 of the last second (so a live change shows at once), new flows per second and
 a bar of the observed share (| marks the expected share).
 Clears the screen only when stdout is a terminal.
@@ -45,9 +46,10 @@ def draw(rows, prev, dt, elapsed, total, tty):
         out.append("\n")
     out.append("edgelb demo: live distribution of new connections "
                "(%2d/%d s)\n\n" % (elapsed, total))
-    out.append("%-8s %-8s %6s %9s %9s %9s %8s  %s\n" %
-               ("vip", "backend", "weight", "expected", "observed",
-                "new_flows", "flows/s", "observed share (| = expected)"))
+    out.append("%-6s %-7s %9s %-8s %-9s %9s %9s %9s %7s  %s\n" %
+               ("vip", "backend", "weight", "state", "health", "expected",
+                "observed", "new_flows", "flows/s",
+                "observed share (| = expected)"))
     per_vip = {}
     for b in rows:
         nf = int(b["new_flows"])
@@ -60,9 +62,13 @@ def draw(rows, prev, dt, elapsed, total, tty):
         total_vip = per_vip[b["vip"]]
         obs = (nf - prev.get(key, nf)) / total_vip if total_vip else 0.0
         exp = float(b.get("expected_share", 0))
-        out.append("%-8s %-8s %6s %8.1f%% %8.1f%% %9d %8.0f  [%s]\n" %
-                   (b["vip"], b["name"], b["weight"], 100 * exp,
-                    100 * float(obs), nf, rate, bar(float(obs), exp)))
+        w = str(b["weight"])
+        if b.get("table_weight", b["weight"]) != b["weight"]:
+            w = "%s/%s" % (b["table_weight"], b["weight"])
+        out.append("%-6s %-7s %9s %-8s %-9s %8.1f%% %8.1f%% %9d %7.0f  [%s]\n"
+                   % (b["vip"], b["name"], w, b.get("state", "?"),
+                      b.get("health", "?"), 100 * exp, 100 * float(obs), nf,
+                      rate, bar(float(obs), exp)))
     sys.stdout.write("".join(out))
     sys.stdout.flush()
 

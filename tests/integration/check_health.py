@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Timings of health checks from client.py --events logs.
 
-  check_health.py outage EVENTS T BACKEND BOUND
-      BACKEND failed at wall-clock T. Passes if no new connection reached it
-      after T, every failed connection started within BOUND s of T, and
-      none failed after. Prints the measured detection time (the last
+  check_health.py outage EVENTS T END BACKEND BOUND
+      BACKEND failed at wall-clock T (until END, when it was brought back).
+      Passes if no new connection started in [T, END) reached it, every
+      failed connection of that window started within BOUND s of T. Prints the measured detection time (the last
       failed start, or the last one it served, after T) and the failures.
   check_health.py back EVENTS T BACKEND
       BACKEND came back at T: prints the delay to the first connection it
@@ -26,10 +26,10 @@ def events(path):
             yield float(start), float(end), port, who.strip()
 
 
-def outage(path, t, backend, bound):
+def outage(path, t, end, backend, bound):
     failed, last, served_after = [], t, 0
     for start, _, port, who in events(path):
-        if start < t:
+        if start < t or start >= end:
             continue
         if port == "-":
             failed.append(start)
@@ -72,8 +72,8 @@ def share(path, t0, t1, backend, expected):
 def main():
     cmd, path = sys.argv[1], sys.argv[2]
     if cmd == "outage":
-        ok = outage(path, float(sys.argv[3]), sys.argv[4],
-                    float(sys.argv[5]))
+        ok = outage(path, float(sys.argv[3]), float(sys.argv[4]),
+                    sys.argv[5], float(sys.argv[6]))
     elif cmd == "back":
         ok = back(path, float(sys.argv[3]), sys.argv[4])
     elif cmd == "share":

@@ -48,8 +48,9 @@ t_config_head 1
 		"$INTERVAL" "$TIMEOUT"
 	printf 'health_fall = %s\nhealth_rise = %s\n' "$FALL" "$RISE"
 } >>"$CONF"
+# Weights 10:20:30, so that a slow start has steps to show.
 for i in 1 2 3; do
-	t_backend "web$i" web "$i" "$i"
+	t_backend "web$i" web "$i" $((10 * i))
 	t_backend "api$i" api "$i" 1
 done
 
@@ -82,11 +83,12 @@ for b in json.load(sys.stdin):
         break' "$1"
 }
 
-# wait_health NAME HEALTH SECONDS: until NAME's health is HEALTH.
+# wait_health NAME HEALTH SECONDS: until NAME's health is HEALTH and the
+# running configuration has acted on it (its state says the same).
 wait_health() {
 	local deadline=$((SECONDS + $3))
 	while [ $SECONDS -le $deadline ]; do
-		case $(health_of "$1") in "$2 "*) return 0 ;; esac
+		case $(health_of "$1") in "$2 $2 "* | "$2 $2") return 0 ;; esac
 		sleep 0.1
 	done
 	t_log "$1: $(health_of "$1")"
@@ -103,7 +105,7 @@ health_is() {
 }
 
 for b in web1 web2 web3 api1 api2 api3; do
-	wait_health "$b" up 5 || t_fail "$b checked up through $KIF"
+	wait_health "$b" up 5 || t_abort "$b checked up through $KIF"
 done
 t_pass "every backend checked up through the kernel interface"
 
@@ -115,8 +117,9 @@ t_client "$VIP" --duration 40 --rate 40 -c 8 --timeout 1 \
 STREAM=$!
 sleep 2
 
-T_STOP=$(date +%s.%N)
+# Times are taken once the failure is in place.
 elb_nginx_stop_one "$WORKDIR/b2"
+T_STOP=$(date +%s.%N)
 wait_health web2 down 5
 t_check "web2 down after its nginx stopped" \
 	health_is web2 "down down connect refused"
@@ -137,14 +140,13 @@ for b in json.load(sys.stdin):
               b["table_weight"], b["expected_share"]))' >>"$RAMP"
 	sleep 0.1
 done
-T_RAMPED=$(date +%s.%N)
-
-T_LINK=$(date +%s.%N)
 ip -n "$PREFIX-b3" link set eth0 down
+T_LINK=$(date +%s.%N)
 wait_health web3 down 5
 t_check "web3 down as timeouts after its link went down" \
 	health_is web3 "down down timeout after $TIMEOUT ms"
 sleep 2.5
+T_LINK_UP=$(date +%s.%N)
 ip -n "$PREFIX-b3" link set eth0 up
 wait_health web3 up 10 || t_fail "web3 up again after its link came back"
 touch "$WORKDIR/stream.stop"
@@ -152,14 +154,16 @@ wait "$STREAM"
 t_log "stream: $(cat "$WORKDIR/stream.json")"
 
 t_check "nginx stopped: no new connection to web2, none failed after $BOUND s" \
-	"$PY" "$T_DIR/check_health.py" outage "$EV" "$T_STOP" web2 "$BOUND"
+	"$PY" "$T_DIR/check_health.py" outage "$EV" "$T_STOP" "$T_START" web2 \
+	"$BOUND"
 t_check "web2 back after its restart" \
 	"$PY" "$T_DIR/check_health.py" back "$EV" "$T_START" web2
 t_check "link down: no new connection to web3, none failed after $BOUND s" \
-	"$PY" "$T_DIR/check_health.py" outage "$EV" "$T_LINK" web3 "$BOUND"
+	"$PY" "$T_DIR/check_health.py" outage "$EV" "$T_LINK" "$T_LINK_UP" \
+	web3 "$BOUND"
 
-# Slow start: weight 2 starts at a tenth (0.2, so 1: weights are whole)
-# and reaches 2; expected shares follow and never fall.
+# Slow start: weight 20 starts at a tenth (2) and reaches 20 in about
+# 4 s, a step a second; expected shares follow and never fall.
 t_check "web2 ramped from a tenth of its weight to all of it (slow start $SLOW s)" \
 	"$PY" - "$RAMP" "$SLOW" <<'PYEOF'
 import sys
@@ -172,10 +176,11 @@ ws = [w for _, w, _ in up]
 shares = [s for _, _, s in up]
 print("ramp (s, weight, share):",
       [(round(t - t0, 1), w, round(s, 3)) for t, w, s in up][::5])
-ok = ws[0] == 1 and ws[-1] == 2 and ws == sorted(ws)
-ok = ok and shares == sorted(shares) and abs(shares[-1] - 2 / 6) < 0.01
-ok = ok and abs(shares[0] - 1 / 5) < 0.01
-full = min(t for t, w, _ in up if w == 2) - t0
+ok = ws[0] == 2 and ws[-1] == 20 and ws == sorted(ws)
+ok = ok and len(set(ws)) >= 4
+ok = ok and shares == sorted(shares) and abs(shares[-1] - 20 / 60) < 0.01
+ok = ok and abs(shares[0] - 2 / 42) < 0.01
+full = min(t for t, w, _ in up if w == 20) - t0
 print("full weight after %.1f s" % full)
 ok = ok and float(sys.argv[2]) * 0.4 <= full <= float(sys.argv[2]) + 1.5
 sys.exit(0 if ok else 1)
@@ -227,9 +232,18 @@ t_check "api$OTHER down for a slow answer" \
 	health_is "api$OTHER" "down down timeout after $TIMEOUT ms"
 LAST=$((OTHER % 3 + 1))
 echo 503 >"$WORKDIR/b$LAST/health"
-wait_health "api$LAST" down 5
+# The last one down: the pool fails open, so its state stays up.
+for _ in $(seq 50); do
+	case $(health_of "api$LAST") in "down up "*) break ;; esac
+	sleep 0.1
+done
+t_check "api$LAST down, its pool failing open keeps it in service" \
+	health_is "api$LAST" "down up HTTP 503"
+elbctl status >"$WORKDIR/status.txt"
+grep WARNING "$WORKDIR/status.txt"
 t_check "status says pool api is all down, failing open" \
-	sh -c "'$EDGELBCTL' -s '$ELBD_SOCK' status | grep -q 'every backend of pool api is down: fail_open'"
+	grep -q 'every backend of pool api is down: fail_open' \
+	"$WORKDIR/status.txt"
 code=$(ip netns exec "$PREFIX-cli" curl -s -o /dev/null -w '%{http_code}' \
 	--max-time 3 "http://$VIP:81/")
 t_check "fail_open: a new connection is still served (HTTP $code)" \
@@ -243,7 +257,7 @@ import json, sys
 h = json.load(open(sys.argv[1]))
 sys.exit(0 if int(sys.argv[3]) == 0 and h["requests"] >= 20 and
          h["distinct_backends"] == [sys.argv[2]] else 1)' \
-	"$WORKDIR/hold.json" "$HB" "$HOLD_RC"
+	"$WORKDIR/hold.json" "web$HN" "$HOLD_RC"
 
 sed -i 's/^on_remove = keep$/on_remove = keep\nall_down = fail_closed/' "$CONF"
 elbctl reload >/dev/null || t_fail "reload with all_down = fail_closed"

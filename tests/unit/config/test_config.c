@@ -960,7 +960,7 @@ test_demo_ini_parses(void **state)
 		snprintf(addr, sizeof(addr), "10.200.0.1%u", i);
 		b = backend_index(cfg, name);
 		assert_int_equal(cfg->backends[b].addr, ip(addr));
-		assert_int_equal(cfg->backends[b].weight, i);
+		assert_int_equal(cfg->backends[b].weight, 10 * i);
 		assert_true(fabs(lb_config_expected_share(cfg, b) - i / 6.0) <
 			    0.01);
 	}
