@@ -38,6 +38,7 @@ DEFAULT_TESTS=(
 	"test_arp_spoof.sh 60"
 	"test_martian.sh 60"
 	"test_kernel_path.sh 60"
+	"test_health.sh 180"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
