@@ -17,7 +17,9 @@
 /* Room for ARP and requests in flight beyond the NIC rings. */
 #define MBUF_SPARE 8192
 
-/* DPDK names a vdev by what precedes its first ','; PCI by full BDF. */
+/* DPDK names a vdev by what precedes its first ','; PCI by full BDF.
+ * Kernel interfaces' TAPs are made after this lookup, under names no port
+ * may use (LB_KERNEL_VDEV_PREFIX): never found here. */
 static int
 find_port(const char *device, uint16_t *port_id)
 {

@@ -34,6 +34,9 @@
 #define LB_PATH_MAX 256          /* audit_log */
 #define LB_GROUP_MAX 32          /* a Unix group name, as useradd allows */
 #define LB_IFNAME_MAX 15         /* a Linux interface name (IFNAMSIZ - 1) */
+/** The DPDK device names of kernel interfaces' TAPs: this and the port's
+ *  index (lib/excpath). No [port.*] device may take one. */
+#define LB_KERNEL_VDEV_PREFIX "net_tap_edgelb"
 
 enum lb_fwd_mode {
 	LB_FWD_DR = 0, /**< direct server return: MAC rewrite only */

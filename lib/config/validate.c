@@ -275,6 +275,21 @@ check_kernel_interface(struct build_ctx *c, const struct lb_spec_section *s,
 		    n, LB_IFNAME_MAX);
 }
 
+/* Kernel interfaces' TAPs are DPDK devices too: a data port named like
+ * one would be found in its place, or keep it from being made. */
+static void
+check_device_not_kernel_tap(struct build_ctx *c,
+			    const struct lb_spec_section *s,
+			    const struct lb_port_conf *p)
+{
+	if (strncmp(p->device, LB_KERNEL_VDEV_PREFIX,
+		    strlen(LB_KERNEL_VDEV_PREFIX)) != 0)
+		return;
+	build_error(c, s, "device",
+		    "device = '%s': names starting with %s are edgelbd's own (kernel interfaces)",
+		    p->device, LB_KERNEL_VDEV_PREFIX);
+}
+
 static void
 fill_ports(struct build_ctx *c)
 {
@@ -288,6 +303,7 @@ fill_ports(struct build_ctx *c)
 		if (!c->ok[LB_SECTION_PORT][i])
 			continue;
 		copy_str(p->device, sizeof(p->device), build_value(s, "device"));
+		check_device_not_kernel_tap(c, s, p);
 		lb_key_prefix(build_value(s, "address"), &p->addr,
 			      &p->prefix_len);
 		p->gateway = lb_key_ipv4(build_value(s, "gateway"));

@@ -60,6 +60,7 @@ lb_dp_flush(struct lb_worker *w)
 
 	for (p = 0; p < w->dp->n_ports; p++)
 		flush_port(w, p);
+	/* After the NICs: no forwarded frame waits for the doorbell's write. */
 	if (unlikely(w->kernel_queued))
 		lb_dp_kernel_ring(w);
 }

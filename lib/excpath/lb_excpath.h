@@ -133,14 +133,15 @@ int lb_excpath_ifindex(const struct lb_excpath *xp, unsigned int port);
 const struct lb_excpath_port_stats *
 lb_excpath_port_stats(const struct lb_excpath *xp, unsigned int port);
 
-/** The loop counters. Management lcore. */
+/** The loop counters (@p xp not NULL). Management lcore. */
 const struct lb_excpath_loop_stats *
 lb_excpath_loop_stats(const struct lb_excpath *xp);
 
 /** The port counters' descriptors, in struct order; @p n set. Any thread. */
 const struct lb_counter_desc *lb_excpath_port_counters(unsigned int *n);
 
-/** The loop counters' descriptors, in struct order; @p n set. */
+/** The loop counters' descriptors, in struct order; @p n set. Any
+ *  thread. */
 const struct lb_counter_desc *lb_excpath_loop_counters(unsigned int *n);
 
 #endif

@@ -38,9 +38,9 @@ why(int rc)
 static void
 vdev_name(const struct xp_port *p, char *buf, size_t n)
 {
-	/* Not a name a data port can have found: ports are looked up
-	 * before any TAP exists, and a clash fails here, loudly. */
-	snprintf(buf, n, "net_tap_edgelb%u", p->index);
+	/* Not a name a data port can have: the configuration refuses such a
+	 * device, and ports are looked up before any TAP exists. */
+	snprintf(buf, n, LB_KERNEL_VDEV_PREFIX "%u", p->index);
 }
 
 static int
@@ -94,12 +94,15 @@ xp_tap_open(struct xp_port *p, const struct rte_ether_addr *mac,
 	rte_ether_format_addr(m, sizeof(m), mac);
 	snprintf(args, sizeof(args), "iface=%s,mac=%s", p->name, m);
 	rc = rte_vdev_init(name, args);
-	if (rc == 0)
-		rc = rte_eth_dev_get_port_by_name(name, &p->tap);
 	if (rc != 0) {
 		snprintf(err, errlen, "net_tap %s,%s: %s (does the interface "
 			 "exist already? see the log above)", name, args,
 			 why(rc));
+		return -1;
+	}
+	if (rte_eth_dev_get_port_by_name(name, &p->tap) != 0) {
+		snprintf(err, errlen, "net_tap %s: no ethdev", name);
+		rte_vdev_uninit(name);
 		return -1;
 	}
 	p->open = 1;

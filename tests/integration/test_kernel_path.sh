@@ -47,6 +47,7 @@ t_check "status names it: '$status_if' (ifindex $ifindex)" \
 	test "$status_if" = "$KIF $ifindex"
 
 # ---- the appliance's kernel reaches the backends through it ----------------
+t0=$(kget to_kernel) f0=$(kget from_kernel)
 out=$(in_lb curl -sS --max-time 5 "http://${BACKEND_ADDRS[0]}/" 2>&1)
 t_check "curl from $LB to ${BACKEND_ADDRS[0]}:80 answers web1 ('$out')" \
 	test "$out" = web1
@@ -55,6 +56,9 @@ printf '%s\n' "$out" | tail -2
 t_check "ping from $LB to ${BACKEND_ADDRS[1]}: 3 of 3 answered, no duplicate" \
 	eval 'printf "%s\n" "$out" | grep -q "3 packets transmitted, 3 received, 0% packet loss" &&
 	      ! printf "%s\n" "$out" | grep -q duplicates'
+t1=$(kget to_kernel) f1=$(kget from_kernel)
+t_check "both went through edgelb: to_kernel $t0 -> $t1, from_kernel $f0 -> $f1" \
+	test "$t1" -gt "$t0" -a "$f1" -gt "$f0"
 
 # ---- a listener on the port's address serves a client ------------------------
 rm -f "$WORKDIR/echo.ready"

@@ -120,6 +120,16 @@ test_kernel_interface_unique_among_ports(void **state)
 	lb_config_free(cfg);
 }
 
+/* The TAPs' own device names are kept from data ports. */
+static void
+test_device_named_like_kernel_tap_refused(void **state)
+{
+	assert_error(*state, "[port.lan]\ndevice = net_tap_edgelb0,iface=x\n"
+		     "address = 10.0.0.2/24\n" T_VIP_WEB T_POOL_WEB
+		     T_BE("b1", "10.0.0.11"),
+		     "2: device = 'net_tap_edgelb0,iface=x': names starting with net_tap_edgelb are edgelbd's own (kernel interfaces)");
+}
+
 /* A reload must not change it: the interface is made once, at start. */
 static void
 test_kernel_interface_not_runtime(void **state)
@@ -171,6 +181,7 @@ main(void)
 		T(test_kernel_interface_bad_names_refused),
 		T(test_kernel_interface_unique_among_ports),
 		T(test_kernel_interface_not_runtime),
+		T(test_device_named_like_kernel_tap_refused),
 		T(test_owner_slots_tell_port_from_vip),
 	};
 
