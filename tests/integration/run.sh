@@ -54,6 +54,13 @@ mkdir -p "$RESULTS"
 passed=0
 failed=0
 failed_names=()
+# The test topologies (elbt-ID) that exist now, one per line.
+test_topologies() {
+	ip netns list 2>/dev/null | awk '{print $1}' |
+		grep -E '^elbt-[a-z0-9]+-(sw|lb|cli|b[0-9]+)$' |
+		sed -E 's/-(sw|lb|cli|b[0-9]+)$//' | sort -u
+}
+
 suite_start=$SECONDS
 for entry in "${TESTS[@]}"; do
 	spec=${entry% *}
@@ -65,6 +72,7 @@ for entry in "${TESTS[@]}"; do
 	log=$RESULTS/$name.log
 	echo "=== $name (time bound ${limit}s)"
 	start=$SECONDS
+	topos_before=$(test_topologies)
 	# shellcheck disable=SC2086
 	timeout -k 15 "$limit" bash "$T_DIR/$script" $arg 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -78,10 +86,10 @@ for entry in "${TESTS[@]}"; do
 		[ "$rc" -eq 124 ] && echo "=== $name: timed out after ${limit}s"
 		echo "=== $name: FAIL (exit $rc, ${took}s)"
 	fi
-	# A test killed hard cannot clean up: remove whatever it left behind.
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' |
-		    grep -E '^elbt-[a-z0-9]+-(sw|lb|cli|b[0-9]+)$' |
-		    sed -E 's/-(sw|lb|cli|b[0-9]+)$//' | sort -u); do
+	# A test killed hard cannot clean up: remove what it left behind
+	# (only what appeared while it ran: another run's tests may be live).
+	for ns in $(test_topologies); do
+		case " $topos_before " in *" $ns "*) continue ;; esac
 		echo "=== removing leftover topology $ns"
 		elb_topo_down "$ns"
 	done
