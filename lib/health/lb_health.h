@@ -40,7 +40,7 @@ enum lb_health_state {
 
 /**
  * "unchecked", "up" or "down" ("unknown" for any other value), as answers
- * show a health state. Any lcore; no allocation.
+ * show a health state. Any lcore; never blocks, allocates nothing.
  */
 const char *lb_health_state_name(unsigned int state);
 
@@ -64,8 +64,8 @@ typedef void (*lb_health_cb)(uint16_t backend_id, enum lb_health_state state,
 
 /**
  * Create a checker on @p loop, checking nothing yet. Management lcore;
- * allocates (the heap of due times for LB_MAX_BACKENDS, a curl multi
- * handle, two timers on @p loop); initialises libcurl
+ * never blocks; allocates (the heap of due times for LB_MAX_BACKENDS, a
+ * curl multi handle, two timers on @p loop); initialises libcurl
  * (curl_global_init, reference-counted by libcurl), so create checkers
  * before starting other threads that use libcurl.
  *
@@ -79,7 +79,7 @@ struct lb_health *lb_health_create(struct lb_evloop *loop, lb_health_cb cb,
  * transfers removed; no callback is called), delete the checker's
  * registrations from its loop and free it. Management lcore, outside the
  * checker's own callback; must be called before the loop is destroyed.
- * NULL-safe.
+ * Never blocks; frees everything the checker allocated. NULL-safe.
  */
 void lb_health_destroy(struct lb_health *h);
 
@@ -99,9 +99,9 @@ void lb_health_destroy(struct lb_health *h);
  * it. No check starts and no callback runs inside this call.
  *
  * Copies what it needs (@p cfg may be freed afterwards). Management
- * lcore; allocates (one record per new backend, freed when forgotten);
- * may be called from the checker's callback. All or nothing: on error
- * nothing changed.
+ * lcore; never blocks; allocates (one record per new backend, freed when
+ * it is forgotten); may be called from the checker's callback. All or
+ * nothing: on error nothing changed.
  *
  * @return 0, -ENOMEM, or -EINVAL (an identity >= LB_MAX_BACKENDS).
  */
@@ -109,7 +109,7 @@ int lb_health_sync(struct lb_health *h, const struct lb_config *cfg);
 
 /**
  * The state of backend identity @p id: UNCHECKED if it is not checked.
- * Management lcore; no allocation.
+ * Management lcore; never blocks, allocates nothing.
  */
 enum lb_health_state lb_health_state_of(const struct lb_health *h,
 					uint16_t id);
@@ -130,7 +130,7 @@ enum lb_health_state lb_health_state_of(const struct lb_health *h,
  * "latencies": the last results, oldest first, each {"at", "ms", "ok",
  * "result"}.
  *
- * Management lcore; allocates the answer.
+ * Management lcore; never blocks; allocates the answer.
  * @return a new reference, or NULL if @p id is not checked (or ENOMEM).
  */
 json_t *lb_health_backend_json(const struct lb_health *h, uint16_t id,
@@ -142,7 +142,7 @@ json_t *lb_health_backend_json(const struct lb_health *h, uint16_t id,
  * "late_p99_ms", "late_max_ms"}: the late_* figures say how late checks
  * started against their schedule, over every check started since
  * creation (p50 and p99 from a histogram with about 6 % resolution; the
- * max exact). Management lcore; allocates the answer.
+ * max exact). Management lcore; never blocks; allocates the answer.
  * @return a new reference, or NULL on ENOMEM.
  */
 json_t *lb_health_stats_json(const struct lb_health *h);
