@@ -672,7 +672,7 @@ lb_runtime_status(struct lb_runtime *rt)
 		gmtime_r(&g->made, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o}",
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o, s:o}",
 		"generation", (json_int_t)rt->snap->generation,
 		"generation_time", when,
 		"generation_by", g != NULL ? lb_actor_json(&g->who) :

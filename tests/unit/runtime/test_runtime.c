@@ -1153,6 +1153,11 @@ test_health_all_down_policies(void **state)
 	assert_true(json_is_true(json_object_get(p, "all_down")));
 	assert_non_null(strstr(gets(p, "policy"), "fail_open"));
 	json_decref(rec);
+	rec = lb_runtime_status(fx.rt);
+	p = json_array_get(json_object_get(rec, "pools_all_down"), 0);
+	assert_non_null(p);
+	assert_string_equal(gets(p, "pool"), "web");
+	json_decref(rec);
 	/* fail_closed: an empty table */
 	assert_int_equal(set("pool.web", "all_down", "fail_closed"), 0);
 	assert_false(in_any_table(cfg(), "a"));
