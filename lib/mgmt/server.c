@@ -11,6 +11,13 @@
  * cap on clients keep a slow or hostile peer from holding the management
  * core; closing a client from its deadline is safe even when its socket
  * has an event in the same batch (lb_evloop.h).
+ *
+ * Abuse is bounded, not just survived: a client that holds a slot without
+ * using it (its request unfinished, or its answer unread, for a while)
+ * gives the slot up to a newcomer when all are taken; unread answers hold
+ * at most LB_MGMT_ANSWER_BYTES_MAX together; no callback does more than a
+ * bounded amount of work (accepts, answers finished per poll), so health
+ * checks and signals on the same loop are not held up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +38,19 @@ RTE_LOG_REGISTER(lb_mgmt_logtype, edgelb.mgmt, INFO);
 
 #define REQ_CHUNK 4096
 #define LOG_REQ_MAX 128
+/* Connections taken per wakeup of the listening socket; more wait for the
+ * next (level-triggered) one, after timers and other clients. */
+#define ACCEPT_BATCH 16
+/* When every slot is taken, a client whose request is still unfinished
+ * this long after it connected, or whose answer has not moved for this
+ * long, loses its slot to a newcomer. A real client (edgelbctl) writes
+ * its request at once and reads its answer as it comes. */
+#define EVICT_READING_MS 100
+#define EVICT_WRITING_MS 250
+/* Answers of pending commands finished per poll tick, at most this long
+ * together (and at least one): building a large answer takes a
+ * millisecond or two, and the loop has other work. */
+#define FINISH_BUDGET_MS 2
 
 enum client_state {
 	CLIENT_READING,
@@ -51,6 +71,8 @@ struct mgmt_client {
 	size_t len;                 /**< bytes in buf */
 	size_t cap;
 	size_t sent;                /**< answer bytes written */
+	uint64_t since_ms;          /**< connected */
+	uint64_t moved_ms;          /**< answer started or last sent a part */
 };
 
 struct lb_mgmt_server {
@@ -66,6 +88,8 @@ struct lb_mgmt_server {
 	uint64_t timeout_ms;
 	unsigned int n_clients;
 	unsigned int n_pending;
+	unsigned int poll_next;     /**< slot the next poll tick starts at */
+	size_t answer_bytes;        /**< held by answers being written */
 	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
 };
 
@@ -95,6 +119,8 @@ client_close(struct mgmt_client *c)
 		s->n_pending--;
 		poll_update(s);
 	}
+	if (c->state == CLIENT_WRITING)
+		s->answer_bytes -= c->len;
 	/* Any event of this batch for c now finds dead registrations. */
 	lb_evloop_del_fd(c->h);
 	lb_evloop_timer_cancel(c->deadline);
@@ -116,6 +142,7 @@ client_flush(struct mgmt_client *c)
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			c->sent += (size_t)n;
+			c->moved_ms = lb_mgmt_now_ms();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -125,6 +152,31 @@ client_flush(struct mgmt_client *c)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * @p text (a JSON answer) if it fits the memory unread answers may hold,
+ * else (freed) a short error in its place.
+ */
+static char *
+answer_admit(struct mgmt_client *c, char *text)
+{
+	struct lb_mgmt_server *s = c->srv;
+	size_t len = strlen(text) + 1;
+	json_t *busy;
+
+	if (len <= LB_MGMT_ANSWER_SMALL || s->answer_bytes == 0 ||
+	    s->answer_bytes + len <= LB_MGMT_ANSWER_BYTES_MAX)
+		return text;
+	MGMT_LOG(WARNING, "pid %d uid %u (%s): answer of %zu bytes withheld: %zu bytes of answers wait for their readers",
+		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		 len, s->answer_bytes);
+	free(text);
+	busy = lb_mgmt_error("busy: other clients have not read %zu KiB of answers yet; try again",
+			     s->answer_bytes / 1024);
+	text = json_dumps(busy, JSON_COMPACT);
+	json_decref(busy);
+	return text;
 }
 
 /* Replace the request in the buffer by the answer and start sending it. */
@@ -138,6 +190,8 @@ client_answer(struct mgmt_client *c, json_t *ans)
 	c->buf = NULL;
 	c->len = 0;
 	c->sent = 0;
+	if (text != NULL)
+		text = answer_admit(c, text);
 	if (text != NULL) {
 		c->len = strlen(text) + 1;
 		c->buf = text;
@@ -145,6 +199,8 @@ client_answer(struct mgmt_client *c, json_t *ans)
 		c->buf[c->len - 1] = '\n';
 	}
 	c->state = CLIENT_WRITING;
+	c->moved_ms = lb_mgmt_now_ms();
+	c->srv->answer_bytes += c->len;
 	/* A fresh deadline: reading the answer may take as long again. */
 	rc = client_flush(c);
 	if (rc != 0 || lb_evloop_mod_fd(c->h, EPOLLOUT) < 0 ||
@@ -200,24 +256,36 @@ client_execute(struct mgmt_client *c)
 	poll_update(s);
 }
 
+/*
+ * Poll every pending command; finish those that answer until the budget
+ * is spent (the others are finished by the next ticks, starting where
+ * this one stopped, so that none waits behind the others for long).
+ */
 static void
 on_poll(struct lb_evloop_timer *t, void *arg)
 {
 	struct lb_mgmt_server *s = arg;
+	uint64_t until = lb_mgmt_now_ms() + FINISH_BUDGET_MS;
+	unsigned int k, i, done = 0;
 	struct mgmt_client *c;
-	unsigned int i;
 	json_t *ans;
 
 	(void)t;
-	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+	for (k = 0; k < LB_MGMT_MAX_CLIENTS; k++) {
+		i = (s->poll_next + k) % LB_MGMT_MAX_CLIENTS;
 		c = s->clients[i];
 		if (c == NULL || c->pending == NULL)
 			continue;
+		if (done > 0 && lb_mgmt_now_ms() >= until) {
+			s->poll_next = i;
+			break;
+		}
 		ans = lb_mgmt_pending_poll(c->pending);
 		if (ans == NULL)
 			continue;
 		c->pending = NULL;
 		s->n_pending--;
+		done++;
 		client_finish(c, ans);
 	}
 	poll_update(s);
@@ -373,17 +441,61 @@ client_register(struct lb_mgmt_server *s, struct mgmt_client *c)
 	return -1;
 }
 
+/* How long @p c has held its slot without using it (0: it is using it). */
+static uint64_t
+idle_for(const struct mgmt_client *c, uint64_t now)
+{
+	if (c->state == CLIENT_READING &&
+	    now >= c->since_ms + EVICT_READING_MS)
+		return now - c->since_ms;
+	if (c->state == CLIENT_WRITING &&
+	    now >= c->moved_ms + EVICT_WRITING_MS)
+		return now - c->moved_ms;
+	return 0;
+}
+
+/* Drop the client that has held its slot unused the longest, if any.
+ * @return its slot, or -1. */
+static int
+evict_stalest(struct lb_mgmt_server *s)
+{
+	uint64_t now = lb_mgmt_now_ms(), idle, worst = 0;
+	struct mgmt_client *c, *victim = NULL;
+	unsigned int i;
+	int slot;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		c = s->clients[i];
+		if (c == NULL || (idle = idle_for(c, now)) <= worst)
+			continue;
+		worst = idle;
+		victim = c;
+	}
+	if (victim == NULL)
+		return -1;
+	MGMT_LOG(WARNING, "pid %d uid %u (%s): dropped for a new client after %" PRIu64 " ms %s",
+		 (int)victim->peer.pid, (unsigned int)victim->peer.uid,
+		 victim->peer.comm, worst, state_name(victim->state));
+	slot = (int)victim->slot;
+	client_close(victim);
+	return slot;
+}
+
 /*
  * The last slot is an admin's: clients that keep reconnecting can fill
- * the others, never lock the operator out of reload or drain.
+ * the others, never lock the operator out of reload or drain. When the
+ * slots a peer may use are taken, the stalest client (see idle_for) makes
+ * room: held connections cannot keep anyone out either.
  */
 static int
 slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer)
 {
-	if (s->n_clients + 1 >= LB_MGMT_MAX_CLIENTS &&
-	    !lb_mgmt_peer_is_admin(s->ctx, peer))
-		return -1;
-	return slot_free(s);
+	int slot = -1;
+
+	if (s->n_clients + 1 < LB_MGMT_MAX_CLIENTS ||
+	    lb_mgmt_peer_is_admin(s->ctx, peer))
+		slot = slot_free(s);
+	return slot >= 0 ? slot : evict_stalest(s);
 }
 
 static void
@@ -411,6 +523,7 @@ client_add(struct lb_mgmt_server *s, int fd)
 	c->fd = fd;
 	c->state = CLIENT_READING;
 	c->peer = peer;
+	c->since_ms = lb_mgmt_now_ms();
 	if (client_register(s, c) < 0) {
 		MGMT_LOG(ERR, "cannot watch a client: %s", strerror(errno));
 		close(fd);
@@ -419,17 +532,21 @@ client_add(struct lb_mgmt_server *s, int fd)
 	}
 	s->clients[slot] = c;
 	s->n_clients++;
+	/* A client usually sent its request before we took it: serve it now,
+	 * before more newcomers look for a slot. */
+	client_read(c);
 }
 
 static void
 server_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 {
 	struct lb_mgmt_server *s = arg;
+	unsigned int n;
 	int fd;
 
 	(void)h;
 	(void)events;
-	for (;;) {
+	for (n = 0; n < ACCEPT_BATCH; n++) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			client_add(s, fd);
@@ -593,6 +710,12 @@ void
 lb_mgmt_server_set_timeout_ms(struct lb_mgmt_server *s, uint64_t ms)
 {
 	s->timeout_ms = ms;
+}
+
+size_t
+lb_mgmt_server_answer_bytes(const struct lb_mgmt_server *s)
+{
+	return s->answer_bytes;
 }
 
 void
