@@ -32,6 +32,8 @@
 #define LB_MGMT_REQ_MAX (256 * 1024)
 /** Most clients served at once; more are refused. */
 #define LB_MGMT_MAX_CLIENTS 32
+/** Most of them of one uid (root and admin_group members aside). */
+#define LB_MGMT_CLIENTS_PER_UID 8
 /** A client that has not finished its request by then is dropped. */
 #define LB_MGMT_CLIENT_TIMEOUT_MS 5000
 /** Most tuples in one "lookup -" request. */

@@ -71,6 +71,7 @@ struct mgmt_client {
 	size_t len;                 /**< bytes in buf */
 	size_t cap;
 	size_t sent;                /**< answer bytes written */
+	int admin;                  /**< uid 0 or admin_group, at connect */
 	uint64_t since_ms;          /**< connected */
 	uint64_t moved_ms;          /**< answer started or last sent a part */
 };
@@ -90,10 +91,44 @@ struct lb_mgmt_server {
 	unsigned int n_pending;
 	unsigned int poll_next;     /**< slot the next poll tick starts at */
 	size_t answer_bytes;        /**< held by answers being written */
+	uint64_t log_second_ms;     /**< start of the log limit's second */
+	unsigned int log_lines;     /**< client lines logged in it */
+	unsigned int log_left_out;  /**< and not logged */
 	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
 };
 
 #define POLL_MS 1
+
+/* Lines about clients logged per second at most: a flood of clients must
+ * not become a flood of log lines. What is left out is counted, and the
+ * count logged when the next second begins. */
+#define LOG_LINES_PER_S 20
+
+static int
+log_allowed(struct lb_mgmt_server *s)
+{
+	uint64_t now = lb_mgmt_now_ms();
+
+	if (now >= s->log_second_ms + 1000) {
+		if (s->log_left_out > 0)
+			MGMT_LOG(WARNING, "%u more lines about clients left out of the log",
+				 s->log_left_out);
+		s->log_second_ms = now;
+		s->log_lines = 0;
+		s->log_left_out = 0;
+	}
+	if (s->log_lines < LOG_LINES_PER_S) {
+		s->log_lines++;
+		return 1;
+	}
+	s->log_left_out++;
+	return 0;
+}
+
+#define CLIENT_LOG(s, level, ...) do { \
+	if (log_allowed(s)) \
+		MGMT_LOG(level, __VA_ARGS__); \
+} while (0)
 
 static void
 poll_update(struct lb_mgmt_server *s)
@@ -168,7 +203,7 @@ answer_admit(struct mgmt_client *c, char *text)
 	if (len <= LB_MGMT_ANSWER_SMALL || s->answer_bytes == 0 ||
 	    s->answer_bytes + len <= LB_MGMT_ANSWER_BYTES_MAX)
 		return text;
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): answer of %zu bytes withheld: %zu bytes of answers wait for their readers",
+	CLIENT_LOG(s, WARNING, "pid %d uid %u (%s): answer of %zu bytes withheld: %zu bytes of answers wait for their readers",
 		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
 		 len, s->answer_bytes);
 	free(text);
@@ -218,13 +253,13 @@ client_log(const struct mgmt_client *c, const json_t *ans)
 
 	lb_mgmt_sanitize(line, sizeof(line), c->buf, n);
 	if (json_is_string(err))
-		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> error: %s",
-			 (int)c->peer.pid, (unsigned int)c->peer.uid,
-			 c->peer.comm, line, c->len, json_string_value(err));
+		CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> error: %s",
+			   (int)c->peer.pid, (unsigned int)c->peer.uid,
+			   c->peer.comm, line, c->len, json_string_value(err));
 	else
-		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> ok",
-			 (int)c->peer.pid, (unsigned int)c->peer.uid,
-			 c->peer.comm, line, c->len);
+		CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> ok",
+			   (int)c->peer.pid, (unsigned int)c->peer.uid,
+			   c->peer.comm, line, c->len);
 }
 
 static void
@@ -297,9 +332,9 @@ client_too_large(struct mgmt_client *c)
 	json_t *ans = lb_mgmt_error("request too large (at most %d bytes)",
 				    LB_MGMT_REQ_MAX);
 
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): request over %d bytes refused",
-		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
-		 LB_MGMT_REQ_MAX);
+	CLIENT_LOG(c->srv, WARNING, "pid %d uid %u (%s): request over %d bytes refused",
+		   (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		   LB_MGMT_REQ_MAX);
 	client_answer(c, ans);
 	json_decref(ans);
 }
@@ -367,9 +402,9 @@ client_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 	}
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		if (c->state == CLIENT_WAITING)
-			MGMT_LOG(NOTICE, "pid %d uid %u (%s): gone before the answer",
-				 (int)c->peer.pid, (unsigned int)c->peer.uid,
-				 c->peer.comm);
+			CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): gone before the answer",
+				   (int)c->peer.pid, (unsigned int)c->peer.uid,
+				   c->peer.comm);
 		client_close(c);
 		return;
 	}
@@ -396,9 +431,9 @@ client_deadline(struct lb_evloop_timer *t, void *arg)
 	struct mgmt_client *c = arg;
 
 	(void)t;
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): dropped after %" PRIu64 " ms %s",
-		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
-		 c->srv->timeout_ms, state_name(c->state));
+	CLIENT_LOG(c->srv, WARNING, "pid %d uid %u (%s): dropped after %" PRIu64 " ms %s",
+		   (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		   c->srv->timeout_ms, state_name(c->state));
 	client_close(c);
 }
 
@@ -454,10 +489,22 @@ idle_for(const struct mgmt_client *c, uint64_t now)
 	return 0;
 }
 
-/* Drop the client that has held its slot unused the longest, if any.
- * @return its slot, or -1. */
+/* Clients of @p uid that count against its share (admins do not). */
+static unsigned int
+clients_of(const struct lb_mgmt_server *s, uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
+		n += s->clients[i] != NULL && !s->clients[i]->admin &&
+		     s->clients[i]->peer.uid == uid;
+	return n;
+}
+
+/* Drop the client (of @p uid only, if @p by_uid) that has held its slot
+ * unused the longest, if any. @return its slot, or -1. */
 static int
-evict_stalest(struct lb_mgmt_server *s)
+evict_stalest(struct lb_mgmt_server *s, int by_uid, uid_t uid)
 {
 	uint64_t now = lb_mgmt_now_ms(), idle, worst = 0;
 	struct mgmt_client *c, *victim = NULL;
@@ -466,16 +513,17 @@ evict_stalest(struct lb_mgmt_server *s)
 
 	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
 		c = s->clients[i];
-		if (c == NULL || (idle = idle_for(c, now)) <= worst)
+		if (c == NULL || (by_uid && (c->admin || c->peer.uid != uid)) ||
+		    (idle = idle_for(c, now)) <= worst)
 			continue;
 		worst = idle;
 		victim = c;
 	}
 	if (victim == NULL)
 		return -1;
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): dropped for a new client after %" PRIu64 " ms %s",
-		 (int)victim->peer.pid, (unsigned int)victim->peer.uid,
-		 victim->peer.comm, worst, state_name(victim->state));
+	CLIENT_LOG(s, WARNING, "pid %d uid %u (%s): dropped for a new client after %" PRIu64 " ms %s",
+		   (int)victim->peer.pid, (unsigned int)victim->peer.uid,
+		   victim->peer.comm, worst, state_name(victim->state));
 	slot = (int)victim->slot;
 	client_close(victim);
 	return slot;
@@ -483,19 +531,24 @@ evict_stalest(struct lb_mgmt_server *s)
 
 /*
  * The last slot is an admin's: clients that keep reconnecting can fill
- * the others, never lock the operator out of reload or drain. When the
- * slots a peer may use are taken, the stalest client (see idle_for) makes
- * room: held connections cannot keep anyone out either.
+ * the others, never lock the operator out of reload or drain. Any other
+ * uid holds LB_MGMT_CLIENTS_PER_UID slots at most: one user's runaway or
+ * hostile clients leave the rest to everyone else. When the slots a peer
+ * may use are taken, the stalest client (see idle_for; of the same uid if
+ * that uid is at its share) makes room: held connections cannot keep
+ * anyone out either.
  */
 static int
-slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer)
+slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer,
+	 int admin)
 {
 	int slot = -1;
 
-	if (s->n_clients + 1 < LB_MGMT_MAX_CLIENTS ||
-	    lb_mgmt_peer_is_admin(s->ctx, peer))
+	if (!admin && clients_of(s, peer->uid) >= LB_MGMT_CLIENTS_PER_UID)
+		return evict_stalest(s, 1, peer->uid);
+	if (s->n_clients + 1 < LB_MGMT_MAX_CLIENTS || admin)
 		slot = slot_free(s);
-	return slot >= 0 ? slot : evict_stalest(s);
+	return slot >= 0 ? slot : evict_stalest(s, 0, 0);
 }
 
 static void
@@ -503,13 +556,14 @@ client_add(struct lb_mgmt_server *s, int fd)
 {
 	struct lb_mgmt_peer peer;
 	struct mgmt_client *c;
-	int slot;
+	int slot, admin;
 
 	lb_mgmt_peer_read(fd, &peer);
-	slot = slot_for(s, &peer);
+	admin = lb_mgmt_peer_is_admin(s->ctx, &peer);
+	slot = slot_for(s, &peer, admin);
 	if (slot < 0) {
-		MGMT_LOG(WARNING, "%u clients: connection of uid %u refused",
-			 s->n_clients, (unsigned int)peer.uid);
+		CLIENT_LOG(s, WARNING, "%u clients: connection of uid %u refused",
+			   s->n_clients, (unsigned int)peer.uid);
 		refuse(fd, "too many clients, try again");
 		return;
 	}
@@ -523,6 +577,7 @@ client_add(struct lb_mgmt_server *s, int fd)
 	c->fd = fd;
 	c->state = CLIENT_READING;
 	c->peer = peer;
+	c->admin = admin;
 	c->since_ms = lb_mgmt_now_ms();
 	if (client_register(s, c) < 0) {
 		MGMT_LOG(ERR, "cannot watch a client: %s", strerror(errno));

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -638,6 +640,83 @@ test_server_stale_clients_make_room(void **state)
 }
 
 /*
+ * A child process as another uid (nobody) connects 10 clients that send
+ * nothing: 8 get a slot, the 2 more are refused while those are fresh,
+ * and root is still served. @return the child's count of refusals.
+ */
+static int
+uid_share_child(const char *path, int ready, int go)
+{
+	int fds[LB_MGMT_CLIENTS_PER_UID + 2], i, refused = 0;
+	char buf[256], c;
+	ssize_t n;
+
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+	    setuid(65534) != 0)
+		return 100;
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa,
+					  sizeof(sa)) != 0)
+			return 101;
+	}
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		return 102;
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		n = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			refused += strstr(buf, "too many clients") != NULL;
+		}
+	}
+	return refused;
+}
+
+static void
+test_server_one_uid_holds_its_share_of_slots(void **state)
+{
+	struct fixture *f = *state;
+	int ready[2], go[2], status, i;
+	char c;
+	pid_t pid;
+	json_t *a;
+
+	/* Let nobody reach the socket (mkdtemp made its directory 0700). */
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(uid_share_child(f->path, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* The child's status says why if it could not get ready. */
+	if (read(ready[0], &c, 1) != 1) {
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		fail_msg("child not ready: status %d", WEXITSTATUS(status));
+	}
+	for (i = 0; i < 5; i++)
+		pump(f, 5);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	close(ready[0]);
+	close(go[1]);
+}
+
+/*
  * Clients that ask for large answers and never read them: together their
  * answers hold no more than LB_MGMT_ANSWER_BYTES_MAX; the others are told
  * to try again, small answers still go, and once the readers are gone a
@@ -793,6 +872,7 @@ main(void)
 		T(test_server_client_gone_after_worker_answered),
 		T(test_server_full_request_ring_waits),
 		T(test_server_stale_clients_make_room),
+		T(test_server_one_uid_holds_its_share_of_slots),
 		T(test_server_unread_answers_bounded),
 		T(test_server_peer_credentials),
 		T(test_server_too_many_clients_refused),
