@@ -64,7 +64,9 @@ usage(FILE *out)
 		"  -t TIMEOUT_S give up after this many seconds (default 10)\n"
 		"commands (\"%s help\" lists them with what they do):\n"
 		"  read:   help, version, status, stats [--per-core], vips,\n"
-		"          backends [VIP], health [BACKEND], flows [--limit N],\n"
+		"          backends [VIP], health [BACKEND],\n"
+		"          flows [--limit N] [--after CURSOR] (a page; its next is\n"
+		"          the CURSOR of the following one),\n"
 		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
 		"          lookup - (tuples on standard input, at most %d),\n"
 		"          config, diff FILE, history [N]\n"
@@ -647,10 +649,10 @@ print_flows(const json_t *a)
 			  field(v, "backend"), field(v, "state"),
 			  field(v, "idle_ms"));
 	table_print(&t);
-	printf("%zu of %s flows shown%s\n", json_array_size(list),
-	       field(a, "total"),
-	       json_is_true(json_object_get(a, "truncated")) ?
-	       " (truncated; see --limit)" : "");
+	printf("%zu of %s flows shown\n", json_array_size(list),
+	       field(a, "total"));
+	if (json_is_string(json_object_get(a, "next")))
+		printf("next page: flows --after %s\n", field(a, "next"));
 }
 
 static void

@@ -183,15 +183,30 @@ struct lb_dp_flow_info {
 };
 
 /**
- * A request. Management fills type, n/keys (LOOKUP) or max (FLOWS) and
- * out (room for n or max entries), then submits; the worker fills out,
- * sets n_out and finally done (release).
+ * A request. Management fills type, n/keys (LOOKUP) or max, pos and
+ * answer_by_tsc (FLOWS), and out (room for n or max entries), then
+ * submits; the worker fills out, sets n_out (and pos, end), and finally
+ * done (release).
+ *
+ * A worker spends a bounded step on a request per loop iteration (about
+ * LB_DP_REQ_STEP_US, plus one chunk of 64 keys, 32 flows or 1024 table
+ * slots), resuming where it stopped, so neither a large flow table nor a
+ * large request lengthens a loop iteration by more than that. A request
+ * stays at the head of the worker's ring until it is answered.
  */
 struct lb_dp_request {
 	enum lb_dp_req_type type;
 	uint32_t n;
 	const struct lb_flow_key *keys;
 	uint32_t max;
+	/** FLOWS: the table slot to start from; once done, where the next
+	 *  page starts (a cursor for lb_flow_walk_range). */
+	uint32_t pos;
+	/** FLOWS, once done: 1 if the walk reached the end of the table. */
+	uint32_t end;
+	/** FLOWS: answer with what was found when the TSC passes this, even
+	 *  if the page is not full (0: no limit). */
+	uint64_t answer_by_tsc;
 	struct lb_dp_flow_info *out;
 	uint32_t n_out;
 	volatile uint32_t done;
@@ -199,15 +214,18 @@ struct lb_dp_request {
 
 /** Most keys or entries one request may carry. */
 #define LB_DP_REQ_MAX 4096
+/** Time a worker gives a request per loop iteration, beyond one chunk. */
+#define LB_DP_REQ_STEP_US 10
 
 /**
  * Queue @p req (prepared as above) for worker @p worker, which answers it
  * between bursts. Management lcore; never blocks: poll
- * lb_dp_query_done(). Until it says done, the worker may write @p req and
- * its out buffer, so neither may be freed; a worker that never answers
- * means they are leaked, never reused.
+ * lb_dp_query_done(). Until it says done, the worker may write @p req,
+ * its keys and its out buffer, so none of them may be freed or reused;
+ * a worker that never answers means they are never freed.
  * @return 0; -EINVAL if there is no such worker; -EBUSY if its request
- * ring is full (then @p req was not queued and is the caller's again).
+ * ring is full (then @p req was not queued and is the caller's again:
+ * submit it later).
  */
 int lb_dp_query_submit(struct lb_dp *dp, unsigned int worker,
 		       struct lb_dp_request *req);

@@ -12,7 +12,11 @@
 #include "lb_dataplane.h"
 #include "dataplane_priv.h"
 
+/* What a worker does on a request between two looks at the clock (a
+ * chunk): a few microseconds at most, however large the table. */
 #define LOOKUP_CHUNK 64
+#define WALK_CHUNK_SLOTS 1024
+#define WALK_CHUNK_FLOWS 32
 
 static void
 fill_info(struct lb_dp_flow_info *o, const struct lb_flow_entry *e,
@@ -29,8 +33,11 @@ fill_info(struct lb_dp_flow_info *o, const struct lb_flow_entry *e,
 		((uint64_t)idle << tick_shift) * 1000 / rte_get_tsc_hz() : 0;
 }
 
-static void
-serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
+/* Keys from n_out on, a chunk at a time until @p step_end.
+ * @return 1 once every key is answered. */
+static int
+lookup_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now,
+	    uint64_t step_end)
 {
 	const struct lb_flow_key *keys[LOOKUP_CHUNK];
 	struct lb_flow_entry ent[LOOKUP_CHUNK];
@@ -38,7 +45,8 @@ serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 	uint32_t base, i, n;
 	uint64_t hits;
 
-	for (base = 0; base < r->n; base += n) {
+	while (r->n_out < r->n) {
+		base = r->n_out;
 		n = RTE_MIN(r->n - base, (uint32_t)LOOKUP_CHUNK);
 		for (i = 0; i < n; i++) {
 			keys[i] = &r->keys[base + i];
@@ -54,12 +62,16 @@ serve_lookup(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 				fill_info(o, &ent[i], now,
 					  w->timeouts.tick_shift);
 		}
+		r->n_out = base + n;
+		if (rte_rdtsc() >= step_end)
+			break;
 	}
-	r->n_out = r->n;
+	return r->n_out == r->n;
 }
 
 struct dump_ctx {
 	struct lb_dp_request *r;
+	uint32_t stop;              /* n_out that ends this chunk */
 	uint64_t now;
 	unsigned int tick_shift;
 };
@@ -73,36 +85,78 @@ dump_one(const struct lb_flow_key *k, const struct lb_flow_entry *e,
 
 	o->key = *k;
 	fill_info(o, e, c->now, c->tick_shift);
-	return c->r->n_out >= c->r->max;
+	return c->r->n_out >= c->stop;
 }
 
-static void
-serve_flows(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
+/*
+ * Flows from slot pos on, a chunk of slots or flows at a time until
+ * @p step_end. @return 1 once the page is full, the table ends or the
+ * request's answer_by_tsc has passed.
+ */
+static int
+flows_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now,
+	   uint64_t step_end)
 {
 	struct dump_ctx c = {
 		.r = r, .now = now, .tick_shift = w->timeouts.tick_shift,
 	};
-	uint32_t pos = 0;
+	uint32_t slots = lb_flow_table_slots(w->flows);
+	uint64_t tsc;
 
-	r->n_out = 0;
-	if (r->max > 0)
-		lb_flow_walk(w->flows, &pos, dump_one, &c);
+	for (;;) {
+		if (r->n_out >= r->max)
+			break;
+		if (r->pos >= slots) {
+			r->end = 1;
+			break;
+		}
+		c.stop = RTE_MIN(r->n_out + WALK_CHUNK_FLOWS, r->max);
+		lb_flow_walk_range(w->flows, &r->pos,
+				   r->pos + RTE_MIN(slots - r->pos,
+						    (uint32_t)WALK_CHUNK_SLOTS),
+				   dump_one, &c);
+		tsc = rte_rdtsc();
+		if (r->answer_by_tsc != 0 && tsc >= r->answer_by_tsc)
+			break;
+		if (tsc >= step_end)
+			return 0;
+	}
+	return 1;
 }
 
+/* One bounded step on @p r. @return 1 when it is answered. */
+static int
+serve_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
+{
+	uint64_t step_end = rte_rdtsc() +
+		rte_get_tsc_hz() / 1000000 * LB_DP_REQ_STEP_US;
+
+	if (r->type == LB_DP_REQ_LOOKUP && r->n <= LB_DP_REQ_MAX)
+		return lookup_step(w, r, now, step_end);
+	if (r->type == LB_DP_REQ_FLOWS && r->max <= LB_DP_REQ_MAX)
+		return flows_step(w, r, now, step_end);
+	r->n_out = 0;
+	return 1;
+}
+
+/*
+ * The request at the head of the ring gets one step; it stays there (the
+ * ring is single-consumer, as the peek API needs) until it is answered,
+ * so a request in progress holds its place in the ring's bound.
+ */
 void
 lb_dp_serve_request(struct lb_worker *w, uint64_t now)
 {
 	struct lb_dp_request *r;
+	int done;
 
-	if (likely(rte_ring_dequeue(w->requests, (void **)&r) != 0))
+	if (likely(rte_ring_dequeue_bulk_start(w->requests, (void **)&r, 1,
+					       NULL) == 0))
 		return;
-	if (r->type == LB_DP_REQ_LOOKUP && r->n <= LB_DP_REQ_MAX)
-		serve_lookup(w, r, now);
-	else if (r->type == LB_DP_REQ_FLOWS && r->max <= LB_DP_REQ_MAX)
-		serve_flows(w, r, now);
-	else
-		r->n_out = 0;
-	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	done = serve_step(w, r, now);
+	rte_ring_dequeue_finish(w->requests, done ? 1 : 0);
+	if (done)
+		__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 }
 
 int
@@ -113,6 +167,7 @@ lb_dp_query_submit(struct lb_dp *dp, unsigned int worker,
 		return -EINVAL;
 	req->done = 0;
 	req->n_out = 0;
+	req->end = 0;
 	return rte_ring_enqueue(dp->workers[worker]->requests, req) == 0 ?
 	       0 : -EBUSY;
 }

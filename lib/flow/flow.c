@@ -302,11 +302,22 @@ lb_flow_walk(const struct lb_flow_table *t, uint32_t *pos,
 		       const struct lb_flow_entry *e, void *arg),
 	     void *arg)
 {
+	return lb_flow_walk_range(t, pos, UINT32_MAX, fn, arg);
+}
+
+int
+lb_flow_walk_range(const struct lb_flow_table *t, uint32_t *pos,
+		   uint32_t end,
+		   int (*fn)(const struct lb_flow_key *k,
+			     const struct lb_flow_entry *e, void *arg),
+		   void *arg)
+{
 	const struct lb_flow_key *key;
 	struct lb_flow_entry e;
 	uint32_t p;
 
-	for (p = *pos; p < t->n_pos; p++) {
+	end = RTE_MIN(end, t->n_pos);
+	for (p = *pos; p < end; p++) {
 		if (!t->live[p] || flow_at(t, p, &key, &e) != 0)
 			continue;
 		if (fn(key, &e, arg) != 0) {

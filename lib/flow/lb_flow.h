@@ -186,4 +186,17 @@ int lb_flow_walk(const struct lb_flow_table *t, uint32_t *pos,
 			   const struct lb_flow_entry *e, void *arg),
 		 void *arg);
 
+/**
+ * lb_flow_walk, but never past position @p end (exclusive): at most
+ * @p end - *@p pos slots are examined, however sparse the table, so a
+ * caller can bound the work of one call. Owning worker only.
+ * @return 0 when @p end or the end of the table is reached (*@p pos is
+ * left there), 1 if fn stopped the walk (*@p pos is just after the flow).
+ */
+int lb_flow_walk_range(const struct lb_flow_table *t, uint32_t *pos,
+		       uint32_t end,
+		       int (*fn)(const struct lb_flow_key *k,
+				 const struct lb_flow_entry *e, void *arg),
+		       void *arg);
+
 #endif

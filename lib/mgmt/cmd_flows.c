@@ -2,20 +2,33 @@
 /*
  * Commands that ask the workers about their flow tables: flows and lookup.
  *
- * Both ask every worker at once (workers.c) and answer later: the command
- * returns a pending object that the server polls from its event loop, so
- * the management core never waits for a worker. The answer is built only
- * against the configuration the question was asked under.
+ * Both ask workers without waiting (workers.c) and answer later: the
+ * command returns a pending object that the server polls from its event
+ * loop, so the management core never waits for a worker. The answer is
+ * built only against the configuration the question was asked under.
+ *
+ * flows answers one page at a time (at most LB_MGMT_FLOWS_PAGE_MAX
+ * flows, so an answer has a bound), asking one worker after another from
+ * a cursor: worker and flow table slot. A page is not a snapshot: flows
+ * that come or go while a table is paged through may be missed or listed
+ * twice.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rte_cycles.h>
 
 #include "mgmt_priv.h"
 
 #define FLOWS_DEFAULT_LIMIT 100
-#define FLOWS_MAX_LIMIT 100000
+#define FLOWS_USAGE "usage: flows [--limit N] [--after CURSOR]"
+/* A worker is told to answer what it has this long before the page's
+ * deadline, leaving time to build the answer. */
+#define FLOWS_ANSWER_MARGIN_MS 250
 #define TUPLE_USAGE "PROTO SRC_IP SRC_PORT DST_IP DST_PORT (PROTO tcp|udp)"
 
 /* What both commands keep while the workers answer. */
@@ -25,12 +38,6 @@ struct wq_pending {
 	uint64_t generation;                /* at submit time */
 	struct mgmt_wq q;
 };
-
-static int
-wq_pending_poll(struct lb_mgmt_pending *p, uint64_t now_ms)
-{
-	return mgmt_wq_poll(&container_of(p, struct wq_pending, p)->q, now_ms);
-}
 
 /*
  * The configuration the answers refer to, or NULL (and the error) if it
@@ -42,9 +49,6 @@ wq_pending_config(const struct wq_pending *w, json_t **err)
 {
 	const struct lb_config *cfg = lb_mgmt_config(w->ctx->dp);
 
-	*err = mgmt_wq_error(&w->q);
-	if (*err != NULL)
-		return NULL;
 	/* The generation moves with every configuration (not with next
 	 * hops): a pointer could be reused by the next one. */
 	if (cfg != NULL &&
@@ -54,18 +58,20 @@ wq_pending_config(const struct wq_pending *w, json_t **err)
 	return NULL;
 }
 
+/* Ask workers first..first+n-1; NULL, or the error to answer at once. */
 static json_t *
-wq_pending_submit(struct wq_pending *w, struct lb_mgmt_ctx *ctx,
-		  enum lb_dp_req_type type, uint32_t room,
-		  struct lb_flow_key *keys)
+wq_pending_submit(struct wq_pending *w, unsigned int first, unsigned int n,
+		  const struct lb_dp_request *proto, uint64_t deadline_ms)
 {
-	w->ctx = ctx;
-	w->generation = lb_dp_snapshot(ctx->dp)->generation;
-	if (mgmt_wq_submit(&w->q, ctx->dp, type, room, keys,
-			   lb_mgmt_now_ms()) == 0)
+	int rc = mgmt_wq_submit(&w->q, w->ctx->dp, first, n, proto,
+				deadline_ms);
+
+	if (rc == 0)
 		return NULL;
 	mgmt_wq_release(&w->q);
-	return lb_mgmt_error("out of memory");
+	return rc == -ENOMEM ? lb_mgmt_error("out of memory") :
+			       lb_mgmt_error("cannot query the workers: %s",
+					     strerror(-rc));
 }
 
 static const char *
@@ -126,54 +132,151 @@ flow_json(const struct lb_config *cfg, const struct lb_dp_flow_info *f,
 		"idle_ms", (json_int_t)f->idle_ms);
 }
 
-static json_t *
-flows_answer(struct lb_dp *dp, const struct lb_config *cfg,
-	     const struct mgmt_wq *q, uint64_t limit)
-{
-	const struct lb_dp_request *rq;
-	json_t *list = json_array();
-	uint64_t total = 0, listed = 0;
-	int truncated = 0;
-	unsigned int i, j;
+/* A flow a worker reported, and which worker. */
+struct flow_row {
+	unsigned int worker;
+	struct lb_dp_flow_info f;
+};
 
-	for (i = 0; i < q->n; i++) {
-		rq = q->req[i];
-		total += dp->workers[i]->stats.flow.entries;
-		for (j = 0; j < rq->n_out && j < rq->max; j++) {
-			if (listed == limit) {
-				truncated = 1;
-				break;
-			}
-			json_array_append_new(list,
-					      flow_json(cfg, &rq->out[j], i));
-			listed++;
-		}
-	}
-	/* The entry gauge is a moment behind the tables it describes. */
-	total = RTE_MAX(total, listed);
-	if (listed < total)
-		truncated = 1;
-	return json_pack("{s:o, s:I, s:b}", "flows", list,
-			 "total", (json_int_t)total, "truncated", truncated);
+/*
+ * One page of flows: rounds of one worker each, from the cursor on, until
+ * the page is full, the last table ends or time runs out.
+ */
+struct flows_pending {
+	struct wq_pending w;                /* the round in progress */
+	uint32_t limit;
+	unsigned int worker;                /* of the round; then the cursor */
+	uint32_t pos;                       /* slot the round starts from */
+	uint64_t deadline_ms;               /* of the page */
+	json_t *err;
+	uint32_t n_rows;
+	struct flow_row rows[];             /* limit of them */
+};
+
+/* The cursor of the next page, "WORKER:SLOT", or null after the last. */
+static json_t *
+flows_cursor(const struct flows_pending *f)
+{
+	char buf[32];
+
+	if (f->worker >= f->w.ctx->dp->n_workers)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%u:%" PRIu32, f->worker, f->pos);
+	return json_string(buf);
 }
 
-struct flows_pending {
-	struct wq_pending w;
-	uint64_t limit;
-};
+static json_t *
+flows_answer(const struct flows_pending *f, const struct lb_config *cfg)
+{
+	const struct lb_dp *dp = f->w.ctx->dp;
+	json_t *list = json_array(), *next = flows_cursor(f);
+	uint64_t total = 0;
+	unsigned int i;
+
+	for (i = 0; i < dp->n_workers && i < LB_MAX_WORKERS; i++)
+		total += dp->workers[i]->stats.flow.entries;
+	for (i = 0; i < f->n_rows; i++)
+		json_array_append_new(list, flow_json(cfg, &f->rows[i].f,
+						      f->rows[i].worker));
+	/* The entry gauge is a moment behind the tables it describes. */
+	total = RTE_MAX(total, (uint64_t)f->n_rows);
+	return json_pack("{s:o, s:I, s:b, s:o}", "flows", list,
+			 "total", (json_int_t)total,
+			 "truncated", !json_is_null(next), "next", next);
+}
+
+/* TSC by which a worker answers what it has, @p ms from now; 0 (no
+ * limit) without a TSC frequency. */
+static uint64_t
+tsc_in(uint64_t ms)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	return hz == 0 ? 0 : rte_rdtsc() + ms * (hz / 1000);
+}
+
+/* Ask the cursor's worker for the rest of the page. @return 0, or -1 if
+ * no time is left for a round (the page ends here). */
+static int
+flows_round(struct flows_pending *f, uint64_t now_ms)
+{
+	struct lb_dp_request proto = {
+		.type = LB_DP_REQ_FLOWS, .max = f->limit - f->n_rows,
+		.pos = f->pos,
+	};
+
+	if (now_ms + FLOWS_ANSWER_MARGIN_MS >= f->deadline_ms)
+		return -1;
+	proto.answer_by_tsc = tsc_in(f->deadline_ms - FLOWS_ANSWER_MARGIN_MS -
+				     now_ms);
+	f->err = wq_pending_submit(&f->w, f->worker, 1, &proto,
+				   f->deadline_ms);
+	return 0;
+}
+
+/* Take the round's flows; move the cursor. @return 1 if the worker's
+ * table ended with room left on the page (ask the next worker). */
+static int
+flows_collect(struct flows_pending *f)
+{
+	const struct lb_dp_request *r = f->w.q.req[0];
+	uint32_t j;
+	int next;
+
+	for (j = 0; j < r->n_out && j < r->max &&
+		    f->n_rows < f->limit; j++) {
+		f->rows[f->n_rows].worker = f->worker;
+		f->rows[f->n_rows++].f = r->out[j];
+	}
+	next = r->end != 0;
+	if (next) {
+		f->worker++;
+		f->pos = 0;
+	} else {
+		f->pos = r->pos;
+	}
+	mgmt_wq_release(&f->w.q);
+	return next && f->n_rows < f->limit &&
+	       f->worker < f->w.ctx->dp->n_workers;
+}
+
+static int
+flows_poll(struct lb_mgmt_pending *p, uint64_t now_ms)
+{
+	struct flows_pending *f = container_of(p, struct flows_pending, w.p);
+
+	if (f->err != NULL)
+		return 1;
+	if (!mgmt_wq_poll(&f->w.q, now_ms))
+		return 0;
+	f->err = mgmt_wq_error(&f->w.q);
+	if (f->err != NULL)
+		return 1;
+	if (!flows_collect(f) || flows_round(f, now_ms) < 0)
+		return 1;
+	return f->err != NULL;
+}
+
+static void
+flows_free(struct flows_pending *f)
+{
+	mgmt_wq_release(&f->w.q);
+	free(f);
+}
 
 static json_t *
 flows_finish(struct lb_mgmt_pending *p)
 {
 	struct flows_pending *f = container_of(p, struct flows_pending, w.p);
 	const struct lb_config *cfg;
-	json_t *ans;
+	json_t *ans = f->err;
 
-	cfg = wq_pending_config(&f->w, &ans);
-	if (cfg != NULL)
-		ans = flows_answer(f->w.ctx->dp, cfg, &f->w.q, f->limit);
-	mgmt_wq_release(&f->w.q);
-	free(f);
+	if (ans == NULL) {
+		cfg = wq_pending_config(&f->w, &ans);
+		if (cfg != NULL)
+			ans = flows_answer(f, cfg);
+	}
+	flows_free(f);
 	return ans != NULL ? ans : lb_mgmt_error("out of memory");
 }
 
@@ -182,46 +285,98 @@ flows_abandon(struct lb_mgmt_pending *p)
 {
 	struct flows_pending *f = container_of(p, struct flows_pending, w.p);
 
-	mgmt_wq_release(&f->w.q);
-	free(f);
+	json_decref(f->err);
+	flows_free(f);
 }
 
 static const struct mgmt_pending_ops flows_ops = {
-	.poll = wq_pending_poll,
+	.poll = flows_poll,
 	.finish = flows_finish,
 	.abandon = flows_abandon,
 };
+
+/* "WORKER:SLOT" as a flows answer's next gives it. @return 0 or -1. */
+static int
+parse_cursor(const char *s, const struct lb_dp *dp, unsigned int *worker,
+	     uint32_t *pos)
+{
+	const char *colon = strchr(s, ':');
+	char w[16];
+	uint64_t wv, pv;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(w))
+		return -1;
+	memcpy(w, s, (size_t)(colon - s));
+	w[colon - s] = '\0';
+	if (lb_mgmt_parse_uint(w, 0, LB_MAX_WORKERS - 1, &wv) < 0 ||
+	    wv >= dp->n_workers ||
+	    lb_mgmt_parse_uint(colon + 1, 0, UINT32_MAX, &pv) < 0)
+		return -1;
+	*worker = (unsigned int)wv;
+	*pos = (uint32_t)pv;
+	return 0;
+}
+
+/* --limit N and --after CURSOR, in any order, each at most once. */
+static json_t *
+flows_args(const struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
+	   uint64_t *limit, unsigned int *worker, uint32_t *pos)
+{
+	int seen_limit = 0, seen_after = 0;
+	unsigned int i;
+
+	for (i = 1; i < r->argc; i += 2) {
+		if (i + 1 >= r->argc)
+			return lb_mgmt_error(FLOWS_USAGE);
+		if (strcmp(r->argv[i], "--limit") == 0 && !seen_limit++) {
+			if (lb_mgmt_parse_uint(r->argv[i + 1], 1,
+					       LB_MGMT_FLOWS_PAGE_MAX,
+					       limit) < 0)
+				return lb_mgmt_error("bad limit \"%.32s\": expected 1..%d (a page; --after CURSOR gives the next); "
+						     FLOWS_USAGE, r->argv[i + 1],
+						     LB_MGMT_FLOWS_PAGE_MAX);
+		} else if (strcmp(r->argv[i], "--after") == 0 &&
+			   !seen_after++) {
+			if (parse_cursor(r->argv[i + 1], ctx->dp, worker,
+					 pos) < 0)
+				return lb_mgmt_error("bad cursor \"%.32s\": expected WORKER:SLOT as a flows answer's \"next\" gives it",
+						     r->argv[i + 1]);
+		} else {
+			return lb_mgmt_error(FLOWS_USAGE);
+		}
+	}
+	return NULL;
+}
 
 json_t *
 lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 		  struct lb_mgmt_pending **later)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
-	uint64_t limit = FLOWS_DEFAULT_LIMIT;
+	uint64_t limit = FLOWS_DEFAULT_LIMIT, now = lb_mgmt_now_ms();
 	struct flows_pending *f;
+	unsigned int worker = 0;
+	uint32_t pos = 0;
 	json_t *err;
 
-	if (r->argc == 3 && strcmp(r->argv[1], "--limit") == 0) {
-		if (lb_mgmt_parse_uint(r->argv[2], 1, FLOWS_MAX_LIMIT, &limit) < 0)
-			return lb_mgmt_error("bad limit \"%.32s\": expected 1..%d; usage: flows [--limit N]",
-					     r->argv[2], FLOWS_MAX_LIMIT);
-	} else if (r->argc != 1) {
-		return lb_mgmt_error("usage: flows [--limit N]");
-	}
+	err = flows_args(ctx, r, &limit, &worker, &pos);
+	if (err != NULL)
+		return err;
 	if (cfg == NULL)
 		return lb_mgmt_error("no configuration loaded");
-	f = calloc(1, sizeof(*f));
+	f = calloc(1, sizeof(*f) + (size_t)limit * sizeof(f->rows[0]));
 	if (f == NULL)
 		return lb_mgmt_error("out of memory");
 	f->w.p.ops = &flows_ops;
-	f->limit = limit;
-	err = wq_pending_submit(&f->w, ctx, LB_DP_REQ_FLOWS,
-				RTE_MIN((uint32_t)limit, (uint32_t)LB_DP_REQ_MAX),
-				NULL);
-	if (err != NULL) {
-		free(f);
-		return err;
-	}
+	f->w.ctx = ctx;
+	f->w.generation = lb_dp_snapshot(ctx->dp)->generation;
+	f->limit = (uint32_t)limit;
+	f->worker = worker;
+	f->pos = pos;
+	f->deadline_ms = now + MGMT_QUERY_TIMEOUT_MS;
+	if (ctx->dp->n_workers == 0)
+		return flows_finish(&f->w.p);
+	flows_round(f, now);
 	*later = &f->w.p;
 	return NULL;
 }
@@ -448,7 +603,8 @@ lookup_finish(struct lb_mgmt_pending *p)
 	const struct lb_config *cfg;
 	json_t *ans;
 
-	cfg = wq_pending_config(&l->w, &ans);
+	ans = mgmt_wq_error(&l->w.q);
+	cfg = ans == NULL ? wq_pending_config(&l->w, &ans) : NULL;
 	if (cfg != NULL) {
 		lookup_merge(l);
 		ans = lookup_answer(cfg, l);
@@ -467,8 +623,15 @@ lookup_abandon(struct lb_mgmt_pending *p)
 	lookup_free(l);
 }
 
+static int
+lookup_poll(struct lb_mgmt_pending *p, uint64_t now_ms)
+{
+	return mgmt_wq_poll(&container_of(p, struct lookup_pending, w.p)->w.q,
+			    now_ms);
+}
+
 static const struct mgmt_pending_ops lookup_ops = {
-	.poll = wq_pending_poll,
+	.poll = lookup_poll,
 	.finish = lookup_finish,
 	.abandon = lookup_abandon,
 };
@@ -507,7 +670,15 @@ lookup_start(struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		lookup_free(l);
 		return ans != NULL ? ans : lb_mgmt_error("out of memory");
 	}
-	ans = wq_pending_submit(&l->w, ctx, LB_DP_REQ_LOOKUP, nv, keys);
+	l->w.ctx = ctx;
+	l->w.generation = lb_dp_snapshot(ctx->dp)->generation;
+	ans = wq_pending_submit(&l->w, 0, ctx->dp->n_workers,
+				&(struct lb_dp_request){
+					.type = LB_DP_REQ_LOOKUP, .n = nv,
+					.keys = keys },
+				lb_mgmt_now_ms() + MGMT_QUERY_TIMEOUT_MS);
+	/* Each worker's request holds its own copy. */
+	free(keys);
 	if (ans != NULL) {
 		lookup_free(l);
 		return ans;

@@ -56,8 +56,9 @@ static const struct mgmt_cmd commands[] = {
 	  "latency and since when, and the checker's figures; or one "
 	  "backend's settings and its last 32 results",
 	  lb_mgmt_cmd_health },
-	{ "flows", 0, "flows [--limit N]",
-	  "flows held by the workers (N 1..100000, default 100)",
+	{ "flows", 0, "flows [--limit N] [--after CURSOR]",
+	  "flows held by the workers, a page at a time (N 1..1000, default "
+	  "100); the answer's next is the CURSOR of the next page",
 	  NULL, lb_mgmt_cmd_flows },
 	{ "lookup", 0,
 	  "lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT | lookup -",

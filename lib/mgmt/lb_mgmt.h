@@ -32,10 +32,25 @@
 #define LB_MGMT_REQ_MAX (256 * 1024)
 /** Most clients served at once; more are refused. */
 #define LB_MGMT_MAX_CLIENTS 32
+/** Most of them of one uid (root and admin_group members aside). */
+#define LB_MGMT_CLIENTS_PER_UID 8
 /** A client that has not finished its request by then is dropped. */
 #define LB_MGMT_CLIENT_TIMEOUT_MS 5000
 /** Most tuples in one "lookup -" request. */
 #define LB_MGMT_LOOKUP_MAX 1000
+/** Most flows in one "flows" answer (a page: "--after" gives the next);
+ *  some 200 KB of JSON. */
+#define LB_MGMT_FLOWS_PAGE_MAX 1000
+/**
+ * Most bytes that answers not yet read by their clients may hold, all
+ * clients together. A larger answer that does not fit beside the others
+ * is replaced by a short error ("try again"); one alone always goes, and
+ * so does one under LB_MGMT_ANSWER_SMALL (status, a change's answer), so
+ * slow readers can neither grow the daemon without bound nor keep an
+ * operator from being answered.
+ */
+#define LB_MGMT_ANSWER_BYTES_MAX (16 * 1024 * 1024)
+#define LB_MGMT_ANSWER_SMALL (64 * 1024)
 
 /** Most supplementary groups of a peer kept; more are cut off. */
 #define LB_MGMT_PEER_GROUPS_MAX 64

@@ -61,39 +61,48 @@ struct lb_mgmt_pending {
 uint64_t lb_mgmt_now_ms(void);
 
 /*
- * The same question to every worker at once, without waiting: each worker
- * gets its own request in its own allocation (with room for its answer),
- * so a worker that never answers costs only its own buffer (leaked: it may
- * still write there) and the shared keys it reads.
+ * The same question to workers first..first+n-1 at once, without waiting:
+ * each gets its own copy of the request in its own allocation (answer
+ * room and keys included), so a worker that is slow or never answers
+ * holds only its own copy (see workers.c for who frees it and when).
  */
 struct mgmt_wq {
 	struct lb_dp *dp;
+	unsigned int first;               /**< worker of req[0] */
 	unsigned int n;                   /**< workers asked */
 	uint64_t deadline_ms;
 	int rc;                           /**< 0, or -errno if submit failed */
-	struct lb_flow_key *keys;         /**< LOOKUP: read by every worker */
 	struct lb_dp_request *req[LB_MAX_WORKERS];
+	uint8_t sent[LB_MAX_WORKERS];     /**< queued: the worker's until done */
 };
 
 /**
- * Ask every worker of @p dp: @p type with room for @p room entries each;
- * for LOOKUP the @p room keys in @p keys (malloc'd; @p q owns it from now,
- * even on error). @return 0, or -ENOMEM (then nothing was sent; release
- * @p q all the same). A full request ring is not an error here: see
- * mgmt_wq_error().
+ * Ask workers @p first..@p first + @p n - 1 of @p dp the question in
+ * @p proto (type, n and keys for LOOKUP, max, pos and answer_by_tsc for
+ * FLOWS), copied for each, to be answered by @p deadline_ms (see
+ * lb_mgmt_now_ms()). A full request ring is not an error: the request is
+ * offered again by each mgmt_wq_poll() until the deadline.
+ * @return 0, or -ENOMEM or -EINVAL (then nothing was sent; release @p q
+ * all the same).
  */
-int mgmt_wq_submit(struct mgmt_wq *q, struct lb_dp *dp,
-		   enum lb_dp_req_type type, uint32_t room,
-		   struct lb_flow_key *keys, uint64_t now_ms);
+int mgmt_wq_submit(struct mgmt_wq *q, struct lb_dp *dp, unsigned int first,
+		   unsigned int n, const struct lb_dp_request *proto,
+		   uint64_t deadline_ms);
 
-/** 1 when every worker answered, submit failed or the timeout passed. */
-int mgmt_wq_poll(const struct mgmt_wq *q, uint64_t now_ms);
+/** Offer what is not queued yet. @return 1 when every worker answered,
+ *  submit failed or the timeout passed. */
+int mgmt_wq_poll(struct mgmt_wq *q, uint64_t now_ms);
 
 /** NULL if every worker answered, else the error to answer (logged). */
 json_t *mgmt_wq_error(const struct mgmt_wq *q);
 
-/** Free the requests of workers that answered; leak (and log) the rest. */
+/** Free the requests the workers answered or never got; the others
+ *  become orphans, freed by a later reap once their worker answers. */
 void mgmt_wq_release(struct mgmt_wq *q);
+
+/** Free the orphans whose worker has answered since. Management lcore.
+ *  @return how many are still held (their worker has not answered). */
+unsigned int mgmt_wq_reap(void);
 
 /** Strict decimal in [lo, hi]: no sign, no spaces, no trailing bytes.
  *  @return 0, or -1 (out untouched). */
@@ -171,5 +180,8 @@ json_t *lb_mgmt_cmd_lookup(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 
 /** Test hook: change the client deadline of @p s (default the header's). */
 void lb_mgmt_server_set_timeout_ms(struct lb_mgmt_server *s, uint64_t ms);
+
+/** Test hook: bytes held now by answers not yet sent. */
+size_t lb_mgmt_server_answer_bytes(const struct lb_mgmt_server *s);
 
 #endif

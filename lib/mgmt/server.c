@@ -11,6 +11,13 @@
  * cap on clients keep a slow or hostile peer from holding the management
  * core; closing a client from its deadline is safe even when its socket
  * has an event in the same batch (lb_evloop.h).
+ *
+ * Abuse is bounded, not just survived: a client that holds a slot without
+ * using it (its request unfinished, or its answer unread, for a while)
+ * gives the slot up to a newcomer when all are taken; unread answers hold
+ * at most LB_MGMT_ANSWER_BYTES_MAX together; no callback does more than a
+ * bounded amount of work (accepts, answers finished per poll), so health
+ * checks and signals on the same loop are not held up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +38,19 @@ RTE_LOG_REGISTER(lb_mgmt_logtype, edgelb.mgmt, INFO);
 
 #define REQ_CHUNK 4096
 #define LOG_REQ_MAX 128
+/* Connections taken per wakeup of the listening socket; more wait for the
+ * next (level-triggered) one, after timers and other clients. */
+#define ACCEPT_BATCH 16
+/* When every slot is taken, a client whose request is still unfinished
+ * this long after it connected, or whose answer has not moved for this
+ * long, loses its slot to a newcomer. A real client (edgelbctl) writes
+ * its request at once and reads its answer as it comes. */
+#define EVICT_READING_MS 100
+#define EVICT_WRITING_MS 250
+/* Answers of pending commands finished per poll tick, at most this long
+ * together (and at least one): building a large answer takes a
+ * millisecond or two, and the loop has other work. */
+#define FINISH_BUDGET_MS 2
 
 enum client_state {
 	CLIENT_READING,
@@ -51,6 +71,9 @@ struct mgmt_client {
 	size_t len;                 /**< bytes in buf */
 	size_t cap;
 	size_t sent;                /**< answer bytes written */
+	int admin;                  /**< uid 0 or admin_group, at connect */
+	uint64_t since_ms;          /**< connected */
+	uint64_t moved_ms;          /**< answer started or last sent a part */
 };
 
 struct lb_mgmt_server {
@@ -66,10 +89,46 @@ struct lb_mgmt_server {
 	uint64_t timeout_ms;
 	unsigned int n_clients;
 	unsigned int n_pending;
+	unsigned int poll_next;     /**< slot the next poll tick starts at */
+	size_t answer_bytes;        /**< held by answers being written */
+	uint64_t log_second_ms;     /**< start of the log limit's second */
+	unsigned int log_lines;     /**< client lines logged in it */
+	unsigned int log_left_out;  /**< and not logged */
 	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
 };
 
 #define POLL_MS 1
+
+/* Lines about clients logged per second at most: a flood of clients must
+ * not become a flood of log lines. What is left out is counted, and the
+ * count logged when the next second begins. */
+#define LOG_LINES_PER_S 20
+
+static int
+log_allowed(struct lb_mgmt_server *s)
+{
+	uint64_t now = lb_mgmt_now_ms();
+
+	if (now >= s->log_second_ms + 1000) {
+		if (s->log_left_out > 0)
+			MGMT_LOG(WARNING, "%u more lines about clients left out of the log",
+				 s->log_left_out);
+		s->log_second_ms = now;
+		s->log_lines = 0;
+		s->log_left_out = 0;
+	}
+	if (s->log_lines < LOG_LINES_PER_S) {
+		s->log_lines++;
+		return 1;
+	}
+	s->log_left_out++;
+	return 0;
+}
+
+#define CLIENT_LOG(s, level, ...) do { \
+	if (log_allowed(s)) \
+		MGMT_LOG(level, __VA_ARGS__); \
+} while (0)
 
 static void
 poll_update(struct lb_mgmt_server *s)
@@ -95,6 +154,8 @@ client_close(struct mgmt_client *c)
 		s->n_pending--;
 		poll_update(s);
 	}
+	if (c->state == CLIENT_WRITING)
+		s->answer_bytes -= c->len;
 	/* Any event of this batch for c now finds dead registrations. */
 	lb_evloop_del_fd(c->h);
 	lb_evloop_timer_cancel(c->deadline);
@@ -116,6 +177,7 @@ client_flush(struct mgmt_client *c)
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			c->sent += (size_t)n;
+			c->moved_ms = lb_mgmt_now_ms();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -125,6 +187,31 @@ client_flush(struct mgmt_client *c)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * @p text (a JSON answer) if it fits the memory unread answers may hold,
+ * else (freed) a short error in its place.
+ */
+static char *
+answer_admit(struct mgmt_client *c, char *text)
+{
+	struct lb_mgmt_server *s = c->srv;
+	size_t len = strlen(text) + 1;
+	json_t *busy;
+
+	if (len <= LB_MGMT_ANSWER_SMALL || s->answer_bytes == 0 ||
+	    s->answer_bytes + len <= LB_MGMT_ANSWER_BYTES_MAX)
+		return text;
+	CLIENT_LOG(s, WARNING, "pid %d uid %u (%s): answer of %zu bytes withheld: %zu bytes of answers wait for their readers",
+		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		 len, s->answer_bytes);
+	free(text);
+	busy = lb_mgmt_error("busy: other clients have not read %zu KiB of answers yet; try again",
+			     s->answer_bytes / 1024);
+	text = json_dumps(busy, JSON_COMPACT);
+	json_decref(busy);
+	return text;
 }
 
 /* Replace the request in the buffer by the answer and start sending it. */
@@ -138,6 +225,8 @@ client_answer(struct mgmt_client *c, json_t *ans)
 	c->buf = NULL;
 	c->len = 0;
 	c->sent = 0;
+	if (text != NULL)
+		text = answer_admit(c, text);
 	if (text != NULL) {
 		c->len = strlen(text) + 1;
 		c->buf = text;
@@ -145,6 +234,8 @@ client_answer(struct mgmt_client *c, json_t *ans)
 		c->buf[c->len - 1] = '\n';
 	}
 	c->state = CLIENT_WRITING;
+	c->moved_ms = lb_mgmt_now_ms();
+	c->srv->answer_bytes += c->len;
 	/* A fresh deadline: reading the answer may take as long again. */
 	rc = client_flush(c);
 	if (rc != 0 || lb_evloop_mod_fd(c->h, EPOLLOUT) < 0 ||
@@ -162,13 +253,13 @@ client_log(const struct mgmt_client *c, const json_t *ans)
 
 	lb_mgmt_sanitize(line, sizeof(line), c->buf, n);
 	if (json_is_string(err))
-		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> error: %s",
-			 (int)c->peer.pid, (unsigned int)c->peer.uid,
-			 c->peer.comm, line, c->len, json_string_value(err));
+		CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> error: %s",
+			   (int)c->peer.pid, (unsigned int)c->peer.uid,
+			   c->peer.comm, line, c->len, json_string_value(err));
 	else
-		MGMT_LOG(NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> ok",
-			 (int)c->peer.pid, (unsigned int)c->peer.uid,
-			 c->peer.comm, line, c->len);
+		CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): \"%s\" (%zu bytes) -> ok",
+			   (int)c->peer.pid, (unsigned int)c->peer.uid,
+			   c->peer.comm, line, c->len);
 }
 
 static void
@@ -200,24 +291,36 @@ client_execute(struct mgmt_client *c)
 	poll_update(s);
 }
 
+/*
+ * Poll every pending command; finish those that answer until the budget
+ * is spent (the others are finished by the next ticks, starting where
+ * this one stopped, so that none waits behind the others for long).
+ */
 static void
 on_poll(struct lb_evloop_timer *t, void *arg)
 {
 	struct lb_mgmt_server *s = arg;
+	uint64_t until = lb_mgmt_now_ms() + FINISH_BUDGET_MS;
+	unsigned int k, i, done = 0;
 	struct mgmt_client *c;
-	unsigned int i;
 	json_t *ans;
 
 	(void)t;
-	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+	for (k = 0; k < LB_MGMT_MAX_CLIENTS; k++) {
+		i = (s->poll_next + k) % LB_MGMT_MAX_CLIENTS;
 		c = s->clients[i];
 		if (c == NULL || c->pending == NULL)
 			continue;
+		if (done > 0 && lb_mgmt_now_ms() >= until) {
+			s->poll_next = i;
+			break;
+		}
 		ans = lb_mgmt_pending_poll(c->pending);
 		if (ans == NULL)
 			continue;
 		c->pending = NULL;
 		s->n_pending--;
+		done++;
 		client_finish(c, ans);
 	}
 	poll_update(s);
@@ -229,9 +332,9 @@ client_too_large(struct mgmt_client *c)
 	json_t *ans = lb_mgmt_error("request too large (at most %d bytes)",
 				    LB_MGMT_REQ_MAX);
 
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): request over %d bytes refused",
-		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
-		 LB_MGMT_REQ_MAX);
+	CLIENT_LOG(c->srv, WARNING, "pid %d uid %u (%s): request over %d bytes refused",
+		   (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		   LB_MGMT_REQ_MAX);
 	client_answer(c, ans);
 	json_decref(ans);
 }
@@ -299,9 +402,9 @@ client_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 	}
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		if (c->state == CLIENT_WAITING)
-			MGMT_LOG(NOTICE, "pid %d uid %u (%s): gone before the answer",
-				 (int)c->peer.pid, (unsigned int)c->peer.uid,
-				 c->peer.comm);
+			CLIENT_LOG(c->srv, NOTICE, "pid %d uid %u (%s): gone before the answer",
+				   (int)c->peer.pid, (unsigned int)c->peer.uid,
+				   c->peer.comm);
 		client_close(c);
 		return;
 	}
@@ -328,9 +431,9 @@ client_deadline(struct lb_evloop_timer *t, void *arg)
 	struct mgmt_client *c = arg;
 
 	(void)t;
-	MGMT_LOG(WARNING, "pid %d uid %u (%s): dropped after %" PRIu64 " ms %s",
-		 (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
-		 c->srv->timeout_ms, state_name(c->state));
+	CLIENT_LOG(c->srv, WARNING, "pid %d uid %u (%s): dropped after %" PRIu64 " ms %s",
+		   (int)c->peer.pid, (unsigned int)c->peer.uid, c->peer.comm,
+		   c->srv->timeout_ms, state_name(c->state));
 	client_close(c);
 }
 
@@ -373,17 +476,79 @@ client_register(struct lb_mgmt_server *s, struct mgmt_client *c)
 	return -1;
 }
 
+/* How long @p c has held its slot without using it (0: it is using it). */
+static uint64_t
+idle_for(const struct mgmt_client *c, uint64_t now)
+{
+	if (c->state == CLIENT_READING &&
+	    now >= c->since_ms + EVICT_READING_MS)
+		return now - c->since_ms;
+	if (c->state == CLIENT_WRITING &&
+	    now >= c->moved_ms + EVICT_WRITING_MS)
+		return now - c->moved_ms;
+	return 0;
+}
+
+/* Clients of @p uid that count against its share (admins do not). */
+static unsigned int
+clients_of(const struct lb_mgmt_server *s, uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++)
+		n += s->clients[i] != NULL && !s->clients[i]->admin &&
+		     s->clients[i]->peer.uid == uid;
+	return n;
+}
+
+/* Drop the client (of @p uid only, if @p by_uid) that has held its slot
+ * unused the longest, if any. @return its slot, or -1. */
+static int
+evict_stalest(struct lb_mgmt_server *s, int by_uid, uid_t uid)
+{
+	uint64_t now = lb_mgmt_now_ms(), idle, worst = 0;
+	struct mgmt_client *c, *victim = NULL;
+	unsigned int i;
+	int slot;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		c = s->clients[i];
+		if (c == NULL || (by_uid && (c->admin || c->peer.uid != uid)) ||
+		    (idle = idle_for(c, now)) <= worst)
+			continue;
+		worst = idle;
+		victim = c;
+	}
+	if (victim == NULL)
+		return -1;
+	CLIENT_LOG(s, WARNING, "pid %d uid %u (%s): dropped for a new client after %" PRIu64 " ms %s",
+		   (int)victim->peer.pid, (unsigned int)victim->peer.uid,
+		   victim->peer.comm, worst, state_name(victim->state));
+	slot = (int)victim->slot;
+	client_close(victim);
+	return slot;
+}
+
 /*
  * The last slot is an admin's: clients that keep reconnecting can fill
- * the others, never lock the operator out of reload or drain.
+ * the others, never lock the operator out of reload or drain. Any other
+ * uid holds LB_MGMT_CLIENTS_PER_UID slots at most: one user's runaway or
+ * hostile clients leave the rest to everyone else. When the slots a peer
+ * may use are taken, the stalest client (see idle_for; of the same uid if
+ * that uid is at its share) makes room: held connections cannot keep
+ * anyone out either.
  */
 static int
-slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer)
+slot_for(struct lb_mgmt_server *s, const struct lb_mgmt_peer *peer,
+	 int admin)
 {
-	if (s->n_clients + 1 >= LB_MGMT_MAX_CLIENTS &&
-	    !lb_mgmt_peer_is_admin(s->ctx, peer))
-		return -1;
-	return slot_free(s);
+	int slot = -1;
+
+	if (!admin && clients_of(s, peer->uid) >= LB_MGMT_CLIENTS_PER_UID)
+		return evict_stalest(s, 1, peer->uid);
+	if (s->n_clients + 1 < LB_MGMT_MAX_CLIENTS || admin)
+		slot = slot_free(s);
+	return slot >= 0 ? slot : evict_stalest(s, 0, 0);
 }
 
 static void
@@ -391,13 +556,14 @@ client_add(struct lb_mgmt_server *s, int fd)
 {
 	struct lb_mgmt_peer peer;
 	struct mgmt_client *c;
-	int slot;
+	int slot, admin;
 
 	lb_mgmt_peer_read(fd, &peer);
-	slot = slot_for(s, &peer);
+	admin = lb_mgmt_peer_is_admin(s->ctx, &peer);
+	slot = slot_for(s, &peer, admin);
 	if (slot < 0) {
-		MGMT_LOG(WARNING, "%u clients: connection of uid %u refused",
-			 s->n_clients, (unsigned int)peer.uid);
+		CLIENT_LOG(s, WARNING, "%u clients: connection of uid %u refused",
+			   s->n_clients, (unsigned int)peer.uid);
 		refuse(fd, "too many clients, try again");
 		return;
 	}
@@ -411,6 +577,8 @@ client_add(struct lb_mgmt_server *s, int fd)
 	c->fd = fd;
 	c->state = CLIENT_READING;
 	c->peer = peer;
+	c->admin = admin;
+	c->since_ms = lb_mgmt_now_ms();
 	if (client_register(s, c) < 0) {
 		MGMT_LOG(ERR, "cannot watch a client: %s", strerror(errno));
 		close(fd);
@@ -419,17 +587,21 @@ client_add(struct lb_mgmt_server *s, int fd)
 	}
 	s->clients[slot] = c;
 	s->n_clients++;
+	/* A client usually sent its request before we took it: serve it now,
+	 * before more newcomers look for a slot. */
+	client_read(c);
 }
 
 static void
 server_event(struct lb_evloop_handle *h, uint32_t events, void *arg)
 {
 	struct lb_mgmt_server *s = arg;
+	unsigned int n;
 	int fd;
 
 	(void)h;
 	(void)events;
-	for (;;) {
+	for (n = 0; n < ACCEPT_BATCH; n++) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			client_add(s, fd);
@@ -593,6 +765,12 @@ void
 lb_mgmt_server_set_timeout_ms(struct lb_mgmt_server *s, uint64_t ms)
 {
 	s->timeout_ms = ms;
+}
+
+size_t
+lb_mgmt_server_answer_bytes(const struct lb_mgmt_server *s)
+{
+	return s->answer_bytes;
 }
 
 void

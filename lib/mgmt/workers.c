@@ -1,69 +1,145 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Asking every worker the same question without waiting for the answer.
+ * Asking workers a question without waiting for the answer.
  *
- * A worker answers between bursts by writing into its request and setting
- * done. Management polls; if a worker has not answered by the deadline,
- * its request (and the keys it reads) is leaked on purpose: the worker may
- * still write into it later, and a small leak on a broken worker is better
- * than memory corruption. Requests of workers that did answer are freed.
+ * A worker answers between bursts, a bounded step per loop iteration, by
+ * writing into its request and finally setting done. Management polls.
+ *
+ * Ownership: a request is the worker's from a successful submit until it
+ * says done; before that nothing here frees or reuses it (nor the keys and
+ * answer room in the same allocation). A full request ring is not an
+ * error: the request stays ours, unsent, and is offered again at each poll
+ * until the deadline. A request still the worker's when its command ends
+ * (deadline, client gone) becomes an orphan, freed by the first reap after
+ * the worker sets done. Orphans are few by construction: each sits in a
+ * worker's request ring (16 deep), so a worker that never answers again
+ * holds at most a ring's worth, and one that is merely slow gives them
+ * back.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #include "mgmt_priv.h"
 
-/* The request and its answer buffer in one allocation, freed together. */
-static struct lb_dp_request *
-request_new(enum lb_dp_req_type type, uint32_t room,
-	    const struct lb_flow_key *keys)
-{
-	struct lb_dp_request *r;
+/*
+ * Requests whose command ended before the worker answered. Management
+ * lcore only; they outlive any command, client, server and context, so
+ * they are kept here rather than by any of them.
+ */
+static struct {
+	struct lb_dp_request **r;
+	unsigned int n, cap;
+} orphans;
 
-	r = calloc(1, sizeof(*r) + (size_t)room * sizeof(r->out[0]));
+unsigned int
+mgmt_wq_reap(void)
+{
+	unsigned int i, kept = 0;
+
+	for (i = 0; i < orphans.n; i++) {
+		if (lb_dp_query_done(orphans.r[i]))
+			free(orphans.r[i]);
+		else
+			orphans.r[kept++] = orphans.r[i];
+	}
+	orphans.n = kept;
+	return kept;
+}
+
+static void
+orphan_add(struct lb_dp_request *r)
+{
+	struct lb_dp_request **p;
+	unsigned int cap;
+
+	if (orphans.n == orphans.cap) {
+		cap = orphans.cap == 0 ? 16 : orphans.cap * 2;
+		p = realloc(orphans.r, cap * sizeof(*p));
+		if (p == NULL) {
+			/* Never freed, never reused: the only safe choice. */
+			MGMT_LOG(ERR, "out of memory: a worker request is leaked");
+			return;
+		}
+		orphans.r = p;
+		orphans.cap = cap;
+	}
+	orphans.r[orphans.n++] = r;
+}
+
+/* A copy of @p proto with its own answer room (and keys, for LOOKUP) in
+ * the same allocation, so that nothing it points to outlives it. */
+static struct lb_dp_request *
+request_new(const struct lb_dp_request *proto)
+{
+	uint32_t room = proto->type == LB_DP_REQ_LOOKUP ? proto->n : proto->max;
+	size_t keys = proto->type == LB_DP_REQ_LOOKUP ?
+		      (size_t)proto->n * sizeof(proto->keys[0]) : 0;
+	struct lb_dp_request *r;
+	struct lb_flow_key *k;
+
+	r = calloc(1, sizeof(*r) + (size_t)room * sizeof(r->out[0]) + keys);
 	if (r == NULL)
 		return NULL;
-	r->type = type;
+	*r = *proto;
 	r->out = (struct lb_dp_flow_info *)(r + 1);
-	if (type == LB_DP_REQ_LOOKUP) {
-		r->n = room;
-		r->keys = keys;
+	if (keys > 0) {
+		k = (struct lb_flow_key *)(r->out + room);
+		memcpy(k, proto->keys, keys);
+		r->keys = k;
 	} else {
-		r->max = room;
+		r->keys = NULL;
 	}
+	r->n_out = 0;
+	r->done = 0;
 	return r;
 }
 
+/* Offer the requests not queued yet; a full ring keeps them for later. */
+static void
+wq_send(struct mgmt_wq *q)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < q->n; i++) {
+		if (q->sent[i])
+			continue;
+		rc = lb_dp_query_submit(q->dp, q->first + i, q->req[i]);
+		if (rc == 0)
+			q->sent[i] = 1;
+		else if (rc != -EBUSY)
+			q->rc = rc;
+	}
+}
+
 int
-mgmt_wq_submit(struct mgmt_wq *q, struct lb_dp *dp, enum lb_dp_req_type type,
-	       uint32_t room, struct lb_flow_key *keys, uint64_t now_ms)
+mgmt_wq_submit(struct mgmt_wq *q, struct lb_dp *dp, unsigned int first,
+	       unsigned int n, const struct lb_dp_request *proto,
+	       uint64_t deadline_ms)
 {
 	unsigned int i;
 
 	memset(q, 0, sizeof(*q));
+	mgmt_wq_reap();
 	q->dp = dp;
-	q->keys = keys;
-	q->deadline_ms = now_ms + MGMT_QUERY_TIMEOUT_MS;
-	q->n = RTE_MIN(dp->n_workers, (unsigned int)LB_MAX_WORKERS);
-	for (i = 0; i < q->n; i++) {
-		q->req[i] = request_new(type, room, keys);
-		if (q->req[i] != NULL)
+	q->first = first;
+	q->deadline_ms = deadline_ms;
+	if (first > dp->n_workers || n > dp->n_workers - first ||
+	    n > LB_MAX_WORKERS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		q->req[i] = request_new(proto);
+		if (q->req[i] != NULL) {
+			q->n = i + 1;
 			continue;
-		/* Never sent: release may free them. */
-		for (q->n = i; i-- > 0;)
-			q->req[i]->done = 1;
+		}
+		/* Never sent: release frees them. */
 		return -ENOMEM;
 	}
-	for (i = 0; i < q->n; i++) {
-		q->rc = lb_dp_query_submit(dp, i, q->req[i]);
-		if (q->rc == 0)
-			continue;
-		/* Not queued, so nobody else will write them: done. */
-		for (; i < q->n; i++)
-			q->req[i]->done = 1;
-		break;
-	}
+	wq_send(q);
 	return 0;
 }
 
@@ -74,15 +150,18 @@ first_silent(const struct mgmt_wq *q)
 	unsigned int i;
 
 	for (i = 0; i < q->n; i++)
-		if (!lb_dp_query_done(q->req[i]))
+		if (!q->sent[i] || !lb_dp_query_done(q->req[i]))
 			break;
 	return i;
 }
 
 int
-mgmt_wq_poll(const struct mgmt_wq *q, uint64_t now_ms)
+mgmt_wq_poll(struct mgmt_wq *q, uint64_t now_ms)
 {
-	return q->rc != 0 || now_ms >= q->deadline_ms || first_silent(q) == q->n;
+	if (q->rc == 0 && now_ms < q->deadline_ms)
+		wq_send(q);
+	return q->rc != 0 || now_ms >= q->deadline_ms ||
+	       first_silent(q) == q->n;
 }
 
 json_t *
@@ -98,29 +177,30 @@ mgmt_wq_error(const struct mgmt_wq *q)
 	i = first_silent(q);
 	if (i == q->n)
 		return NULL;
-	MGMT_LOG(ERR, "worker %u did not answer within %d ms (request leaked)",
-		 i, MGMT_QUERY_TIMEOUT_MS);
-	return lb_mgmt_error("worker %u did not answer", i);
+	if (!q->sent[i]) {
+		MGMT_LOG(WARNING, "worker %u: request queue full until the deadline",
+			 q->first + i);
+		return lb_mgmt_error("worker %u is busy with other requests; try again",
+				     q->first + i);
+	}
+	MGMT_LOG(ERR, "worker %u did not answer by the deadline", q->first + i);
+	return lb_mgmt_error("worker %u did not answer", q->first + i);
 }
 
 void
 mgmt_wq_release(struct mgmt_wq *q)
 {
-	unsigned int i, leaked = 0;
+	unsigned int i;
 
 	for (i = 0; i < q->n; i++) {
 		if (q->req[i] == NULL)
 			continue;
-		if (lb_dp_query_done(q->req[i]))
-			free(q->req[i]);
+		if (q->sent[i] && !lb_dp_query_done(q->req[i]))
+			orphan_add(q->req[i]);
 		else
-			leaked++;
+			free(q->req[i]);
 		q->req[i] = NULL;
 	}
-	if (leaked > 0)
-		MGMT_LOG(WARNING, "%u worker request(s) leaked: the worker may still write them",
-			 leaked);
-	else
-		free(q->keys);
-	q->keys = NULL;
+	q->n = 0;
+	mgmt_wq_reap();
 }

@@ -492,6 +492,45 @@ test_flow_walk_visits_each_live_entry_once(void **state)
 	free(c);
 }
 
+/* A walk bounded by a slot range examines no slot past it, and ranges
+ * one after another visit every live flow once. */
+static void
+test_flow_walk_range_stops_at_its_end(void **state)
+{
+	struct lb_flow_table *t = *state;
+	struct walk_ctx *c = calloc(1, sizeof(*c));
+	uint32_t slots = lb_flow_table_slots(t), pos = 0, end, i;
+	int ranges = 0;
+
+	assert_non_null(c);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_EST, 0));
+	while (pos < slots) {
+		end = pos + 37;
+		assert_int_equal(lb_flow_walk_range(t, &pos, end, walk_visit,
+						    c), 0);
+		assert_int_equal(pos, RTE_MIN(end, slots));
+		ranges++;
+	}
+	assert_int_equal(ranges, (slots + 36) / 37);
+	assert_int_equal(c->calls, 200);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(c->seen[i], 1);
+	/* fn stops it: pos is just past that flow, inside the range. */
+	memset(c, 0, sizeof(*c));
+	c->stop_after = 1;
+	pos = 0;
+	assert_int_equal(lb_flow_walk_range(t, &pos, slots, walk_visit, c), 1);
+	assert_int_equal(c->calls, 1);
+	assert_true(pos > 0 && pos <= slots);
+	/* An empty range examines nothing. */
+	end = pos;
+	assert_int_equal(lb_flow_walk_range(t, &pos, end, walk_visit, c), 0);
+	assert_int_equal(pos, end);
+	assert_int_equal(c->calls, 1);
+	free(c);
+}
+
 /*
  * Random inserts, rewrites, deletes, lookups and expiry on a full-ish
  * table (ext buckets in use) against a plain array of what it must hold.
@@ -616,6 +655,7 @@ main(void)
 		T(test_flow_full_table_insert_returns_null),
 		T(test_flow_tiny_table_capacity_exact),
 		T(test_flow_walk_visits_each_live_entry_once),
+		T(test_flow_walk_range_stops_at_its_end),
 		T(test_flow_random_ops_match_model),
 	};
 

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -527,9 +529,9 @@ test_server_worker_query_answered_later(void **state)
 
 /*
  * The client leaves while the worker still holds its request: the request
- * must stay valid (leaked by the server). The test, as the worker, then
- * answers and frees it; a server that had freed it makes that a double
- * free under ASan.
+ * must stay valid until the worker answers (ASan: a server that freed it
+ * makes the worker's answer a use after free), then be freed (ASan's leak
+ * check: nothing is left at exit).
  */
 static void
 test_server_client_gone_while_worker_silent(void **state)
@@ -545,11 +547,220 @@ test_server_client_gone_while_worker_silent(void **state)
 	close(fd);
 	pump(f, 10);
 	pump(f, 10);
+	assert_int_equal(mgmt_wq_reap(), 1);
 	r = worker_take();
 	worker_answer(r);
-	pump(f, 10);
-	free(r);        /* one allocation: request and answer room */
+	assert_int_equal(mgmt_wq_reap(), 0);
 	json_decref(roundtrip(f, "help\n", 5));
+}
+
+/* A client's answer, read to the end. */
+static json_t *
+answer_of(struct fixture *f, int fd)
+{
+	char *text = exchange(f, fd, "", 0, NULL);
+	json_t *a = parse_answer(text);
+
+	free(text);
+	close(fd);
+	return a;
+}
+
+/*
+ * More worker requests than the ring holds: the rest wait their turn (no
+ * error, nothing leaked or lost) and every client gets its answer as the
+ * worker takes them one by one.
+ */
+static void
+test_server_full_request_ring_waits(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int cap = rte_ring_get_capacity(worker->requests);
+	unsigned int n = cap + 5, i, answered;
+	struct lb_dp_request *r;
+	int fds[32];
+	json_t *a;
+
+	assert_true(n <= RTE_DIM(fds));
+	for (i = 0; i < n; i++) {
+		fds[i] = client(f->path);
+		assert_int_equal(send(fds[i], "flows\n", 6, 0), 6);
+		shutdown(fds[i], SHUT_WR);
+		pump(f, 1);
+	}
+	pump(f, 5);
+	assert_int_equal(rte_ring_count(worker->requests), cap);
+	for (answered = 0; answered < n; answered++) {
+		r = worker_take();
+		assert_int_equal(r->type, LB_DP_REQ_FLOWS);
+		r->end = 1;
+		worker_answer(r);
+		pump(f, 5);
+		pump(f, 5);
+	}
+	assert_int_equal(rte_ring_count(worker->requests), 0);
+	for (i = 0; i < n; i++) {
+		a = answer_of(f, fds[i]);
+		assert_null(json_object_get(a, "error"));
+		assert_int_equal(json_array_size(json_object_get(a, "flows")),
+				 0);
+		json_decref(a);
+	}
+	assert_int_equal(mgmt_wq_reap(), 0);
+}
+
+/*
+ * Every slot held by a client that never sends its request: once they
+ * are stale, a newcomer takes the stalest one's slot instead of being
+ * refused.
+ */
+static void
+test_server_stale_clients_make_room(void **state)
+{
+	struct fixture *f = *state;
+	int fds[LB_MGMT_MAX_CLIENTS], i, closed = 0;
+	json_t *a;
+	char c;
+
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		fds[i] = client(f->path);
+		pump(f, 1);
+	}
+	usleep(150 * 1000);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	for (i = 0; i < LB_MGMT_MAX_CLIENTS; i++) {
+		if (recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
+			closed++;
+		close(fds[i]);
+	}
+	/* The first in, the stalest, and only it. */
+	assert_int_equal(closed, 1);
+}
+
+/*
+ * A child process as another uid (nobody) connects 10 clients that send
+ * nothing: 8 get a slot, the 2 more are refused while those are fresh,
+ * and root is still served. @return the child's count of refusals.
+ */
+static int
+uid_share_child(const char *path, int ready, int go)
+{
+	int fds[LB_MGMT_CLIENTS_PER_UID + 2], i, refused = 0;
+	char buf[256], c;
+	ssize_t n;
+
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+	    setuid(65534) != 0)
+		return 100;
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa,
+					  sizeof(sa)) != 0)
+			return 101;
+	}
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		return 102;
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		n = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			refused += strstr(buf, "too many clients") != NULL;
+		}
+	}
+	return refused;
+}
+
+static void
+test_server_one_uid_holds_its_share_of_slots(void **state)
+{
+	struct fixture *f = *state;
+	int ready[2], go[2], status, i;
+	char c;
+	pid_t pid;
+	json_t *a;
+
+	/* Let nobody reach the socket (mkdtemp made its directory 0700). */
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(uid_share_child(f->path, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* The child's status says why if it could not get ready. */
+	if (read(ready[0], &c, 1) != 1) {
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		fail_msg("child not ready: status %d", WEXITSTATUS(status));
+	}
+	for (i = 0; i < 5; i++)
+		pump(f, 5);
+	a = roundtrip(f, "help\n", 5);
+	assert_non_null(json_object_get(a, "commands"));
+	json_decref(a);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	close(ready[0]);
+	close(go[1]);
+}
+
+/*
+ * Clients that ask for large answers and never read them: together their
+ * answers hold no more than LB_MGMT_ANSWER_BYTES_MAX; the others are told
+ * to try again, small answers still go, and once the readers are gone a
+ * large answer is served again.
+ */
+static void
+test_server_unread_answers_bounded(void **state)
+{
+	struct fixture *f = *state;
+	int fds[LB_MGMT_MAX_CLIENTS - 2], i, busy = 0;
+	json_t *a;
+
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		fds[i] = client(f->path);
+		assert_int_equal(send(fds[i], "backends\n", 9, 0), 9);
+		shutdown(fds[i], SHUT_WR);
+		pump(f, 1);
+	}
+	pump(f, 10);
+	printf("%zu bytes of answers held for %zu clients\n",
+	       lb_mgmt_server_answer_bytes(f->srv), RTE_DIM(fds));
+	assert_true(lb_mgmt_server_answer_bytes(f->srv) <=
+		    LB_MGMT_ANSWER_BYTES_MAX);
+	assert_true(lb_mgmt_server_answer_bytes(f->srv) >
+		    LB_MGMT_ANSWER_BYTES_MAX / 2);
+	a = roundtrip(f, "status", 6);
+	assert_null(json_object_get(a, "error"));
+	json_decref(a);
+	for (i = 0; i < (int)RTE_DIM(fds); i++) {
+		a = answer_of(f, fds[i]);
+		if (json_object_get(a, "error") != NULL) {
+			assert_non_null(strstr(json_string_value(
+				json_object_get(a, "error")), "try again"));
+			busy++;
+		} else {
+			assert_int_equal(json_array_size(a), N_BIG);
+		}
+		json_decref(a);
+	}
+	assert_true(busy > 0);
+	assert_int_equal(lb_mgmt_server_answer_bytes(f->srv), 0);
+	a = roundtrip(f, "backends", 8);
+	assert_int_equal(json_array_size(a), N_BIG);
+	json_decref(a);
 }
 
 /* Answered but not yet collected when the client leaves: all freed. */
@@ -659,6 +870,10 @@ main(void)
 		T(test_server_worker_query_answered_later),
 		T(test_server_client_gone_while_worker_silent),
 		T(test_server_client_gone_after_worker_answered),
+		T(test_server_full_request_ring_waits),
+		T(test_server_stale_clients_make_room),
+		T(test_server_one_uid_holds_its_share_of_slots),
+		T(test_server_unread_answers_bounded),
 		T(test_server_peer_credentials),
 		T(test_server_too_many_clients_refused),
 		T(test_server_client_gone_before_answer),
