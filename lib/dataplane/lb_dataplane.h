@@ -82,6 +82,18 @@ struct lb_dp {
 	struct lb_dp_doorbell kernel_bell;
 };
 
+/**
+ * A rate limit on the TSC: a token bucket refilled lazily, only when it is
+ * found empty, so a packet within the limit costs a test and a decrement.
+ * No lock, no system call. Worker-owned like everything here.
+ */
+struct lb_dp_rate {
+	uint64_t tokens;            /**< packets that may pass now */
+	uint64_t last;              /**< TSC the refills have counted to */
+	uint64_t interval;          /**< TSC per token; 0: no refill ever */
+	uint64_t burst;             /**< most tokens held */
+};
+
 /** Per-worker state. Only the worker writes it (rings aside). */
 struct lb_worker {
 	struct lb_worker_stats stats;       /**< first: cache aligned */
@@ -98,6 +110,11 @@ struct lb_worker {
 	const struct lb_snapshot *seen_snap;
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
+	struct lb_dp_rate icmp_echo_rate;   /**< from seen_config */
+	struct lb_dp_rate arp_reply_rate;   /**< from seen_config */
+	/** Each port's VLAN id (0: untagged), from seen_config: a frame
+	 *  forwarded to another port takes that port's tag. */
+	uint16_t port_vlan[LB_MAX_PORTS];
 	/* lb_config.backend_epoch/vip_epoch as this worker's counters are */
 	uint16_t backend_epoch[LB_MAX_BACKENDS];
 	uint16_t vip_epoch[LB_MAX_VIPS];

@@ -952,7 +952,7 @@ test_adopt_zeroes_recycled_counters(void **state)
 	free(next);
 }
 
-/* Every backend of the pool with weight 0: an empty table. */
+/* Every backend of the pool disabled: an empty table. */
 static const char ini_empty_closed[] =
 	"[global]\nworkers = 1\nflow_table_size = 1024\n"
 	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
@@ -961,7 +961,8 @@ static const char ini_empty_closed[] =
 	"[vip.dns]\naddress = 10.0.0.100\nport = 53\nprotocol = udp\n"
 	"pool = web\n"
 	"[pool.web]\ntable_size = 251\nall_down = fail_closed\n"
-	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 0\n";
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n"
+	"admin_state = disabled\n";
 
 static int
 setup_empty_closed(void **state)
@@ -976,7 +977,7 @@ sent_reply(const struct fixture *fx, uint8_t proto, struct lb_pkt_info *pi)
 	struct rte_mbuf *m = sent();
 
 	assert_non_null(m);
-	assert_int_equal(lb_pkt_parse(m, &client_mac, pi), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &client_mac, 0, pi), LB_PKT_IPV4);
 	assert_int_equal(pi->proto, proto);
 	assert_int_equal(pi->src_addr, IP(10, 0, 0, 100));
 	assert_int_equal(pi->dst_addr, IP(10, 0, 0, 50));

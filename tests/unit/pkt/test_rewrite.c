@@ -93,7 +93,7 @@ check_echo_reply(size_t len, uint8_t ttl)
 	memcpy(orig, f, len);
 
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info), LB_PKT_IPV4);
 	assert_int_equal(info.icmp_type, RTE_IP_ICMP_ECHO_REQUEST);
 	lb_pkt_icmp_echo_reply(m, &info);
 
@@ -124,7 +124,7 @@ check_echo_reply(size_t len, uint8_t ttl)
 
 	check_checksums_from_scratch(data(m), &info);
 	/* The peer, whose MAC it is now sent to, accepts the reply. */
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, &rinfo), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), &rinfo), LB_PKT_IPV4);
 	assert_int_equal(rinfo.icmp_type, RTE_IP_ICMP_ECHO_REPLY);
 	tm_free(m);
 }
@@ -189,7 +189,7 @@ check_arp_reply(int vlan)
 	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, vlan, &l2);
 	memcpy(orig, f, len);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info), LB_PKT_ARP);
 	lb_pkt_arp_reply(m, &info, &port_mac);
 
 	assert_int_equal(rte_pktmbuf_data_len(m), len);
@@ -211,7 +211,7 @@ check_arp_reply(int vlan)
 	assert_int_equal(arp->arp_data.arp_tip, PEER_IP);
 
 	/* The requester parses it as a reply from us about VIP_IP. */
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), &info), LB_PKT_ARP);
 	assert_int_equal(info.arp_op, RTE_ARP_OP_REPLY);
 	assert_int_equal(info.src_addr, VIP_IP);
 	assert_int_equal(info.dst_addr, PEER_IP);
@@ -252,13 +252,13 @@ test_arp_request_layout(void **state)
 	(void)state;
 	memset(f, 0x5a, sizeof(f));
 	m = tm_new_room(f, 0, 128);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0), 0);
 	assert_int_equal(rte_pktmbuf_data_len(m), 42);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 42);
 	assert_memory_equal(data(m), expect, sizeof(expect));
 
 	/* Any host on the segment sees a broadcast request for PEER_IP. */
-	assert_int_equal(lb_pkt_parse(m, &other_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &other_mac, tm_vlan(m), &info), LB_PKT_ARP);
 	assert_int_equal(info.arp_op, RTE_ARP_OP_REQUEST);
 	assert_int_equal(info.src_addr, VIP_IP);
 	assert_int_equal(info.dst_addr, PEER_IP);
@@ -273,14 +273,14 @@ test_arp_request_no_room(void **state)
 
 	(void)state;
 	m = tm_new_room(f, 0, 41);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP),
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0),
 			 -ENOSPC);
 	assert_int_equal(rte_pktmbuf_data_len(m), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 0);
 	tm_free(m);
 
 	m = tm_new_room(f, 0, 42);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0), 0);
 	assert_int_equal(rte_pktmbuf_data_len(m), 42);
 	tm_free(m);
 }
@@ -298,7 +298,7 @@ check_reply_ip(struct rte_mbuf *m, size_t l2, uint8_t proto,
 
 	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &peer_mac));
 	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, rinfo), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), rinfo), LB_PKT_IPV4);
 	assert_int_equal(rinfo->proto, proto);
 	assert_int_equal(ip->src_addr, VIP_IP);
 	assert_int_equal(ip->dst_addr, PEER_IP);
@@ -320,7 +320,7 @@ check_rst(unsigned int doff, uint16_t payload, uint8_t flags, int vlan)
 
 	((struct rte_tcp_hdr *)(f + l2 + l3))->recv_ack = RTE_BE32(777);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info), LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 40);
 	ip = check_reply_ip(m, l2, IPPROTO_TCP, &rinfo);
@@ -360,7 +360,7 @@ test_tcp_rst_reply(void **state)
 	/* a RST is never answered */
 	len = put_tcp(f, 5, 0, RTE_TCP_RST_FLAG, 0, &l2, &l3);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info), LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), -EINVAL);
 	assert_memory_equal(data(m), f, len);
 	tm_free(m);
@@ -377,7 +377,7 @@ check_unreach(uint16_t payload, unsigned int opt_words, int vlan)
 
 	memcpy(orig, f, len);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info), LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_icmp_unreach_reply(m, &info,
 				LB_PKT_ICMP_PORT_UNREACH), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 28 + l3 + 8);
