@@ -83,15 +83,16 @@ struct lb_dp {
 };
 
 /**
- * A rate limit on the TSC: a token bucket refilled lazily, only when it is
- * found empty, so a packet within the limit costs a test and a decrement.
- * No lock, no system call. Worker-owned like everything here.
+ * A rate limit on the TSC: a token bucket kept as one time (the generic
+ * cell rate algorithm), exact for any arrival pattern: a packet passes if
+ * the bucket's theoretical arrival time @c tat is at most @c tolerance
+ * ahead of now, and moves it on by @c interval. No lock, no system call;
+ * worker-owned like everything here.
  */
 struct lb_dp_rate {
-	uint64_t tokens;            /**< packets that may pass now */
-	uint64_t last;              /**< TSC the refills have counted to */
-	uint64_t interval;          /**< TSC per token; 0: no refill ever */
-	uint64_t burst;             /**< most tokens held */
+	uint64_t tat;               /**< TSC; UINT64_MAX: nothing passes */
+	uint64_t interval;          /**< TSC per packet let through */
+	uint64_t tolerance;         /**< (burst - 1) * interval */
 };
 
 /** Per-worker state. Only the worker writes it (rings aside). */

@@ -82,39 +82,16 @@ drop(struct lb_worker *w, unsigned int port, enum lb_drop_reason r,
 	rte_pktmbuf_free(m);
 }
 
-/*
- * The bucket is empty: add what the time since the last refill earned, at
- * most a burst. Only here is there a division, once per empty bucket
- * (every packet of a flood over the limit: those are dropped anyway).
- */
-static int __rte_noinline
-rate_refill(struct lb_dp_rate *r, uint64_t now)
-{
-	uint64_t n;
-
-	if (r->interval == 0 || now <= r->last ||
-	    now - r->last < r->interval)
-		return 0;
-	n = (now - r->last) / r->interval;
-	if (n >= r->burst) {
-		r->tokens = r->burst - 1;
-		r->last = now;
-	} else {
-		r->tokens = n - 1;
-		r->last += n * r->interval;
-	}
-	return 1;
-}
-
 /* May one more packet pass at @p now? Takes its token if so. */
 static inline int
 rate_take(struct lb_dp_rate *r, uint64_t now)
 {
-	if (likely(r->tokens != 0)) {
-		r->tokens--;
-		return 1;
-	}
-	return rate_refill(r, now);
+	uint64_t tat = RTE_MAX(r->tat, now);
+
+	if (unlikely(tat - now > r->tolerance))
+		return 0;
+	r->tat = tat + r->interval;
+	return 1;
 }
 
 /* ARP: answer requests for what we own, pass replies to the resolver. */
@@ -779,20 +756,20 @@ forget_recycled(struct lb_worker *w, const struct lb_config *cfg)
 
 /*
  * @p rate per second, @p burst back to back. The bucket starts full, and
- * is left as it is when neither changed (a reload grants no new burst).
+ * is left as it is when neither changed: a reload grants no new burst.
  */
 static void
 rate_set(struct lb_dp_rate *r, uint32_t rate, uint32_t burst, uint64_t hz)
 {
 	uint64_t interval = rate == 0 ? 0 : RTE_MAX(hz / rate, UINT64_C(1));
-	uint64_t b = rate == 0 ? 0 : burst;
+	uint64_t tolerance = rate == 0 ? 0 : (burst - 1) * interval;
 
-	if (r->interval == interval && r->burst == b)
+	if (r->interval == interval && r->tolerance == tolerance &&
+	    (rate != 0) == (r->tat != UINT64_MAX))
 		return;
 	r->interval = interval;
-	r->burst = b;
-	r->tokens = b;
-	r->last = 0;
+	r->tolerance = tolerance;
+	r->tat = rate == 0 ? UINT64_MAX : 0;
 }
 
 static void
