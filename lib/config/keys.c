@@ -63,6 +63,18 @@ static const struct lb_config_key keys[] = {
 	  "timeout of a TCP flow once FIN or RST was seen, s" },
 	{ G, "udp_timeout", LB_KEY_U32, 1, 86400, NULL, NULL, "300", 1,
 	  "idle timeout of a UDP flow, s" },
+	{ G, "icmp_echo_rate", LB_KEY_U32, 0, 10000000, NULL, NULL, "1000",
+	  1, "ICMP echo requests answered per second per worker; the rest "
+	  "are dropped (icmp_rate_limited); 0 = none answered" },
+	{ G, "icmp_echo_burst", LB_KEY_U32, 1, 1000000, NULL, NULL, "50", 1,
+	  "echo requests answered back to back before icmp_echo_rate "
+	  "applies" },
+	{ G, "arp_reply_rate", LB_KEY_U32, 0, 10000000, NULL, NULL, "1000", 1,
+	  "ARP requests answered per second per worker; the rest are "
+	  "dropped (arp_rate_limited); 0 = none answered" },
+	{ G, "arp_reply_burst", LB_KEY_U32, 1, 1000000, NULL, NULL, "100", 1,
+	  "ARP requests answered back to back before arp_reply_rate "
+	  "applies" },
 	{ P, "device", LB_KEY_DEVICE, 0, LB_DEVICE_MAX - 1, NULL, NULL, NULL,
 	  0, "DPDK vdev string or PCI address" },
 	{ P, "address", LB_KEY_IPV4_PREFIX, 0, 0, NULL, NULL, NULL, 0,
@@ -72,6 +84,9 @@ static const struct lb_config_key keys[] = {
 	{ P, "kernel_interface", LB_KEY_STRING, 0, LB_IFNAME_MAX, NULL, NULL,
 	  "", 0, "Linux interface for the port's own address (TAP); "
 	  "empty: none" },
+	{ P, "vlan", LB_KEY_U32, 1, 4094, NULL, NULL, "", 0,
+	  "802.1Q VLAN id the port sends and accepts; unset: untagged "
+	  "frames only" },
 	{ V, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
 	  "the VIP address" },
 	{ V, "port", LB_KEY_U32, 1, 65535, NULL, NULL, NULL, 1,

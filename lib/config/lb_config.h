@@ -113,6 +113,10 @@ struct lb_global_conf {
 	uint32_t tcp_timeout;      /**< s, idle established TCP flow */
 	uint32_t tcp_fin_timeout;  /**< s, after FIN or RST seen */
 	uint32_t udp_timeout;      /**< s, idle UDP flow */
+	uint32_t icmp_echo_rate;   /**< echo replies/s per worker; 0: none */
+	uint32_t icmp_echo_burst;  /**< answered back to back, >= 1 */
+	uint32_t arp_reply_rate;   /**< ARP replies/s per worker; 0: none */
+	uint32_t arp_reply_burst;  /**< answered back to back, >= 1 */
 	char audit_log[LB_PATH_MAX];      /**< absolute path */
 	char socket_group[LB_GROUP_MAX + 1]; /**< group name, not resolved */
 	char admin_group[LB_GROUP_MAX + 1];  /**< "": uid 0 only */
@@ -126,6 +130,8 @@ struct lb_port_conf {
 	uint32_t gateway;           /**< 0 = none */
 	/** Kernel interface for the port's own address; "" = none. */
 	char kernel_interface[LB_IFNAME_MAX + 1];
+	/** 802.1Q VLAN id of every frame in and out, 1..4094; 0: none. */
+	uint16_t vlan;
 };
 
 struct lb_vip_conf {

@@ -74,8 +74,10 @@ lb_spec_write_ini(const struct lb_spec *s, FILE *out)
 
 	if (sorted == NULL)
 		return -1;
-	/* a path with a line break would end the comment early */
-	if (strpbrk(s->path, "\r\n") == NULL &&
+	/* a path with a line break would end the comment early, one ending
+	 * in '\\' would join the next line to it */
+	if (strpbrk(s->path, "\r\n") == NULL && s->path[0] != '\0' &&
+	    s->path[strlen(s->path) - 1] != '\\' &&
 	    fprintf(out, "; edgelb specification, from %s\n", s->path) < 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < s->n_sections; i++)

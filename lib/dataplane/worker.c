@@ -82,11 +82,23 @@ drop(struct lb_worker *w, unsigned int port, enum lb_drop_reason r,
 	rte_pktmbuf_free(m);
 }
 
+/* May one more packet pass at @p now? Takes its token if so. */
+static inline int
+rate_take(struct lb_dp_rate *r, uint64_t now)
+{
+	uint64_t tat = RTE_MAX(r->tat, now);
+
+	if (unlikely(tat - now > r->tolerance))
+		return 0;
+	r->tat = tat + r->interval;
+	return 1;
+}
+
 /* ARP: answer requests for what we own, pass replies to the resolver. */
 static void
 handle_arp(struct lb_worker *w, const struct lb_config *cfg,
 	   unsigned int port, struct rte_mbuf *m,
-	   const struct lb_pkt_info *pi)
+	   const struct lb_pkt_info *pi, uint64_t now)
 {
 	struct lb_port_stats *ps = &w->stats.port[port];
 
@@ -101,6 +113,10 @@ handle_arp(struct lb_worker *w, const struct lb_config *cfg,
 	}
 	if (!lb_config_owns_addr(cfg, pi->dst_addr)) {
 		drop(w, port, LB_DROP_arp_not_ours, m);
+		return;
+	}
+	if (unlikely(!rate_take(&w->arp_reply_rate, now))) {
+		drop(w, port, LB_DROP_arp_rate_limited, m);
 		return;
 	}
 	lb_pkt_arp_reply(m, pi, &w->dp->ports[port].mac);
@@ -127,7 +143,7 @@ kernel_serves(const struct lb_worker *w, const struct lb_addr_slot *owner,
 static void
 handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
 	    unsigned int port, struct rte_mbuf *m,
-	    const struct lb_pkt_info *pi)
+	    const struct lb_pkt_info *pi, uint64_t now)
 {
 	const struct lb_addr_slot *owner = lb_config_owner(cfg, pi->dst_addr);
 
@@ -140,6 +156,10 @@ handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
 			lb_dp_to_kernel(w, port, m);
 		else
 			drop(w, port, LB_DROP_icmp_unsupported, m);
+		return;
+	}
+	if (unlikely(!rate_take(&w->icmp_echo_rate, now))) {
+		drop(w, port, LB_DROP_icmp_rate_limited, m);
 		return;
 	}
 	lb_pkt_icmp_echo_reply(m, pi);
@@ -350,10 +370,10 @@ fwd_of(const struct lb_config *cfg, uint32_t bi, struct lb_backend_fwd *to)
 	to->port = (uint8_t)be->port;
 }
 
-static void
-transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
-	    unsigned int rx_port, const struct fwd *f, uint16_t id,
-	    const struct lb_backend_fwd *to)
+static inline void
+transmit_dr_on(struct lb_worker *w, const struct lb_neigh_table *nt,
+	       unsigned int rx_port, const struct fwd *f, uint16_t id,
+	       const struct lb_backend_fwd *to)
 {
 	struct lb_backend_stats *bs = &w->stats.backend[id];
 	struct rte_mbuf *m = f->m;
@@ -369,6 +389,37 @@ transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
 	bs->packets++;
 	bs->bytes += m->pkt_len;
 	tx_enqueue(w, to->port, m);
+}
+
+/*
+ * A frame leaving by another port than it came in on takes that port's
+ * VLAN tag (or none). Out of line, and reached by a tail call, so that
+ * the common case keeps its registers.
+ */
+static void __rte_noinline
+transmit_dr_across(struct lb_worker *w, const struct lb_neigh_table *nt,
+		   unsigned int rx_port, const struct fwd *f, uint16_t id,
+		   const struct lb_backend_fwd *to)
+{
+	uint16_t vlan = w->port_vlan[to->port];
+
+	if (w->port_vlan[rx_port] != vlan &&
+	    lb_pkt_set_vlan(f->m, vlan) != 0) {
+		drop(w, rx_port, LB_DROP_vlan_no_room, f->m);
+		return;
+	}
+	transmit_dr_on(w, nt, rx_port, f, id, to);
+}
+
+static inline void
+transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
+	    unsigned int rx_port, const struct fwd *f, uint16_t id,
+	    const struct lb_backend_fwd *to)
+{
+	if (unlikely(to->port != rx_port))
+		transmit_dr_across(w, nt, rx_port, f, id, to);
+	else
+		transmit_dr_on(w, nt, rx_port, f, id, to);
 }
 
 /*
@@ -404,10 +455,24 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 }
 
 /*
+ * Flags no TCP sends (RFC 9293): a SYN with FIN or RST, or a segment with
+ * neither SYN, ACK nor RST (none at all, or FIN/PSH/URG alone: "Xmas").
+ * Scanners' probes; a backend would answer some with a RST from the VIP.
+ */
+static inline int
+tcp_flags_invalid(uint8_t fl)
+{
+	if (fl & RTE_TCP_SYN_FLAG)
+		return (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) != 0;
+	return (fl & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) == 0;
+}
+
+/*
  * A source no client can have (0/8, 127/8, 224/3: multicast, class E,
  * broadcast), or the VIP itself or the receiving port's address: spoofed,
  * and answering it would send a backend's replies to a router or to
- * ourselves. Checked when a flow would be made, not on every packet of
+ * ourselves; source port 0, which no stack sends from; TCP flags no
+ * stack sends. Checked when a flow would be made, not on every packet of
  * one: the flows held were checked when they were made. (Another of our
  * addresses as the source would cost an index lookup per new flow.)
  */
@@ -424,6 +489,14 @@ src_refused(struct lb_worker *w, const struct lb_config *cfg,
 	if (unlikely(f->key.src_addr == f->key.dst_addr ||
 		     f->key.src_addr == cfg->ports[port].addr)) {
 		drop(w, port, LB_DROP_src_ours, f->m);
+		return 1;
+	}
+	if (unlikely(f->key.src_port == 0)) {
+		drop(w, port, LB_DROP_src_port_zero, f->m);
+		return 1;
+	}
+	if (f->proto == IPPROTO_TCP && unlikely(tcp_flags_invalid(f->tcp_flags))) {
+		drop(w, port, LB_DROP_tcp_flags_invalid, f->m);
 		return 1;
 	}
 	return 0;
@@ -500,9 +573,10 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 static unsigned int
 classify(struct lb_worker *w, const struct lb_config *cfg,
 	 unsigned int port, struct rte_mbuf **pkts, uint16_t n,
-	 struct fwd *fw)
+	 struct fwd *fw, uint64_t now)
 {
 	const struct rte_ether_addr *mac = &w->dp->ports[port].mac;
+	const uint16_t vlan = w->port_vlan[port];
 	struct lb_port_stats *ps = &w->stats.port[port];
 	struct lb_pkt_info pi;
 	unsigned int nf = 0;
@@ -517,18 +591,18 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		bytes += m->pkt_len;
-		switch (lb_pkt_parse(m, mac, &pi)) {
+		switch (lb_pkt_parse(m, mac, vlan, &pi)) {
 		case LB_PKT_DROP:
 			drop(w, port, pi.drop, m);
 			continue;
 		case LB_PKT_ARP:
-			handle_arp(w, cfg, port, m, &pi);
+			handle_arp(w, cfg, port, m, &pi, now);
 			continue;
 		case LB_PKT_IPV4:
 			break;
 		}
 		if (pi.proto == IPPROTO_ICMP) {
-			handle_icmp(w, cfg, port, m, &pi);
+			handle_icmp(w, cfg, port, m, &pi, now);
 			continue;
 		}
 		vs = lb_config_vip_slot(cfg, pi.proto, pi.dst_addr,
@@ -570,7 +644,7 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 	while (done < n) {
 		uint16_t chunk = RTE_MIN(n - done, LB_DP_BURST);
 
-		nf = classify(w, cfg, port, pkts + done, chunk, fw);
+		nf = classify(w, cfg, port, pkts + done, chunk, fw, now);
 		done += chunk;
 		if (nf == 0)
 			continue;
@@ -680,10 +754,44 @@ forget_recycled(struct lb_worker *w, const struct lb_config *cfg)
 		      w->stats.vip, sizeof(w->stats.vip[0]));
 }
 
+/*
+ * @p rate per second, @p burst back to back. The bucket starts full, and
+ * is left as it is when neither changed: a reload grants no new burst.
+ */
+static void
+rate_set(struct lb_dp_rate *r, uint32_t rate, uint32_t burst, uint64_t hz)
+{
+	uint64_t interval = rate == 0 ? 0 : RTE_MAX(hz / rate, UINT64_C(1));
+	uint64_t tolerance = rate == 0 ? 0 : (burst - 1) * interval;
+
+	if (r->interval == interval && r->tolerance == tolerance &&
+	    (rate != 0) == (r->tat != UINT64_MAX))
+		return;
+	r->interval = interval;
+	r->tolerance = tolerance;
+	r->tat = rate == 0 ? UINT64_MAX : 0;
+}
+
+static void
+set_limits(struct lb_worker *w, const struct lb_config *cfg)
+{
+	const struct lb_global_conf *g = &cfg->global;
+	uint64_t hz = rte_get_tsc_hz();
+	unsigned int p;
+
+	rate_set(&w->icmp_echo_rate, g->icmp_echo_rate, g->icmp_echo_burst,
+		 hz);
+	rate_set(&w->arp_reply_rate, g->arp_reply_rate, g->arp_reply_burst,
+		 hz);
+	for (p = 0; p < LB_MAX_PORTS; p++)
+		w->port_vlan[p] = p < cfg->n_ports ? cfg->ports[p].vlan : 0;
+}
+
 void
 lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg)
 {
 	set_timeouts(w, cfg);
+	set_limits(w, cfg);
 	forget_recycled(w, cfg);
 	w->seen_config = cfg;
 }

@@ -23,10 +23,20 @@
 /* Every reason a worker does not forward a packet. */
 #define LB_DROP_REASONS(X)                                                   \
 	X(eth_truncated)       /* frame shorter than its L2 header */       \
+	X(eth_src_multicast)   /* multicast or broadcast source MAC */      \
 	X(l2_not_for_us)       /* dst MAC neither ours nor broadcast ARP */ \
+	X(vlan_untagged)       /* untagged frame on a port with a vlan */   \
+	X(vlan_mismatch)       /* tag (VLAN id 0 too) other than the port's \
+				* vlan, or any tag on an untagged port */  \
+	X(vlan_stacked)        /* two tags (QinQ) or an S-tag */            \
 	X(l3_unsupported)      /* ethertype we do not handle */             \
+	X(rx_segmented)        /* datagram beyond the first mbuf segment:   \
+				* a jumbo frame larger than an mbuf */     \
 	X(arp_malformed)                                                    \
+	X(arp_sha_invalid)     /* ARP sender MAC zero, multicast or         \
+				* broadcast */                              \
 	X(arp_not_ours)        /* ARP request for an address we do not own */\
+	X(arp_rate_limited)    /* ARP request over arp_reply_rate */        \
 	X(ipv4_truncated)                                                   \
 	X(ipv4_version)                                                     \
 	X(ipv4_ihl)                                                         \
@@ -40,17 +50,22 @@
 	X(udp_length)                                                       \
 	X(icmp_truncated)                                                   \
 	X(icmp_unsupported)    /* ICMP to us that is not an echo request */ \
+	X(icmp_rate_limited)   /* echo request over icmp_echo_rate */       \
 	X(l4_unsupported)      /* IP protocol we do not balance */          \
 	X(not_ours)            /* IPv4 destination we do not own */         \
 	X(no_vip)              /* our address, but no VIP on proto/port */  \
 	X(src_martian)         /* new flow from 0/8, 127/8, multicast,      \
 				* class E or broadcast: no such client */  \
 	X(src_ours)            /* new flow from its VIP or the port address */\
+	X(src_port_zero)       /* new flow from source port 0 */            \
+	X(tcp_flags_invalid)   /* new flow whose flags no TCP sends: none,  \
+				* SYN+FIN, SYN+RST, FIN/PSH/URG w/o ACK */ \
 	X(no_backend)          /* VIP pool has no backend with weight */    \
 	X(neigh_unresolved)    /* backend MAC not known yet */              \
 	X(ctl_ring_full)       /* control packet for management lost */     \
 	X(kernel_ring_full)    /* frame for the kernel interface lost: the  \
 				* ring to management was full */           \
+	X(vlan_no_room)        /* no headroom for the egress port's tag */  \
 	X(tx_full)             /* NIC TX queue refused the packet */
 
 enum lb_drop_reason {

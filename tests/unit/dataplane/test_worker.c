@@ -52,6 +52,9 @@ struct fixture {
 static struct rte_mempool *mp;
 static struct rte_ring *rx_ring, *tx_ring;
 static uint16_t ring_port;
+/* A second port, for frames that leave by another port than they came. */
+static struct rte_ring *rx2_ring, *tx2_ring;
+static uint16_t ring_port2;
 
 static const char ini[] =
 	"[global]\nworkers = 1\nflow_table_size = 1024\n"
@@ -66,7 +69,7 @@ static const char ini[] =
 	"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 3\n";
 
 static int
-start_port(uint16_t port)
+start_port(uint16_t port, uint16_t *id)
 {
 	struct rte_eth_conf conf = { 0 };
 
@@ -75,7 +78,7 @@ start_port(uint16_t port)
 	    rte_eth_tx_queue_setup(port, 0, 64, 0, NULL) != 0 ||
 	    rte_eth_dev_start(port) != 0)
 		return -1;
-	ring_port = port;
+	*id = port;
 	return 0;
 }
 
@@ -96,13 +99,21 @@ group_setup(void **state)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	rx_ring = rte_ring_create("t_rx", 4096, 0, 0);
 	tx_ring = rte_ring_create("t_tx", 4096, 0, 0);
-	if (mp == NULL || rx_ring == NULL || tx_ring == NULL) {
+	rx2_ring = rte_ring_create("t_rx2", 256, 0, 0);
+	tx2_ring = rte_ring_create("t_tx2", 256, 0, 0);
+	if (mp == NULL || rx_ring == NULL || tx_ring == NULL ||
+	    rx2_ring == NULL || tx2_ring == NULL) {
 		fprintf(stderr, "mempool/rings: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	rc = rte_eth_from_rings("net_ring_t", &rx_ring, 1, &tx_ring, 1, 0);
 	if (rc >= 0)
-		rc = start_port((uint16_t)rc);
+		rc = start_port((uint16_t)rc, &ring_port);
+	if (rc >= 0)
+		rc = rte_eth_from_rings("net_ring_t2", &rx2_ring, 1, &tx2_ring,
+					1, 0);
+	if (rc >= 0)
+		rc = start_port((uint16_t)rc, &ring_port2);
 	if (rc < 0) {
 		fprintf(stderr, "ring port: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -116,6 +127,8 @@ group_teardown(void **state)
 	(void)state;
 	rte_eth_dev_stop(ring_port);
 	rte_eth_dev_close(ring_port);
+	rte_eth_dev_stop(ring_port2);
+	rte_eth_dev_close(ring_port2);
 	rte_eal_cleanup();
 	return 0;
 }
@@ -194,6 +207,8 @@ teardown(void **state)
 	struct rte_mbuf *m;
 
 	while (rte_ring_dequeue(tx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (rte_ring_dequeue(tx2_ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	lb_dp_free(fx->dp);
 	lb_neigh_table_free(fx->nt);
@@ -952,7 +967,7 @@ test_adopt_zeroes_recycled_counters(void **state)
 	free(next);
 }
 
-/* Every backend of the pool with weight 0: an empty table. */
+/* Every backend of the pool disabled: an empty table. */
 static const char ini_empty_closed[] =
 	"[global]\nworkers = 1\nflow_table_size = 1024\n"
 	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
@@ -961,7 +976,8 @@ static const char ini_empty_closed[] =
 	"[vip.dns]\naddress = 10.0.0.100\nport = 53\nprotocol = udp\n"
 	"pool = web\n"
 	"[pool.web]\ntable_size = 251\nall_down = fail_closed\n"
-	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 0\n";
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n"
+	"admin_state = disabled\n";
 
 static int
 setup_empty_closed(void **state)
@@ -976,7 +992,7 @@ sent_reply(const struct fixture *fx, uint8_t proto, struct lb_pkt_info *pi)
 	struct rte_mbuf *m = sent();
 
 	assert_non_null(m);
-	assert_int_equal(lb_pkt_parse(m, &client_mac, pi), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &client_mac, 0, pi), LB_PKT_IPV4);
 	assert_int_equal(pi->proto, proto);
 	assert_int_equal(pi->src_addr, IP(10, 0, 0, 100));
 	assert_int_equal(pi->dst_addr, IP(10, 0, 0, 50));
@@ -1206,6 +1222,324 @@ test_kernel_ring_full_counted(void **state)
 	close(fd);
 }
 
+
+/* ---- an edge facing the internet ---- */
+
+/* The config's limits and tags taken on, as the worker loop does. */
+static int
+setup_adopted(void **state, const char *text)
+{
+	struct fixture *fx;
+
+	if (setup_text(state, text) != 0)
+		return -1;
+	fx = *state;
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+	return 0;
+}
+
+static const char ini_limits[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"icmp_echo_rate = 2\nicmp_echo_burst = 3\n"
+	"arp_reply_rate = 4\narp_reply_burst = 2\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n";
+
+static int
+setup_limits(void **state)
+{
+	return setup_adopted(state, ini_limits);
+}
+
+static unsigned int
+drain_sent(void)
+{
+	struct rte_mbuf *m;
+	unsigned int n = 0;
+
+	while ((m = sent()) != NULL) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+static void
+echo_burst(struct fixture *fx, unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[16];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		m[i] = icmp_frame(fx, IP(10, 0, 0, 100),
+				  RTE_IP_ICMP_ECHO_REQUEST);
+	run(fx, m, (uint16_t)n, now);
+}
+
+static void
+arp_burst(struct fixture *fx, unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[16];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		m[i] = arp_request(IP(10, 0, 0, 100));
+	run(fx, m, (uint16_t)n, now);
+}
+
+/* A burst at once, then the rate: the rest counted, never answered. */
+static void
+test_icmp_echo_rate_limited(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	uint64_t hz = rte_get_tsc_hz(), t = rte_rdtsc();
+
+	echo_burst(fx, 5, t);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 2);
+	assert_int_equal(drain_sent(), 3);
+	/* a second later, two (2 a second) */
+	echo_burst(fx, 3, t + hz);
+	assert_int_equal(ps->icmp_echo_replies, 5);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 3);
+	/* long after, a burst at most */
+	echo_burst(fx, 5, t + 100 * hz);
+	assert_int_equal(ps->icmp_echo_replies, 8);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 5);
+	assert_int_equal(drain_sent(), 5);
+	/* ARP has its own bucket */
+	arp_burst(fx, 3, t + 100 * hz);
+	assert_int_equal(ps->arp_replies, 2);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 1);
+	arp_burst(fx, 3, t + 100 * hz + hz / 2);        /* 2 more earned */
+	assert_int_equal(ps->arp_replies, 4);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 2);
+	assert_int_equal(drain_sent(), 4);
+	/* ARP for what is not ours is arp_not_ours, spending nothing */
+	arp_burst(fx, 0, t);
+}
+
+/* Rate 0 answers nothing; a new config with other limits starts a full
+ * bucket, the same limits keep the bucket as it is. */
+static void
+test_rate_zero_and_reload(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct lb_config cfg2 = *fx->cfg;
+	uint64_t hz = rte_get_tsc_hz(), t = rte_rdtsc();
+
+	echo_burst(fx, 3, t);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	lb_dp_worker_adopt(fx->w, &cfg2);               /* same limits */
+	echo_burst(fx, 1, t);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 1);
+	cfg2.global.icmp_echo_rate = 0;
+	cfg2.global.arp_reply_rate = 0;
+	lb_dp_worker_adopt(fx->w, &cfg2);
+	echo_burst(fx, 2, t + 1000 * hz);
+	arp_burst(fx, 2, t + 1000 * hz);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 3);
+	assert_int_equal(ps->arp_replies, 0);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 2);
+	cfg2.global.icmp_echo_rate = 1000;
+	lb_dp_worker_adopt(fx->w, &cfg2);               /* a full bucket */
+	echo_burst(fx, 4, rte_rdtsc());
+	assert_int_equal(ps->icmp_echo_replies, 6);
+	assert_int_equal(drain_sent(), 6);
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+}
+
+/* New flows from source port 0 or with flags no TCP sends make no flow;
+ * a flow that exists forwards whatever its packets carry. */
+static void
+test_new_flow_needs_valid_flags_and_port(void **state)
+{
+	static const uint8_t bad[] = {
+		0,                                              /* null */
+		RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG,
+		RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG,
+		RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_URG_FLAG, /* Xmas */
+		RTE_TCP_FIN_FLAG,
+		RTE_TCP_PSH_FLAG,
+	};
+	static const uint8_t good[] = {
+		RTE_TCP_SYN_FLAG, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		RTE_TCP_ACK_FLAG, RTE_TCP_RST_FLAG,
+		RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
+	};
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), 2000 + i,
+			      IP(10, 0, 0, 100), 80, bad[i]);
+		run(fx, &m, 1, 1000);
+	}
+	assert_int_equal(ps->drops[LB_DROP_tcp_flags_invalid], RTE_DIM(bad));
+	assert_null(sent());
+	assert_int_equal(fx->w->stats.flow.inserts, 0);
+	for (i = 0; i < RTE_DIM(good); i++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), 3000 + i,
+			      IP(10, 0, 0, 100), 80, good[i]);
+		run(fx, &m, 1, 1000);
+		assert_non_null(m = sent());
+		rte_pktmbuf_free(m);
+	}
+	/* a held flow: its odd packets are the backend's to refuse */
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 3000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG);
+	run(fx, &m, 1, 1000);
+	assert_non_null(m = sent());
+	rte_pktmbuf_free(m);
+	/* source port 0, TCP and UDP */
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 0, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	m = udp_frame(fx, 0, 53);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(ps->drops[LB_DROP_src_port_zero], 2);
+	assert_null(sent());
+}
+
+static struct rte_mbuf *
+tag(struct rte_mbuf *m, uint16_t vid)
+{
+	m->vlan_tci = vid;
+	assert_int_equal(rte_vlan_insert(&m), 0);
+	return m;
+}
+
+static uint16_t
+vid_of(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
+		return 0;
+	return rte_be_to_cpu_16(((const struct rte_vlan_hdr *)(eth + 1))
+				->vlan_tci) & 0xfff;
+}
+
+static const char ini_vlan[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"vlan = 42\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n";
+
+static int
+setup_vlan(void **state)
+{
+	return setup_adopted(state, ini_vlan);
+}
+
+/* A port with a vlan: its tag only, and every frame out keeps it. */
+static void
+test_vlan_port_keeps_its_tag(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m[6], *out;
+	unsigned int i;
+
+	m[0] = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100),
+			     80, RTE_TCP_SYN_FLAG), 42);
+	m[1] = tag(arp_request(IP(10, 0, 0, 100)), 42);
+	m[2] = tag(icmp_frame(fx, IP(10, 0, 0, 100),
+			      RTE_IP_ICMP_ECHO_REQUEST), 42);
+	m[3] = tcp_frame(fx, IP(10, 0, 0, 50), 1001, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	m[4] = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1002, IP(10, 0, 0, 100),
+			     80, RTE_TCP_SYN_FLAG), 43);
+	m[5] = tag(tag(tcp_frame(fx, IP(10, 0, 0, 50), 1003,
+				 IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+		       7), 42);
+	run(fx, m, 6, 1000);
+	assert_int_equal(ps->drops[LB_DROP_vlan_untagged], 1);
+	assert_int_equal(ps->drops[LB_DROP_vlan_mismatch], 1);
+	assert_int_equal(ps->drops[LB_DROP_vlan_stacked], 1);
+	assert_int_equal(fx->w->stats.vip[0].packets, 1);
+	assert_int_equal(ps->arp_replies, 1);
+	assert_int_equal(ps->icmp_echo_replies, 1);
+	for (i = 0; i < 3; i++) {
+		out = sent();
+		assert_non_null(out);
+		assert_int_equal(vid_of(out), 42);
+		rte_pktmbuf_free(out);
+	}
+	assert_null(sent());
+}
+
+/* Two ports on two VLANs: a frame forwarded to a backend behind the
+ * other port leaves with that port's tag; none if it has none. */
+static const char ini_two_vlans[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"vlan = 10\n"
+	"[port.srv]\ndevice = net_ring_test2\naddress = 10.1.0.2/24\n"
+	"vlan = 20\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.1.0.11\n";
+
+static int
+setup_two_vlans(void **state)
+{
+	struct fixture *fx;
+
+	if (setup_adopted(state, ini_two_vlans) != 0)
+		return -1;
+	fx = *state;
+	fx->dp->n_ports = 2;
+	fx->dp->ports[1].port_id = ring_port2;
+	rte_eth_macaddr_get(ring_port2, &fx->dp->ports[1].mac);
+	return 0;
+}
+
+static void
+test_vlan_retagged_across_ports(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m, *out = NULL;
+	struct lb_config cfg2 = *fx->cfg;
+	struct lb_port_conf ports[2];
+
+	m = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+			  RTE_TCP_SYN_FLAG), 10);
+	run(fx, &m, 1, 1000);
+	assert_null(sent());
+	assert_int_equal(rte_ring_dequeue(tx2_ring, (void **)&out), 0);
+	assert_int_equal(vid_of(out), 20);
+	assert_true(rte_is_same_ether_addr(
+		&rte_pktmbuf_mtod(out, struct rte_ether_hdr *)->src_addr,
+		&fx->dp->ports[1].mac));
+	rte_pktmbuf_free(out);
+	/* the backend's port untagged: the tag goes */
+	memcpy(ports, fx->cfg->ports, sizeof(ports));
+	ports[1].vlan = 0;
+	cfg2.ports = ports;
+	lb_dp_worker_adopt(fx->w, &cfg2);
+	m = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+			  RTE_TCP_ACK_FLAG), 10);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(rte_ring_dequeue(tx2_ring, (void **)&out), 0);
+	assert_int_equal(vid_of(out), 0);
+	assert_int_equal(rte_pktmbuf_mtod(out, struct rte_ether_hdr *)
+			 ->ether_type, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	rte_pktmbuf_free(out);
+	assert_int_equal(fx->w->stats.vip[0].packets, 2);
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+}
+
 int
 main(void)
 {
@@ -1262,6 +1596,18 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_kernel_ring_full_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_icmp_echo_rate_limited, setup_limits, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rate_zero_and_reload, setup_limits, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_new_flow_needs_valid_flags_and_port, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vlan_port_keeps_its_tag, setup_vlan, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vlan_retagged_across_ports, setup_two_vlans,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("dataplane", tests, group_setup,
