@@ -16,6 +16,16 @@
  * `capacity`. Positions are stable while a key lives, also when a delete
  * compacts a chain, which is what lets expiry sweep them with a cursor.
  *
+ * Headroom: rte_hash has a power of two of bucket slots, as many as the
+ * keys it is created for rounded up. A full table of capacity 2^k would
+ * fill every slot, and every insert into it (a SYN flood evicting one
+ * embryonic entry per packet) would pay a cuckoo displacement search, some
+ * 13 k instructions. The table asks for enough keys that its slots are at
+ * least FLOW_HEADROOM times its capacity: a full table is then at most
+ * 80 % loaded, an insert finds room in its two buckets (~0.3 k). For a
+ * capacity of 2^k that is 2^k + 1 keys (twice the buckets: about 16 bytes
+ * more per flow, key slots unchanged).
+ *
  * Hashing: lb_flow_hash(), SipHash-1-3 under one secret key per process,
  * drawn by the first table creation and then only read. It is also
  * rte_hash's own hash function: rte_hash_get_key_with_position() checks a
@@ -49,6 +59,9 @@
 
 /* rte_hash refuses fewer keys than one bucket holds (8, private to it). */
 #define FLOW_HASH_MIN_ENTRIES 8u
+/* Bucket slots per flow of capacity, at least (see Headroom). */
+#define FLOW_HEADROOM_NUM 5u
+#define FLOW_HEADROOM_DEN 4u
 
 /* What `live` says of a key position. */
 #define LIVE_NONE 0
@@ -95,12 +108,28 @@ flow_rte_hash(const void *key, uint32_t len, uint32_t init)
 	return lb_flow_hash(key);
 }
 
+/* Keys to create rte_hash with: at least @p capacity, and enough that its
+ * power-of-two bucket slots are FLOW_HEADROOM times that. */
+static uint32_t
+flow_hash_entries(uint32_t capacity)
+{
+	uint64_t want = (uint64_t)capacity * FLOW_HEADROOM_NUM /
+			FLOW_HEADROOM_DEN;
+	uint64_t slots = rte_align64pow2(RTE_MAX(capacity,
+						 FLOW_HASH_MIN_ENTRIES));
+
+	if (slots >= want)
+		return RTE_MAX(capacity, FLOW_HASH_MIN_ENTRIES);
+	/* One more key than the slots: the next power of two. */
+	return (uint32_t)RTE_MIN(slots + 1, (uint64_t)UINT32_MAX);
+}
+
 struct lb_flow_table *
 lb_flow_table_create(const char *name, uint32_t capacity, int socket)
 {
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = RTE_MAX(capacity, FLOW_HASH_MIN_ENTRIES),
+		.entries = flow_hash_entries(capacity),
 		.key_len = sizeof(struct lb_flow_key),
 		.hash_func = flow_rte_hash,
 		.socket_id = socket,

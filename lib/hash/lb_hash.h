@@ -30,15 +30,25 @@
 
 #include <rte_byteorder.h>
 
-/** A 128-bit SipHash key: k0 = bytes 0..7, k1 = bytes 8..15, each read as
- *  a little-endian word (the reference implementation's layout). */
+/**
+ * A 128-bit SipHash key: k0 = bytes 0..7, k1 = bytes 8..15, each read as
+ * a little-endian word (the reference implementation's layout), and what
+ * lb_hash_sip13_2w() starts from: the initial state with the first
+ * quarter of the first round done, which reads the key only. Set it with
+ * lb_hash_key_set(), lb_hash_key_parse() or lb_hash_key_random(), never
+ * field by field.
+ */
 struct lb_hash_key {
 	uint64_t k0;
 	uint64_t k1;
+	uint64_t v[4];              /**< prepared state */
 };
 
 /** Length of a key written in hex (lb_hash_key_parse). */
 #define LB_HASH_KEY_HEX_LEN 32
+
+/** Set @p k to the key (@p k0, @p k1) and prepare its state. */
+void lb_hash_key_set(struct lb_hash_key *k, uint64_t k0, uint64_t k1);
 
 /**
  * A fresh random key from getrandom(2). Management lcore (a system call).
@@ -76,21 +86,23 @@ uint64_t lb_hash_siphash(const struct lb_hash_key *k, const void *data,
  * its first 8 bytes, @p tail the remaining 1..7 bytes in the low bytes
  * (little-endian order) and zeroes above. Equal to
  * lb_hash_siphash(k, bytes, len, 1, 3); two compression rounds and three
- * finalization rounds, about 70 simple instructions and no memory access
- * beyond the key.
+ * finalization rounds, about 80 simple instructions, and no memory access
+ * beyond the key's prepared state (the first quarter round, which reads
+ * no message, was done when the key was set).
  */
 static inline uint64_t
 lb_hash_sip13_2w(const struct lb_hash_key *k, uint64_t m0, uint64_t tail,
 		 unsigned int len)
 {
-	uint64_t v0 = k->k0 ^ UINT64_C(0x736f6d6570736575);
-	uint64_t v1 = k->k1 ^ UINT64_C(0x646f72616e646f6d);
-	uint64_t v2 = k->k0 ^ UINT64_C(0x6c7967656e657261);
-	uint64_t v3 = k->k1 ^ UINT64_C(0x7465646279746573);
+	uint64_t v0 = k->v[0], v1 = k->v[1], v2 = k->v[2], v3 = k->v[3];
 	uint64_t b = tail | (uint64_t)len << 56;
 
+	/* The first round from its second quarter on (it reads v3 ^ m0). */
 	v3 ^= m0;
-	LB_HASH_SIPROUND(v0, v1, v2, v3);
+	v2 += v3; v3 = LB_HASH_ROTL(v3, 16); v3 ^= v2;
+	v0 += v3; v3 = LB_HASH_ROTL(v3, 21); v3 ^= v0;
+	v2 += v1; v1 = LB_HASH_ROTL(v1, 17); v1 ^= v2;
+	v2 = LB_HASH_ROTL(v2, 32);
 	v0 ^= m0;
 	v3 ^= b;
 	LB_HASH_SIPROUND(v0, v1, v2, v3);

@@ -11,9 +11,33 @@
 
 #include "lb_hash.h"
 
+#define SIP_C0 UINT64_C(0x736f6d6570736575)
+#define SIP_C1 UINT64_C(0x646f72616e646f6d)
+#define SIP_C2 UINT64_C(0x6c7967656e657261)
+#define SIP_C3 UINT64_C(0x7465646279746573)
+
+void
+lb_hash_key_set(struct lb_hash_key *k, uint64_t k0, uint64_t k1)
+{
+	uint64_t v0 = k0 ^ SIP_C0, v1 = k1 ^ SIP_C1;
+
+	k->k0 = k0;
+	k->k1 = k1;
+	/* The first quarter of SIPROUND: v0 and v1 only, no message. */
+	v0 += v1;
+	v1 = LB_HASH_ROTL(v1, 13);
+	v1 ^= v0;
+	v0 = LB_HASH_ROTL(v0, 32);
+	k->v[0] = v0;
+	k->v[1] = v1;
+	k->v[2] = k0 ^ SIP_C2;
+	k->v[3] = k1 ^ SIP_C3;
+}
+
 int
 lb_hash_key_random(struct lb_hash_key *k)
 {
+	uint64_t w[2];
 	uint8_t b[16];
 	size_t got = 0;
 	ssize_t n;
@@ -32,11 +56,11 @@ lb_hash_key_random(struct lb_hash_key *k)
 		}
 		got += (size_t)n;
 	}
-	memcpy(&k->k0, b, 8);
-	memcpy(&k->k1, b + 8, 8);
-	k->k0 = rte_le_to_cpu_64(k->k0);
-	k->k1 = rte_le_to_cpu_64(k->k1);
+	memcpy(&w[0], b, 8);
+	memcpy(&w[1], b + 8, 8);
+	lb_hash_key_set(k, rte_le_to_cpu_64(w[0]), rte_le_to_cpu_64(w[1]));
 	memset(b, 0, sizeof(b));
+	memset(w, 0, sizeof(w));
 	return 0;
 }
 
@@ -70,8 +94,7 @@ lb_hash_key_parse(const char *hex, struct lb_hash_key *k)
 		w[i / 16] |= (uint64_t)d << (8 * ((i % 16) / 2) +
 					     (i % 2 ? 0 : 4));
 	}
-	k->k0 = w[0];
-	k->k1 = w[1];
+	lb_hash_key_set(k, w[0], w[1]);
 	return 0;
 }
 
@@ -80,10 +103,8 @@ lb_hash_siphash(const struct lb_hash_key *k, const void *data, size_t len,
 		unsigned int c_rounds, unsigned int d_rounds)
 {
 	const uint8_t *p = data;
-	uint64_t v0 = k->k0 ^ UINT64_C(0x736f6d6570736575);
-	uint64_t v1 = k->k1 ^ UINT64_C(0x646f72616e646f6d);
-	uint64_t v2 = k->k0 ^ UINT64_C(0x6c7967656e657261);
-	uint64_t v3 = k->k1 ^ UINT64_C(0x7465646279746573);
+	uint64_t v0 = k->k0 ^ SIP_C0, v1 = k->k1 ^ SIP_C1;
+	uint64_t v2 = k->k0 ^ SIP_C2, v3 = k->k1 ^ SIP_C3;
 	uint64_t m, b = (uint64_t)len << 56;
 	size_t i, left = len % 8;
 	unsigned int r;
