@@ -444,7 +444,7 @@ print_status(const json_t *a)
 	static const char *const keys[] = { "version", "pid", "uptime_s",
 		"config", "generation", "generation_time",
 		"generation_command", "differs_from_file", "runtime_changes",
-		"vips", "backends", NULL };
+		"hash_key", "vips", "backends", NULL };
 	const json_t *audit = json_object_get(a, "audit_log");
 	const json_t *by = json_object_get(a, "generation_by");
 	struct table t;

@@ -59,8 +59,14 @@ write_section(const struct lb_spec_section *sec, FILE *out)
 		if (keys[i].section != sec->kind)
 			continue;
 		v = lb_spec_value_of(sec, keys[i].name);
-		if (v != NULL && write_value(v, out) < 0)
+		if (v != NULL && keys[i].type == LB_KEY_SECRET &&
+		    v->value[0] != '\0') {
+			if (fprintf(out, "; %s is set (secret, not shown)\n",
+				    v->key) < 0)
+				return -1;
+		} else if (v != NULL && write_value(v, out) < 0) {
 			return -1;
+		}
 	}
 	return 0;
 }

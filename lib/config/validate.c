@@ -204,6 +204,34 @@ copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/*
+ * The scheduler's key: configured, else the one this process generated
+ * for the running snapshot, else a new random one. A fixed default would
+ * be a key every outsider knows.
+ */
+static void
+fill_hash_key(struct build_ctx *c, const struct lb_spec_section *s,
+	      struct lb_global_conf *g)
+{
+	const struct lb_config *prev = c->opts != NULL ? c->opts->prev : NULL;
+	const char *v = build_value(s, "hash_key");
+	int rc;
+
+	g->hash_key_generated = *v == '\0';
+	if (!g->hash_key_generated) {
+		lb_hash_key_parse(v, &g->hash_key);     /* checked already */
+		return;
+	}
+	if (prev != NULL && prev->global.hash_key_generated) {
+		g->hash_key = prev->global.hash_key;
+		return;
+	}
+	rc = lb_hash_key_random(&g->hash_key);
+	if (rc != 0)
+		build_error(c, s, "hash_key", "no hash_key and no random one: "
+			    "getrandom: %s", strerror(-rc));
+}
+
 static void
 fill_global(struct build_ctx *c)
 {
@@ -230,11 +258,13 @@ fill_global(struct build_ctx *c)
 	g->extra_mbufs = lb_key_u32(build_value(s, "extra_mbufs"));
 	g->tcp_timeout = lb_key_u32(build_value(s, "tcp_timeout"));
 	g->tcp_fin_timeout = lb_key_u32(build_value(s, "tcp_fin_timeout"));
+	g->tcp_syn_timeout = lb_key_u32(build_value(s, "tcp_syn_timeout"));
 	g->udp_timeout = lb_key_u32(build_value(s, "udp_timeout"));
 	g->icmp_echo_rate = lb_key_u32(build_value(s, "icmp_echo_rate"));
 	g->icmp_echo_burst = lb_key_u32(build_value(s, "icmp_echo_burst"));
 	g->arp_reply_rate = lb_key_u32(build_value(s, "arp_reply_rate"));
 	g->arp_reply_burst = lb_key_u32(build_value(s, "arp_reply_burst"));
+	fill_hash_key(c, s, g);
 }
 
 static void

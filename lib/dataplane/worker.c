@@ -199,7 +199,8 @@ flow_key_from(struct lb_flow_key *k, const struct lb_pkt_info *pi)
 struct fwd {
 	struct rte_mbuf *m;
 	struct lb_flow_key key;
-	uint32_t hash;
+	uint32_t hash;              /* the table's (secret key), not the
+				     * scheduler's: see schedule() */
 	uint16_t vip;               /* index in this snapshot */
 	uint8_t vip_id;             /* identity: what entries and counters name */
 	uint8_t tcp_flags;
@@ -217,14 +218,15 @@ is_syn_only(uint8_t flags)
 /*
  * The hashes of the flows this burst inserted, updated or deleted since
  * its bulk lookup: only their looked-up entries may be stale, so only they
- * are looked up again. A packet records at most one. A 256-bit filter on
- * the hash's top byte spares the scan for nearly every other flow (a
- * burst of new flows records one per packet).
+ * are looked up again. A packet records at most two (its own flow, and an
+ * embryonic one it evicted). A 256-bit filter on the hash's top byte
+ * spares the scan for nearly every other flow (a burst of new flows
+ * records one per packet).
  */
 struct burst_changes {
 	unsigned int n;
 	uint64_t filter[4];
-	uint32_t hash[LB_DP_BURST];
+	uint32_t hash[2 * LB_DP_BURST];
 };
 
 static inline void
@@ -254,48 +256,92 @@ changed_in_burst(const struct burst_changes *c, uint32_t hash)
 	return 0;
 }
 
-/* The flow gauge of backend @p id: one entry fewer. */
+/* Entry @p e left the table: the gauges (its backend's, embryonic). */
 static inline void
-flow_gone(struct lb_worker *w, uint16_t id)
+flow_gone(struct lb_worker *w, const struct lb_flow_entry *e)
 {
-	if (likely(id < LB_MAX_BACKENDS))
-		w->stats.backend[id].flows--;
+	if (likely(e->backend < LB_MAX_BACKENDS))
+		w->stats.backend[e->backend].flows--;
+	if (e->state == LB_FLOW_TCP_SYN)
+		w->stats.flow.embryonic--;
 }
 
 /* lb_flow_timeouts.on_expire */
 static void
 on_expire(const struct lb_flow_entry *e, void *arg)
 {
-	flow_gone(arg, e->backend);
+	struct lb_worker *w = arg;
+
+	if (e->state == LB_FLOW_TCP_SYN)
+		w->stats.flow.syn_expiries++;
+	flow_gone(w, e);
 }
 
 /*
- * A flow the table does not hold (or one that must leave its backend):
- * the scheduler picks, the table remembers. A full table still forwards
- * by the same stateless choice, so traffic is never dropped for lack of
- * room. @return the backend's index in @p cfg, or -1 if the pool has
- * none to give.
+ * Insert a new flow; a full table makes room by evicting its oldest
+ * embryonic entry, never any other (lb_flow.h). @return 0, or -ENOSPC.
+ */
+static int
+flow_insert(struct lb_worker *w, const struct fwd *f,
+	    const struct lb_flow_entry *e, struct burst_changes *changes)
+{
+	struct lb_flow_entry old;
+	uint32_t hash;
+	int rc;
+
+	rc = lb_flow_insert(w->flows, &f->key, f->hash, e);
+	if (likely(rc != -ENOSPC))
+		return rc;
+	if (!lb_flow_evict_embryonic(w->flows, &old, &hash))
+		return -ENOSPC;
+	w->stats.flow.evictions++;
+	flow_gone(w, &old);
+	/* A later packet of the evicted flow in this burst looks again. */
+	changes_add(changes, hash);
+	return lb_flow_insert(w->flows, &f->key, f->hash, e);
+}
+
+/*
+ * A flow the table does not hold (@p state FREE), or one that must leave
+ * its backend (@p state: the state it had): the scheduler picks, by the
+ * hash of the configured hash_key (the same on every box, unlike the
+ * table's), computed here on this path only. The table remembers a SYN
+ * as embryonic, a UDP flow, and a moved flow in its state; any other TCP
+ * packet of an unknown flow goes by the stateless choice without an
+ * entry, as does a new flow the table has no room for: traffic is never
+ * dropped for lack of room. @return the backend's index in @p cfg, or -1
+ * if the pool has none to give.
  */
 static int
 schedule(struct lb_worker *w, const struct lb_config *cfg,
-	 const struct fwd *f, uint32_t now_tick)
+	 const struct fwd *f, uint8_t state, uint32_t now_tick,
+	 struct burst_changes *changes)
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
 	struct lb_flow_entry e;
 	uint32_t bi;
 	uint16_t idx;
 
-	idx = lb_sched_maglev_pick(&pool->maglev, f->hash);
+	idx = lb_sched_maglev_pick(&pool->maglev,
+		lb_flow_key_hash(&cfg->global.hash_key, &f->key));
 	if (unlikely(idx == LB_SCHED_EMPTY))
 		return -1;
 	bi = pool->members[idx];
 	e.backend = cfg->backends[bi].id;
 	e.vip = f->vip_id;
 	e.tick = now_tick;
-	e.state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_EST;
-	if (likely(lb_flow_insert(w->flows, &f->key, f->hash, &e) == 0)) {
+	if (state == LB_FLOW_FREE && f->proto == IPPROTO_TCP &&
+	    !is_syn_only(f->tcp_flags)) {
+		w->stats.flow.untracked++;
+		return (int)bi;
+	}
+	e.state = state != LB_FLOW_FREE ? state :
+		  f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_SYN;
+	if (likely(flow_insert(w, f, &e, changes) == 0)) {
 		w->stats.flow.inserts++;
 		w->stats.backend[e.backend].flows++;
+		if (e.state == LB_FLOW_TCP_SYN)
+			w->stats.flow.embryonic++;
 	} else {
 		w->stats.flow.fallbacks++;
 		/* Without an entry only a SYN marks a new connection. */
@@ -309,7 +355,8 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 
 /*
  * Keep the TCP state the timeouts need (see lb_flow.h) and the last-seen
- * tick; the slot is written only when either changes.
+ * tick; the slot is written only when either changes. An embryonic entry
+ * is promoted by the client's first packet that is not a SYN.
  */
 static inline void
 flow_touch(struct lb_worker *w, const struct fwd *f,
@@ -319,13 +366,25 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 	struct lb_flow_entry n = *e;
 
 	n.tick = now_tick;
-	if (f->proto == IPPROTO_TCP &&
-	    (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))
-		n.state = LB_FLOW_TCP_CLOSING;
+	if (f->proto == IPPROTO_TCP) {
+		if (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))
+			n.state = LB_FLOW_TCP_CLOSING;
+		else if (unlikely(n.state == LB_FLOW_TCP_SYN) &&
+			 !is_syn_only(f->tcp_flags))
+			n.state = LB_FLOW_TCP_EST;
+	}
 	if (likely(n.tick == e->tick && n.state == e->state))
 		return;
-	lb_flow_update(w->flows, &f->key, f->hash, &n);
 	changes_add(changes, f->hash);
+	if (likely(e->state != LB_FLOW_TCP_SYN || n.state == e->state)) {
+		lb_flow_update(w->flows, &f->key, f->hash, &n);
+		return;
+	}
+	if (lb_flow_promote(w->flows, &f->key, f->hash, &n) != 0)
+		return;
+	w->stats.flow.embryonic--;
+	if (n.state == LB_FLOW_TCP_EST)
+		w->stats.flow.promotions++;
 }
 
 /*
@@ -444,7 +503,7 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 			/* Gone as a flow: schedule() makes a new one, or none
 			 * if the pool has nobody left. */
 			lb_flow_delete(w->flows, &f->key, f->hash);
-			flow_gone(w, e->backend);
+			flow_gone(w, e);
 			return NULL;
 		}
 		fwd_of(cfg, (uint32_t)bi, slow);
@@ -533,6 +592,7 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 {
 	const struct lb_backend_fwd *hit;
 	struct lb_backend_fwd to;
+	uint8_t state = LB_FLOW_FREE;
 	int b;
 
 	if (unlikely(changed_in_burst(changes, f->hash))) {
@@ -544,7 +604,7 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    is_syn_only(f->tcp_flags)) {
 		/* A new connection reusing the tuple: schedule it anew. */
 		lb_flow_delete(w->flows, &f->key, f->hash);
-		flow_gone(w, e->backend);
+		flow_gone(w, e);
 		w->stats.flow.reschedules++;
 		e->state = LB_FLOW_FREE;
 	}
@@ -554,13 +614,15 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 			transmit_dr(w, nt, port, f, e->backend, hit);
 			return;
 		}
+		/* Moved off its backend: a flow the table held stays one. */
+		state = e->state;
 	} else {
 		w->stats.flow.misses++;
 	}
 	if (unlikely(src_refused(w, cfg, port, f)))
 		return;
 	changes_add(changes, f->hash);
-	b = schedule(w, cfg, f, now_tick);
+	b = schedule(w, cfg, f, state, now_tick, changes);
 	if (unlikely(b < 0)) {
 		refuse(w, cfg, port, f);
 		return;
@@ -710,9 +772,11 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 							  shift);
 	w->timeouts.ticks[LB_FLOW_TCP_CLOSING] =
 		secs_to_ticks(g->tcp_fin_timeout, hz, shift);
+	w->timeouts.ticks[LB_FLOW_TCP_SYN] =
+		secs_to_ticks(g->tcp_syn_timeout, hz, shift);
 	w->timeouts.ticks[LB_FLOW_UDP] = secs_to_ticks(g->udp_timeout, hz,
 						      shift);
-	ms = (uint64_t)RTE_MIN(g->tcp_fin_timeout,
+	ms = (uint64_t)RTE_MIN(RTE_MIN(g->tcp_fin_timeout, g->tcp_syn_timeout),
 			       RTE_MIN(g->tcp_timeout, g->udp_timeout)) * 250;
 	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),
 		     (uint64_t)SWEEP_MIN_MS);

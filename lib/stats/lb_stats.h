@@ -135,10 +135,21 @@ struct lb_backend_stats {
 	X(lookups, COUNTER, "flow-table lookups")                           \
 	X(hits, COUNTER, "lookups that found the flow")                     \
 	X(misses, COUNTER, "lookups that did not: a new flow")              \
-	X(inserts, COUNTER, "flows inserted")                               \
+	X(inserts, COUNTER, "flows inserted (embryonic ones included)")     \
 	X(fallbacks, COUNTER, "new flows forwarded by the stateless choice " \
-	  "because the table was full")                                     \
+	  "because the table was full and held no embryonic entry to evict") \
 	X(expiries, COUNTER, "flows removed after their idle timeout")      \
+	X(embryonic, GAUGE, "live embryonic entries: a SYN seen, no "       \
+	  "handshake ACK yet")                                              \
+	X(promotions, COUNTER, "embryonic entries made established by the " \
+	  "client's next packet")                                           \
+	X(evictions, COUNTER, "embryonic entries evicted, oldest first, to " \
+	  "make room for a new flow in a full table")                       \
+	X(syn_expiries, COUNTER, "embryonic entries expired after "         \
+	  "tcp_syn_timeout without a handshake ACK (also in expiries)")     \
+	X(untracked, COUNTER, "packets of TCP flows the table does not "    \
+	  "hold that are not a SYN: forwarded by the stateless choice, "    \
+	  "no entry made")                                                  \
 	X(reschedules, COUNTER, "SYN on a closing flow: scheduled anew")    \
 	X(backend_gone, COUNTER, "hits on a backend no longer in the "      \
 	  "configuration: scheduled anew")                                  \

@@ -126,7 +126,7 @@ t_topology() {
 # configuration, for a test that appends its own VIPs, pools and backends
 # (t_vip, t_pool, t_backend). T_IDLE_SLEEP_US (default 50),
 # T_FLOW_TABLE_SIZE (default 65536) and T_EAL_MEM (MB, default 256) override
-# those settings.
+# those settings; T_GLOBAL_EXTRA (lines) is added to [global].
 t_config_head() {
 	local workers=${1:-1} lcores="" i
 	# More lcores than CPUs on a small machine: workers share CPU 1.
@@ -144,6 +144,7 @@ eal_args = "--no-huge -m ${T_EAL_MEM:-256} --file-prefix=elbt-$T_ID --no-pci --l
 flow_table_size = ${T_FLOW_TABLE_SIZE:-65536}
 idle_sleep_us = ${T_IDLE_SLEEP_US:-50}
 tcp_fin_timeout = $TCP_FIN_TIMEOUT
+${T_GLOBAL_EXTRA:-}
 
 [port.lan]
 device = net_af_packet0,iface=lb0,qpairs=$workers
@@ -276,6 +277,11 @@ t_pym() {
 # changes, history, access).
 t_pyr() {
 	t_pyscript check_runtime.py "$@"
+}
+
+# The same with tests/integration/check_flood.py (SYN floods, collisions).
+t_pyf() {
+	t_pyscript check_flood.py "$@"
 }
 
 t_pyscript() {

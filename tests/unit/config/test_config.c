@@ -141,8 +141,10 @@ test_parse_defaults(void **state)
 	assert_int_equal(cfg->global.idle_sleep_us, 0);
 	assert_int_equal(cfg->global.tcp_timeout, 900);
 	assert_int_equal(cfg->global.tcp_fin_timeout, 10);
+	assert_int_equal(cfg->global.tcp_syn_timeout, 5);
 	assert_int_equal(cfg->global.udp_timeout, 300);
 	assert_int_equal(cfg->global.extra_mbufs, 0);
+	assert_int_equal(cfg->global.hash_key_generated, 1);
 	assert_int_equal(cfg->ports[0].gateway, 0);
 	assert_int_equal(cfg->vips[0].proto, IPPROTO_TCP);
 	assert_int_equal(cfg->vips[0].mode, LB_FWD_DR);
@@ -393,6 +395,8 @@ test_error_out_of_range(void **state)
 		     "tcp_fin_timeout = 3601 is out of range 1..3600");
 	assert_error(state, MINIMAL "[global]\nudp_timeout = 86401\n", 13,
 		     "udp_timeout = 86401 is out of range 1..86400");
+	assert_error(state, MINIMAL "[global]\ntcp_syn_timeout = 0\n", 13,
+		     "tcp_syn_timeout = 0 is out of range 1..600");
 	assert_error(state, MINIMAL "[backend.b2]\npool = web\n"
 		     "address = 10.0.0.12\nweight = 65536\n", 15,
 		     "weight = 65536 is out of range 0..65535");
@@ -992,6 +996,62 @@ simulate(const struct lb_config *cfg)
 	return buf;
 }
 
+/* ---- hash_key ------------------------------------------------------ */
+
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f"
+
+static void
+test_hash_key_parsed(void **state)
+{
+	struct lb_config *cfg = parse_ok(state, MINIMAL
+		"[global]\nhash_key = " KEY_HEX "\n");
+
+	/* The reference layout: bytes 0..7 and 8..15, little-endian. */
+	assert_int_equal(cfg->global.hash_key_generated, 0);
+	assert_true(cfg->global.hash_key.k0 == UINT64_C(0x0706050403020100));
+	assert_true(cfg->global.hash_key.k1 == UINT64_C(0x0f0e0d0c0b0a0908));
+	lb_config_free(cfg);
+	cfg = parse_ok(state, MINIMAL "[global]\nhash_key = "
+		       "000102030405060708090A0B0C0D0E0F\n");
+	assert_true(cfg->global.hash_key.k1 == UINT64_C(0x0f0e0d0c0b0a0908));
+	lb_config_free(cfg);
+}
+
+/* Without a key each build draws its own: an outsider cannot know it. */
+static void
+test_hash_key_generated_when_absent(void **state)
+{
+	struct lb_config *a = parse_ok(state, MINIMAL);
+	struct lb_config *b = parse_ok(state, MINIMAL);
+
+	assert_int_equal(a->global.hash_key_generated, 1);
+	assert_int_equal(b->global.hash_key_generated, 1);
+	assert_false(a->global.hash_key.k0 == b->global.hash_key.k0 &&
+		     a->global.hash_key.k1 == b->global.hash_key.k1);
+	assert_false(a->global.hash_key.k0 == 0 && a->global.hash_key.k1 == 0);
+	lb_config_free(a);
+	lb_config_free(b);
+}
+
+/* A bad key is refused without showing it. */
+static void
+test_error_hash_key(void **state)
+{
+	assert_error(state, MINIMAL "[global]\nhash_key = 0123456789abcdef\n",
+		     13, "hash_key: expected 32 hex digits (128 bits), e.g. "
+		     "from 'openssl rand -hex 16' (value not shown: 16 "
+		     "characters)");
+	assert_error(state, MINIMAL "[global]\nhash_key = "
+		     "0123456789abcdef0123456789abcdeg\n", 13,
+		     "hash_key: expected 32 hex digits (128 bits), e.g. "
+		     "from 'openssl rand -hex 16' (value not shown: 32 "
+		     "characters)");
+	assert_error(state, MINIMAL "[global]\nhash_key = "
+		     "aaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAA\n", 13,
+		     "hash_key: a key of one repeated digit is no secret: use "
+		     "a random one ('openssl rand -hex 16')");
+}
+
 static void
 test_simulation_report(void **state)
 {
@@ -1013,7 +1073,18 @@ test_simulation_report(void **state)
 	assert_non_null(strstr(out, row));
 	/* members sorted by name: web1 before web2 */
 	assert_true(strstr(out, "  web1 ") < strstr(out, "  web2 "));
+	/* No key: the one warning. */
+	assert_non_null(strstr(out, "\n! hash_key is not set: "));
+	assert_null(strstr(strchr(out, '!') + 1, "!"));
+	free(out);
+	lb_config_free(cfg);
+	cfg = parse_ok(state, PORT_LAN VIP_WEB POOL_WEB
+		"[backend.web1]\npool = web\naddress = 10.0.0.11\n"
+		"[global]\nhash_key = " KEY_HEX "\n");
+	out = simulate(cfg);
 	assert_null(strstr(out, "!"));
+	assert_null(strstr(out, KEY_HEX));
+	assert_non_null(strstr(out, "hash_key: set (secret)"));
 	free(out);
 	lb_config_free(cfg);
 }
@@ -1234,6 +1305,9 @@ main(void)
 		T(test_neighs_deduplicated),
 		T(test_find_vip_and_owns_addr),
 		T(test_free_null_and_whole_snapshot),
+		T(test_hash_key_parsed),
+		T(test_hash_key_generated_when_absent),
+		T(test_error_hash_key),
 		T(test_simulation_report),
 		T(test_simulation_flags_share_gap),
 		T(test_reference_ini_parses),

@@ -389,6 +389,46 @@ test_check_static(void **state)
 	lb_spec_free(b);
 }
 
+/* hash_key is a secret: a diff, a refusal and the INI text show only
+ * that it is set or changed. */
+#define KEY_A "5e1f0c3a9b7d2e4f6a8c0b1d3e5f7a9c"
+#define KEY_B "0123456789abcdeffedcba9876543210"
+
+static void
+test_secret_never_shown(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *a = tfix_load(f->path, T_MINIMAL
+				      "[global]\nhash_key = " KEY_A "\n");
+	struct lb_spec *b = tfix_load(f->path2, T_MINIMAL
+				      "[global]\nhash_key = " KEY_B "\n");
+	struct lb_config_error err = { { 0 }, 0 };
+	struct seen seen = { 0 };
+	char *ini;
+
+	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 1);
+	assert_string_equal(seen.text,
+			    "global hash_key (secret)->(secret) 0\n");
+	assert_int_equal(lb_spec_check_static(a, b, &err), 1);
+	assert_non_null(strstr(err.msg, "[global] hash_key = '(secret)' "
+			       "(running: '(secret)'): hash_key cannot change"));
+	assert_null(strstr(err.msg, KEY_A));
+	assert_null(strstr(err.msg, KEY_B));
+	ini = lb_spec_to_ini(a);
+	assert_null(strstr(ini, KEY_A));
+	assert_non_null(strstr(ini, "; hash_key is set (secret, not shown)\n"));
+	free(ini);
+	lb_spec_free(b);
+	/* Removed: shown as set -> empty, still no value. */
+	b = tfix_load(f->path2, T_MINIMAL);
+	seen.n = 0;
+	seen.text[0] = '\0';
+	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 1);
+	assert_string_equal(seen.text, "global hash_key (secret)-> 0\n");
+	lb_spec_free(a);
+	lb_spec_free(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfix_setup, tfix_teardown)
 
 int
@@ -414,7 +454,10 @@ main(void)
 		T(test_diff_on_effective_values),
 		T(test_diff_added_and_removed_sections),
 	};
-	const struct CMUnitTest check_static[] = { T(test_check_static) };
+	const struct CMUnitTest check_static[] = {
+		T(test_check_static),
+		T(test_secret_never_shown),
+	};
 	int rc = 0;
 
 	rc |= cmocka_run_group_tests_name("lb_spec_load", load, NULL, NULL);

@@ -308,7 +308,7 @@ expected_backend(const struct fixture *fx, uint32_t src, uint16_t sport,
 	const struct lb_pool_conf *pool = &fx->cfg->pools[0];
 
 	return pool->members[lb_sched_maglev_pick(&pool->maglev,
-						  lb_flow_hash(&k))];
+		lb_flow_key_hash(&fx->cfg->global.hash_key, &k))];
 }
 
 static int
@@ -457,7 +457,7 @@ test_rewrite_in_burst_seen_by_later_packets(void **state)
 	run(fx, m, 1, 5 * tick);
 	assert_true(flow_entry(fx, IP(10, 0, 0, 63), 7100, &e));
 	assert_int_equal(e.tick, 5);
-	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
 	m[0] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
 			 RTE_TCP_ACK_FLAG);
 	m[1] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
@@ -514,29 +514,229 @@ test_fin_closes_and_syn_reschedules(void **state)
 		rte_pktmbuf_free(m);
 }
 
-static void
-test_full_table_falls_back_without_drop(void **state)
+/* Send one TCP packet of src:sport -> VIP:80 (one burst each, up to 32
+ * at a time); @return how many frames went out. */
+static uint32_t
+send_flows(struct fixture *fx, uint32_t src, uint16_t sport0, uint32_t n,
+	   uint8_t flags, uint64_t now)
 {
-	struct fixture *fx = *state;
-	uint32_t cap = lb_flow_table_capacity(fx->w->flows);
-	struct rte_mbuf *m;
-	uint32_t i, out = 0;
+	struct rte_mbuf *m[LB_DP_BURST];
+	uint32_t i, j, c, out = 0;
 
-	for (i = 0; i < cap + 200; i++) {
-		m = tcp_frame(fx, IP(10, 0, 1, 1), (uint16_t)(1024 + i),
-			      IP(10, 0, 0, 100), 80,
-			      RTE_TCP_SYN_FLAG);
-		run(fx, &m, 1, 1000);
-		while ((m = sent()) != NULL) {
+	for (i = 0; i < n; i += c) {
+		c = RTE_MIN(n - i, (uint32_t)LB_DP_BURST);
+		for (j = 0; j < c; j++)
+			m[j] = tcp_frame(fx, src, (uint16_t)(sport0 + i + j),
+					 IP(10, 0, 0, 100), 80, flags);
+		run(fx, m, (uint16_t)c, now);
+		while ((m[0] = sent()) != NULL) {
 			out++;
-			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(m[0]);
 		}
 	}
-	assert_int_equal(out, cap + 200);
-	assert_true(fx->w->stats.flow.fallbacks >= 200);
-	assert_int_equal(fx->w->stats.flow.inserts + fx->w->stats.flow.fallbacks,
-			 cap + 200);
+	return out;
+}
+
+/*
+ * A table full of established flows: new flows go by the stateless
+ * choice, counted, nothing dropped, and no established flow loses its
+ * entry. Their next packets (not SYNs) go the same way, untracked.
+ */
+static void
+test_full_table_of_established_falls_back_without_drop(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows), i;
+	struct rte_mbuf *m;
+
+	assert_int_equal(send_flows(fx, IP(10, 0, 1, 1), 1024, cap,
+				    RTE_TCP_SYN_FLAG, 1000), cap);
+	assert_int_equal(send_flows(fx, IP(10, 0, 1, 1), 1024, cap,
+				    RTE_TCP_ACK_FLAG, 1000), cap);
+	assert_int_equal(fx->w->stats.flow.promotions, cap);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(send_flows(fx, IP(10, 0, 2, 1), 1024, 200,
+				    RTE_TCP_SYN_FLAG, 1000), 200);
+	assert_int_equal(fx->w->stats.flow.fallbacks, 200);
+	assert_int_equal(fx->w->stats.flow.evictions, 0);
+	assert_int_equal(fx->w->stats.flow.inserts, cap);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, cap + 200);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	for (i = 0; i < cap; i++) {
+		struct lb_flow_entry e;
+
+		assert_true(flow_entry(fx, IP(10, 0, 1, 1),
+				       (uint16_t)(1024 + i), &e));
+		assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	}
+	/* the handshake ACK of a flow that got no entry: same backend */
+	m = tcp_frame(fx, IP(10, 0, 2, 1), 1030, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_ACK_FLAG);
+	run(fx, &m, 1, 1000);
+	m = sent();
+	assert_non_null(m);
+	assert_int_equal(mac_index(m), expected_backend(fx, IP(10, 0, 2, 1),
+							1030, 80,
+							IPPROTO_TCP) % 2);
+	rte_pktmbuf_free(m);
+	assert_int_equal(fx->w->stats.flow.untracked, 1);
 	assert_int_equal(lb_stats_port_drops(&fx->w->stats.port[0]), 0);
+}
+
+/*
+ * A SYN flood into a full table: each new SYN evicts the oldest embryonic
+ * entry, never an established one; nothing is dropped, every SYN still
+ * makes an entry (no fallbacks), and the gauges follow.
+ */
+static void
+test_full_table_evicts_oldest_embryonic_never_established(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows), i;
+	uint32_t half = cap / 2, flood = 300;
+	struct lb_flow_entry e;
+	uint64_t flows = 0;
+
+	/* half established, then half embryonic: full */
+	send_flows(fx, IP(10, 0, 1, 1), 1024, half, RTE_TCP_SYN_FLAG, 1000);
+	send_flows(fx, IP(10, 0, 1, 1), 1024, half, RTE_TCP_ACK_FLAG, 1000);
+	send_flows(fx, IP(10, 0, 3, 1), 1024, cap - half, RTE_TCP_SYN_FLAG,
+		   1000);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - half);
+	/* the flood: new sources */
+	assert_int_equal(send_flows(fx, IP(10, 0, 4, 1), 1024, flood,
+				    RTE_TCP_SYN_FLAG, 2000), flood);
+	assert_int_equal(fx->w->stats.flow.evictions, flood);
+	assert_int_equal(fx->w->stats.flow.fallbacks, 0);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - half);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	for (i = 0; i < half; i++) {
+		assert_true(flow_entry(fx, IP(10, 0, 1, 1),
+				       (uint16_t)(1024 + i), &e));
+		assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	}
+	/* oldest first: the first 300 embryonic went, the rest stayed */
+	for (i = 0; i < cap - half; i++)
+		assert_int_equal(flow_entry(fx, IP(10, 0, 3, 1),
+					    (uint16_t)(1024 + i), &e),
+				 i >= flood);
+	for (i = 0; i < flood; i++)
+		assert_true(flow_entry(fx, IP(10, 0, 4, 1),
+				       (uint16_t)(1024 + i), &e));
+	for (i = 0; i < LB_MAX_BACKENDS; i++)
+		flows += fx->w->stats.backend[i].flows;
+	assert_int_equal(flows, cap);
+	assert_int_equal(lb_stats_port_drops(&fx->w->stats.port[0]), 0);
+}
+
+/*
+ * A SYN makes an embryonic entry; a retransmitted SYN keeps it; the
+ * client's ACK makes it established. lookup reports the state.
+ */
+static void
+test_syn_embryonic_until_client_acks(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t tick = UINT64_C(1) << fx->w->timeouts.tick_shift;
+	struct lb_flow_key key = {
+		.src_addr = IP(10, 0, 0, 64), .dst_addr = IP(10, 0, 0, 100),
+		.src_port = RTE_BE16(7200), .dst_port = RTE_BE16(80),
+		.proto = IPPROTO_TCP,
+	};
+	struct lb_dp_flow_info out;
+	struct lb_dp_request req = { .type = LB_DP_REQ_LOOKUP, .n = 1,
+				     .keys = &key, .out = &out };
+	struct lb_flow_entry e;
+
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_SYN_FLAG, tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(fx->w->stats.flow.embryonic, 1);
+	assert_int_equal(rte_ring_enqueue(fx->w->requests, &req), 0);
+	lb_dp_serve_request(fx->w, tick);
+	assert_int_equal(out.found, 1);
+	assert_int_equal(out.state, LB_FLOW_TCP_SYN);
+	/* retransmitted SYN: embryonic still, its time refreshed */
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_SYN_FLAG, 3 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(e.tick, 3);
+	assert_int_equal(fx->w->stats.flow.inserts, 1);
+	/* the handshake ACK */
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_ACK_FLAG, 4 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(fx->w->stats.flow.promotions, 1);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 1);
+	assert_int_equal(e.backend, expected_backend(fx, IP(10, 0, 0, 64),
+						     7200, 80, IPPROTO_TCP));
+	/* a SYN + FIN in one burst: closing, no longer embryonic */
+	send_flows(fx, IP(10, 0, 0, 65), 7200, 1, RTE_TCP_SYN_FLAG, 4 * tick);
+	send_flows(fx, IP(10, 0, 0, 65), 7200, 1,
+		   RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, 4 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 65), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(fx->w->stats.flow.promotions, 1);
+}
+
+/*
+ * A packet of an unknown TCP flow that is not a SYN (an ACK flood, or a
+ * connection whose entry is gone) makes no entry: it goes where the
+ * scheduler says, counted untracked, and it is no new flow.
+ */
+static void
+test_non_syn_first_packet_untracked(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+	uint16_t sport;
+	uint32_t b;
+
+	for (sport = 3000; sport < 3100; sport++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 66), sport, IP(10, 0, 0, 100),
+			      80, sport % 2 ? RTE_TCP_ACK_FLAG :
+			      RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+		run(fx, &m, 1, 1000);
+		m = sent();
+		assert_non_null(m);
+		b = expected_backend(fx, IP(10, 0, 0, 66), sport, 80,
+				     IPPROTO_TCP);
+		assert_int_equal(mac_index(m), b % 2);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(fx->w->stats.flow.untracked, 100);
+	assert_int_equal(fx->w->stats.flow.misses, 100);
+	assert_int_equal(fx->w->stats.flow.inserts, 0);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 0);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 0);
+	assert_int_equal(fx->w->stats.port[0].tx_packets, 100);
+}
+
+/* An embryonic entry the client never acknowledges leaves after
+ * tcp_syn_timeout (5 s), long before an established one (900 s). */
+static void
+test_embryonic_expires_after_syn_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t hz = rte_get_tsc_hz(), t0 = 1000;
+
+	assert_int_equal(fx->cfg->global.tcp_syn_timeout, 5);
+	lb_dp_worker_adopt(fx->w, fx->cfg);     /* the timeouts */
+	send_flows(fx, IP(10, 0, 0, 67), 4000, 10, RTE_TCP_SYN_FLAG, t0);
+	send_flows(fx, IP(10, 0, 0, 67), 4000, 4, RTE_TCP_ACK_FLAG, t0);
+	assert_int_equal(fx->w->stats.flow.embryonic, 6);
+	assert_int_equal(lb_flow_expire(fx->w->flows, t0 + 4 * hz,
+					&fx->w->timeouts, 1024), 0);
+	assert_int_equal(lb_flow_expire(fx->w->flows, t0 + 6 * hz,
+					&fx->w->timeouts, 1024), 6);
+	assert_int_equal(fx->w->stats.flow.syn_expiries, 6);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 4);
+	assert_int_equal(fx->w->stats.backend[0].flows +
+			 fx->w->stats.backend[1].flows, 4);
 }
 
 static void
@@ -1554,7 +1754,17 @@ main(void)
 			test_burst_mixing_new_and_rescheduled_flows, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_full_table_falls_back_without_drop, setup,
+			test_full_table_of_established_falls_back_without_drop,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_table_evicts_oldest_embryonic_never_established,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_syn_embryonic_until_client_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_non_syn_first_packet_untracked, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_embryonic_expires_after_syn_timeout, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_udp_flow_and_unknown_port, setup, teardown),

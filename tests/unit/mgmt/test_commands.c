@@ -834,7 +834,8 @@ static const char *
 maglev_choice(uint32_t pool, const struct lb_flow_key *k)
 {
 	const struct lb_pool_conf *p = &cfg->pools[pool_idx[pool]];
-	uint16_t i = lb_sched_maglev_pick(&p->maglev, lb_flow_hash(k));
+	uint16_t i = lb_sched_maglev_pick(&p->maglev,
+		lb_flow_key_hash(&cfg->global.hash_key, k));
 
 	assert_true(i < p->n_members);
 	return cfg->backends[p->members[i]].name;
