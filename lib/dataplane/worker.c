@@ -554,7 +554,8 @@ src_refused(struct lb_worker *w, const struct lb_config *cfg,
 		drop(w, port, LB_DROP_src_port_zero, f->m);
 		return 1;
 	}
-	if (f->proto == IPPROTO_TCP && unlikely(tcp_flags_invalid(f->tcp_flags))) {
+	if (f->proto == IPPROTO_TCP &&
+	    unlikely(tcp_flags_invalid(f->tcp_flags))) {
 		drop(w, port, LB_DROP_tcp_flags_invalid, f->m);
 		return 1;
 	}
