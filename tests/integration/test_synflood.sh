@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# A SYN flood from spoofed random sources, as fast as this machine sends it
-# (tests/integration/flood.py, raw socket, FLOOD_S seconds), into a table of
-# 4096 flows, while 8 real clients hold keep-alive connections (a request
-# every 0.2 s) and others open new connections (40 a second):
+# A SYN flood from spoofed random sources (tests/integration/flood.py, raw
+# socket, FLOOD_S seconds) into a table of 4096 flows, while 8 real clients
+# hold keep-alive connections (a request every 0.2 s) and others open new
+# connections (40 a second). The flood goes at FLOOD_PPS, by default 50000/s:
+# about what this 2-core VM's kernel (veth, bridge, af_packet) delivers to
+# the appliance without dropping frames before it. FLOOD_PPS=0 sends as fast
+# as Python goes (120-150 k/s here): the kernel then drops a quarter of all
+# frames before the appliance sees them, legitimate ones included, and the
+# odd new connection times out on its lost SYNs (the appliance's worker is
+# 40 % busy). Checked:
 # - held connections see zero failures and keep their entries: lookup says
 #   "flow", "established", same backend, before and after;
 # - every new connection succeeds;
@@ -17,7 +23,7 @@
 . "$(dirname "$0")/lib.sh"
 
 FLOOD_S=${FLOOD_S:-10}
-FLOOD_PPS=${FLOOD_PPS:-60000}
+FLOOD_PPS=${FLOOD_PPS:-50000}
 CAPACITY=4096
 SYN_TIMEOUT=2
 HOLDS=8
