@@ -37,9 +37,10 @@
  * `syn` is a ring of the positions where embryonic entries were put,
  * oldest first. A hint whose position is no longer LIVE_SYN (promoted,
  * expired, removed) is stale: one byte tells, no hashing. Eviction takes
- * hints from the tail, skipping stale ones; each new hint also drops up to
- * two stale ones from the tail, so promotions do not pile up in front of
- * the flood's entries. A position reused by a younger embryonic entry may
+ * hints from the tail, skipping stale ones; each new hint and each
+ * promotion also drops up to two stale ones from the tail, so promotions do
+ * not pile up in front of the flood's entries (only an embryonic entry
+ * still waiting for its ACK at the tail holds them, for its timeout). A position reused by a younger embryonic entry may
  * be taken through an older hint: it is embryonic all the same. The ring
  * has a slot per key position; when it is full a new hint pushes the
  * oldest out, whose entry (if still embryonic) leaves by its timeout.
@@ -253,16 +254,25 @@ syn_pop(struct lb_flow_table *t)
 	return pos;
 }
 
-/* Note that position @p pos holds an embryonic entry (a hint). */
+/* Drop up to two stale hints from the tail: each push and each promotion
+ * does, so stale hints go at least as fast as they come. */
 static inline void
-syn_remember(struct lb_flow_table *t, uint32_t pos)
+syn_clean(struct lb_flow_table *t)
 {
-	uint32_t at;
 	int i;
 
 	for (i = 0; i < 2 && t->syn_n > 0 &&
 		    t->live[t->syn[t->syn_tail]] != LIVE_SYN; i++)
 		syn_pop(t);
+}
+
+/* Note that position @p pos holds an embryonic entry (a hint). */
+static inline void
+syn_remember(struct lb_flow_table *t, uint32_t pos)
+{
+	uint32_t at;
+
+	syn_clean(t);
 	if (t->syn_n == t->n_pos)
 		syn_pop(t);     /* full: the oldest hint goes */
 	at = t->syn_tail + t->syn_n;
@@ -307,6 +317,7 @@ lb_flow_promote(struct lb_flow_table *t, const struct lb_flow_key *key,
 		return -ENOENT;
 	rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e));
 	t->live[pos] = e->state == LB_FLOW_TCP_SYN ? LIVE_SYN : LIVE;
+	syn_clean(t);
 	return 0;
 }
 

@@ -28,6 +28,13 @@ t_backend c1 coll 1 1
 t_backend c2 coll 2 2
 t_backend c3 coll 3 3
 t_daemon
+t_check "status says the scheduler's hash key was configured" \
+	test "$(elbctl -j status | "$PY" -c \
+		'import json,sys; print(json.load(sys.stdin)["hash_key"])')" = configured
+t_check "config answers without the key" \
+	"$PY" -c 'import json,sys; a = json.load(sys.stdin)["ini"]
+sys.exit(sys.argv[1] in a or "hash_key is set (secret" not in a)' \
+	"$T_HASH_KEY" < <(elbctl -j config)
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 t_pass "a first connection through the VIP succeeds"
 

@@ -861,23 +861,38 @@ promote(struct lb_flow_table *t, uint32_t from, uint32_t to)
 	}
 }
 
-/* A call examines at most LB_FLOW_EVICT_SCAN stale positions. */
+/* Delete flows @p from .. @p to - 1. */
+static void
+delete_range(struct lb_flow_table *t, uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		struct lb_flow_key k = key_of(i);
+
+		lb_flow_delete(t, &k, lb_flow_hash(&k));
+	}
+}
+
+/* A call examines at most LB_FLOW_EVICT_SCAN stale positions (here left
+ * by deletes, which clean none). */
 static void
 test_flow_evict_scan_bounded(void **state)
 {
 	struct lb_flow_table *t = *state;
-	uint32_t i, promoted = LB_FLOW_EVICT_SCAN + 10;
+	uint32_t i, gone = LB_FLOW_EVICT_SCAN + 10;
 
-	for (i = 0; i < promoted + 5; i++)
+	for (i = 0; i < gone + 5; i++)
 		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
-	promote(t, 0, promoted);
+	delete_range(t, 0, gone);
 	assert_int_equal(evict(t), -1);
-	assert_int_equal(evict(t), (int)promoted);
-	assert_int_equal(lb_flow_table_count(t), promoted + 4);
+	assert_int_equal(evict(t), (int)gone);
+	assert_int_equal(lb_flow_table_count(t), 4);
 }
 
-/* New embryonic entries clear stale positions ahead of them, two each:
- * promotions do not stand between a flood and its eviction. */
+/* New embryonic entries and promotions clear stale positions ahead of
+ * them, two each: a history of handshakes does not stand between a flood
+ * and its eviction. */
 static void
 test_flow_embryonic_clear_stale_hints(void **state)
 {
@@ -886,10 +901,18 @@ test_flow_embryonic_clear_stale_hints(void **state)
 
 	for (i = 0; i < n; i++)
 		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
-	promote(t, 0, n);
+	delete_range(t, 0, n);
 	for (i = n; i < n + n / 2; i++)
 		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
 	assert_int_equal(evict(t), (int)n);
+	/* all embryonic first (a burst of SYNs), then all acknowledged: the
+	 * promotions clear their own stale positions */
+	for (i = 1000; i < 1000 + n; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	delete_range(t, n + 1, n + n / 2);
+	promote(t, 1000, 1000 + n);
+	assert_int_equal(0, add(t, 2000, LB_FLOW_TCP_SYN, 0));
+	assert_int_equal(evict(t), 2000);
 }
 
 /* A full table of embryonic entries turns over, oldest out first, for
