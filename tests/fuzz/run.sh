@@ -70,11 +70,13 @@ run_target() {
 	[ -x "$bin" ] || { echo "fuzz $t: no binary $bin"; return 1; }
 	mkdir -p "$corpus" "$art"
 	log="$BUILD/fuzz-$t.log"
+	local dict=()
+	[ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=detect_leaks=1:malloc_context_size=10 \
 		"${NICE[@]}" "$bin" -max_total_time="$SECONDS_EACH" \
 		-max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=4096 \
-		-print_final_stats=1 -artifact_prefix="$art" \
+		-print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" \
 		"$corpus" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1
 	local rc=$?
 	runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1/p' "$log")
