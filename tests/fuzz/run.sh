@@ -9,9 +9,10 @@
 #                                      job: for the background of a busy box
 #
 # Targets: packet, ini, mgmt, neigh (tests/fuzz/fuzz_<target>.c say what
-# each covers). Seeds come from tests/fuzz/corpus/<target> (in git); what
-# the fuzzer adds goes to build-fuzz/fuzz-corpus/<target> (not in git),
-# crashes to build-fuzz/fuzz-artifacts/<target>/. Reproduce one with
+# each covers; tests/fuzz/<target>.dict, if any, gives the fuzzer the
+# words of its grammar). Seeds come from tests/fuzz/corpus/<target> (in
+# git); what the fuzzer adds goes to build-fuzz/fuzz-corpus/<target> (not
+# in git), crashes to build-fuzz/fuzz-artifacts/<target>/. Reproduce one with
 # build-fuzz/tests/fuzz/fuzz_<target> FILE; keep it as a regression seed
 # as tests/fuzz/corpus/<target>/regress-<what>.
 #
