@@ -11,16 +11,23 @@
  *
  * The peer is an unprivileged user: every read-only command runs, every
  * state-changing one must be refused by dispatch (and recorded), so the
- * running generation never moves. Invariants: an answer always comes,
- * as JSON the server can send (json_dumps), never "out of memory" (which
- * here would mean a json_pack that failed on the client's bytes), and
- * the generation stays 1. LeakSanitizer checks each request frees what
- * it allocates.
+ * running generation never moves. A request refused that way is then run
+ * as root against a throwaway runtime (its own dataplane, made for this
+ * one request and destroyed after it), so that the arguments and the
+ * apply of reload, weight, drain, enable, disable and rollback are fuzzed
+ * too without any state carried from one input to the next.
+ *
+ * Invariants: an answer always comes, as JSON the server can send
+ * (json_dumps), never "out of memory" (which here would mean a json_pack
+ * that failed on the client's bytes), and the unprivileged requests leave
+ * the generation at 1. LeakSanitizer checks each request frees what it
+ * allocates.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +40,8 @@
 
 #define N_FLOWS 8
 #define POLLS_MAX 64
+/* Fixed, so that seeds can name the files (`diff` wants absolute paths). */
+#define DIR "/tmp/edgelb-fuzz-mgmt"
 
 /* The file the runtime runs (a.ini) and one to diff against (b.ini). */
 static const char ini_a[] =
@@ -61,6 +70,7 @@ static struct {
 	struct lb_evloop *loop;
 	struct lb_health *health;
 	struct lb_mgmt_ctx ctx;
+	struct lb_dp *scratch_dp;   /* the throwaway runtimes' */
 } fx;
 
 /* Not root, in no admin group. */
@@ -68,12 +78,17 @@ static const struct lb_mgmt_peer peer = {
 	.uid = 65534, .gid = 65534, .pid = 4242, .comm = "fuzz",
 };
 
+/* Written aside and renamed: targets running side by side share DIR. */
 static void
 write_file(const char *name, const char *a, const char *b)
 {
-	FILE *f = fopen(name, "w");
+	char tmp[128];
+	FILE *f;
 
-	if (f == NULL || fputs(a, f) < 0 || fputs(b, f) < 0 || fclose(f))
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", DIR, name, (int)getpid());
+	f = fopen(tmp, "w");
+	if (f == NULL || fputs(a, f) < 0 || fputs(b, f) < 0 || fclose(f) ||
+	    rename(tmp, name) != 0)
 		fz_fail("writing %s", name);
 }
 
@@ -101,29 +116,49 @@ hold_flows(const struct lb_config *cfg)
 	fx.w->stats.port[0].drops[LB_DROP_no_vip] = 7;
 }
 
-static void
-runtime_up(void)
+/* A runtime over @p dp, from a.ini. */
+static struct lb_runtime *
+runtime_new(struct lb_dp *dp)
 {
 	struct lb_config_error err;
 	struct lb_config *cfg;
+	struct lb_runtime *rt;
 	char msg[256];
 
-	cfg = lb_config_parse("a.ini", &err);
+	cfg = lb_config_parse(DIR "/a.ini", &err);
 	if (cfg == NULL)
 		fz_fail("a.ini: %s", err.msg);
-	fx.dp = lb_dp_create(1);
-	if (fx.dp == NULL || lb_dp_worker_create(fx.dp, 0, 0, SOCKET_ID_ANY,
-						 64) != 0)
-		fz_fail("dataplane");
-	fx.w = fx.dp->workers[0];
-	fx.dp->n_ports = cfg->n_ports;
-	fx.dp->ports[0].mac = (struct rte_ether_addr){{2, 0, 0, 0, 0, 1}};
-	hold_flows(cfg);
-	fx.rt = lb_runtime_create(fx.dp, cfg, rte_get_tsc_hz(),
-				  60 * rte_get_tsc_hz(), msg, sizeof(msg));
-	if (fx.rt == NULL)
+	rt = lb_runtime_create(dp, cfg, rte_get_tsc_hz(),
+			       60 * rte_get_tsc_hz(), msg, sizeof(msg));
+	if (rt == NULL)
 		fz_fail("runtime: %s", msg);
+	return rt;
+}
+
+/* With a worker, or none (workers' rings and tables have fixed names:
+ * one process has one worker 0). */
+static struct lb_dp *
+dataplane_new(int worker)
+{
+	struct lb_dp *dp = lb_dp_create(1);
+
+	if (dp == NULL || (worker &&
+			   lb_dp_worker_create(dp, 0, 0, SOCKET_ID_ANY, 64)))
+		fz_fail("dataplane");
+	dp->n_ports = 1;
+	dp->ports[0].mac = (struct rte_ether_addr){{2, 0, 0, 0, 0, 1}};
+	return dp;
+}
+
+static void
+runtime_up(void)
+{
+	fx.dp = dataplane_new(1);
+	fx.w = fx.dp->workers[0];
+	fx.rt = runtime_new(fx.dp);
+	hold_flows(lb_runtime_snapshot(fx.rt)->cfg);
 	lb_dp_worker_adopt(fx.w, lb_runtime_snapshot(fx.rt)->cfg);
+	fx.scratch_dp = dataplane_new(0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -131,14 +166,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/fz-mgmt-XXXXXX";
-
 	RTE_SET_USED(argc);
 	RTE_SET_USED(argv);
 	fz_eal_init("mgmt");
-	/* `diff FILE` reads files: relative names land here. */
-	if (mkdtemp(dir) == NULL || chdir(dir) != 0)
-		fz_fail("temporary directory");
+	/* `diff FILE` and `reload FILE` read files: relative names (refused
+	 * with an error) would otherwise be looked up wherever we started. */
+	if ((mkdir(DIR, 0755) != 0 && errno != EEXIST) || chdir(DIR) != 0)
+		fz_fail("directory " DIR);
 	write_file("a.ini", ini_a, "");
 	write_file("b.ini", ini_a, ini_b_tail);
 	runtime_up();
@@ -158,15 +192,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /* What the server would do: start, then poll while the worker (here:
  * we, between polls) answers. */
 static json_t *
-serve(const uint8_t *data, size_t size)
+serve(struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *who,
+      const uint8_t *data, size_t size)
 {
+	struct lb_worker *w = ctx->dp->n_workers > 0 ? ctx->dp->workers[0] :
+						      NULL;
 	struct lb_mgmt_pending *p;
-	json_t *ans = lb_mgmt_start(&fx.ctx, &peer, (const char *)data, size,
-				    &p);
+	json_t *ans = lb_mgmt_start(ctx, who, (const char *)data, size, &p);
 	unsigned int polls;
 
 	for (polls = 0; ans == NULL && polls < POLLS_MAX; polls++) {
-		lb_dp_serve_request(fx.w, rte_rdtsc());
+		if (w != NULL)
+			lb_dp_serve_request(w, rte_rdtsc());
 		ans = lb_mgmt_pending_poll(p);
 	}
 	FZ_CHECK(ans != NULL, "no answer after %d polls of an answered worker",
@@ -174,21 +211,54 @@ serve(const uint8_t *data, size_t size)
 	return ans;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The answer goes out as the server sends it; frees it. */
+static void
+check_answer(json_t *ans, const uint8_t *data, size_t size)
 {
-	json_t *ans = serve(data, size);
 	const char *e = json_string_value(json_object_get(ans, "error"));
 	char *text = json_dumps(ans, JSON_COMPACT);
 
 	FZ_CHECK(text != NULL, "an answer the server cannot send");
 	FZ_CHECK(e == NULL || strcmp(e, "out of memory") != 0,
 		 "\"out of memory\" for request \"%.*s\"", (int)size, data);
-	FZ_CHECK(lb_runtime_snapshot(fx.rt)->generation == 1,
-		 "an unprivileged request changed the configuration");
 	free(text);
 	json_decref(ans);
+}
+
+static int
+refused_access(const json_t *ans)
+{
+	const char *e = json_string_value(json_object_get(ans, "error"));
+
+	return e != NULL && strstr(e, "only root or members of admin_group");
+}
+
+/* The same request from root, changing a runtime made for it alone (its
+ * dataplane has no worker: nothing to ask, nothing to keep). */
+static void
+run_as_admin(const uint8_t *data, size_t size)
+{
+	struct lb_mgmt_ctx ctx = {
+		.dp = fx.scratch_dp, .rt = runtime_new(fx.scratch_dp),
+		.start_time = time(NULL), .version = "fuzz",
+	};
+
+	check_answer(serve(&ctx, NULL, data, size), data, size);
+	lb_runtime_destroy(ctx.rt);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *ans = serve(&fx.ctx, &peer, data, size);
+	int change = refused_access(ans);
+
+	check_answer(ans, data, size);
+	FZ_CHECK(lb_runtime_snapshot(fx.rt)->generation == 1,
+		 "an unprivileged request changed the configuration");
+	if (change)
+		run_as_admin(data, size);
 	return 0;
 }

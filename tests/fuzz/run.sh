@@ -9,9 +9,10 @@
 #                                      job: for the background of a busy box
 #
 # Targets: packet, ini, mgmt, neigh (tests/fuzz/fuzz_<target>.c say what
-# each covers). Seeds come from tests/fuzz/corpus/<target> (in git); what
-# the fuzzer adds goes to build-fuzz/fuzz-corpus/<target> (not in git),
-# crashes to build-fuzz/fuzz-artifacts/<target>/. Reproduce one with
+# each covers; tests/fuzz/<target>.dict, if any, gives the fuzzer the
+# words of its grammar). Seeds come from tests/fuzz/corpus/<target> (in
+# git); what the fuzzer adds goes to build-fuzz/fuzz-corpus/<target> (not
+# in git), crashes to build-fuzz/fuzz-artifacts/<target>/. Reproduce one with
 # build-fuzz/tests/fuzz/fuzz_<target> FILE; keep it as a regression seed
 # as tests/fuzz/corpus/<target>/regress-<what>.
 #
@@ -70,11 +71,13 @@ run_target() {
 	[ -x "$bin" ] || { echo "fuzz $t: no binary $bin"; return 1; }
 	mkdir -p "$corpus" "$art"
 	log="$BUILD/fuzz-$t.log"
+	local dict=()
+	[ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=detect_leaks=1:malloc_context_size=10 \
 		"${NICE[@]}" "$bin" -max_total_time="$SECONDS_EACH" \
 		-max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=4096 \
-		-print_final_stats=1 -artifact_prefix="$art" \
+		-print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" \
 		"$corpus" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1
 	local rc=$?
 	runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1/p' "$log")

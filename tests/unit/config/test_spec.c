@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "config_priv.h"      /* LB_INI_LINE_MAX */
 #include "lb_config.h"
 #include "test_support.h"
 
@@ -232,6 +233,32 @@ test_round_trip_quotes_values(void **state)
 	lb_spec_free(s);
 }
 
+/* Found by tests/fuzz (ini): a quoted value ending in a vertical tab was
+ * printed unquoted and lost it; a value on a line of the longest length
+ * printed as "key = value" was too long to load. */
+static void
+test_round_trip_edge_space_and_longest_line(void **state)
+{
+	struct tfix *f = *state;
+	const size_t vlen = LB_INI_LINE_MAX - strlen("eal_args=");
+	char text[2 * LB_INI_LINE_MAX];
+	struct lb_spec *s;
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof(text), "[global]\n"
+			     "socket = \"/tmp/s\v\"\neal_args=");
+	memset(text + n, 'x', vlen);
+	text[n + vlen - 2] = '"';      /* inside a value: no quoting needed */
+	snprintf(text + n + vlen, sizeof(text) - n - vlen, "\n%s", T_MINIMAL);
+	tfix_write(f->path, text);
+	round_trip(f, f->path);
+	s = lb_spec_load(f->path, &(struct lb_config_error){ { 0 }, 0 });
+	assert_non_null(s);
+	assert_string_equal(lb_spec_get(s, "global", "socket"), "/tmp/s\v");
+	assert_int_equal(strlen(lb_spec_get(s, "global", "eal_args")), vlen);
+	lb_spec_free(s);
+}
+
 static void
 test_to_ini_canonical_order(void **state)
 {
@@ -446,6 +473,7 @@ main(void)
 	const struct CMUnitTest write[] = {
 		T(test_round_trip_shipped_files),
 		T(test_round_trip_quotes_values),
+		T(test_round_trip_edge_space_and_longest_line),
 		T(test_to_ini_canonical_order),
 		T(test_to_ini_path_ending_in_backslash),
 	};
