@@ -188,6 +188,9 @@ lb_dp_snapshot(const struct lb_dp *dp)
 enum lb_dp_req_type {
 	LB_DP_REQ_LOOKUP,   /**< which of keys[] are in the flow table */
 	LB_DP_REQ_FLOWS,    /**< dump up to max entries */
+	/** Start busy_loop_max_tsc and swap_loop_max_tsc over (from 0), so
+	 *  that a window of time can be measured on its own. */
+	LB_DP_REQ_RESET_MAX,
 };
 
 /** One flow as a worker reports it. */

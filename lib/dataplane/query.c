@@ -136,6 +136,11 @@ serve_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 	if (r->type == LB_DP_REQ_FLOWS && r->max <= LB_DP_REQ_MAX)
 		return flows_step(w, r, now, step_end);
 	r->n_out = 0;
+	if (r->type == LB_DP_REQ_RESET_MAX) {
+		/* The worker's own fields: only it writes them. */
+		w->busy_loop_max_tsc = 0;
+		w->swap_loop_max_tsc = 0;
+	}
 	return 1;
 }
 

@@ -222,26 +222,54 @@ stats_per_core(const struct lb_dp *dp, const struct lb_config *cfg,
 			 "totals", totals_json(&t));
 }
 
+/*
+ * Ask every worker to start its loop maxima over, without waiting: the
+ * answer shows them as they were. The requests are released at once and
+ * freed once answered (workers.c). @return the workers asked.
+ */
+static unsigned int
+reset_max(struct lb_dp *dp)
+{
+	const struct lb_dp_request proto = { .type = LB_DP_REQ_RESET_MAX };
+	struct mgmt_wq q;
+	unsigned int n = 0, i;
+
+	if (mgmt_wq_submit(&q, dp, 0, dp->n_workers, &proto,
+			   lb_mgmt_now_ms() + MGMT_QUERY_TIMEOUT_MS) == 0)
+		for (i = 0; i < q.n; i++)
+			n += q.sent[i];
+	mgmt_wq_release(&q);
+	return n;
+}
+
 json_t *
 lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
 	const struct lb_config *cfg = lb_mgmt_config(ctx->dp);
 	struct lb_worker_stats *sum;
-	int per_core = 0;
+	int per_core = 0, reset = 0;
 	json_t *ans;
 
-	if (r->argc == 2 && strcmp(r->argv[1], "--per-core") == 0)
+	if (r->argc >= 2 && strcmp(r->argv[1], "--per-core") == 0)
 		per_core = 1;
-	else if (r->argc != 1)
-		return lb_mgmt_error("usage: stats [--per-core]");
+	if (r->argc == 3 && per_core &&
+	    strcmp(r->argv[2], "--reset-max") == 0)
+		reset = 1;
+	else if (r->argc != 1 + (unsigned int)per_core)
+		return lb_mgmt_error("usage: stats [--per-core [--reset-max]]");
 	if (cfg == NULL)
 		return lb_mgmt_error("no configuration loaded");
+	if (reset && !lb_mgmt_peer_is_admin(ctx, r->peer))
+		return lb_mgmt_error("--reset-max: only root or members of admin_group may start the workers' maxima over");
 	sum = lb_mgmt_stats_sum(ctx->dp);
 	if (sum == NULL)
 		return lb_mgmt_error("out of memory");
 	ans = per_core ? stats_per_core(ctx->dp, cfg, sum) :
 			 stats_totals(ctx->xp, cfg, sum);
 	free(sum);
+	if (reset && ans != NULL)
+		json_object_set_new(ans, "reset_max",
+				    json_integer(reset_max(ctx->dp)));
 	return ans;
 }
 

@@ -42,8 +42,10 @@ static const struct mgmt_cmd commands[] = {
 	  "version, configuration generation (when, by whom), whether it "
 	  "differs from the file, workers, ports, neighbours, audit log",
 	  cmd_status },
-	{ "stats", 0, "stats [--per-core]",
-	  "counters summed over workers, or one row per worker",
+	{ "stats", 0, "stats [--per-core [--reset-max]]",
+	  "counters summed over workers, or one row per worker; "
+	  "--reset-max (root or admin_group) starts the workers' loop "
+	  "maxima over once answered",
 	  lb_mgmt_cmd_stats },
 	{ "vips", 0, "vips", "every VIP: identity, address, pool, on_remove",
 	  lb_mgmt_cmd_vips },

@@ -12,7 +12,8 @@
  * core; closing a client from its deadline is safe even when its socket
  * has an event in the same batch (lb_evloop.h).
  *
- * Abuse is bounded, not just survived: a client that holds a slot without
+ * Abuse is bounded, not just survived: one uid holds a share of the slots
+ * and of the management core's time; a client that holds a slot without
  * using it (its request unfinished, or its answer unread, for a while)
  * gives the slot up to a newcomer when all are taken; unread answers hold
  * at most LB_MGMT_ANSWER_BYTES_MAX together; no callback does more than a
@@ -51,6 +52,16 @@ RTE_LOG_REGISTER(lb_mgmt_logtype, edgelb.mgmt, INFO);
  * together (and at least one): building a large answer takes a
  * millisecond or two, and the loop has other work. */
 #define FINISH_BUDGET_MS 2
+/* The management core's time a uid's requests may take (root and
+ * admin_group aside): a bucket of SHARE_BURST_US refilled at
+ * SHARE_US_PER_MS, a tenth of the core. A uid whose bucket is empty has
+ * its new connections refused until it refills, so no user, however many
+ * clients it runs, takes the core from health checks and everyone else.
+ * Requests are charged what executing them and building their answer
+ * took. */
+#define SHARE_US_PER_MS 100
+#define SHARE_BURST_US (250 * 1000)
+#define SHARE_UIDS 32
 
 enum client_state {
 	CLIENT_READING,
@@ -76,6 +87,13 @@ struct mgmt_client {
 	uint64_t moved_ms;          /**< answer started or last sent a part */
 };
 
+/* What one uid's requests took beyond what its share refilled. */
+struct uid_share {
+	uid_t uid;
+	uint64_t debt_us;
+	uint64_t at_ms;             /**< debt as of then */
+};
+
 struct lb_mgmt_server {
 	struct lb_evloop *loop;
 	struct lb_evloop_handle *h;
@@ -94,6 +112,7 @@ struct lb_mgmt_server {
 	uint64_t log_second_ms;     /**< start of the log limit's second */
 	unsigned int log_lines;     /**< client lines logged in it */
 	unsigned int log_left_out;  /**< and not logged */
+	struct uid_share shares[SHARE_UIDS];
 	struct mgmt_client *clients[LB_MGMT_MAX_CLIENTS];
 };
 
@@ -142,6 +161,58 @@ poll_update(struct lb_mgmt_server *s)
 		s->polling = want;
 	else
 		MGMT_LOG(ERR, "poll timer: %s", strerror(errno));
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* @p uid's entry, its debt brought up to now; with @p take, one is made
+ * (in place of the smallest debt) if it has none. NULL otherwise. */
+static struct uid_share *
+share_of(struct lb_mgmt_server *s, uid_t uid, int take)
+{
+	uint64_t now = lb_mgmt_now_ms(), paid;
+	struct uid_share *e, *least = &s->shares[0];
+	unsigned int i;
+
+	for (i = 0; i < SHARE_UIDS; i++) {
+		e = &s->shares[i];
+		paid = (now - RTE_MIN(e->at_ms, now)) * SHARE_US_PER_MS;
+		e->debt_us -= RTE_MIN(e->debt_us, paid);
+		e->at_ms = now;
+		if (e->debt_us > 0 && e->uid == uid)
+			return e;
+		if (e->debt_us < least->debt_us)
+			least = e;
+	}
+	if (!take)
+		return NULL;
+	least->uid = uid;
+	least->debt_us = 0;
+	return least;
+}
+
+/* Charge @p us of the management core to a client's uid. */
+static void
+share_charge(struct lb_mgmt_server *s, uid_t uid, int admin, uint64_t us)
+{
+	if (!admin)
+		share_of(s, uid, 1)->debt_us += us;
+}
+
+/* 1 if @p uid has used up its share for now. */
+static int
+share_spent(struct lb_mgmt_server *s, uid_t uid)
+{
+	struct uid_share *e = share_of(s, uid, 0);
+
+	return e != NULL && e->debt_us > SHARE_BURST_US;
 }
 
 static void
@@ -274,13 +345,18 @@ static void
 client_execute(struct mgmt_client *c)
 {
 	struct lb_mgmt_server *s = c->srv;
+	uint64_t t0 = now_us();
+	uid_t uid = c->peer.uid;
+	int admin = c->admin;
 	json_t *ans;
 
 	ans = lb_mgmt_start(s->ctx, &c->peer, c->buf, c->len, &c->pending);
 	if (ans != NULL) {
-		client_finish(c, ans);
+		client_finish(c, ans);      /* may close c */
+		share_charge(s, uid, admin, now_us() - t0);
 		return;
 	}
+	share_charge(s, uid, admin, now_us() - t0);
 	/* Only a hangup matters now: the request is all read. */
 	c->state = CLIENT_WAITING;
 	if (lb_evloop_mod_fd(c->h, 0) < 0) {
@@ -300,10 +376,12 @@ static void
 on_poll(struct lb_evloop_timer *t, void *arg)
 {
 	struct lb_mgmt_server *s = arg;
-	uint64_t until = lb_mgmt_now_ms() + FINISH_BUDGET_MS;
+	uint64_t until = lb_mgmt_now_ms() + FINISH_BUDGET_MS, t0;
 	unsigned int k, i, done = 0;
 	struct mgmt_client *c;
+	int admin;
 	json_t *ans;
+	uid_t uid;
 
 	(void)t;
 	for (k = 0; k < LB_MGMT_MAX_CLIENTS; k++) {
@@ -315,13 +393,17 @@ on_poll(struct lb_evloop_timer *t, void *arg)
 			s->poll_next = i;
 			break;
 		}
+		t0 = now_us();
 		ans = lb_mgmt_pending_poll(c->pending);
 		if (ans == NULL)
 			continue;
 		c->pending = NULL;
 		s->n_pending--;
 		done++;
-		client_finish(c, ans);
+		uid = c->peer.uid;
+		admin = c->admin;
+		client_finish(c, ans);      /* may close c */
+		share_charge(s, uid, admin, now_us() - t0);
 	}
 	poll_update(s);
 }
@@ -560,6 +642,12 @@ client_add(struct lb_mgmt_server *s, int fd)
 
 	lb_mgmt_peer_read(fd, &peer);
 	admin = lb_mgmt_peer_is_admin(s->ctx, &peer);
+	if (!admin && share_spent(s, peer.uid)) {
+		CLIENT_LOG(s, WARNING, "uid %u used its share of the management core: connection refused",
+			   (unsigned int)peer.uid);
+		refuse(fd, "busy: this user's requests used their share of the management core; try again shortly");
+		return;
+	}
 	slot = slot_for(s, &peer, admin);
 	if (slot < 0) {
 		CLIENT_LOG(s, WARNING, "%u clients: connection of uid %u refused",

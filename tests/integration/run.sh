@@ -41,6 +41,8 @@ DEFAULT_TESTS=(
 	"test_collide.sh 90"
 	"test_kernel_path.sh 60"
 	"test_health.sh 180"
+	"test_mgmt_abuse.sh 120"
+	"test_arp_flood.sh 60"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

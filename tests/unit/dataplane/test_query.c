@@ -306,6 +306,22 @@ test_lookup_answered_in_steps(void **state)
 	free(r);
 }
 
+/* The loop maxima start over, written by the worker itself. */
+static void
+test_reset_max_zeroes_the_loop_maxima(void **state)
+{
+	struct lb_dp_request r = { .type = LB_DP_REQ_RESET_MAX };
+
+	(void)state;
+	w->busy_loop_max_tsc = 12345;
+	w->swap_loop_max_tsc = 678;
+	w->swap_loop_last_tsc = 9;
+	assert_int_equal(serve_all(&r), 1);
+	assert_int_equal(w->busy_loop_max_tsc, 0);
+	assert_int_equal(w->swap_loop_max_tsc, 0);
+	assert_int_equal(w->swap_loop_last_tsc, 9);
+}
+
 int
 main(void)
 {
@@ -316,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_flows_answer_by_gives_a_short_page),
 		cmocka_unit_test(test_request_holds_its_ring_place_until_answered),
 		cmocka_unit_test(test_lookup_answered_in_steps),
+		cmocka_unit_test(test_reset_max_zeroes_the_loop_maxima),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

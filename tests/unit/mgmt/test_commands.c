@@ -585,6 +585,39 @@ test_stats_per_core_one_row_per_worker(void **state)
 	json_decref(a);
 }
 
+/* --reset-max asks every worker to start its loop maxima over (root or
+ * admin_group only); the answer shows them as they were. */
+static void
+test_stats_reset_max_asks_every_worker(void **state)
+{
+	const struct lb_mgmt_peer reader = { .uid = 1000, .gid = 1000 };
+	unsigned int before[N_WORKERS], i, tries;
+	json_t *a;
+
+	(void)state;
+	for (i = 0; i < N_WORKERS; i++)
+		before[i] = __atomic_load_n(&fake[i].n_requests,
+					    __ATOMIC_ACQUIRE);
+	a = run("stats --per-core --reset-max");
+	assert_int_equal(geti(a, "reset_max"), N_WORKERS);
+	assert_int_equal(json_array_size(json_object_get(a, "workers")),
+			 N_WORKERS);
+	json_decref(a);
+	for (i = 0; i < N_WORKERS; i++) {
+		for (tries = 0; tries < 2000 &&
+		     __atomic_load_n(&fake[i].n_requests, __ATOMIC_ACQUIRE) ==
+		     before[i]; tries++)
+			usleep(500);
+		assert_int_equal(fake[i].n_requests, before[i] + 1);
+	}
+	a = lb_mgmt_execute(&ctx, &reader, "stats --per-core --reset-max", 28);
+	assert_non_null(strstr(gets(a, "error"), "only root or members of admin_group"));
+	json_decref(a);
+	/* Answered, the requests are freed (LeakSanitizer says if not). */
+	usleep(10 * 1000);
+	assert_int_equal(mgmt_wq_reap(), 0);
+}
+
 /* ---- backends ---- */
 
 static json_t *
@@ -1225,7 +1258,9 @@ test_bad_commands_give_error(void **state)
 	assert_error("frobnicate", "unknown command \"frobnicate\"");
 	assert_error("HELP", "unknown command");
 	assert_error("status now", "usage: status");
-	assert_error("stats --per-cpu", "usage: stats [--per-core]");
+	assert_error("stats --per-cpu", "usage: stats [--per-core [--reset-max]]");
+	assert_error("stats --reset-max", "usage: stats");
+	assert_error("stats --per-core --reset-max x", "usage: stats");
 	assert_error("stats --per-core extra", "usage: stats");
 	assert_error("backends x y", "usage: backends [VIP]");
 	assert_error("backends x", "no VIP named");
@@ -1289,6 +1324,7 @@ main(void)
 		T(test_no_config_gives_error),
 		T(test_stats_sums_counters_over_workers),
 		T(test_stats_per_core_one_row_per_worker),
+		T(test_stats_reset_max_asks_every_worker),
 		T(test_backends_shares_states_and_counters),
 		T(test_backends_unresolved_without_neigh_table),
 		T(test_flows_merges_workers),

@@ -716,6 +716,70 @@ test_server_one_uid_holds_its_share_of_slots(void **state)
 	close(go[1]);
 }
 
+/* As nobody: large answers, one after another, until refused for the
+ * share. @return how many were answered first (255: never refused). */
+static int
+share_child(const char *path)
+{
+	char *buf = malloc(4 << 20);
+	size_t got;
+	ssize_t n;
+	int i, fd;
+
+	if (buf == NULL || setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+	    setuid(65534) != 0)
+		return 254;
+	for (i = 0; i < 250; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa,
+				      sizeof(sa)) != 0 ||
+		    send(fd, "backends\n", 9, MSG_NOSIGNAL) != 9)
+			return 253;
+		shutdown(fd, SHUT_WR);
+		for (got = 0; (n = recv(fd, buf + got, (4 << 20) - got - 1,
+					0)) > 0; got += (size_t)n)
+			;
+		close(fd);
+		buf[got] = '\0';
+		if (strstr(buf, "share of the management core") != NULL)
+			return i;
+	}
+	return 255;
+}
+
+/*
+ * One uid asking for large answers back to back uses up its share of the
+ * management core (a quarter second of it, then a tenth of each second)
+ * and is refused; root is served all the while.
+ */
+static void
+test_server_one_uid_holds_its_share_of_time(void **state)
+{
+	struct fixture *f = *state;
+	int status = 0, i;
+	pid_t pid;
+	json_t *a;
+
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(share_child(f->path));
+	for (i = 0; i < 60000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		pump(f, 1);
+	assert_true(WIFEXITED(status));
+	printf("nobody was answered %d times before its share ran out\n",
+	       WEXITSTATUS(status));
+	assert_true(WEXITSTATUS(status) >= 1 && WEXITSTATUS(status) < 250);
+	a = roundtrip(f, "backends", 8);
+	assert_int_equal(json_array_size(a), N_BIG);
+	json_decref(a);
+}
+
 /*
  * Clients that ask for large answers and never read them: together their
  * answers hold no more than LB_MGMT_ANSWER_BYTES_MAX; the others are told
@@ -873,6 +937,7 @@ main(void)
 		T(test_server_full_request_ring_waits),
 		T(test_server_stale_clients_make_room),
 		T(test_server_one_uid_holds_its_share_of_slots),
+		T(test_server_one_uid_holds_its_share_of_time),
 		T(test_server_unread_answers_bounded),
 		T(test_server_peer_credentials),
 		T(test_server_too_many_clients_refused),

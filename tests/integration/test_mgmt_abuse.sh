@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# An edge balancer faces the internet, and its management socket whoever
+# may connect to it: hundreds of abusive clients must not cost anyone else.
+#
+# One worker, a flow table of 1M entries filled with 100000 flows (spoofed
+# SYNs to a second VIP from the client namespace), pool web checked by TCP
+# every 100 ms through the kernel interface. Two windows of the same
+# background: HTTP connections (100/s), a ping flood at the port (500/s,
+# answered by the worker), a reader (uid elbt-mmon, in socket_group)
+# asking `status` every 100 ms and root alternating `weight web1 1|2`
+# every 250 ms. The first window has nothing else; in the second, two
+# other uids (elbt-mab1, elbt-mab2) run some 390 clients at once:
+# slowloris (half a request, never ended), non-readers of 1000-flow pages,
+# 300 KiB requests, binary junk and malformed commands, connect-and-close
+# churn, 1000-tuple lookups and pagers walking the whole flow table.
+#
+# Bounds (generous for a noisy, shared 2-core VM, yet each one broken by
+# the code before this change: refusals for the reader, half the
+# management core spent on the abusers, millisecond loop iterations for a
+# worker dumping its table, unbounded answer memory):
+# - the reader and root: every request answered without an error, p99 of
+#   connect-to-answer under 100 ms, max under 1 s;
+# - health checks: late_p99_ms after the abuse at most 10 ms more than
+#   after the quiet window (cumulative figures: the abuse window must not
+#   raise them), late_max_ms under 250 ms;
+# - the worker's longest loop iteration of each second (busy_loop_max_us,
+#   started over every second with stats --per-core --reset-max): the
+#   lower quartile over the abuse window at most 250 us above the quiet
+#   one's (a dump of 1000 flows in one iteration, as before, costs
+#   100-200 us, the walk over the empty end of the table about 1 ms);
+# - no HTTP connection fails in either window;
+# - edgelbd's RSS grows by less than 64 MB during the abuse, and no answer
+#   is larger than a page of 1000 flows (about 170 KB);
+# - the pagers list every flow of the table at least once; edgelbd keeps
+#   running and stops cleanly.
+# Everything of the test's own runs on CPU 0 at nice 5 (the abusers at
+# nice 10), CPU 1 being the worker's: the point is what edgelbd does with
+# the requests, not how the kernel shares a CPU among busy processes.
+. "$(dirname "$0")/lib.sh"
+
+KIF=elbt-ma0
+FILL=${MABUSE_FILL:-100000}
+FILL_RATE=25000
+QUIET_S=10
+ABUSE_S=10
+SOCK_GROUP=elbt-msock
+USERS=(elbt-mab1 elbt-mab2 elbt-mmon)
+
+t_init mabuse
+if ! getent group "$SOCK_GROUP" >/dev/null; then
+	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
+	t_on_exit "groupdel $SOCK_GROUP"
+fi
+for u in "${USERS[@]}"; do
+	if ! getent passwd "$u" >/dev/null; then
+		useradd -r -M -s /usr/sbin/nologin "$u" || t_abort "useradd $u"
+		t_on_exit "userdel $u; getent group $u >/dev/null && groupdel $u"
+	fi
+done
+GS=$(getent group "$SOCK_GROUP" | cut -d: -f3)
+
+t_topology
+# CPU 1 is the worker's: everything of the test's own (nginx, clients,
+# abusers) runs on CPU 0 beside the management thread, niced so that
+# edgelbd's threads are not kept waiting by the test's load (the
+# figures compare windows; the kernel's sharing of a CPU is not edgelbd's).
+BG="taskset -c 0 nice -n 5"
+for i in 1 2 3; do
+	for p in $(elb_ns_pids "$PREFIX-b$i"); do
+		taskset -a -cp 0 "$p" >/dev/null && renice -n 5 -p "$p" >/dev/null
+	done
+done
+T_FLOW_TABLE_SIZE=1048576 T_EAL_MEM=768 t_config_head 1
+sed -i "/^audit_log = /a socket_group = $SOCK_GROUP" "$CONF"
+{
+	echo "kernel_interface = $KIF"
+	printf '\n[vip.web]\naddress = %s\nport = 80\npool = web\n' "$VIP"
+	printf '\n[vip.fill]\naddress = %s\nport = 9\npool = web\n' "$VIP"
+	printf '\n[pool.web]\nhealth = tcp\nhealth_port = 80\n'
+	printf 'health_interval_ms = 100\nhealth_timeout_ms = 90\n'
+	printf 'health_fall = 3\nhealth_rise = 2\n'
+} >>"$CONF"
+for i in 1 2 3; do t_backend "web$i" web "$i" "$i"; done
+t_daemon
+t_warmup 15 || t_abort "a first connection through the VIP succeeds"
+for _ in $(seq 50); do
+	up=$(elbctl -j health | "$PY" -c 'import json,sys
+print(sum(b["health"] == "up" for b in json.load(sys.stdin)["backends"]))')
+	[ "$up" = 3 ] && break
+	sleep 0.1
+done
+t_check "every backend checked up ($up of 3)" test "$up" = 3
+
+# as USER CMD...: a command as USER, in socket_group.
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --groups="$GS" -- "$@"
+}
+RSS() { awk '/^VmRSS/ {print $2}' "/proc/$ELBD_PID/status"; }
+# CPU time of the management thread (the daemon's main thread), in ticks.
+MGMT_CPU() { awk '{print $14 + $15}' "/proc/$ELBD_PID/task/$ELBD_PID/stat"; }
+percore() {
+	elbctl -j stats --per-core | "$PY" -c 'import json,sys
+print(json.load(sys.stdin)["workers"][0][sys.argv[1]])' "$1"
+}
+
+t_log "after start: busy_loop_max_us $(percore busy_loop_max_us), swap_loop_max_us $(percore swap_loop_max_us)"
+
+# ---- fill the flow table ----
+MAC=$(t_port_mac)
+$BG ip netns exec "$PREFIX-cli" "$PY" "$T_DIR/syn_fill.py" c0 "$MAC" "$VIP" 9 \
+	"$FILL" "$FILL_RATE" >"$WORKDIR/fill.json" || t_abort "syn_fill.py ran"
+sleep 1
+entries=$(percore flow_table_entries)
+t_log "fill: $(cat "$WORKDIR/fill.json"), flow table entries $entries, busy_loop_max_us $(percore busy_loop_max_us)"
+t_check "the flow table holds the spoofed flows ($entries >= 90% of $FILL)" \
+	test "$entries" -ge $((FILL * 9 / 10))
+
+# window NAME SECONDS [abuse]: the background for SECONDS, with the
+# abusers if asked; then the figures of the daemon in NAME.*.
+window() {
+	local name=$1 secs=$2 pids=() p rc=0 cpu0 k
+	# The worker's longest loop, second by second: each read starts it
+	# over (a preemption of the worker by another process spoils a second,
+	# not the window).
+	elbctl stats --per-core --reset-max >/dev/null || rc=1
+	: >"$WORKDIR/$name.loops"
+	(for ((k = 0; k < secs; k++)); do
+		sleep 1
+		elbctl -j stats --per-core --reset-max | "$PY" -c 'import json,sys
+print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])'
+	done >>"$WORKDIR/$name.loops") &
+	pids+=($!)
+	cpu0=$(MGMT_CPU)
+	$BG ip netns exec "$PREFIX-cli" "$PY" "$CLIENT" "$VIP" \
+		--duration "$secs" --rate 100 -c 8 --timeout 2 \
+		>"$WORKDIR/$name.http.json" &
+	pids+=($!)
+	$BG ip netns exec "$PREFIX-cli" ping -q -n -i 0.002 \
+		-w "$secs" "$LB_ADDR" >"$WORKDIR/$name.ping" 2>&1 &
+	pids+=($!)
+	$BG setpriv --reuid="$(id -u elbt-mmon)" \
+		--regid="$(id -g elbt-mmon)" --groups="$GS" -- \
+		"$PY" "$T_DIR/mgmt_clients.py" probe "$ELBD_SOCK" "$secs" 0.1 \
+		>"$WORKDIR/$name.reader.json" &
+	pids+=($!)
+	$BG "$PY" "$T_DIR/mgmt_clients.py" probe "$ELBD_SOCK" "$secs" \
+		0.25 --change "weight web1 1|weight web1 2" \
+		>"$WORKDIR/$name.admin.json" &
+	pids+=($!)
+	if [ "${3:-}" = abuse ]; then
+		as elbt-mab1 nice -n 10 taskset -c 0 "$PY" \
+			"$T_DIR/mgmt_clients.py" abuse "$ELBD_SOCK" "$secs" \
+			--kinds "${MABUSE_KINDS1:-slowloris,nonreader,oversize,malformed,churn,lookup}" \
+			--scale 2 >"$WORKDIR/$name.abuse1.json" &
+		pids+=($!)
+		as elbt-mab2 nice -n 10 taskset -c 0 "$PY" \
+			"$T_DIR/mgmt_clients.py" abuse "$ELBD_SOCK" "$secs" \
+			--kinds "${MABUSE_KINDS2:-pager}" --scale 0.5 \
+			>"$WORKDIR/$name.abuse2.json" &
+		pids+=($!)
+	fi
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	elbctl -j health >"$WORKDIR/$name.health.json"
+	elbctl -j stats --per-core >"$WORKDIR/$name.stats.json"
+	RSS >"$WORKDIR/$name.rss"
+	echo $(( ($(MGMT_CPU) - cpu0) * 1000 / $(getconf CLK_TCK) / secs )) \
+		>"$WORKDIR/$name.mgmt_cpu"
+	return $rc
+}
+
+# fig NAME EXPR: a figure from the window's files (Python expression over
+# reader, admin, http, health, stats, abuse1, abuse2).
+fig() {
+	"$PY" - "$WORKDIR" "$1" "$2" <<'PYEOF'
+import json, os, sys
+d, name, expr = sys.argv[1:4]
+def load(what):
+    p = os.path.join(d, "%s.%s.json" % (name, what))
+    return json.load(open(p)) if os.path.exists(p) else {}
+env = {w: load(w) for w in ("reader", "admin", "http", "health", "stats",
+                            "abuse1", "abuse2")}
+env["checker"] = env["health"].get("checker", {})
+env["worker"] = env["stats"].get("workers", [{}])[0]
+print(eval(expr, env))
+PYEOF
+}
+
+rss0=$(RSS)
+window quiet "$QUIET_S"
+window abuse "$ABUSE_S" abuse
+for w in quiet abuse; do
+	t_log "$w: reader $(cat "$WORKDIR/$w.reader.json")"
+	t_log "$w: admin $(cat "$WORKDIR/$w.admin.json")"
+	t_log "$w: http $(cat "$WORKDIR/$w.http.json")"
+	t_log "$w: checker $(fig $w 'checker')"
+	t_log "$w: busy_loop_max_us second by second: $(tr '\n' ' ' <"$WORKDIR/$w.loops")"
+	t_log "$w: RSS $(cat "$WORKDIR/$w.rss") kB, management thread CPU $(cat "$WORKDIR/$w.mgmt_cpu") ms/s"
+done
+t_log "abusers: $(cat "$WORKDIR/abuse.abuse1.json")"
+t_log "abusers: $(cat "$WORKDIR/abuse.abuse2.json")"
+t_log "RSS: start $rss0 kB, after quiet $(cat "$WORKDIR/quiet.rss") kB, after abuse $(cat "$WORKDIR/abuse.rss") kB"
+
+# ---- other clients and the admin kept being served ----
+for who in reader admin; do
+	t_check "abuse: the $who was answered every time, p99 < 100 ms, max < 1 s ($(fig abuse "$who"))" \
+		test "$(fig abuse "$who['n'] > 10 and $who['ok'] == $who['n'] and $who['p99_ms'] < 100 and $who['max_ms'] < 1000")" = True
+done
+t_check "abuse: the abusers were hundreds ($(fig abuse 'abuse1["clients"] + abuse2["clients"]') clients at once)" \
+	test "$(fig abuse 'abuse1["clients"] + abuse2["clients"] >= 300')" = True
+
+# ---- health checks and the worker unaffected ----
+q99=$(fig quiet 'checker["late_p99_ms"]') a99=$(fig abuse 'checker["late_p99_ms"]')
+amax=$(fig abuse 'checker["late_max_ms"]') qmax=$(fig quiet 'checker["late_max_ms"]')
+t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -> $amax ms (< 250)" \
+	test "$(fig abuse "$a99 <= $q99 + 10 and $amax < 250")" = True
+# The lower quartile: another process taking the worker's CPU spoils
+# some seconds (4 ms time slices), what the abuse would do spoils all.
+quartile() { sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 3) / 4)]}'; }
+qb=$(quartile "$WORKDIR/quiet.loops") ab=$(quartile "$WORKDIR/abuse.loops")
+t_check "the worker's longest loop of a second, lower quartile: $qb us quiet, $ab us under abuse (at most +250)" \
+	awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 250) }' 
+for w in quiet abuse; do
+	t_check "$w: no HTTP connection failed ($(fig $w '(http["ok"], http["failed"])'))" \
+		test "$(fig $w 'http["ok"] > 100 and http["failed"] == 0')" = True
+done
+
+# ---- memory and answers bounded, the table still listed ----
+grow=$(( $(cat "$WORKDIR/abuse.rss") - $(cat "$WORKDIR/quiet.rss") ))
+t_check "edgelbd RSS grew by $grow kB during the abuse (< 64 MB)" \
+	test "$grow" -lt 65536
+t_check "no answer over a page of 1000 flows ($(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"])') bytes <= 256 KiB)" \
+	test "$(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"]) <= 262144')" = True
+t_check "the pagers listed the whole table ($(fig abuse '(abuse2["pages"], abuse2["flows_listed"], abuse2["passes"])') pages, flows, passes)" \
+	test "$(fig abuse "abuse2['passes'] >= 1 and abuse2['flows_listed'] >= $entries")" = True
+t_check "abusive requests got errors, not answers (oversize, malformed)" \
+	test "$(fig abuse '"answer" not in abuse1["kinds"].get("oversize", {}) and abuse1["kinds"].get("malformed", {}).get("error answer", 0) > 0')" = True
+
+t_check "edgelbd still running" elbd_alive
+t_check "status answers" elbctl status
+t_stop_daemon
+t_finish
