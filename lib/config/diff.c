@@ -57,6 +57,12 @@ diff_section(const struct lb_spec_section *a, const struct lb_spec_section *b,
 		if (c.old_value != NULL && c.new_value != NULL &&
 		    strcmp(c.old_value, c.new_value) == 0)
 			continue;
+		/* A secret left out keeps the running one (the build takes
+		 * it from the running snapshot): `config` never prints it,
+		 * and its output must load back as no change. */
+		if (keys[i].type == LB_KEY_SECRET && c.old_value != NULL &&
+		    c.new_value != NULL && c.new_value[0] == '\0')
+			continue;
 		count++;
 		c.old_value = shown(&keys[i], c.old_value);
 		c.new_value = shown(&keys[i], c.new_value);

@@ -205,9 +205,10 @@ copy_str(char *dst, size_t size, const char *src)
 }
 
 /*
- * The scheduler's key: configured, else the one this process generated
- * for the running snapshot, else a new random one. A fixed default would
- * be a key every outsider knows.
+ * The scheduler's key: configured, else the running snapshot's (the key
+ * changes only with a restart, so a file without one - `config`'s own
+ * output, which never prints it - keeps it), else a new random one. A
+ * fixed default would be a key every outsider knows.
  */
 static void
 fill_hash_key(struct build_ctx *c, const struct lb_spec_section *s,
@@ -222,8 +223,9 @@ fill_hash_key(struct build_ctx *c, const struct lb_spec_section *s,
 		lb_hash_key_parse(v, &g->hash_key);     /* checked already */
 		return;
 	}
-	if (prev != NULL && prev->global.hash_key_generated) {
+	if (prev != NULL) {
 		g->hash_key = prev->global.hash_key;
+		g->hash_key_generated = prev->global.hash_key_generated;
 		return;
 	}
 	rc = lb_hash_key_random(&g->hash_key);

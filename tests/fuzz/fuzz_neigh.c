@@ -252,7 +252,8 @@ learn(struct run *r, struct rte_mbuf *m, unsigned int port)
 	struct lb_pkt_info pi;
 	int changed;
 
-	if (lb_pkt_parse(m, &port_mac[port], &pi) != LB_PKT_ARP)
+	if (lb_pkt_parse(m, &port_mac[port], cfg->ports[port].vlan, &pi) !=
+	    LB_PKT_ARP)
 		return;
 	if (rte_is_same_ether_addr(src, &pi.arp_sha) &&
 	    r->n_offers < OFFERS_MAX)

@@ -451,6 +451,36 @@ test_generated_hash_key_kept_by_next_builds(void **state)
 	lb_spec_free(s);
 }
 
+/* A configured key stays when a later file leaves it out (the output of
+ * `config`, which never prints it): the key changes only by a restart, so
+ * the check of static keys lets the omission pass and refuses another. */
+static void
+test_configured_hash_key_kept_without_one(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *a = tfix_load(f->path, "[global]\nhash_key = "
+		"00112233445566778899aabbccddeeff\n" T_MINIMAL);
+	struct lb_spec *b = tfix_load(f->path2, T_MINIMAL);
+	struct lb_spec *c = tfix_load(f->path2, "[global]\nhash_key = "
+		"ffeeddccbbaa99887766554433221100\n" T_MINIMAL);
+	struct lb_config *prev = build_ok(a, NULL), *next;
+	struct lb_config_build_opts o = { .prev = prev };
+	struct lb_config_error err;
+
+	assert_int_equal(prev->global.hash_key_generated, 0);
+	assert_int_equal(lb_spec_check_static(a, b, &err), 0);
+	assert_int_equal(lb_spec_check_static(a, c, &err), 1);
+	next = build_ok(b, &o);
+	assert_int_equal(next->global.hash_key_generated, 0);
+	assert_true(next->global.hash_key.k0 == prev->global.hash_key.k0 &&
+		    next->global.hash_key.k1 == prev->global.hash_key.k1);
+	lb_config_free(next);
+	lb_config_free(prev);
+	lb_spec_free(c);
+	lb_spec_free(b);
+	lb_spec_free(a);
+}
+
 static void
 test_build_1000_backends(void **state)
 {
@@ -502,6 +532,7 @@ main(void)
 		T(test_retained_backends),
 		T(test_change_from_snapshot_spec),
 		T(test_generated_hash_key_kept_by_next_builds),
+		T(test_configured_hash_key_kept_without_one),
 		T(test_build_1000_backends),
 	};
 

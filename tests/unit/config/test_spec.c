@@ -446,12 +446,14 @@ test_secret_never_shown(void **state)
 	assert_non_null(strstr(ini, "; hash_key is set (secret, not shown)\n"));
 	free(ini);
 	lb_spec_free(b);
-	/* Removed: shown as set -> empty, still no value. */
+	/* Left out: the running key stays (the build takes it from the
+	 * running snapshot), so that the printed specification, which
+	 * never holds it, loads back as no change. */
 	b = tfix_load(f->path2, T_MINIMAL);
 	seen.n = 0;
 	seen.text[0] = '\0';
-	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 1);
-	assert_string_equal(seen.text, "global hash_key (secret)-> 0\n");
+	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 0);
+	assert_int_equal(lb_spec_check_static(a, b, &err), 0);
 	lb_spec_free(a);
 	lb_spec_free(b);
 }
