@@ -11,6 +11,9 @@ PKGS=(build-essential meson ninja-build pkg-config
 PKGS+=(libcurl4-openssl-dev)
 # The benchmark harness and its instruction-count gate.
 PKGS+=(valgrind)
+# tests/fuzz: libFuzzer targets built with clang (its fuzzer runtime,
+# libclang_rt.fuzzer, is in libclang-rt-14-dev on Debian 12).
+PKGS+=(clang libclang-rt-14-dev)
 # systemd-analyze, for test_service.sh's check of deploy/edgelbd.service.
 PKGS+=(systemd)
 

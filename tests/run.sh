@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command CI runs (as root, Debian 12): install what is missing,
-# build, run the unit tests under ASan+UBSan, the callgrind speed gate, then the integration tests
+# build, run the unit tests under ASan+UBSan, the fuzz targets for a
+# bounded time, the callgrind speed gate, then the integration tests
 # against the optimised build and against the sanitized build. Exits non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default build-asan).
@@ -52,6 +53,16 @@ unit_summary=$(grep -E '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout)
 	tr -s ' ' | paste -sd ' ' -)
 rm -f "$unit_log"
 
+# The fuzz targets (tests/fuzz): clang libFuzzer under ASan+UBSan in
+# build-fuzz, each for a bounded time; any crash, broken invariant or
+# leak fails. Long runs: tests/fuzz/run.sh --long [SECONDS].
+step "fuzz (libFuzzer, ASan+UBSan, ${FUZZ_SECONDS:-25} s per target)"
+fuzz_log=$(mktemp)
+tests/fuzz/run.sh 2>&1 | tee "$fuzz_log"
+fuzz_rc=${PIPESTATUS[0]}
+fuzz_summary=$(sed -nE 's/^fuzz targets: ([0-9]+ passed, [0-9]+ failed)$/\1/p' "$fuzz_log" | tail -1)
+rm -f "$fuzz_log"
+
 # The speed gate: instructions per packet per class under callgrind must
 # not grow more than 3 % over the committed reference (tests/bench/
 # reference/instructions.json; refresh it with tests/bench/callgrind.py
@@ -94,12 +105,13 @@ count() { # count WORD SUMMARY: the number next to WORD ("3 passed", "Ok: 3")
 
 step "summary"
 echo "unit (ASan+UBSan):        ${unit_summary:-no summary} -> $(verdict "$unit_rc")"
+echo "fuzz (libFuzzer):          ${fuzz_summary:-no summary} -> $(verdict "$fuzz_rc")"
 echo "bench gate (callgrind):    $gate_summary -> $(verdict "$gate_rc")"
 echo "integration ($BUILD_DIR):  ${rel_summary:-no summary} -> $(verdict "$rel_rc")"
 echo "integration (ASan daemon): ${asan_summary:-no summary} -> $(verdict "$asan_rc")"
-passed=$(( $(count Ok "$unit_summary") + $(count passed "$gate_summary") + $(count passed "$rel_summary") + $(count passed "$asan_summary") ))
-failed=$(( $(count Fail "$unit_summary") + $(count failed "$gate_summary") + $(count failed "$rel_summary") + $(count failed "$asan_summary") ))
-[ "$unit_rc" -eq 0 ] && [ "$gate_rc" -eq 0 ] && [ "$rel_rc" -eq 0 ] && [ "$asan_rc" -eq 0 ]
+passed=$(( $(count Ok "$unit_summary") + $(count passed "$fuzz_summary") + $(count passed "$gate_summary") + $(count passed "$rel_summary") + $(count passed "$asan_summary") ))
+failed=$(( $(count Fail "$unit_summary") + $(count failed "$fuzz_summary") + $(count failed "$gate_summary") + $(count failed "$rel_summary") + $(count failed "$asan_summary") ))
+[ "$unit_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && [ "$gate_rc" -eq 0 ] && [ "$rel_rc" -eq 0 ] && [ "$asan_rc" -eq 0 ]
 rc=$?
 # A stage that printed no summary still fails the run.
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1

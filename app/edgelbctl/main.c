@@ -444,7 +444,7 @@ print_status(const json_t *a)
 	static const char *const keys[] = { "version", "pid", "uptime_s",
 		"config", "generation", "generation_time",
 		"generation_command", "differs_from_file", "runtime_changes",
-		"vips", "backends", NULL };
+		"hash_key", "vips", "backends", NULL };
 	const json_t *audit = json_object_get(a, "audit_log");
 	const json_t *by = json_object_get(a, "generation_by");
 	struct table t;
@@ -655,6 +655,20 @@ print_flows(const json_t *a)
 		printf("next page: flows --after %s\n", field(a, "next"));
 }
 
+/* Why it goes there: the scheduler's reason, why a held flow moves, or
+ * the held flow's state (embryonic, established, ...). */
+static const char *
+lookup_note(const json_t *v)
+{
+	static const char *const keys[] = { "reason", "rescheduled", "state" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_is_string(json_object_get(v, keys[i])))
+			return field(v, keys[i]);
+	return "";
+}
+
 static void
 lookup_row(struct table *t, const json_t *v, size_t index)
 {
@@ -673,8 +687,7 @@ lookup_row(struct table *t, const json_t *v, size_t index)
 	table_add(t, field(v, "protocol"), endpoint(v, "src", "src_port"),
 		  endpoint(v, "dst", "dst_port"), field(v, "vip"),
 		  field(v, "backend"), field(v, "backend_address"),
-		  field(v, "source"), field(v, "worker"),
-		  json_object_get(v, "reason") ? field(v, "reason") : "");
+		  field(v, "source"), field(v, "worker"), lookup_note(v));
 }
 
 static void

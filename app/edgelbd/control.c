@@ -69,7 +69,8 @@ learn_from(struct control *c, struct rte_mbuf *m, uint64_t now)
 	unsigned int port = m->port;
 
 	if (port >= c->dp->n_ports ||
-	    lb_pkt_parse(m, &c->dp->ports[port].mac, &pi) != LB_PKT_ARP)
+	    lb_pkt_parse(m, &c->dp->ports[port].mac, cfg->ports[port].vlan,
+			 &pi) != LB_PKT_ARP)
 		return;
 	if (lb_runtime_neigh_learn(c->rt, port, pi.src_addr, &pi.arp_sha,
 				   &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)
@@ -92,8 +93,8 @@ ask_due(struct control *c, uint64_t now)
 		if (m == NULL)
 			return;
 		if (lb_pkt_arp_request(m, &c->dp->ports[nc->port].mac,
-				       cfg->ports[nc->port].addr,
-				       nc->addr) != 0) {
+				       cfg->ports[nc->port].addr, nc->addr,
+				       cfg->ports[nc->port].vlan) != 0) {
 			rte_pktmbuf_free(m);
 			continue;
 		}

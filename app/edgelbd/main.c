@@ -133,6 +133,12 @@ run(const char *path, const char *argv0)
 		edgelbd_log(LOG_ERR, "%s", cerr.msg);
 		return 1;
 	}
+	if (cfg->global.hash_key_generated)
+		edgelbd_log(LOG_WARNING, "warning: %s: no [global] hash_key: new "
+			    "flows are placed with a random key drawn now, so "
+			    "another box, or this one after a restart, sends a "
+			    "tuple elsewhere; set hash_key to the same 32 hex "
+			    "digits on every box", path);
 	block_signals();
 	rt_signals(SIG_BLOCK);
 	if (edgelbd_eal_init(cfg, argv0, err, sizeof(err)) != 0)

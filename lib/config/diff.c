@@ -18,6 +18,14 @@ key_runtime(const struct lb_config_key *k)
 	return k->section != LB_SECTION_PORT && k->runtime;
 }
 
+/* What a change shows of a value: a secret only as set or not. */
+static const char *
+shown(const struct lb_config_key *k, const char *v)
+{
+	return k->type == LB_KEY_SECRET && v != NULL && *v != '\0' ?
+	       LB_SPEC_SECRET_SHOWN : v;
+}
+
 /* An absent [global] is every default: no section to add or remove. */
 static const struct lb_spec_section empty_global = {
 	.name = (char *)"global", .kind = LB_SECTION_GLOBAL,
@@ -50,6 +58,8 @@ diff_section(const struct lb_spec_section *a, const struct lb_spec_section *b,
 		    strcmp(c.old_value, c.new_value) == 0)
 			continue;
 		count++;
+		c.old_value = shown(&keys[i], c.old_value);
+		c.new_value = shown(&keys[i], c.new_value);
 		if (fn != NULL)
 			fn(&c, arg);
 	}

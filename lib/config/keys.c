@@ -61,8 +61,27 @@ static const struct lb_config_key keys[] = {
 	  "idle timeout of an established TCP flow, s" },
 	{ G, "tcp_fin_timeout", LB_KEY_U32, 1, 3600, NULL, NULL, "10", 1,
 	  "timeout of a TCP flow once FIN or RST was seen, s" },
+	{ G, "tcp_syn_timeout", LB_KEY_U32, 1, 600, NULL, NULL, "5", 1,
+	  "timeout of an embryonic TCP flow (a SYN, no handshake ACK yet), "
+	  "s" },
 	{ G, "udp_timeout", LB_KEY_U32, 1, 86400, NULL, NULL, "300", 1,
 	  "idle timeout of a UDP flow, s" },
+	{ G, "icmp_echo_rate", LB_KEY_U32, 0, 10000000, NULL, NULL, "1000",
+	  1, "ICMP echo requests answered per second per worker; the rest "
+	  "are dropped (icmp_rate_limited); 0 = none answered" },
+	{ G, "icmp_echo_burst", LB_KEY_U32, 1, 1000000, NULL, NULL, "50", 1,
+	  "echo requests answered back to back before icmp_echo_rate "
+	  "applies" },
+	{ G, "arp_reply_rate", LB_KEY_U32, 0, 10000000, NULL, NULL, "1000", 1,
+	  "ARP requests answered per second per worker; the rest are "
+	  "dropped (arp_rate_limited); 0 = none answered" },
+	{ G, "arp_reply_burst", LB_KEY_U32, 1, 1000000, NULL, NULL, "100", 1,
+	  "ARP requests answered back to back before arp_reply_rate "
+	  "applies" },
+	{ G, "hash_key", LB_KEY_SECRET, 0, LB_HASH_KEY_HEX_LEN, NULL, NULL,
+	  "", 0, "the scheduler's secret hash key, 32 hex digits (128 bits), "
+	  "the same on every box of a fleet; empty: a random key per start "
+	  "(warned)" },
 	{ P, "device", LB_KEY_DEVICE, 0, LB_DEVICE_MAX - 1, NULL, NULL, NULL,
 	  0, "DPDK vdev string or PCI address" },
 	{ P, "address", LB_KEY_IPV4_PREFIX, 0, 0, NULL, NULL, NULL, 0,
@@ -72,6 +91,9 @@ static const struct lb_config_key keys[] = {
 	{ P, "kernel_interface", LB_KEY_STRING, 0, LB_IFNAME_MAX, NULL, NULL,
 	  "", 0, "Linux interface for the port's own address (TAP); "
 	  "empty: none" },
+	{ P, "vlan", LB_KEY_U32, 1, 4094, NULL, NULL, "", 0,
+	  "802.1Q VLAN id the port sends and accepts; unset: untagged "
+	  "frames only" },
 	{ V, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
 	  "the VIP address" },
 	{ V, "port", LB_KEY_U32, 1, 65535, NULL, NULL, NULL, 1,
@@ -424,6 +446,36 @@ check_status_range(const struct lb_config_key *k, const char *v, char *msg,
 	return -1;
 }
 
+/*
+ * Empty (none), or 32 hex digits that are not all one digit (0000...,
+ * ffff...: the first keys anyone tries). The value is never repeated in
+ * the message: it is a secret.
+ */
+static int
+check_secret(const struct lb_config_key *k, const char *v, char *msg,
+	     size_t size)
+{
+	struct lb_hash_key key;
+	size_t len = strlen(v);
+
+	if (len == 0)
+		return 0;
+	if (lb_hash_key_parse(v, &key) != 0) {
+		snprintf(msg, size,
+			 "%s: expected %u hex digits (128 bits), e.g. from "
+			 "'openssl rand -hex 16' (value not shown: %zu "
+			 "characters)", k->name, LB_HASH_KEY_HEX_LEN, len);
+		return -1;
+	}
+	if (strspn(v, (char[]){ v[0], (char)(v[0] ^ 0x20), '\0' }) == len) {
+		snprintf(msg, size, "%s: a key of one repeated digit is no "
+			 "secret: use a random one ('openssl rand -hex 16')",
+			 k->name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		    size_t size)
@@ -455,6 +507,8 @@ lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		return check_host(k, v, msg, size);
 	case LB_KEY_STATUS_RANGE:
 		return check_status_range(k, v, msg, size);
+	case LB_KEY_SECRET:
+		return check_secret(k, v, msg, size);
 	}
 	snprintf(msg, size, "%s: unknown key type", k->name);
 	return -1;

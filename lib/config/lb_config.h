@@ -23,6 +23,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_hash_crc.h>
 
+#include "lb_hash.h"
 #include "lb_sched.h"
 #include "lb_spec.h"
 #include "lb_stats.h"
@@ -112,7 +113,17 @@ struct lb_global_conf {
 	uint32_t extra_mbufs;      /**< added to the computed mbuf pool */
 	uint32_t tcp_timeout;      /**< s, idle established TCP flow */
 	uint32_t tcp_fin_timeout;  /**< s, after FIN or RST seen */
+	uint32_t tcp_syn_timeout;  /**< s, embryonic (SYN, no ACK yet) */
 	uint32_t udp_timeout;      /**< s, idle UDP flow */
+	uint32_t icmp_echo_rate;   /**< echo replies/s per worker; 0: none */
+	uint32_t icmp_echo_burst;  /**< answered back to back, >= 1 */
+	uint32_t arp_reply_rate;   /**< ARP replies/s per worker; 0: none */
+	uint32_t arp_reply_burst;  /**< answered back to back, >= 1 */
+	/** The scheduler's key (lb_flow_key_hash): hash_key, or when that
+	 *  is empty a random one drawn by the first build and kept by every
+	 *  build after it (lb_config_build_opts.prev). Secret: never shown. */
+	struct lb_hash_key hash_key;
+	uint8_t hash_key_generated; /**< no hash_key configured: random */
 	char audit_log[LB_PATH_MAX];      /**< absolute path */
 	char socket_group[LB_GROUP_MAX + 1]; /**< group name, not resolved */
 	char admin_group[LB_GROUP_MAX + 1];  /**< "": uid 0 only */
@@ -126,6 +137,8 @@ struct lb_port_conf {
 	uint32_t gateway;           /**< 0 = none */
 	/** Kernel interface for the port's own address; "" = none. */
 	char kernel_interface[LB_IFNAME_MAX + 1];
+	/** 802.1Q VLAN id of every frame in and out, 1..4094; 0: none. */
+	uint16_t vlan;
 };
 
 struct lb_vip_conf {
@@ -341,11 +354,17 @@ struct lb_config_build_opts {
 	const uint16_t *ramp;
 };
 
+
 /** Where a slow start begins: a tenth of the weight. */
 #define LB_CONFIG_RAMP_START 100
 
 /**
  * Validate @p spec and build a complete snapshot from it.
+ *
+ * The scheduler's hash key is [global] hash_key; without one it is prev's
+ * generated key if @p opts has a prev that generated one, else a new
+ * random one (getrandom): one process keeps one key across reloads,
+ * rollbacks and runtime changes.
  *
  * Checks every value against its key (lb_config_keys()), every reference,
  * every cross-rule (subnets, uniqueness, on-link, table sizes), and
@@ -489,7 +508,8 @@ double lb_config_expected_share(const struct lb_config *cfg, uint32_t b);
  * each backend's weight, weight share and expected share of new flows
  * from the very table the workers would use. Drained and disabled
  * backends are listed after the table (no new flows); REMOVED ones are
- * not shown.
+ * not shown. Ends with whether hash_key is set (never its value): without
+ * it a random key makes every start and every box choose differently.
  */
 void lb_config_print_simulation(const struct lb_config *cfg, FILE *out);
 

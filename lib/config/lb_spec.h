@@ -64,6 +64,9 @@ enum lb_key_type {
 	LB_KEY_URL_PATH,    /**< "/..." printable, no space, <= max bytes */
 	LB_KEY_HOST,        /**< host name or address, may be empty */
 	LB_KEY_STATUS_RANGE, /**< HTTP status "200" or range "200-399" */
+	LB_KEY_SECRET,      /**< 128-bit key, 32 hex digits, may be empty;
+			     *   never shown: diffs and errors say only
+			     *   that it is set or changed */
 };
 
 /** One key: the single declaration every user of keys reads. */
@@ -165,7 +168,9 @@ int lb_spec_set(struct lb_spec *s, const char *section, const char *key,
  * pools, vips, backends, each by name), keys in table order, only keys
  * that are set, values quoted when they need it, so that lb_spec_load of
  * the output gives the same values. Starts with a comment naming the file
- * the specification came from.
+ * the specification came from. A secret (LB_KEY_SECRET) that is set is
+ * written as a comment saying so, never its value: loading the output
+ * then gives a specification without it (a fresh random key).
  *
  * @return 0, or -1 (write error, or a value that no INI quoting can hold).
  */
@@ -175,11 +180,16 @@ int lb_spec_write_ini(const struct lb_spec *s, FILE *out);
 char *lb_spec_to_ini(const struct lb_spec *s);
 
 /** One key that differs between two specifications. */
+/** What a change shows for a secret's value when it is set. */
+#define LB_SPEC_SECRET_SHOWN "(secret)"
+
 struct lb_spec_change {
 	const char *section;        /**< "backend.web1" */
 	const char *key;
-	const char *old_value;      /**< effective; NULL: section absent */
-	const char *new_value;      /**< effective; NULL: section absent */
+	/** Effective values; NULL: section absent. A secret's value that is
+	 *  set reads LB_SPEC_SECRET_SHOWN (compared on the real values). */
+	const char *old_value;
+	const char *new_value;
 	int runtime;                /**< 1 if the key may change running */
 };
 

@@ -283,14 +283,24 @@ scan_line(struct scan *s, char *raw, size_t rawlen)
 	}
 	l = strip(raw);
 	len = strlen(l);
-	if (len == 0 || l[0] == ';' || l[0] == '#')
-		return 0;
-	if (l[len - 1] == '\\') {
-		/* iniparser would glue the next line on: say so, not guess */
+	/*
+	 * iniparser joins the next line to any line ending in '\' (trailing
+	 * space aside), a comment too: "; see C:\temp\" would swallow the key
+	 * below it, which would then silently take its default. Refused with
+	 * its line rather than worked around: reading the next line on its
+	 * own would need the bytes iniparser reads to differ from the file's,
+	 * and a continuation the operator did mean would be read otherwise
+	 * without a word.
+	 */
+	if (len > 0 && l[len - 1] == '\\') {
 		lb_config_set_error(s->err, s->path, s->line,
+			l[0] == ';' || l[0] == '#' ?
+			"syntax error: a comment ending in '\\' would join the next line to it (line continuation is not supported)" :
 			"syntax error: line continuation ('\\' at end of line) is not supported");
 		return -1;
 	}
+	if (len == 0 || l[0] == ';' || l[0] == '#')
+		return 0;
 	if (l[0] == '[')
 		return scan_section(s, l, len);
 	return scan_key(s, l);

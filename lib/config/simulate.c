@@ -145,4 +145,15 @@ lb_config_print_simulation(const struct lb_config *cfg, FILE *out)
 		print_pool(cfg, &cfg->pools[cfg->vips[i].pool], out);
 		print_out_of_table(cfg, cfg->vips[i].pool, out);
 	}
+	/* Shares come from the tables and do not depend on the key; where
+	 * a given tuple goes does. */
+	if (cfg->global.hash_key_generated)
+		fprintf(out, "\n! hash_key is not set: edgelbd draws a random "
+			"key at each start, so another box (or the next start) "
+			"sends a tuple to another backend; set [global] hash_key "
+			"to the same 32 hex digits on every box\n");
+	else
+		fprintf(out, "\nhash_key: set (secret): every box with this "
+			"key and these backends picks the same backend for a "
+			"tuple\n");
 }

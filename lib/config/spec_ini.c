@@ -5,24 +5,29 @@
  * values (the round trip the unit test checks).
  */
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_priv.h"
 
 /*
- * iniparser ends an unquoted value at ';' or '#', strips surrounding
- * space, and the line index refuses a trailing '\'; quoting avoids all of
- * it. A value holding both quote characters cannot be written.
+ * Quote only what iniparser would not read back as it is: it ends an
+ * unquoted value at ';' or '#', strips white space (isspace) at both
+ * ends, reads a value starting with a quote as quoted and an empty one
+ * as nothing; the line index refuses a trailing '\'. Quoting no more
+ * than that keeps every printed line as short as the line it was read
+ * from. A value holding both quote characters that needs quoting cannot
+ * be written.
  */
 static int
 quote_of(const char *v)
 {
 	size_t len = strlen(v);
 
-	if (len > 0 && strpbrk(v, ";#\"'") == NULL && v[0] != ' ' &&
-	    v[0] != '\t' && v[len - 1] != ' ' && v[len - 1] != '\t' &&
-	    v[len - 1] != '\\')
+	if (len > 0 && strpbrk(v, ";#") == NULL && v[0] != '"' &&
+	    v[0] != '\'' && !isspace((unsigned char)v[0]) &&
+	    !isspace((unsigned char)v[len - 1]) && v[len - 1] != '\\')
 		return 0;
 	if (strchr(v, '"') == NULL)
 		return '"';
@@ -31,16 +36,23 @@ quote_of(const char *v)
 	return -1;
 }
 
+/*
+ * "key = value", or "key=value" when that would pass iniparser's line
+ * length: a value read from a line of the maximum length still fits.
+ */
 static int
 write_value(const struct lb_spec_value *v, FILE *out)
 {
 	int q = quote_of(v->value);
+	size_t len = strlen(v->key) + strlen(v->value) + (q > 0 ? 2 : 0);
+	const char *eq = len + 3 <= LB_INI_LINE_MAX ? " = " : "=";
 
-	if (q < 0)
+	if (q < 0 || len + strlen(eq) > LB_INI_LINE_MAX)
 		return -1;
 	if (q == 0)
-		return fprintf(out, "%s = %s\n", v->key, v->value) < 0 ? -1 : 0;
-	return fprintf(out, "%s = %c%s%c\n", v->key, q, v->value, q) < 0 ?
+		return fprintf(out, "%s%s%s\n", v->key, eq, v->value) < 0 ?
+			-1 : 0;
+	return fprintf(out, "%s%s%c%s%c\n", v->key, eq, q, v->value, q) < 0 ?
 		-1 : 0;
 }
 
@@ -59,8 +71,14 @@ write_section(const struct lb_spec_section *sec, FILE *out)
 		if (keys[i].section != sec->kind)
 			continue;
 		v = lb_spec_value_of(sec, keys[i].name);
-		if (v != NULL && write_value(v, out) < 0)
+		if (v != NULL && keys[i].type == LB_KEY_SECRET &&
+		    v->value[0] != '\0') {
+			if (fprintf(out, "; %s is set (secret, not shown)\n",
+				    v->key) < 0)
+				return -1;
+		} else if (v != NULL && write_value(v, out) < 0) {
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -74,8 +92,10 @@ lb_spec_write_ini(const struct lb_spec *s, FILE *out)
 
 	if (sorted == NULL)
 		return -1;
-	/* a path with a line break would end the comment early */
-	if (strpbrk(s->path, "\r\n") == NULL &&
+	/* a path with a line break would end the comment early, one ending
+	 * in '\\' would join the next line to it */
+	if (strpbrk(s->path, "\r\n") == NULL && s->path[0] != '\0' &&
+	    s->path[strlen(s->path) - 1] != '\\' &&
 	    fprintf(out, "; edgelb specification, from %s\n", s->path) < 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < s->n_sections; i++)

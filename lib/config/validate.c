@@ -204,6 +204,34 @@ copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/*
+ * The scheduler's key: configured, else the one this process generated
+ * for the running snapshot, else a new random one. A fixed default would
+ * be a key every outsider knows.
+ */
+static void
+fill_hash_key(struct build_ctx *c, const struct lb_spec_section *s,
+	      struct lb_global_conf *g)
+{
+	const struct lb_config *prev = c->opts != NULL ? c->opts->prev : NULL;
+	const char *v = build_value(s, "hash_key");
+	int rc;
+
+	g->hash_key_generated = *v == '\0';
+	if (!g->hash_key_generated) {
+		lb_hash_key_parse(v, &g->hash_key);     /* checked already */
+		return;
+	}
+	if (prev != NULL && prev->global.hash_key_generated) {
+		g->hash_key = prev->global.hash_key;
+		return;
+	}
+	rc = lb_hash_key_random(&g->hash_key);
+	if (rc != 0)
+		build_error(c, s, "hash_key", "no hash_key and no random one: "
+			    "getrandom: %s", strerror(-rc));
+}
+
 static void
 fill_global(struct build_ctx *c)
 {
@@ -230,7 +258,13 @@ fill_global(struct build_ctx *c)
 	g->extra_mbufs = lb_key_u32(build_value(s, "extra_mbufs"));
 	g->tcp_timeout = lb_key_u32(build_value(s, "tcp_timeout"));
 	g->tcp_fin_timeout = lb_key_u32(build_value(s, "tcp_fin_timeout"));
+	g->tcp_syn_timeout = lb_key_u32(build_value(s, "tcp_syn_timeout"));
 	g->udp_timeout = lb_key_u32(build_value(s, "udp_timeout"));
+	g->icmp_echo_rate = lb_key_u32(build_value(s, "icmp_echo_rate"));
+	g->icmp_echo_burst = lb_key_u32(build_value(s, "icmp_echo_burst"));
+	g->arp_reply_rate = lb_key_u32(build_value(s, "arp_reply_rate"));
+	g->arp_reply_burst = lb_key_u32(build_value(s, "arp_reply_burst"));
+	fill_hash_key(c, s, g);
 }
 
 static void
@@ -275,6 +309,23 @@ check_kernel_interface(struct build_ctx *c, const struct lb_spec_section *s,
 		    n, LB_IFNAME_MAX);
 }
 
+/*
+ * A kernel interface would see the port's tagged frames and send its own
+ * untagged: the exception path does not tag or untag (yet), so the two
+ * are refused together rather than half working.
+ */
+static void
+check_vlan(struct build_ctx *c, const struct lb_spec_section *s,
+	   const struct lb_port_conf *p)
+{
+	if (p->vlan != 0 && p->kernel_interface[0] != '\0')
+		build_error(c, s, "vlan",
+			    "port %s: vlan = %u with kernel_interface = %s is "
+			    "not supported yet (the kernel path carries "
+			    "untagged frames only)", p->name, p->vlan,
+			    p->kernel_interface);
+}
+
 /* Kernel interfaces' TAPs are DPDK devices too: a data port named like
  * one would be found in its place, or keep it from being made. */
 static void
@@ -311,6 +362,8 @@ fill_ports(struct build_ctx *c)
 		copy_str(p->kernel_interface, sizeof(p->kernel_interface),
 			 build_value(s, "kernel_interface"));
 		check_kernel_interface(c, s, p);
+		p->vlan = (uint16_t)lb_key_u32(build_value(s, "vlan"));
+		check_vlan(c, s, p);
 	}
 }
 
@@ -533,6 +586,54 @@ check_host_address(struct build_ctx *c, const struct lb_spec_section *s,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A port's own address must be a host's, not its subnet's network or
+ * broadcast address (prefix <= 30: /31 and /32 have none); its gateway
+ * neither. ARP for such an address would be answered for everyone.
+ */
+static const char *
+port_address_bad(uint32_t addr, const struct lb_port_conf *p)
+{
+	uint32_t m = mask_of(p->prefix_len);
+	const char *why = not_unicast(addr);
+
+	if (why != NULL)
+		return why;
+	if (p->prefix_len <= 30 && addr == (p->addr & m))
+		return "the network address of the subnet";
+	if (p->prefix_len <= 30 && addr == (p->addr | ~m))
+		return "the broadcast address of the subnet";
+	return NULL;
+}
+
+static void
+check_port_addresses(struct build_ctx *c)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *why;
+	uint32_t i;
+
+	for (i = 0; i < c->cfg->n_ports; i++) {
+		const struct lb_spec_section *s = c->sec[LB_SECTION_PORT][i];
+		struct lb_port_conf *p = &c->cfg->ports[i];
+
+		if (!c->ok[LB_SECTION_PORT][i])
+			continue;
+		why = port_address_bad(p->addr, p);
+		if (why != NULL) {
+			build_error(c, s, "address", "port %s: %s is %s",
+				    p->name, ipstr(p->addr, a), why);
+			c->ok[LB_SECTION_PORT][i] = 0;
+			c->ports_ok = 0;
+			continue;
+		}
+		why = p->gateway != 0 ? port_address_bad(p->gateway, p) : NULL;
+		if (why != NULL)
+			build_error(c, s, "gateway", "port %s: gateway %s is %s",
+				    p->name, ipstr(p->gateway, a), why);
+	}
 }
 
 /* ---- [vip.*] -------------------------------------------------------------- */
@@ -780,6 +881,65 @@ check_vip_pools(struct build_ctx *c)
 	}
 }
 
+/*
+ * The value that made pool @p pi all weight 0: a runtime change's first
+ * (the one that did it), else the last in the file. Every backend's weight
+ * was set, since the default is 1.
+ */
+static uint32_t
+weight_culprit(struct build_ctx *c, uint32_t pi)
+{
+	const struct lb_spec_value *v;
+	uint32_t i, last = UINT32_MAX;
+
+	for (i = 0; i < c->cfg->n_backends; i++) {
+		if (c->cfg->backends[i].pool != pi)
+			continue;
+		v = lb_spec_value_of(c->sec[LB_SECTION_BACKEND][i], "weight");
+		if (v != NULL && v->origin != NULL)
+			return i;
+		last = i;
+	}
+	return last;
+}
+
+/*
+ * A pool whose every backend has weight 0 has an empty table: its VIPs
+ * drop every new flow, by configuration rather than by any event. Drained,
+ * disabled or down backends keep their weight and are not this: those
+ * are states an operator or a check sets, and all_down says what then.
+ */
+static void
+check_pool_weights(struct build_ctx *c)
+{
+	const struct lb_config *cfg = c->cfg;
+	uint32_t pi, i, n, b;
+
+	for (pi = 0; pi < cfg->n_pools; pi++) {
+		for (i = 0, n = 0; i < cfg->n_backends; i++) {
+			if (cfg->backends[i].pool != pi)
+				continue;
+			if (!c->ok[LB_SECTION_BACKEND][i] ||
+			    cfg->backends[i].weight > 0)
+				break;
+			n++;
+		}
+		if (i < cfg->n_backends || n == 0 || !c->ok[LB_SECTION_POOL][pi])
+			continue;
+		for (i = 0; i < cfg->n_vips; i++)
+			if (c->ok[LB_SECTION_VIP][i] && cfg->vips[i].pool == pi)
+				break;
+		if (i == cfg->n_vips)
+			continue;       /* serves nothing: harmless */
+		b = weight_culprit(c, pi);
+		build_error(c, c->sec[LB_SECTION_BACKEND][b], "weight",
+			    "pool %s: every backend has weight 0, so vip %s "
+			    "would drop every new flow (drain or disable "
+			    "backends instead)", cfg->pools[pi].name,
+			    cfg->vips[i].name);
+	}
+}
+
 /* The port of the first VIP (in file order) that pool @pi serves, or 0. */
 static uint16_t
 pool_vip_port(const struct lb_config *cfg, uint32_t pi)
@@ -835,6 +995,7 @@ lb_config_validate(struct build_ctx *c)
 		return -1;
 	fill_global(c);
 	fill_ports(c);
+	check_port_addresses(c);
 	check_port_overlap(c);
 	check_kernel_unique(c);
 	fill_pools(c);
@@ -844,6 +1005,7 @@ lb_config_validate(struct build_ctx *c)
 	check_backend_unique(c);
 	check_pool_sizes(c);
 	check_vip_pools(c);
+	check_pool_weights(c);
 	set_check_ports(c);
 	return c->err->n == 0 ? 0 : -1;
 }

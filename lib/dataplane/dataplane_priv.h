@@ -8,8 +8,9 @@
 void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
 
 /* Take on what a new configuration says about the worker itself: flow
- * timeouts, idle back-off, counters of recycled identities zeroed. Worker
- * lcore, before it forwards on @cfg. */
+ * timeouts, idle back-off, ICMP echo and ARP reply limits (a bucket whose
+ * limits did not change is kept), the ports' VLAN ids, counters of
+ * recycled identities zeroed. Worker lcore, before it forwards on @cfg. */
 void lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg);
 
 /* Queue @m, received on configured port @port, for that port's kernel

@@ -82,6 +82,19 @@ struct lb_dp {
 	struct lb_dp_doorbell kernel_bell;
 };
 
+/**
+ * A rate limit on the TSC: a token bucket kept as one time (the generic
+ * cell rate algorithm), exact for any arrival pattern: a packet passes if
+ * the bucket's theoretical arrival time @c tat is at most @c tolerance
+ * ahead of now, and moves it on by @c interval. No lock, no system call;
+ * worker-owned like everything here.
+ */
+struct lb_dp_rate {
+	uint64_t tat;               /**< TSC; UINT64_MAX: nothing passes */
+	uint64_t interval;          /**< TSC per packet let through */
+	uint64_t tolerance;         /**< (burst - 1) * interval */
+};
+
 /** Per-worker state. Only the worker writes it (rings aside). */
 struct lb_worker {
 	struct lb_worker_stats stats;       /**< first: cache aligned */
@@ -98,6 +111,11 @@ struct lb_worker {
 	const struct lb_snapshot *seen_snap;
 	const struct lb_config *seen_config;
 	struct lb_flow_timeouts timeouts;   /**< from seen_config */
+	struct lb_dp_rate icmp_echo_rate;   /**< from seen_config */
+	struct lb_dp_rate arp_reply_rate;   /**< from seen_config */
+	/** Each port's VLAN id (0: untagged), from seen_config: a frame
+	 *  forwarded to another port takes that port's tag. */
+	uint16_t port_vlan[LB_MAX_PORTS];
 	/* lb_config.backend_epoch/vip_epoch as this worker's counters are */
 	uint16_t backend_epoch[LB_MAX_BACKENDS];
 	uint16_t vip_epoch[LB_MAX_VIPS];

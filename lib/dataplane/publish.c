@@ -113,6 +113,9 @@ lb_dp_worker_create(struct lb_dp *dp, unsigned int index, unsigned int lcore,
 	/* Until the first config sets them (benchmarks may not give one). */
 	w->timeouts.tick_shift = lb_flow_tick_shift(rte_get_tsc_hz());
 	w->timeouts.sweep_tsc = rte_get_tsc_hz();
+	/* No limit until a config gives one: a bucket that never empties. */
+	w->icmp_echo_rate.tolerance = UINT64_MAX;
+	w->arp_reply_rate.tolerance = UINT64_MAX;
 	snprintf(name, sizeof(name), "lb_flows_%u", index);
 	w->flows = lb_flow_table_create(name, flow_capacity, socket);
 	w->to_mgmt = worker_ring(index, "tomgmt", CTL_RING_SIZE, socket);

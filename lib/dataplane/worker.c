@@ -82,11 +82,23 @@ drop(struct lb_worker *w, unsigned int port, enum lb_drop_reason r,
 	rte_pktmbuf_free(m);
 }
 
+/* May one more packet pass at @p now? Takes its token if so. */
+static inline int
+rate_take(struct lb_dp_rate *r, uint64_t now)
+{
+	uint64_t tat = RTE_MAX(r->tat, now);
+
+	if (unlikely(tat - now > r->tolerance))
+		return 0;
+	r->tat = tat + r->interval;
+	return 1;
+}
+
 /* ARP: answer requests for what we own, pass replies to the resolver. */
 static void
 handle_arp(struct lb_worker *w, const struct lb_config *cfg,
 	   unsigned int port, struct rte_mbuf *m,
-	   const struct lb_pkt_info *pi)
+	   const struct lb_pkt_info *pi, uint64_t now)
 {
 	struct lb_port_stats *ps = &w->stats.port[port];
 
@@ -101,6 +113,10 @@ handle_arp(struct lb_worker *w, const struct lb_config *cfg,
 	}
 	if (!lb_config_owns_addr(cfg, pi->dst_addr)) {
 		drop(w, port, LB_DROP_arp_not_ours, m);
+		return;
+	}
+	if (unlikely(!rate_take(&w->arp_reply_rate, now))) {
+		drop(w, port, LB_DROP_arp_rate_limited, m);
 		return;
 	}
 	lb_pkt_arp_reply(m, pi, &w->dp->ports[port].mac);
@@ -127,7 +143,7 @@ kernel_serves(const struct lb_worker *w, const struct lb_addr_slot *owner,
 static void
 handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
 	    unsigned int port, struct rte_mbuf *m,
-	    const struct lb_pkt_info *pi)
+	    const struct lb_pkt_info *pi, uint64_t now)
 {
 	const struct lb_addr_slot *owner = lb_config_owner(cfg, pi->dst_addr);
 
@@ -140,6 +156,10 @@ handle_icmp(struct lb_worker *w, const struct lb_config *cfg,
 			lb_dp_to_kernel(w, port, m);
 		else
 			drop(w, port, LB_DROP_icmp_unsupported, m);
+		return;
+	}
+	if (unlikely(!rate_take(&w->icmp_echo_rate, now))) {
+		drop(w, port, LB_DROP_icmp_rate_limited, m);
 		return;
 	}
 	lb_pkt_icmp_echo_reply(m, pi);
@@ -179,7 +199,8 @@ flow_key_from(struct lb_flow_key *k, const struct lb_pkt_info *pi)
 struct fwd {
 	struct rte_mbuf *m;
 	struct lb_flow_key key;
-	uint32_t hash;
+	uint32_t hash;              /* the table's (secret key), not the
+				     * scheduler's: see schedule() */
 	uint16_t vip;               /* index in this snapshot */
 	uint8_t vip_id;             /* identity: what entries and counters name */
 	uint8_t tcp_flags;
@@ -197,14 +218,15 @@ is_syn_only(uint8_t flags)
 /*
  * The hashes of the flows this burst inserted, updated or deleted since
  * its bulk lookup: only their looked-up entries may be stale, so only they
- * are looked up again. A packet records at most one. A 256-bit filter on
- * the hash's top byte spares the scan for nearly every other flow (a
- * burst of new flows records one per packet).
+ * are looked up again. A packet records at most two (its own flow, and an
+ * embryonic one it evicted). A 256-bit filter on the hash's top byte
+ * spares the scan for nearly every other flow (a burst of new flows
+ * records one per packet).
  */
 struct burst_changes {
 	unsigned int n;
 	uint64_t filter[4];
-	uint32_t hash[LB_DP_BURST];
+	uint32_t hash[2 * LB_DP_BURST];
 };
 
 static inline void
@@ -234,48 +256,92 @@ changed_in_burst(const struct burst_changes *c, uint32_t hash)
 	return 0;
 }
 
-/* The flow gauge of backend @p id: one entry fewer. */
+/* Entry @p e left the table: the gauges (its backend's, embryonic). */
 static inline void
-flow_gone(struct lb_worker *w, uint16_t id)
+flow_gone(struct lb_worker *w, const struct lb_flow_entry *e)
 {
-	if (likely(id < LB_MAX_BACKENDS))
-		w->stats.backend[id].flows--;
+	if (likely(e->backend < LB_MAX_BACKENDS))
+		w->stats.backend[e->backend].flows--;
+	if (e->state == LB_FLOW_TCP_SYN)
+		w->stats.flow.embryonic--;
 }
 
 /* lb_flow_timeouts.on_expire */
 static void
 on_expire(const struct lb_flow_entry *e, void *arg)
 {
-	flow_gone(arg, e->backend);
+	struct lb_worker *w = arg;
+
+	if (e->state == LB_FLOW_TCP_SYN)
+		w->stats.flow.syn_expiries++;
+	flow_gone(w, e);
 }
 
 /*
- * A flow the table does not hold (or one that must leave its backend):
- * the scheduler picks, the table remembers. A full table still forwards
- * by the same stateless choice, so traffic is never dropped for lack of
- * room. @return the backend's index in @p cfg, or -1 if the pool has
- * none to give.
+ * Insert a new flow; a full table makes room by evicting its oldest
+ * embryonic entry, never any other (lb_flow.h). @return 0, or -ENOSPC.
+ */
+static int
+flow_insert(struct lb_worker *w, const struct fwd *f,
+	    const struct lb_flow_entry *e, struct burst_changes *changes)
+{
+	struct lb_flow_entry old;
+	uint32_t hash;
+	int rc;
+
+	rc = lb_flow_insert(w->flows, &f->key, f->hash, e);
+	if (likely(rc != -ENOSPC))
+		return rc;
+	if (!lb_flow_evict_embryonic(w->flows, &old, &hash))
+		return -ENOSPC;
+	w->stats.flow.evictions++;
+	flow_gone(w, &old);
+	/* A later packet of the evicted flow in this burst looks again. */
+	changes_add(changes, hash);
+	return lb_flow_insert(w->flows, &f->key, f->hash, e);
+}
+
+/*
+ * A flow the table does not hold (@p state FREE), or one that must leave
+ * its backend (@p state: the state it had): the scheduler picks, by the
+ * hash of the configured hash_key (the same on every box, unlike the
+ * table's), computed here on this path only. The table remembers a SYN
+ * as embryonic, a UDP flow, and a moved flow in its state; any other TCP
+ * packet of an unknown flow goes by the stateless choice without an
+ * entry, as does a new flow the table has no room for: traffic is never
+ * dropped for lack of room. @return the backend's index in @p cfg, or -1
+ * if the pool has none to give.
  */
 static int
 schedule(struct lb_worker *w, const struct lb_config *cfg,
-	 const struct fwd *f, uint32_t now_tick)
+	 const struct fwd *f, uint8_t state, uint32_t now_tick,
+	 struct burst_changes *changes)
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
 	struct lb_flow_entry e;
 	uint32_t bi;
 	uint16_t idx;
 
-	idx = lb_sched_maglev_pick(&pool->maglev, f->hash);
+	idx = lb_sched_maglev_pick(&pool->maglev,
+		lb_flow_key_hash(&cfg->global.hash_key, &f->key));
 	if (unlikely(idx == LB_SCHED_EMPTY))
 		return -1;
 	bi = pool->members[idx];
 	e.backend = cfg->backends[bi].id;
 	e.vip = f->vip_id;
 	e.tick = now_tick;
-	e.state = f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_EST;
-	if (likely(lb_flow_insert(w->flows, &f->key, f->hash, &e) == 0)) {
+	if (state == LB_FLOW_FREE && f->proto == IPPROTO_TCP &&
+	    !is_syn_only(f->tcp_flags)) {
+		w->stats.flow.untracked++;
+		return (int)bi;
+	}
+	e.state = state != LB_FLOW_FREE ? state :
+		  f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_SYN;
+	if (likely(flow_insert(w, f, &e, changes) == 0)) {
 		w->stats.flow.inserts++;
 		w->stats.backend[e.backend].flows++;
+		if (e.state == LB_FLOW_TCP_SYN)
+			w->stats.flow.embryonic++;
 	} else {
 		w->stats.flow.fallbacks++;
 		/* Without an entry only a SYN marks a new connection. */
@@ -289,7 +355,8 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 
 /*
  * Keep the TCP state the timeouts need (see lb_flow.h) and the last-seen
- * tick; the slot is written only when either changes.
+ * tick; the slot is written only when either changes. An embryonic entry
+ * is promoted by the client's first packet that is not a SYN.
  */
 static inline void
 flow_touch(struct lb_worker *w, const struct fwd *f,
@@ -299,13 +366,25 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 	struct lb_flow_entry n = *e;
 
 	n.tick = now_tick;
-	if (f->proto == IPPROTO_TCP &&
-	    (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))
-		n.state = LB_FLOW_TCP_CLOSING;
+	if (f->proto == IPPROTO_TCP) {
+		if (f->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))
+			n.state = LB_FLOW_TCP_CLOSING;
+		else if (unlikely(n.state == LB_FLOW_TCP_SYN) &&
+			 !is_syn_only(f->tcp_flags))
+			n.state = LB_FLOW_TCP_EST;
+	}
 	if (likely(n.tick == e->tick && n.state == e->state))
 		return;
-	lb_flow_update(w->flows, &f->key, f->hash, &n);
 	changes_add(changes, f->hash);
+	if (likely(e->state != LB_FLOW_TCP_SYN || n.state == e->state)) {
+		lb_flow_update(w->flows, &f->key, f->hash, &n);
+		return;
+	}
+	if (lb_flow_promote(w->flows, &f->key, f->hash, &n) != 0)
+		return;
+	w->stats.flow.embryonic--;
+	if (n.state == LB_FLOW_TCP_EST)
+		w->stats.flow.promotions++;
 }
 
 /*
@@ -350,10 +429,10 @@ fwd_of(const struct lb_config *cfg, uint32_t bi, struct lb_backend_fwd *to)
 	to->port = (uint8_t)be->port;
 }
 
-static void
-transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
-	    unsigned int rx_port, const struct fwd *f, uint16_t id,
-	    const struct lb_backend_fwd *to)
+static inline void
+transmit_dr_on(struct lb_worker *w, const struct lb_neigh_table *nt,
+	       unsigned int rx_port, const struct fwd *f, uint16_t id,
+	       const struct lb_backend_fwd *to)
 {
 	struct lb_backend_stats *bs = &w->stats.backend[id];
 	struct rte_mbuf *m = f->m;
@@ -369,6 +448,37 @@ transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
 	bs->packets++;
 	bs->bytes += m->pkt_len;
 	tx_enqueue(w, to->port, m);
+}
+
+/*
+ * A frame leaving by another port than it came in on takes that port's
+ * VLAN tag (or none). Out of line, and reached by a tail call, so that
+ * the common case keeps its registers.
+ */
+static void __rte_noinline
+transmit_dr_across(struct lb_worker *w, const struct lb_neigh_table *nt,
+		   unsigned int rx_port, const struct fwd *f, uint16_t id,
+		   const struct lb_backend_fwd *to)
+{
+	uint16_t vlan = w->port_vlan[to->port];
+
+	if (w->port_vlan[rx_port] != vlan &&
+	    lb_pkt_set_vlan(f->m, vlan) != 0) {
+		drop(w, rx_port, LB_DROP_vlan_no_room, f->m);
+		return;
+	}
+	transmit_dr_on(w, nt, rx_port, f, id, to);
+}
+
+static inline void
+transmit_dr(struct lb_worker *w, const struct lb_neigh_table *nt,
+	    unsigned int rx_port, const struct fwd *f, uint16_t id,
+	    const struct lb_backend_fwd *to)
+{
+	if (unlikely(to->port != rx_port))
+		transmit_dr_across(w, nt, rx_port, f, id, to);
+	else
+		transmit_dr_on(w, nt, rx_port, f, id, to);
 }
 
 /*
@@ -393,7 +503,7 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 			/* Gone as a flow: schedule() makes a new one, or none
 			 * if the pool has nobody left. */
 			lb_flow_delete(w->flows, &f->key, f->hash);
-			flow_gone(w, e->backend);
+			flow_gone(w, e);
 			return NULL;
 		}
 		fwd_of(cfg, (uint32_t)bi, slow);
@@ -404,10 +514,24 @@ forward_hit(struct lb_worker *w, const struct lb_config *cfg,
 }
 
 /*
+ * Flags no TCP sends (RFC 9293): a SYN with FIN or RST, or a segment with
+ * neither SYN, ACK nor RST (none at all, or FIN/PSH/URG alone: "Xmas").
+ * Scanners' probes; a backend would answer some with a RST from the VIP.
+ */
+static inline int
+tcp_flags_invalid(uint8_t fl)
+{
+	if (fl & RTE_TCP_SYN_FLAG)
+		return (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) != 0;
+	return (fl & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) == 0;
+}
+
+/*
  * A source no client can have (0/8, 127/8, 224/3: multicast, class E,
  * broadcast), or the VIP itself or the receiving port's address: spoofed,
  * and answering it would send a backend's replies to a router or to
- * ourselves. Checked when a flow would be made, not on every packet of
+ * ourselves; source port 0, which no stack sends from; TCP flags no
+ * stack sends. Checked when a flow would be made, not on every packet of
  * one: the flows held were checked when they were made. (Another of our
  * addresses as the source would cost an index lookup per new flow.)
  */
@@ -424,6 +548,15 @@ src_refused(struct lb_worker *w, const struct lb_config *cfg,
 	if (unlikely(f->key.src_addr == f->key.dst_addr ||
 		     f->key.src_addr == cfg->ports[port].addr)) {
 		drop(w, port, LB_DROP_src_ours, f->m);
+		return 1;
+	}
+	if (unlikely(f->key.src_port == 0)) {
+		drop(w, port, LB_DROP_src_port_zero, f->m);
+		return 1;
+	}
+	if (f->proto == IPPROTO_TCP &&
+	    unlikely(tcp_flags_invalid(f->tcp_flags))) {
+		drop(w, port, LB_DROP_tcp_flags_invalid, f->m);
 		return 1;
 	}
 	return 0;
@@ -460,6 +593,7 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 {
 	const struct lb_backend_fwd *hit;
 	struct lb_backend_fwd to;
+	uint8_t state = LB_FLOW_FREE;
 	int b;
 
 	if (unlikely(changed_in_burst(changes, f->hash))) {
@@ -471,7 +605,7 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	    is_syn_only(f->tcp_flags)) {
 		/* A new connection reusing the tuple: schedule it anew. */
 		lb_flow_delete(w->flows, &f->key, f->hash);
-		flow_gone(w, e->backend);
+		flow_gone(w, e);
 		w->stats.flow.reschedules++;
 		e->state = LB_FLOW_FREE;
 	}
@@ -481,13 +615,15 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 			transmit_dr(w, nt, port, f, e->backend, hit);
 			return;
 		}
+		/* Moved off its backend: a flow the table held stays one. */
+		state = e->state;
 	} else {
 		w->stats.flow.misses++;
 	}
 	if (unlikely(src_refused(w, cfg, port, f)))
 		return;
 	changes_add(changes, f->hash);
-	b = schedule(w, cfg, f, now_tick);
+	b = schedule(w, cfg, f, state, now_tick, changes);
 	if (unlikely(b < 0)) {
 		refuse(w, cfg, port, f);
 		return;
@@ -500,9 +636,10 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 static unsigned int
 classify(struct lb_worker *w, const struct lb_config *cfg,
 	 unsigned int port, struct rte_mbuf **pkts, uint16_t n,
-	 struct fwd *fw)
+	 struct fwd *fw, uint64_t now)
 {
 	const struct rte_ether_addr *mac = &w->dp->ports[port].mac;
+	const uint16_t vlan = w->port_vlan[port];
 	struct lb_port_stats *ps = &w->stats.port[port];
 	struct lb_pkt_info pi;
 	unsigned int nf = 0;
@@ -517,18 +654,18 @@ classify(struct lb_worker *w, const struct lb_config *cfg,
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		bytes += m->pkt_len;
-		switch (lb_pkt_parse(m, mac, &pi)) {
+		switch (lb_pkt_parse(m, mac, vlan, &pi)) {
 		case LB_PKT_DROP:
 			drop(w, port, pi.drop, m);
 			continue;
 		case LB_PKT_ARP:
-			handle_arp(w, cfg, port, m, &pi);
+			handle_arp(w, cfg, port, m, &pi, now);
 			continue;
 		case LB_PKT_IPV4:
 			break;
 		}
 		if (pi.proto == IPPROTO_ICMP) {
-			handle_icmp(w, cfg, port, m, &pi);
+			handle_icmp(w, cfg, port, m, &pi, now);
 			continue;
 		}
 		vs = lb_config_vip_slot(cfg, pi.proto, pi.dst_addr,
@@ -570,7 +707,7 @@ lb_dp_process_burst(struct lb_worker *w, const struct lb_snapshot *snap,
 	while (done < n) {
 		uint16_t chunk = RTE_MIN(n - done, LB_DP_BURST);
 
-		nf = classify(w, cfg, port, pkts + done, chunk, fw);
+		nf = classify(w, cfg, port, pkts + done, chunk, fw, now);
 		done += chunk;
 		if (nf == 0)
 			continue;
@@ -636,9 +773,11 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 							  shift);
 	w->timeouts.ticks[LB_FLOW_TCP_CLOSING] =
 		secs_to_ticks(g->tcp_fin_timeout, hz, shift);
+	w->timeouts.ticks[LB_FLOW_TCP_SYN] =
+		secs_to_ticks(g->tcp_syn_timeout, hz, shift);
 	w->timeouts.ticks[LB_FLOW_UDP] = secs_to_ticks(g->udp_timeout, hz,
 						      shift);
-	ms = (uint64_t)RTE_MIN(g->tcp_fin_timeout,
+	ms = (uint64_t)RTE_MIN(RTE_MIN(g->tcp_fin_timeout, g->tcp_syn_timeout),
 			       RTE_MIN(g->tcp_timeout, g->udp_timeout)) * 250;
 	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),
 		     (uint64_t)SWEEP_MIN_MS);
@@ -680,10 +819,44 @@ forget_recycled(struct lb_worker *w, const struct lb_config *cfg)
 		      w->stats.vip, sizeof(w->stats.vip[0]));
 }
 
+/*
+ * @p rate per second, @p burst back to back. The bucket starts full, and
+ * is left as it is when neither changed: a reload grants no new burst.
+ */
+static void
+rate_set(struct lb_dp_rate *r, uint32_t rate, uint32_t burst, uint64_t hz)
+{
+	uint64_t interval = rate == 0 ? 0 : RTE_MAX(hz / rate, UINT64_C(1));
+	uint64_t tolerance = rate == 0 ? 0 : (burst - 1) * interval;
+
+	if (r->interval == interval && r->tolerance == tolerance &&
+	    (rate != 0) == (r->tat != UINT64_MAX))
+		return;
+	r->interval = interval;
+	r->tolerance = tolerance;
+	r->tat = rate == 0 ? UINT64_MAX : 0;
+}
+
+static void
+set_limits(struct lb_worker *w, const struct lb_config *cfg)
+{
+	const struct lb_global_conf *g = &cfg->global;
+	uint64_t hz = rte_get_tsc_hz();
+	unsigned int p;
+
+	rate_set(&w->icmp_echo_rate, g->icmp_echo_rate, g->icmp_echo_burst,
+		 hz);
+	rate_set(&w->arp_reply_rate, g->arp_reply_rate, g->arp_reply_burst,
+		 hz);
+	for (p = 0; p < LB_MAX_PORTS; p++)
+		w->port_vlan[p] = p < cfg->n_ports ? cfg->ports[p].vlan : 0;
+}
+
 void
 lb_dp_worker_adopt(struct lb_worker *w, const struct lb_config *cfg)
 {
 	set_timeouts(w, cfg);
+	set_limits(w, cfg);
 	forget_recycled(w, cfg);
 	w->seen_config = cfg;
 }

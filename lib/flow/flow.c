@@ -15,9 +15,39 @@
  * so a tiny table is created with that many and the live count caps it at
  * `capacity`. Positions are stable while a key lives, also when a delete
  * compacts a chain, which is what lets expiry sweep them with a cursor.
+ *
+ * Headroom: rte_hash has a power of two of bucket slots, as many as the
+ * keys it is created for rounded up. A full table of capacity 2^k would
+ * fill every slot, and every insert into it (a SYN flood evicting one
+ * embryonic entry per packet) would pay a cuckoo displacement search, some
+ * 13 k instructions. The table asks for enough keys that its slots are at
+ * least FLOW_HEADROOM times its capacity: a full table is then at most
+ * 80 % loaded, an insert finds room in its two buckets (~0.3 k). For a
+ * capacity of 2^k that is 2^k + 1 keys (twice the buckets: about 16 bytes
+ * more per flow, key slots unchanged).
+ *
+ * Hashing: lb_flow_hash(), SipHash-1-3 under one secret key per process,
+ * drawn by the first table creation and then only read. It is also
+ * rte_hash's own hash function: rte_hash_get_key_with_position() checks a
+ * position by hashing its key again. Nothing prints, logs or answers the
+ * key.
+ *
+ * Embryonic entries: `live` says LIVE_SYN for a position that holds one
+ * (set by insert, cleared by lb_flow_promote, delete and expiry), and
+ * `syn` is a ring of the positions where embryonic entries were put,
+ * oldest first. A hint whose position is no longer LIVE_SYN (promoted,
+ * expired, removed) is stale: one byte tells, no hashing. Eviction takes
+ * hints from the tail, skipping stale ones; each new hint and each
+ * promotion also drops up to two stale ones from the tail, so promotions do
+ * not pile up in front of the flood's entries (only an embryonic entry
+ * still waiting for its ACK at the tail holds them, for its timeout). A position reused by a younger embryonic entry may
+ * be taken through an older hint: it is embryonic all the same. The ring
+ * has a slot per key position; when it is full a new hint pushes the
+ * oldest out, whose entry (if still embryonic) leaves by its timeout.
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -30,27 +60,79 @@
 
 /* rte_hash refuses fewer keys than one bucket holds (8, private to it). */
 #define FLOW_HASH_MIN_ENTRIES 8u
+/* Bucket slots per flow of capacity, at least (see Headroom). */
+#define FLOW_HEADROOM_NUM 5u
+#define FLOW_HEADROOM_DEN 4u
+
+/* What `live` says of a key position. */
+#define LIVE_NONE 0
+#define LIVE 1
+#define LIVE_SYN 2                      /* an embryonic entry */
 
 struct lb_flow_table {
 	struct rte_hash *h;
-	uint8_t *live;                  /* by key position: 1 if it holds a key */
+	uint8_t *live;                  /* by key position: LIVE_* */
 	uint32_t capacity;
 	uint32_t n_pos;                 /* positions rte_hash may hand out */
 	uint32_t count;
 	uint32_t cursor;                /* where the next expiry sweep starts */
 	uint64_t sweep_last_tsc;        /* paced expiry: last call, 0 = none */
 	uint64_t sweep_credit;          /* slot-cycles earned, not yet swept */
+	uint32_t *syn;                  /* ring: positions of embryonic entries */
+	uint32_t syn_tail;              /* oldest hint */
+	uint32_t syn_n;                 /* hints in the ring */
 };
+
+/* Written once, before any table exists, then only read by workers. */
+static struct lb_hash_key flow_secret;
+static pthread_once_t flow_secret_once = PTHREAD_ONCE_INIT;
+static int flow_secret_rc;
+
+static void
+flow_secret_init(void)
+{
+	flow_secret_rc = lb_hash_key_random(&flow_secret);
+}
+
+uint32_t
+lb_flow_hash(const struct lb_flow_key *k)
+{
+	return lb_flow_key_hash(&flow_secret, k);
+}
+
+/* rte_hash's hash function: the same hash. */
+static uint32_t
+flow_rte_hash(const void *key, uint32_t len, uint32_t init)
+{
+	RTE_SET_USED(len);
+	RTE_SET_USED(init);
+	return lb_flow_hash(key);
+}
+
+/* Keys to create rte_hash with: at least @p capacity, and enough that its
+ * power-of-two bucket slots are FLOW_HEADROOM times that. */
+static uint32_t
+flow_hash_entries(uint32_t capacity)
+{
+	uint64_t want = (uint64_t)capacity * FLOW_HEADROOM_NUM /
+			FLOW_HEADROOM_DEN;
+	uint64_t slots = rte_align64pow2(RTE_MAX(capacity,
+						 FLOW_HASH_MIN_ENTRIES));
+
+	if (slots >= want)
+		return RTE_MAX(capacity, FLOW_HASH_MIN_ENTRIES);
+	/* One more key than the slots: the next power of two. */
+	return (uint32_t)RTE_MIN(slots + 1, (uint64_t)UINT32_MAX);
+}
 
 struct lb_flow_table *
 lb_flow_table_create(const char *name, uint32_t capacity, int socket)
 {
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = RTE_MAX(capacity, FLOW_HASH_MIN_ENTRIES),
+		.entries = flow_hash_entries(capacity),
 		.key_len = sizeof(struct lb_flow_key),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = LB_FLOW_HASH_SEED,
+		.hash_func = flow_rte_hash,
 		.socket_id = socket,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
@@ -60,6 +142,11 @@ lb_flow_table_create(const char *name, uint32_t capacity, int socket)
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	pthread_once(&flow_secret_once, flow_secret_init);
+	if (flow_secret_rc != 0) {
+		rte_errno = -flow_secret_rc;
+		return NULL;
+	}
 	t = rte_zmalloc_socket(name, sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
 	if (t == NULL)
 		goto nomem;
@@ -67,7 +154,9 @@ lb_flow_table_create(const char *name, uint32_t capacity, int socket)
 	t->n_pos = hp.entries;
 	t->live = rte_zmalloc_socket(name, t->n_pos, RTE_CACHE_LINE_SIZE,
 				     socket);
-	if (t->live == NULL)
+	t->syn = rte_malloc_socket(name, sizeof(*t->syn) * t->n_pos,
+				   RTE_CACHE_LINE_SIZE, socket);
+	if (t->live == NULL || t->syn == NULL)
 		goto nomem;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
@@ -89,6 +178,7 @@ lb_flow_table_free(struct lb_flow_table *t)
 		return;
 	rte_hash_free(t->h);
 	rte_free(t->live);
+	rte_free(t->syn);
 	rte_free(t);
 	rte_errno = err;  /* keep the reason create failed */
 }
@@ -153,6 +243,43 @@ lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_flow_key **keys,
 	return hits;
 }
 
+/* The oldest hint, taken out of the ring (syn_n > 0). */
+static inline uint32_t
+syn_pop(struct lb_flow_table *t)
+{
+	uint32_t pos = t->syn[t->syn_tail];
+
+	t->syn_tail = t->syn_tail + 1 == t->n_pos ? 0 : t->syn_tail + 1;
+	t->syn_n--;
+	return pos;
+}
+
+/* Drop up to two stale hints from the tail: each push and each promotion
+ * does, so stale hints go at least as fast as they come. */
+static inline void
+syn_clean(struct lb_flow_table *t)
+{
+	int i;
+
+	for (i = 0; i < 2 && t->syn_n > 0 &&
+		    t->live[t->syn[t->syn_tail]] != LIVE_SYN; i++)
+		syn_pop(t);
+}
+
+/* Note that position @p pos holds an embryonic entry (a hint). */
+static inline void
+syn_remember(struct lb_flow_table *t, uint32_t pos)
+{
+	uint32_t at;
+
+	syn_clean(t);
+	if (t->syn_n == t->n_pos)
+		syn_pop(t);     /* full: the oldest hint goes */
+	at = t->syn_tail + t->syn_n;
+	t->syn[at >= t->n_pos ? at - t->n_pos : at] = pos;
+	t->syn_n++;
+}
+
 int
 lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 	       uint32_t hash, const struct lb_flow_entry *e)
@@ -169,10 +296,28 @@ lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 	if (pos < 0)
 		return -ENOSPC;	/* cannot happen: the key was just added */
 	/* Adding a key that is already there returns its position. */
-	if (!t->live[pos]) {
-		t->live[pos] = 1;
+	if (t->live[pos] == LIVE_NONE)
 		t->count++;
+	if (e->state != LB_FLOW_TCP_SYN) {
+		t->live[pos] = LIVE;
+	} else if (t->live[pos] != LIVE_SYN) {
+		t->live[pos] = LIVE_SYN;
+		syn_remember(t, (uint32_t)pos);
 	}
+	return 0;
+}
+
+int
+lb_flow_promote(struct lb_flow_table *t, const struct lb_flow_key *key,
+		uint32_t hash, const struct lb_flow_entry *e)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->h, key, hash);
+
+	if (pos < 0 || t->live[pos] == LIVE_NONE)
+		return -ENOENT;
+	rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e));
+	t->live[pos] = e->state == LB_FLOW_TCP_SYN ? LIVE_SYN : LIVE;
+	syn_clean(t);
 	return 0;
 }
 
@@ -200,22 +345,25 @@ lb_flow_delete(struct lb_flow_table *t, const struct lb_flow_key *key,
 {
 	int32_t pos = rte_hash_del_key_with_hash(t->h, key, hash);
 
-	if (pos < 0 || !t->live[pos])
+	if (pos < 0 || t->live[pos] == LIVE_NONE)
 		return;
-	t->live[pos] = 0;
+	t->live[pos] = LIVE_NONE;
 	t->count--;
 }
 
-/* The key and entry at live position @p pos. @return 0, or -ENOENT. */
+/* The key, its hash and entry at live position @p pos.
+ * @return 0, or -ENOENT. */
 static int
 flow_at(const struct lb_flow_table *t, uint32_t pos,
-	const struct lb_flow_key **key, struct lb_flow_entry *e)
+	const struct lb_flow_key **key, uint32_t *hash,
+	struct lb_flow_entry *e)
 {
 	void *k, *data;
 
-	if (rte_hash_get_key_with_position(t->h, pos, &k) != 0 ||
-	    rte_hash_lookup_with_hash_data(t->h, k, lb_flow_hash(k),
-					   &data) < 0)
+	if (rte_hash_get_key_with_position(t->h, pos, &k) != 0)
+		return -ENOENT;
+	*hash = lb_flow_hash(k);
+	if (rte_hash_lookup_with_hash_data(t->h, k, *hash, &data) < 0)
 		return -ENOENT;
 	*key = k;
 	*e = entry_of(data);
@@ -225,11 +373,34 @@ flow_at(const struct lb_flow_table *t, uint32_t pos,
 /* Remove the flow at live position @p pos. */
 static void
 flow_remove_at(struct lb_flow_table *t, uint32_t pos,
-	       const struct lb_flow_key *key)
+	       const struct lb_flow_key *key, uint32_t hash)
 {
-	rte_hash_del_key_with_hash(t->h, key, lb_flow_hash(key));
-	t->live[pos] = 0;
+	rte_hash_del_key_with_hash(t->h, key, hash);
+	t->live[pos] = LIVE_NONE;
 	t->count--;
+}
+
+int
+lb_flow_evict_embryonic(struct lb_flow_table *t, struct lb_flow_entry *e,
+			uint32_t *hash)
+{
+	const struct lb_flow_key *key;
+	unsigned int scan;
+	uint32_t pos;
+
+	for (scan = 0; scan < LB_FLOW_EVICT_SCAN && t->syn_n > 0; scan++) {
+		pos = syn_pop(t);
+		if (t->live[pos] != LIVE_SYN ||
+		    flow_at(t, pos, &key, hash, e) != 0)
+			continue;
+		if (likely(e->state == LB_FLOW_TCP_SYN)) {
+			flow_remove_at(t, pos, key, *hash);
+			return 1;
+		}
+		/* Changed by lb_flow_update, not promoted: not ours. */
+		t->live[pos] = LIVE;
+	}
+	return 0;
 }
 
 static inline int
@@ -250,15 +421,15 @@ lb_flow_expire(struct lb_flow_table *t, uint64_t now_tsc,
 	uint32_t now_tick = (uint32_t)(now_tsc >> to->tick_shift);
 	const struct lb_flow_key *key;
 	struct lb_flow_entry e;
-	uint32_t pos = t->cursor;
+	uint32_t pos = t->cursor, hash;
 	unsigned int removed = 0;
 
 	if (budget > t->n_pos)
 		budget = t->n_pos;
 	while (budget-- > 0) {
-		if (t->live[pos] && flow_at(t, pos, &key, &e) == 0 &&
+		if (t->live[pos] && flow_at(t, pos, &key, &hash, &e) == 0 &&
 		    flow_idle_too_long(&e, now_tick, to)) {
-			flow_remove_at(t, pos, key);
+			flow_remove_at(t, pos, key, hash);
 			if (to->on_expire != NULL)
 				to->on_expire(&e, to->on_expire_arg);
 			removed++;
@@ -314,11 +485,11 @@ lb_flow_walk_range(const struct lb_flow_table *t, uint32_t *pos,
 {
 	const struct lb_flow_key *key;
 	struct lb_flow_entry e;
-	uint32_t p;
+	uint32_t p, hash;
 
 	end = RTE_MIN(end, t->n_pos);
 	for (p = *pos; p < end; p++) {
-		if (!t->live[p] || flow_at(t, p, &key, &e) != 0)
+		if (!t->live[p] || flow_at(t, p, &key, &hash, &e) != 0)
 			continue;
 		if (fn(key, &e, arg) != 0) {
 			*pos = p + 1;

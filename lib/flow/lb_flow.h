@@ -11,13 +11,37 @@
  * (see lb_dataplane.h). Built on rte_hash; a flow's whole state is the
  * 8-byte value rte_hash keeps beside the key, so a hit costs the key
  * compare and nothing more.
+ *
+ * Hashing. A tuple is hashed with SipHash-1-3 (lb_hash.h) under one of two
+ * keys, never a public seed: the tables hash with a per-process secret,
+ * drawn from getrandom() by the first lb_flow_table_create() and never
+ * shown anywhere (lb_flow_hash), so nobody outside can make tuples share a
+ * bucket chain;
+ * the scheduler hashes with the configured [global] hash_key
+ * (lb_flow_key_hash on lb_global_conf.hash_key), the same on every box of
+ * a fleet so that every box picks the same backend for a tuple. The
+ * worker computes the table hash for every packet and the scheduler hash
+ * only for a packet the table does not hold.
+ *
+ * TCP states (what a flood may and may not take):
+ * - a SYN (without ACK) of an unknown flow makes an embryonic entry
+ *   (LB_FLOW_TCP_SYN) that lives [global] tcp_syn_timeout; the client's
+ *   next packet that is not a SYN (its handshake ACK) promotes it to
+ *   LB_FLOW_TCP_EST (tcp_timeout), a FIN or RST to LB_FLOW_TCP_CLOSING
+ *   (tcp_fin_timeout); a retransmitted SYN keeps it embryonic.
+ * - any other packet of an unknown TCP flow gets no entry: the worker
+ *   forwards it by the scheduler's stateless choice (counted untracked),
+ *   so a flood of ACKs or of stray segments holds nothing.
+ * - a full table makes room for a new flow only by evicting an embryonic
+ *   entry, oldest first (lb_flow_evict_embryonic); an established, closing
+ *   or UDP entry never leaves for a new flow. Without an embryonic entry to
+ *   evict the new flow goes by the stateless choice (counted fallbacks).
  */
 
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
-
+#include "lb_hash.h"
 #include "lb_stats.h"	/* LB_MAX_BACKENDS, LB_MAX_VIPS */
 
 /** Flow key, all fields in network byte order. 16 bytes, no padding holes. */
@@ -32,28 +56,34 @@ struct lb_flow_key {
 
 _Static_assert(sizeof(struct lb_flow_key) == 16, "flow key is hashed as 16 bytes");
 
-/** Seed shared by every core and every box: dispatch depends on it. */
-#define LB_FLOW_HASH_SEED 0x6c62u
+/** Bytes of a key that are hashed: the 13 before the padding. */
+#define LB_FLOW_KEY_HASHED_LEN 13
 
 /**
- * The flow hash: used for the table and for the scheduler's choice.
- * Equal to rte_hash_crc(k, 16, LB_FLOW_HASH_SEED), but reads the key
- * through memcpy: rte_hash_crc's uint64_t loads of a struct the caller
- * just filled break strict aliasing, and GCC then hashes stale stack.
+ * SipHash-1-3 of the key's first 13 bytes under @p hk, to 32 bits: with
+ * the table's secret (lb_flow_hash) or with the scheduler's configured
+ * key (lb_global_conf.hash_key). Equal to lb_hash_siphash(hk, k, 13, 1, 3)
+ * truncated: skipping the always-zero padding saves a compression round.
+ * Any lcore.
  */
 static inline uint32_t
-lb_flow_hash(const struct lb_flow_key *k)
+lb_flow_key_hash(const struct lb_hash_key *hk, const struct lb_flow_key *k)
 {
 	uint64_t w[2];
 
+	/* memcpy: word loads of a struct the caller just filled would
+	 * break strict aliasing (GCC then hashes stale stack). */
 	memcpy(w, k, sizeof(w));
-	return rte_hash_crc_8byte(w[1],
-				  rte_hash_crc_8byte(w[0], LB_FLOW_HASH_SEED));
+	return (uint32_t)lb_hash_sip13_2w(hk, rte_le_to_cpu_64(w[0]),
+		rte_le_to_cpu_64(w[1]) & UINT64_C(0xffffffffff),
+		LB_FLOW_KEY_HASHED_LEN);
 }
 
 enum lb_flow_state {
 	LB_FLOW_FREE = 0,
-	LB_FLOW_TCP_EST,            /**< TCP, no FIN/RST seen */
+	LB_FLOW_TCP_SYN,            /**< embryonic: a SYN, no reply from the
+				     *   client yet; evictable */
+	LB_FLOW_TCP_EST,            /**< TCP, handshake ACK seen, no FIN/RST */
 	LB_FLOW_TCP_CLOSING,        /**< FIN or RST seen: short timeout */
 	LB_FLOW_UDP,
 	LB_FLOW_STATE_MAX
@@ -103,7 +133,8 @@ struct lb_flow_timeouts {
 struct lb_flow_table;
 
 /**
- * Create a table for @p capacity flows on NUMA @p socket.
+ * Create a table for @p capacity flows on NUMA @p socket. The first call
+ * draws the process's secret hash key from getrandom() (lb_flow_hash).
  * Management lcore, before the worker starts; needs EAL.
  * @return the table, or NULL (rte_errno set).
  */
@@ -120,6 +151,15 @@ uint32_t lb_flow_table_capacity(const struct lb_flow_table *t);
 uint32_t lb_flow_table_count(const struct lb_flow_table *t);
 
 /**
+ * The hash of @p k in every flow table of this process: lb_flow_key_hash()
+ * under the process's secret key (drawn by the first
+ * lb_flow_table_create(), never shown). Every table call that takes a hash
+ * must be given this one. Any lcore once a table exists; the key never
+ * changes after.
+ */
+uint32_t lb_flow_hash(const struct lb_flow_key *k);
+
+/**
  * Look up @p n keys (n <= 64) with their precomputed hashes.
  * Owning worker only. Sets out[i] to the flow's entry, or to all zeroes
  * (state FREE) on a miss. @return bitmask of hits.
@@ -131,18 +171,49 @@ uint64_t lb_flow_lookup_bulk(struct lb_flow_table *t,
 
 /**
  * Insert a flow with entry @p e, or replace the entry of one the table
- * holds. Owning worker only; never allocates (the table is sized at
- * creation). @return 0, or -ENOSPC when a new flow finds the table full.
+ * holds. An embryonic entry (state LB_FLOW_TCP_SYN) is remembered for
+ * lb_flow_evict_embryonic(). Owning worker only; never allocates (the
+ * table is sized at creation); never evicts.
+ * @return 0, or -ENOSPC when a new flow finds the table full.
  */
 int lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 		   uint32_t hash, const struct lb_flow_entry *e);
 
 /**
- * Replace the entry of a flow the table holds (a lookup just found it).
- * Owning worker only. @return 0, or -ENOENT (nothing is inserted).
+ * Replace the entry of a flow the table holds (a lookup just found it),
+ * in the same state or out of any state but embryonic: an embryonic entry
+ * leaves that state through lb_flow_promote(). Owning worker only.
+ * @return 0, or -ENOENT (nothing is inserted).
  */
 int lb_flow_update(struct lb_flow_table *t, const struct lb_flow_key *key,
 		   uint32_t hash, const struct lb_flow_entry *e);
+
+/**
+ * Replace the entry of an embryonic flow the table holds with @p e, whose
+ * state is not embryonic (the handshake ACK made it established, a FIN or
+ * RST closing): it can no longer be evicted. One more lookup than
+ * lb_flow_update(), once per connection. Owning worker only.
+ * @return 0, or -ENOENT (nothing is inserted).
+ */
+int lb_flow_promote(struct lb_flow_table *t, const struct lb_flow_key *key,
+		    uint32_t hash, const struct lb_flow_entry *e);
+
+/** Remembered positions lb_flow_evict_embryonic() examines at most per
+ *  call (a byte each; only an embryonic one costs a lookup). */
+#define LB_FLOW_EVICT_SCAN 256
+
+/**
+ * Room for a new flow in a full table: remove the embryonic entry
+ * (LB_FLOW_TCP_SYN) inserted longest ago. The table remembers where it put
+ * each embryonic entry, in insertion order; entries promoted, expired or
+ * removed since are skipped, at most LB_FLOW_EVICT_SCAN of them per call,
+ * so a call is bounded even after many promotions (each skipped once).
+ * Never removes an entry in any other state. Owning worker only.
+ * @return 1 with the removed flow's entry in *@p e and its table hash in
+ * *@p hash, or 0 if no embryonic entry was found.
+ */
+int lb_flow_evict_embryonic(struct lb_flow_table *t, struct lb_flow_entry *e,
+			    uint32_t *hash);
 
 /** Remove the flow of @p key. Owning worker only. */
 void lb_flow_delete(struct lb_flow_table *t, const struct lb_flow_key *key,

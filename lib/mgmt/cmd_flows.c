@@ -78,6 +78,8 @@ static const char *
 flow_state_name(uint8_t state)
 {
 	switch (state) {
+	case LB_FLOW_TCP_SYN:
+		return "embryonic";
 	case LB_FLOW_TCP_EST:
 		return "established";
 	case LB_FLOW_TCP_CLOSING:
@@ -481,7 +483,11 @@ flow_stays(const struct lb_config *cfg, const struct lb_vip_conf *vip,
 	return -1;
 }
 
-/* Where a new flow with this key would go: the pool's Maglev table. */
+/*
+ * Where a new flow with this key would go: the pool's Maglev table at the
+ * hash of the configured hash_key, as the worker's schedule() computes it
+ * (also where a TCP packet of a flow no table holds goes, untracked).
+ */
 static void
 set_scheduler_choice(json_t *o, const struct lb_config *cfg,
 		     const struct lb_pool_conf *pool,
@@ -490,7 +496,8 @@ set_scheduler_choice(json_t *o, const struct lb_config *cfg,
 	uint16_t idx = LB_SCHED_EMPTY;
 
 	if (pool != NULL && pool->maglev.slots != NULL && pool->maglev.size > 0)
-		idx = lb_sched_maglev_pick(&pool->maglev, lb_flow_hash(key));
+		idx = lb_sched_maglev_pick(&pool->maglev,
+			lb_flow_key_hash(&cfg->global.hash_key, key));
 	if (idx == LB_SCHED_EMPTY || idx >= pool->n_members) {
 		json_object_set_new(o, "backend", json_null());
 		json_object_set_new(o, "backend_address", json_null());
@@ -529,6 +536,8 @@ lookup_json(const struct lb_config *cfg, const struct lookup_item *it)
 		set_backend(o, cfg, (uint32_t)b);
 		json_object_set_new(o, "source", json_string("flow"));
 		json_object_set_new(o, "worker", json_integer(it->worker));
+		json_object_set_new(o, "state",
+				    json_string(flow_state_name(it->hit.state)));
 	} else {
 		set_scheduler_choice(o, cfg, pool, &it->key);
 		if (it->worker >= 0)

@@ -26,7 +26,7 @@ enum lb_pkt_class {
 
 /** What the parser learned; valid fields depend on the class. */
 struct lb_pkt_info {
-	uint16_t l2_len;        /**< Ethernet (+ one VLAN tag) */
+	uint16_t l2_len;        /**< Ethernet (+ the port's VLAN tag) */
 	uint16_t l3_len;        /**< IPv4 header length */
 	uint16_t l4_len;        /**< IPv4 total length - l3_len */
 	uint8_t proto;          /**< IPPROTO_TCP, _UDP, _ICMP */
@@ -42,14 +42,21 @@ struct lb_pkt_info {
 };
 
 /**
- * Classify and validate one frame received on a port with MAC @p port_mac.
- * Accepts frames to @p port_mac, and broadcast ARP. IPv4 header checksum is
- * verified unless the NIC already said it was good.
+ * Classify and validate one frame received on a port with MAC @p port_mac
+ * and VLAN id @p vlan (1..4094; 0: the port is untagged).
+ *
+ * Accepts frames to @p port_mac, and broadcast ARP, from a unicast source
+ * (a multicast or broadcast one is eth_src_multicast); carrying exactly
+ * the port's tag: none on an untagged port, VLAN id @p vlan on a tagged
+ * one (else vlan_untagged or vlan_mismatch; two tags, or an 802.1ad
+ * S-tag, are vlan_stacked). An ARP sender MAC that is zero, multicast or
+ * broadcast is arp_sha_invalid. IPv4 header checksum is verified unless
+ * the NIC already said it was good.
  * @return the class; LB_PKT_DROP with info->drop set.
  */
 enum lb_pkt_class lb_pkt_parse(struct rte_mbuf *m,
 			       const struct rte_ether_addr *port_mac,
-			       struct lb_pkt_info *info);
+			       uint16_t vlan, struct lb_pkt_info *info);
 
 /**
  * Turn an ARP request into the reply that @p mac owns the target address,
@@ -109,10 +116,19 @@ lb_pkt_dr_rewrite(struct rte_mbuf *m, const struct rte_ether_addr *src,
 
 /**
  * Fill @p m with a broadcast ARP request from (@p mac, @p sip) asking for
- * @p tip (addresses in network order). @return 0, or -ENOSPC if the mbuf
- * has no room.
+ * @p tip (addresses in network order), tagged with VLAN id @p vlan unless
+ * it is 0. @return 0, or -ENOSPC if the mbuf has no room.
  */
 int lb_pkt_arp_request(struct rte_mbuf *m, const struct rte_ether_addr *mac,
-		       uint32_t sip, uint32_t tip);
+		       uint32_t sip, uint32_t tip, uint16_t vlan);
+
+/**
+ * Make a frame lb_pkt_parse() accepted (at most one tag) carry VLAN id
+ * @p vlan, or no tag if @p vlan is 0: the tag's id is rewritten (its
+ * priority kept), inserted or removed. For a frame leaving by another
+ * port than it came in on. @return 0, or -ENOSPC (no headroom for a tag)
+ * or -EINVAL (segmented mbuf); then @p m is unchanged.
+ */
+int lb_pkt_set_vlan(struct rte_mbuf *m, uint16_t vlan);
 
 #endif

@@ -46,6 +46,13 @@ parse_arp(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
 	    (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY))
 		return pkt_drop(info, LB_DROP_arp_malformed);
+	/*
+	 * A reply goes to the sender hardware address (lb_pkt_arp_reply), and
+	 * the resolver would learn it: a zero, multicast or broadcast one
+	 * would make our answer a broadcast, or a next hop of everyone.
+	 */
+	if (!rte_is_valid_assigned_ether_addr(&arp->arp_data.arp_sha))
+		return pkt_drop(info, LB_DROP_arp_sha_invalid);
 
 	info->l2_len = l2_len;
 	info->arp_op = op;
@@ -138,6 +145,23 @@ ipv4_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	return rte_raw_cksum(ip, hlen) != 0xffff;
 }
 
+/*
+ * A datagram longer than the first segment: a lie, or a frame larger than
+ * one mbuf (a jumbo frame the PMD chained). Only the first segment is
+ * parsed and the rewrites need the headers there: the second is refused
+ * by its own reason, since it is no lie but a configuration matter (MTU
+ * above the mbuf size). Out of line: only a failed check gets here.
+ */
+static enum lb_drop_reason __rte_noinline
+ipv4_length_reason(const struct rte_mbuf *m, uint16_t l2_len, uint16_t tlen,
+		   uint16_t hlen)
+{
+	if (tlen >= hlen && m->nb_segs > 1 &&
+	    tlen <= rte_pktmbuf_pkt_len(m) - l2_len)
+		return LB_DROP_rx_segmented;
+	return LB_DROP_ipv4_total_length;
+}
+
 static enum lb_pkt_class
 parse_ipv4(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
 	   struct lb_pkt_info *info)
@@ -156,7 +180,7 @@ parse_ipv4(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
 	/* Bytes past total_length are Ethernet padding: allowed, ignored. */
 	tlen = rte_be_to_cpu_16(ip->total_length);
 	if (tlen < hlen || tlen > avail)
-		return pkt_drop(info, LB_DROP_ipv4_total_length);
+		return pkt_drop(info, ipv4_length_reason(m, l2_len, tlen, hlen));
 	if (ipv4_cksum_bad(m, ip, hlen))
 		return pkt_drop(info, LB_DROP_ipv4_checksum);
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG |
@@ -174,37 +198,115 @@ parse_ipv4(const struct rte_mbuf *m, uint16_t l2_len, uint16_t avail,
 	return parse_l4((const uint8_t *)ip + hlen, info);
 }
 
+/*
+ * The tag as the port's vlan is compared with it: 0 for an untagged frame,
+ * the VLAN id with bit 12 set for a tagged one (so that VLAN id 0, a
+ * priority tag, is not taken for "untagged").
+ */
+#define VLAN_TAGGED 0x1000
+
+static inline int
+is_tag_type(uint16_t type)
+{
+	return type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+	       type == RTE_BE16(RTE_ETHER_TYPE_QINQ) ||
+	       type == RTE_BE16(RTE_ETHER_TYPE_QINQ1) ||
+	       type == RTE_BE16(RTE_ETHER_TYPE_QINQ2);
+}
+
+/*
+ * A frame whose tag is not the port's (@p want, as VLAN_TAGGED says), or
+ * whose ethertype we do not handle: stacked tags (QinQ, an S-tag outside)
+ * are a reason of their own, whatever the port's vlan, since no port
+ * takes them.
+ */
+static enum lb_drop_reason __rte_noinline
+l2_refused(uint16_t type, uint16_t tag, uint16_t want)
+{
+	if (is_tag_type(type))
+		return LB_DROP_vlan_stacked;
+	if (tag != want)
+		return tag == 0 ? LB_DROP_vlan_untagged : LB_DROP_vlan_mismatch;
+	return LB_DROP_l3_unsupported;
+}
+
+/*
+ * Neither for us from a unicast source nor broadcast ARP from one: a
+ * multicast or broadcast source is refused first, whoever the frame is
+ * for, since any answer to it would go to everyone.
+ */
+static enum lb_drop_reason __rte_noinline
+l2_refused_mac(const struct rte_ether_hdr *eth)
+{
+	if (rte_is_multicast_ether_addr(&eth->src_addr))
+		return LB_DROP_eth_src_multicast;
+	return LB_DROP_l2_not_for_us;
+}
+
+/* Broadcast is ours only for ARP, and from a unicast source. */
+static inline int
+broadcast_arp(const struct rte_ether_hdr *eth, uint16_t type)
+{
+	return type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+	       rte_is_broadcast_ether_addr(&eth->dst_addr) &&
+	       !rte_is_multicast_ether_addr(&eth->src_addr);
+}
+
+/*
+ * To @p mac from a unicast source: the destination compare the check
+ * needs anyway, with the source's group bit (the first byte after the
+ * destination) folded into its second word, so the source costs one AND.
+ */
+static inline int
+for_us_from_unicast(const struct rte_ether_hdr *eth,
+		    const struct rte_ether_addr *mac)
+{
+	static const uint8_t mask_bytes[4] = { 0xff, 0xff, 0x01, 0x00 };
+	uint32_t f0, f1, m0, m1 = 0, mask;
+
+	/* Words as stored, in either byte order: byte i is byte i. */
+	memcpy(&f0, &eth->dst_addr.addr_bytes[0], 4);
+	memcpy(&f1, &eth->dst_addr.addr_bytes[4], 4); /* dst 4-5, src 0-1 */
+	memcpy(&m0, &mac->addr_bytes[0], 4);
+	memcpy(&m1, &mac->addr_bytes[4], 2);
+	memcpy(&mask, mask_bytes, 4);
+	return ((f0 ^ m0) | ((f1 ^ m1) & mask)) == 0;
+}
+
 enum lb_pkt_class
 lb_pkt_parse(struct rte_mbuf *m, const struct rte_ether_addr *port_mac,
-	     struct lb_pkt_info *info)
+	     uint16_t vlan, struct lb_pkt_info *info)
 {
 	const struct rte_ether_hdr *eth;
-	const struct rte_vlan_hdr *vlan;
+	const struct rte_vlan_hdr *vh;
 	uint16_t len = rte_pktmbuf_data_len(m);
 	uint16_t l2_len = sizeof(*eth);
-	uint16_t type;
+	uint16_t want = vlan != 0 ? (vlan & 0xfff) | VLAN_TAGGED : 0;
+	uint16_t type, tag = 0;
 
 	if (len < l2_len)
 		return pkt_drop(info, LB_DROP_eth_truncated);
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	type = eth->ether_type;
 	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
-		if (len < l2_len + sizeof(*vlan))
+		if (len < l2_len + sizeof(*vh))
 			return pkt_drop(info, LB_DROP_eth_truncated);
-		vlan = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *,
-					       l2_len);
-		type = vlan->eth_proto;
-		l2_len += sizeof(*vlan);
+		vh = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *,
+					     l2_len);
+		type = vh->eth_proto;
+		tag = (rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) | VLAN_TAGGED;
+		l2_len += sizeof(*vh);
 	}
 	/*
 	 * The MAC check needs the (inner) ethertype: broadcast is only ours
-	 * for ARP. It comes before the ethertype check so that traffic for
-	 * other hosts is counted as such whatever it carries.
+	 * for ARP. It comes before the tag and ethertype checks so that
+	 * traffic for other hosts is counted as such whatever it carries.
 	 */
-	if (!rte_is_same_ether_addr(&eth->dst_addr, port_mac) &&
-	    !(type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
-	      rte_is_broadcast_ether_addr(&eth->dst_addr)))
-		return pkt_drop(info, LB_DROP_l2_not_for_us);
+	if (unlikely(!for_us_from_unicast(eth, port_mac)) &&
+	    !broadcast_arp(eth, type))
+		return pkt_drop(info, l2_refused_mac(eth));
+	if (unlikely(tag != want))
+		return pkt_drop(info, l2_refused(type, tag, want));
 
 	switch (type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
@@ -212,7 +314,6 @@ lb_pkt_parse(struct rte_mbuf *m, const struct rte_ether_addr *port_mac,
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		return parse_arp(m, l2_len, len - l2_len, info);
 	default:
-		/* Includes a second VLAN tag: we accept one only. */
-		return pkt_drop(info, LB_DROP_l3_unsupported);
+		return pkt_drop(info, l2_refused(type, tag, want));
 	}
 }

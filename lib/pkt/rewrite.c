@@ -108,20 +108,31 @@ lb_pkt_icmp_echo_reply(struct rte_mbuf *m, const struct lb_pkt_info *info)
 
 int
 lb_pkt_arp_request(struct rte_mbuf *m, const struct rte_ether_addr *mac,
-		   uint32_t sip, uint32_t tip)
+		   uint32_t sip, uint32_t tip, uint16_t vlan)
 {
+	const uint16_t l2 = sizeof(struct rte_ether_hdr) +
+			    (vlan != 0 ? sizeof(struct rte_vlan_hdr) : 0);
+	const uint16_t len = ARP_REQUEST_LEN - sizeof(struct rte_ether_hdr) + l2;
 	struct rte_ether_hdr *eth;
+	struct rte_vlan_hdr *vh;
 	struct rte_arp_hdr *arp;
 
 	/* The frame replaces whatever the (single-segment) mbuf held. */
-	if ((int)m->buf_len - (int)m->data_off < (int)ARP_REQUEST_LEN)
+	if ((int)m->buf_len - (int)m->data_off < (int)len)
 		return -ENOSPC;
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, l2);
 
 	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
 	rte_ether_addr_copy(mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	if (vlan != 0) {
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+		vh = (struct rte_vlan_hdr *)(eth + 1);
+		vh->vlan_tci = rte_cpu_to_be_16(vlan & 0xfff);
+		vh->eth_proto = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	} else {
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	}
 
 	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -133,8 +144,44 @@ lb_pkt_arp_request(struct rte_mbuf *m, const struct rte_ether_addr *mac,
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	arp->arp_data.arp_tip = tip;
 
-	m->data_len = ARP_REQUEST_LEN;
-	m->pkt_len = ARP_REQUEST_LEN;
+	m->data_len = len;
+	m->pkt_len = len;
+	return 0;
+}
+
+int
+lb_pkt_set_vlan(struct rte_mbuf *m, uint16_t vlan)
+{
+	const size_t macs = 2 * RTE_ETHER_ADDR_LEN;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+	int tagged = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN);
+	char *front;
+
+	if (!rte_pktmbuf_is_contiguous(m))
+		return -EINVAL;
+	if (tagged && vlan != 0) {
+		vh->vlan_tci = (vh->vlan_tci & RTE_BE16(0xf000)) |
+			       rte_cpu_to_be_16(vlan & 0xfff);
+		return 0;
+	}
+	if (tagged) {
+		/* The MACs move over the tag; the inner type takes its place. */
+		memmove((char *)eth + sizeof(*vh), eth, macs);
+		rte_pktmbuf_adj(m, sizeof(*vh));
+		return 0;
+	}
+	if (vlan == 0)
+		return 0;
+	front = rte_pktmbuf_prepend(m, sizeof(*vh));
+	if (front == NULL)
+		return -ENOSPC;
+	memmove(front, front + sizeof(*vh), macs);
+	eth = (struct rte_ether_hdr *)front;
+	vh = (struct rte_vlan_hdr *)(eth + 1);
+	/* The old ethertype already sits where the inner one goes. */
+	vh->vlan_tci = rte_cpu_to_be_16(vlan & 0xfff);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
 	return 0;
 }
 

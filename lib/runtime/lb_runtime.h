@@ -141,8 +141,10 @@ uint64_t lb_runtime_records(const struct lb_runtime *rt);
 json_t *lb_runtime_history(const struct lb_runtime *rt, unsigned int n);
 
 /**
- * Running generation, when and by whom it was made, the audit log's state
- * and whether the running configuration differs from its file on disk.
+ * Running generation, when and by whom it was made, the audit log's state,
+ * whether the running configuration differs from its file on disk, and
+ * whether the scheduler's hash key was configured or generated (never the
+ * key).
  */
 json_t *lb_runtime_status(struct lb_runtime *rt);
 

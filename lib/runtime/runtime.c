@@ -672,7 +672,7 @@ lb_runtime_status(struct lb_runtime *rt)
 		gmtime_r(&g->made, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o, s:o}",
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o, s:o, s:s}",
 		"generation", (json_int_t)rt->snap->generation,
 		"generation_time", when,
 		"generation_by", g != NULL ? lb_actor_json(&g->who) :
@@ -688,7 +688,10 @@ lb_runtime_status(struct lb_runtime *rt)
 			"error", aerr != NULL ? json_string(aerr) :
 						json_null(),
 		"arp", arp_json(&rt->res),
-		"pools_all_down", pools_all_down(rt->snap->cfg));
+		"pools_all_down", pools_all_down(rt->snap->cfg),
+		/* where the key came from, never the key */
+		"hash_key", rt->snap->cfg->global.hash_key_generated ?
+			"generated" : "configured");
 }
 
 /* ---- next hops ---------------------------------------------------------- */

@@ -23,10 +23,20 @@
 /* Every reason a worker does not forward a packet. */
 #define LB_DROP_REASONS(X)                                                   \
 	X(eth_truncated)       /* frame shorter than its L2 header */       \
+	X(eth_src_multicast)   /* multicast or broadcast source MAC */      \
 	X(l2_not_for_us)       /* dst MAC neither ours nor broadcast ARP */ \
+	X(vlan_untagged)       /* untagged frame on a port with a vlan */   \
+	X(vlan_mismatch)       /* tag (VLAN id 0 too) other than the port's \
+				* vlan, or any tag on an untagged port */  \
+	X(vlan_stacked)        /* two tags (QinQ) or an S-tag */            \
 	X(l3_unsupported)      /* ethertype we do not handle */             \
+	X(rx_segmented)        /* datagram beyond the first mbuf segment:   \
+				* a jumbo frame larger than an mbuf */     \
 	X(arp_malformed)                                                    \
+	X(arp_sha_invalid)     /* ARP sender MAC zero, multicast or         \
+				* broadcast */                              \
 	X(arp_not_ours)        /* ARP request for an address we do not own */\
+	X(arp_rate_limited)    /* ARP request over arp_reply_rate */        \
 	X(ipv4_truncated)                                                   \
 	X(ipv4_version)                                                     \
 	X(ipv4_ihl)                                                         \
@@ -40,17 +50,22 @@
 	X(udp_length)                                                       \
 	X(icmp_truncated)                                                   \
 	X(icmp_unsupported)    /* ICMP to us that is not an echo request */ \
+	X(icmp_rate_limited)   /* echo request over icmp_echo_rate */       \
 	X(l4_unsupported)      /* IP protocol we do not balance */          \
 	X(not_ours)            /* IPv4 destination we do not own */         \
 	X(no_vip)              /* our address, but no VIP on proto/port */  \
 	X(src_martian)         /* new flow from 0/8, 127/8, multicast,      \
 				* class E or broadcast: no such client */  \
 	X(src_ours)            /* new flow from its VIP or the port address */\
+	X(src_port_zero)       /* new flow from source port 0 */            \
+	X(tcp_flags_invalid)   /* new flow whose flags no TCP sends: none,  \
+				* SYN+FIN, SYN+RST, FIN/PSH/URG w/o ACK */ \
 	X(no_backend)          /* VIP pool has no backend with weight */    \
 	X(neigh_unresolved)    /* backend MAC not known yet */              \
 	X(ctl_ring_full)       /* control packet for management lost */     \
 	X(kernel_ring_full)    /* frame for the kernel interface lost: the  \
 				* ring to management was full */           \
+	X(vlan_no_room)        /* no headroom for the egress port's tag */  \
 	X(tx_full)             /* NIC TX queue refused the packet */
 
 enum lb_drop_reason {
@@ -120,10 +135,21 @@ struct lb_backend_stats {
 	X(lookups, COUNTER, "flow-table lookups")                           \
 	X(hits, COUNTER, "lookups that found the flow")                     \
 	X(misses, COUNTER, "lookups that did not: a new flow")              \
-	X(inserts, COUNTER, "flows inserted")                               \
+	X(inserts, COUNTER, "flows inserted (embryonic ones included)")     \
 	X(fallbacks, COUNTER, "new flows forwarded by the stateless choice " \
-	  "because the table was full")                                     \
+	  "because the table was full and held no embryonic entry to evict") \
 	X(expiries, COUNTER, "flows removed after their idle timeout")      \
+	X(embryonic, GAUGE, "live embryonic entries: a SYN seen, no "       \
+	  "handshake ACK yet")                                              \
+	X(promotions, COUNTER, "embryonic entries made established by the " \
+	  "client's next packet")                                           \
+	X(evictions, COUNTER, "embryonic entries evicted, oldest first, to " \
+	  "make room for a new flow in a full table")                       \
+	X(syn_expiries, COUNTER, "embryonic entries expired after "         \
+	  "tcp_syn_timeout without a handshake ACK (also in expiries)")     \
+	X(untracked, COUNTER, "packets of TCP flows the table does not "    \
+	  "hold that are not a SYN: forwarded by the stateless choice, "    \
+	  "no entry made")                                                  \
 	X(reschedules, COUNTER, "SYN on a closing flow: scheduled anew")    \
 	X(backend_gone, COUNTER, "hits on a backend no longer in the "      \
 	  "configuration: scheduled anew")                                  \

@@ -9,7 +9,8 @@ import json
 import os
 import sys
 
-PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "health", "kpath"]
+PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "health", "healthd",
+         "kpath"]
 
 
 def load(outdir):

@@ -13,17 +13,21 @@
 #   e2e     kernel-bound, for context: edgelb vs HAProxy vs iptables DNAT
 #   health  the health checker: 1000 backends every second, tcp and http
 #           (its CPU, how late checks start)
+#   healthd the same through the real daemon: 1000 nginx addresses checked
+#           by tcp through the kernel interface under client traffic,
+#           against health = none (management CPU, lateness, the
+#           worker's longest busy loop)
 #   kpath   bulk TCP through a port's kernel interface (net_tap), both
 #           ways, against kernel to kernel over the bridge
 #
-# Usage: tests/bench/run.sh [PART...]     (default: all, about 16 minutes)
+# Usage: tests/bench/run.sh [PART...]     (default: all, about 19 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
 # Only instruction counts and same-run ratios compare between runs.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health kpath)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1

@@ -33,6 +33,9 @@ WEIGHTS=(1 2 3)
 # Short, so that test_dispatch can see the flow tables drain and check the
 # scheduler's answers too.
 TCP_FIN_TIMEOUT=2
+# The tests' [global] hash_key (t_config_head): known to everyone who reads
+# this file, which is fine for a test and wrong for a deployment.
+T_HASH_KEY=${T_HASH_KEY-6e1d0b2f9a4c7e3850f2a61cd94b7e05}
 
 T_FAILS=0
 T_PASSES=0
@@ -126,7 +129,11 @@ t_topology() {
 # configuration, for a test that appends its own VIPs, pools and backends
 # (t_vip, t_pool, t_backend). T_IDLE_SLEEP_US (default 50),
 # T_FLOW_TABLE_SIZE (default 65536) and T_EAL_MEM (MB, default 256) override
-# those settings.
+# those settings; T_GLOBAL_EXTRA (lines) is added to [global]. T_HASH_KEY
+# is the scheduler's hash_key: by default a fixed test key, as a fleet
+# configures one, so that a tuple goes to the same backend across the
+# restarts of one test (without one every start draws its own); empty: no
+# hash_key line.
 t_config_head() {
 	local workers=${1:-1} lcores="" i
 	# More lcores than CPUs on a small machine: workers share CPU 1.
@@ -144,6 +151,8 @@ eal_args = "--no-huge -m ${T_EAL_MEM:-256} --file-prefix=elbt-$T_ID --no-pci --l
 flow_table_size = ${T_FLOW_TABLE_SIZE:-65536}
 idle_sleep_us = ${T_IDLE_SLEEP_US:-50}
 tcp_fin_timeout = $TCP_FIN_TIMEOUT
+${T_HASH_KEY:+hash_key = $T_HASH_KEY}
+${T_GLOBAL_EXTRA:-}
 
 [port.lan]
 device = net_af_packet0,iface=lb0,qpairs=$workers
@@ -276,6 +285,11 @@ t_pym() {
 # changes, history, access).
 t_pyr() {
 	t_pyscript check_runtime.py "$@"
+}
+
+# The same with tests/integration/check_flood.py (SYN floods, collisions).
+t_pyf() {
+	t_pyscript check_flood.py "$@"
 }
 
 t_pyscript() {

@@ -37,6 +37,8 @@ DEFAULT_TESTS=(
 	"test_expiry_idle.sh 60"
 	"test_arp_spoof.sh 60"
 	"test_martian.sh 60"
+	"test_synflood.sh 90"
+	"test_collide.sh 90"
 	"test_kernel_path.sh 60"
 	"test_health.sh 180"
 	"test_mgmt_abuse.sh 120"

@@ -425,9 +425,11 @@ seq_zipf(uint32_t *seq, size_t n, uint32_t flows)
 	free(cdf);
 }
 
-/* Insert flows 0..n-1 (SYN, untimed) so the established case only hits. */
+/* Send one packet with @p flags of each flow src(base + i), sport(i),
+ * i < n (untimed). */
 static void
-populate(struct bench *b, uint32_t n)
+send_each(struct bench *b, uint32_t (*src)(uint32_t), uint32_t base,
+	  uint32_t n, uint8_t flags)
 {
 	struct rte_mbuf *m[LB_DP_BURST];
 	struct frame f;
@@ -438,9 +440,8 @@ populate(struct bench *b, uint32_t n)
 		if (rte_pktmbuf_alloc_bulk(b->mp, m, c) != 0)
 			die("mbufs");
 		for (j = 0; j < c; j++) {
-			frame_tcp(&f, &b->mac, flow_src(i + j),
-				  flow_sport(i + j), VIP, RTE_BE16(80),
-				  RTE_TCP_SYN_FLAG);
+			frame_tcp(&f, &b->mac, src(base + i + j),
+				  flow_sport(i + j), VIP, RTE_BE16(80), flags);
 			memcpy(rte_pktmbuf_mtod(m[j], void *), f.b, FRAME_LEN);
 			m[j]->data_len = m[j]->pkt_len = FRAME_LEN;
 		}
@@ -448,9 +449,20 @@ populate(struct bench *b, uint32_t n)
 				    b->now);
 		lb_dp_flush(b->w);
 	}
-	if (lb_flow_table_count(b->w->flows) != n) {
-		fprintf(stderr, "bench_dp: table holds %u of %u flows\n",
-			lb_flow_table_count(b->w->flows), n);
+}
+
+/* Establish flows 0..n-1 (SYN, then the handshake ACK that promotes the
+ * embryonic entry; untimed) so the established case only hits. */
+static void
+populate(struct bench *b, uint32_t n)
+{
+	send_each(b, flow_src, 0, n, RTE_TCP_SYN_FLAG);
+	send_each(b, flow_src, 0, n, RTE_TCP_ACK_FLAG);
+	if (lb_flow_table_count(b->w->flows) != n ||
+	    b->w->stats.flow.embryonic != 0) {
+		fprintf(stderr, "bench_dp: table holds %u of %u flows, %"
+			PRIu64 " embryonic\n", lb_flow_table_count(b->w->flows),
+			n, b->w->stats.flow.embryonic);
 		exit(1);
 	}
 }
@@ -509,6 +521,56 @@ new_flow_case(struct bench *b, uint32_t flows)
 	run_case(&r);
 }
 
+/* Spoofed sources, one per packet, never repeated: 10.96.0.0 up. */
+static uint32_t
+flood_src(uint32_t i)
+{
+	return rte_cpu_to_be_32(RTE_IPV4(10, 96, 0, 0) + i);
+}
+
+static void
+gen_flood(struct run *r, uint32_t k, uint32_t i, struct frame *f)
+{
+	uint32_t n = r->new_base + k * r->b->o.window + i;
+
+	frame_tcp(f, &r->b->mac, flood_src(n), flow_sport(n), VIP,
+		  RTE_BE16(80), r->n_flows == 0 ? RTE_TCP_SYN_FLAG :
+		  RTE_TCP_ACK_FLAG);
+}
+
+/*
+ * Floods with the established flows in place. SYN: the rest of the table
+ * filled with embryonic entries first (untimed), so every spoofed SYN
+ * evicts the oldest one and takes its place. ACK (n_flows 1 marks it):
+ * no entry is made, each goes by the stateless choice (untracked).
+ */
+static void
+flood_cases(struct bench *b, uint32_t flows)
+{
+	uint32_t room = lb_flow_table_capacity(b->w->flows) -
+			lb_flow_table_count(b->w->flows);
+	char label[64], name[96];
+	struct run r = {
+		.b = b, .gen = gen_flood, .label = label, .name = name,
+		.new_base = room, .counter = &b->w->stats.flow.evictions,
+		.counter_name = "flow evictions",
+	};
+
+	send_each(b, flood_src, 0, room, RTE_TCP_SYN_FLAG);
+	snprintf(label, sizeof(label), "flood/syn/%u", flows);
+	snprintf(name, sizeof(name), "SYN flood, full table, %u established",
+		 flows);
+	run_case(&r);
+	r.n_flows = 1;
+	r.new_base += (b->o.warmup + b->o.windows) * b->o.window;
+	r.counter = &b->w->stats.flow.untracked;
+	r.counter_name = "flow untracked";
+	snprintf(label, sizeof(label), "flood/ack/%u", flows);
+	snprintf(name, sizeof(name), "ACK flood (no entry), %u established",
+		 flows);
+	run_case(&r);
+}
+
 static void
 other_cases(struct bench *b)
 {
@@ -547,6 +609,7 @@ run_size(struct bench *b, uint32_t flows, int others)
 	new_flow_case(b, flows);
 	if (others)
 		other_cases(b);
+	flood_cases(b, flows);
 	worker_down(b);
 }
 

@@ -427,6 +427,30 @@ test_change_from_snapshot_spec(void **state)
 	lb_spec_free(d);
 }
 
+/* One process, one scheduler key: a build without hash_key keeps the key
+ * the running snapshot generated (reloads and changes move no tuple). */
+static void
+test_generated_hash_key_kept_by_next_builds(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *s = tfix_load(f->path, T_MINIMAL);
+	struct lb_config *prev = build_ok(s, NULL), *next, *other;
+	struct lb_config_build_opts o = { .prev = prev };
+
+	assert_int_equal(prev->global.hash_key_generated, 1);
+	next = build_ok(s, &o);
+	assert_int_equal(next->global.hash_key_generated, 1);
+	assert_true(next->global.hash_key.k0 == prev->global.hash_key.k0 &&
+		    next->global.hash_key.k1 == prev->global.hash_key.k1);
+	other = build_ok(s, NULL);
+	assert_false(other->global.hash_key.k0 == prev->global.hash_key.k0 &&
+		     other->global.hash_key.k1 == prev->global.hash_key.k1);
+	lb_config_free(other);
+	lb_config_free(next);
+	lb_config_free(prev);
+	lb_spec_free(s);
+}
+
 static void
 test_build_1000_backends(void **state)
 {
@@ -477,6 +501,7 @@ main(void)
 		T(test_health_keys_refused),
 		T(test_retained_backends),
 		T(test_change_from_snapshot_spec),
+		T(test_generated_hash_key_kept_by_next_builds),
 		T(test_build_1000_backends),
 	};
 

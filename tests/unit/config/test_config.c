@@ -141,8 +141,10 @@ test_parse_defaults(void **state)
 	assert_int_equal(cfg->global.idle_sleep_us, 0);
 	assert_int_equal(cfg->global.tcp_timeout, 900);
 	assert_int_equal(cfg->global.tcp_fin_timeout, 10);
+	assert_int_equal(cfg->global.tcp_syn_timeout, 5);
 	assert_int_equal(cfg->global.udp_timeout, 300);
 	assert_int_equal(cfg->global.extra_mbufs, 0);
+	assert_int_equal(cfg->global.hash_key_generated, 1);
 	assert_int_equal(cfg->ports[0].gateway, 0);
 	assert_int_equal(cfg->vips[0].proto, IPPROTO_TCP);
 	assert_int_equal(cfg->vips[0].mode, LB_FWD_DR);
@@ -166,10 +168,15 @@ test_parse_every_key(void **state)
 		"tcp_fin_timeout = 3600\n"
 		"udp_timeout = 1\n"
 		"extra_mbufs = 70000\n"
+		"icmp_echo_rate = 10000000\n"
+		"icmp_echo_burst = 1000000\n"
+		"arp_reply_rate = 10000000\n"
+		"arp_reply_burst = 1000000\n"
 		"[port.lan-1]\n"
 		"device = 0000:03:00.0\n"
 		"address = 10.0.0.2/16\n"
 		"gateway = 10.0.255.254\n"
+		"vlan = 4094\n"
 		"[vip.dns_1]\n"
 		"address = 192.0.2.53\n"
 		"port = 65535\n"
@@ -194,6 +201,11 @@ test_parse_every_key(void **state)
 	assert_int_equal(cfg->global.tcp_fin_timeout, 3600);
 	assert_int_equal(cfg->global.udp_timeout, 1);
 	assert_int_equal(cfg->global.extra_mbufs, 70000);
+	assert_int_equal(cfg->global.icmp_echo_rate, 10000000);
+	assert_int_equal(cfg->global.icmp_echo_burst, 1000000);
+	assert_int_equal(cfg->global.arp_reply_rate, 10000000);
+	assert_int_equal(cfg->global.arp_reply_burst, 1000000);
+	assert_int_equal(cfg->ports[0].vlan, 4094);
 	assert_int_equal(cfg->n_ports, 1);
 	assert_string_equal(cfg->ports[0].name, "lan-1");
 	assert_string_equal(cfg->ports[0].device, "0000:03:00.0");
@@ -226,7 +238,11 @@ test_parse_lower_bounds_and_names_lowercased(void **state)
 		"tcp_fin_timeout = 1\n"
 		"flow_table_size = 16777216\n"
 		"udp_timeout = 86400\n"
-		PORT_LAN
+		"icmp_echo_rate = 0\n"
+		"icmp_echo_burst = 1\n"
+		"arp_reply_rate = 0\n"
+		"arp_reply_burst = 1\n"
+		"[port.lan]\ndevice = x\naddress = 10.0.0.2/24\nvlan = 1\n"
 		"[Vip.WEB]\n"
 		"address = 10.0.0.100\n"
 		"port = 1\n"
@@ -236,9 +252,17 @@ test_parse_lower_bounds_and_names_lowercased(void **state)
 		"[backend.b1]\n"
 		"pool = web\n"
 		"address = 10.0.0.11\n"
-		"weight = 0\n");
+		"weight = 0\n"
+		"[backend.b2]\n"
+		"pool = web\n"
+		"address = 10.0.0.12\n");
 
 	assert_int_equal(cfg->global.workers, 1);
+	assert_int_equal(cfg->global.icmp_echo_rate, 0);
+	assert_int_equal(cfg->global.icmp_echo_burst, 1);
+	assert_int_equal(cfg->global.arp_reply_rate, 0);
+	assert_int_equal(cfg->global.arp_reply_burst, 1);
+	assert_int_equal(cfg->ports[0].vlan, 1);
 	assert_int_equal(cfg->global.flow_table_size, 16777216);
 	assert_int_equal(cfg->global.udp_timeout, 86400);
 	assert_string_equal(cfg->vips[0].name, "web");
@@ -371,6 +395,8 @@ test_error_out_of_range(void **state)
 		     "tcp_fin_timeout = 3601 is out of range 1..3600");
 	assert_error(state, MINIMAL "[global]\nudp_timeout = 86401\n", 13,
 		     "udp_timeout = 86401 is out of range 1..86400");
+	assert_error(state, MINIMAL "[global]\ntcp_syn_timeout = 0\n", 13,
+		     "tcp_syn_timeout = 0 is out of range 1..600");
 	assert_error(state, MINIMAL "[backend.b2]\npool = web\n"
 		     "address = 10.0.0.12\nweight = 65536\n", 15,
 		     "weight = 65536 is out of range 0..65535");
@@ -447,6 +473,116 @@ test_error_address_no_host_can_have(void **state)
 		     "address = 127.0.0.5\n", 14,
 		     "backend b2: 127.0.0.5 is a loopback address");
 #undef VIP_AT
+}
+
+/* The rest of the addresses no host can have: backends at the network
+ * address, in 0/8, multicast, class E or broadcast; a port's own address
+ * or gateway that is its subnet's network or broadcast address or no
+ * unicast address at all. */
+static void
+test_error_address_no_host_can_have_more(void **state)
+{
+	static const struct { const char *addr, *why; } bes[] = {
+		{ "10.0.0.0", "the network address of the subnet of port lan" },
+		{ "0.0.0.0", "in 0.0.0.0/8" },
+		{ "224.0.0.5", "a multicast address" },
+		{ "240.0.0.1", "a class E or broadcast address" },
+		{ "255.255.255.255", "a class E or broadcast address" },
+	};
+	char text[1024], msg[256];
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(bes); i++) {
+		snprintf(text, sizeof(text), MINIMAL "[backend.b2]\n"
+			 "pool = web\naddress = %s\n", bes[i].addr);
+		snprintf(msg, sizeof(msg), "backend b2: %s is %s",
+			 bes[i].addr, bes[i].why);
+		assert_error(state, text, 14, msg);
+	}
+	assert_error(state, "[port.lan]\ndevice = x\naddress = 10.0.0.0/24\n"
+		     VIP_WEB POOL_WEB BE_B1, 3,
+		     "port lan: 10.0.0.0 is the network address of the subnet");
+	assert_error(state, "[port.lan]\ndevice = x\naddress = 10.0.0.255/24\n"
+		     VIP_WEB POOL_WEB BE_B1, 3,
+		     "port lan: 10.0.0.255 is the broadcast address of the subnet");
+	assert_error(state, "[port.lan]\ndevice = x\naddress = 127.0.0.2/8\n"
+		     "[vip.web]\naddress = 192.0.2.1\nport = 80\npool = web\n"
+		     POOL_WEB "[backend.b1]\npool = web\naddress = 127.0.0.11\n",
+		     3, "port lan: 127.0.0.2 is a loopback address");
+	assert_error(state, "[port.lan]\ndevice = x\naddress = 10.0.0.2/24\n"
+		     "gateway = 10.0.0.255\n" VIP_WEB POOL_WEB BE_B1, 4,
+		     "port lan: gateway 10.0.0.255 is the broadcast address of the subnet");
+	assert_error(state, "[port.lan]\ndevice = x\naddress = 10.0.0.2/24\n"
+		     "gateway = 10.0.0.0\n" VIP_WEB POOL_WEB BE_B1, 4,
+		     "port lan: gateway 10.0.0.0 is the network address of the subnet");
+	/* /31 (RFC 3021) and /32 have neither: their two addresses serve. */
+	lb_config_free(parse_ok(state, "[port.lan]\ndevice = x\n"
+		"address = 10.0.0.0/31\n[vip.web]\naddress = 192.0.2.1\n"
+		"port = 80\npool = web\n" POOL_WEB
+		"[backend.b1]\npool = web\naddress = 10.0.0.1\n"));
+}
+
+/* A pool whose backends all have weight 0 would make its VIP drop every
+ * new flow: refused at the weight; drained, disabled are not weight 0. */
+static void
+test_error_pool_all_weight_zero(void **state)
+{
+	assert_error(state, MINIMAL "weight = 0\n", 12,
+		     "pool web: every backend has weight 0, so vip web would drop every new flow (drain or disable backends instead)");
+	assert_error(state, MINIMAL "weight = 0\n[backend.b2]\npool = web\n"
+		     "address = 10.0.0.12\nweight = 0\n", 16,
+		     "pool web: every backend has weight 0, so vip web would drop every new flow (drain or disable backends instead)");
+	/* one with weight is enough */
+	lb_config_free(parse_ok(state, MINIMAL "weight = 0\n[backend.b2]\n"
+				"pool = web\naddress = 10.0.0.12\n"));
+	/* drained and disabled backends keep their weight: allowed */
+	lb_config_free(parse_ok(state, MINIMAL "admin_state = drained\n"));
+	lb_config_free(parse_ok(state, MINIMAL "admin_state = disabled\n"));
+	/* a pool that serves no VIP harms nobody */
+	lb_config_free(parse_ok(state, MINIMAL "[pool.spare]\n"
+		"[backend.s1]\npool = spare\naddress = 10.0.0.21\n"
+		"weight = 0\n"));
+}
+
+/* A runtime weight change that would leave the pool all weight 0 is
+ * refused naming the change, and changes nothing. */
+static void
+test_error_pool_all_weight_zero_at_runtime(void **state)
+{
+	struct lb_config_error err = { { 0 } };
+	struct lb_config *cfg = parse_ok(state, MINIMAL
+		"[backend.b2]\npool = web\naddress = 10.0.0.12\nweight = 0\n");
+	struct lb_spec *s = lb_spec_dup(cfg->spec);
+
+	assert_non_null(s);
+	assert_int_equal(lb_spec_set(s, "backend.b1", "weight", "0",
+				     "runtime: weight by uid 0", &err), 0);
+	assert_null(lb_config_build(s, NULL, &err));
+	assert_string_equal(err.msg, "runtime: weight by uid 0: pool web: every backend has weight 0, so vip web would drop every new flow (drain or disable backends instead)");
+	lb_spec_free(s);
+	/* draining it instead is fine */
+	s = lb_spec_dup(cfg->spec);
+	assert_int_equal(lb_spec_set(s, "backend.b1", "admin_state", "drained",
+				     "runtime: drain by uid 0", &err), 0);
+	lb_config_free(lb_config_build(s, NULL, &err));
+	lb_spec_free(s);
+	lb_config_free(cfg);
+}
+
+static void
+test_vlan_key(void **state)
+{
+	struct lb_config *cfg = parse_ok(state, MINIMAL);
+
+	assert_int_equal(cfg->ports[0].vlan, 0);        /* none: untagged */
+	lb_config_free(cfg);
+	assert_error(state, PORT_LAN "vlan = 0\n" VIP_WEB POOL_WEB BE_B1, 4,
+		     "vlan = 0 is out of range 1..4094");
+	assert_error(state, PORT_LAN "vlan = 4095\n" VIP_WEB POOL_WEB BE_B1, 4,
+		     "vlan = 4095 is out of range 1..4094");
+	assert_error(state, PORT_LAN "vlan = 7\nkernel_interface = elb0\n"
+		     VIP_WEB POOL_WEB BE_B1, 4,
+		     "port lan: vlan = 7 with kernel_interface = elb0 is not supported yet (the kernel path carries untagged frames only)");
 }
 
 static void
@@ -678,6 +814,12 @@ test_error_syntax(void **state)
 		"syntax error: text after the closing quote");
 	assert_error(state, MINIMAL "[global]\neal_args = a \\\n  b\n", 13,
 		"syntax error: line continuation ('\\' at end of line) is not supported");
+	/* iniparser would have glued "workers = 2" into the comment. */
+	assert_error(state, MINIMAL "[global]\n; see C:\\temp\\  \n"
+		     "workers = 2\n", 13,
+		     "syntax error: a comment ending in '\\' would join the next line to it (line continuation is not supported)");
+	assert_error(state, MINIMAL "# \\\n[global]\n", 12,
+		     "syntax error: a comment ending in '\\' would join the next line to it (line continuation is not supported)");
 	text = calloc(1, 2048);
 	assert_non_null(text);
 	strcpy(text, MINIMAL "[global]\neal_args = ");
@@ -854,6 +996,62 @@ simulate(const struct lb_config *cfg)
 	return buf;
 }
 
+/* ---- hash_key ------------------------------------------------------ */
+
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f"
+
+static void
+test_hash_key_parsed(void **state)
+{
+	struct lb_config *cfg = parse_ok(state, MINIMAL
+		"[global]\nhash_key = " KEY_HEX "\n");
+
+	/* The reference layout: bytes 0..7 and 8..15, little-endian. */
+	assert_int_equal(cfg->global.hash_key_generated, 0);
+	assert_true(cfg->global.hash_key.k0 == UINT64_C(0x0706050403020100));
+	assert_true(cfg->global.hash_key.k1 == UINT64_C(0x0f0e0d0c0b0a0908));
+	lb_config_free(cfg);
+	cfg = parse_ok(state, MINIMAL "[global]\nhash_key = "
+		       "000102030405060708090A0B0C0D0E0F\n");
+	assert_true(cfg->global.hash_key.k1 == UINT64_C(0x0f0e0d0c0b0a0908));
+	lb_config_free(cfg);
+}
+
+/* Without a key each build draws its own: an outsider cannot know it. */
+static void
+test_hash_key_generated_when_absent(void **state)
+{
+	struct lb_config *a = parse_ok(state, MINIMAL);
+	struct lb_config *b = parse_ok(state, MINIMAL);
+
+	assert_int_equal(a->global.hash_key_generated, 1);
+	assert_int_equal(b->global.hash_key_generated, 1);
+	assert_false(a->global.hash_key.k0 == b->global.hash_key.k0 &&
+		     a->global.hash_key.k1 == b->global.hash_key.k1);
+	assert_false(a->global.hash_key.k0 == 0 && a->global.hash_key.k1 == 0);
+	lb_config_free(a);
+	lb_config_free(b);
+}
+
+/* A bad key is refused without showing it. */
+static void
+test_error_hash_key(void **state)
+{
+	assert_error(state, MINIMAL "[global]\nhash_key = 0123456789abcdef\n",
+		     13, "hash_key: expected 32 hex digits (128 bits), e.g. "
+		     "from 'openssl rand -hex 16' (value not shown: 16 "
+		     "characters)");
+	assert_error(state, MINIMAL "[global]\nhash_key = "
+		     "0123456789abcdef0123456789abcdeg\n", 13,
+		     "hash_key: expected 32 hex digits (128 bits), e.g. "
+		     "from 'openssl rand -hex 16' (value not shown: 32 "
+		     "characters)");
+	assert_error(state, MINIMAL "[global]\nhash_key = "
+		     "aaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAA\n", 13,
+		     "hash_key: a key of one repeated digit is no secret: use "
+		     "a random one ('openssl rand -hex 16')");
+}
+
 static void
 test_simulation_report(void **state)
 {
@@ -875,7 +1073,18 @@ test_simulation_report(void **state)
 	assert_non_null(strstr(out, row));
 	/* members sorted by name: web1 before web2 */
 	assert_true(strstr(out, "  web1 ") < strstr(out, "  web2 "));
+	/* No key: the one warning. */
+	assert_non_null(strstr(out, "\n! hash_key is not set: "));
+	assert_null(strstr(strchr(out, '!') + 1, "!"));
+	free(out);
+	lb_config_free(cfg);
+	cfg = parse_ok(state, PORT_LAN VIP_WEB POOL_WEB
+		"[backend.web1]\npool = web\naddress = 10.0.0.11\n"
+		"[global]\nhash_key = " KEY_HEX "\n");
+	out = simulate(cfg);
 	assert_null(strstr(out, "!"));
+	assert_null(strstr(out, KEY_HEX));
+	assert_non_null(strstr(out, "hash_key: set (secret)"));
 	free(out);
 	lb_config_free(cfg);
 }
@@ -1065,6 +1274,10 @@ main(void)
 		T(test_error_bad_string_values),
 		T(test_error_bad_address),
 		T(test_error_address_no_host_can_have),
+		T(test_error_address_no_host_can_have_more),
+		T(test_error_pool_all_weight_zero),
+		T(test_error_pool_all_weight_zero_at_runtime),
+		T(test_vlan_key),
 		T(test_error_bad_prefix),
 		T(test_error_gateway_outside_subnet),
 		T(test_error_table_size_not_prime),
@@ -1092,6 +1305,9 @@ main(void)
 		T(test_neighs_deduplicated),
 		T(test_find_vip_and_owns_addr),
 		T(test_free_null_and_whole_snapshot),
+		T(test_hash_key_parsed),
+		T(test_hash_key_generated_when_absent),
+		T(test_error_hash_key),
 		T(test_simulation_report),
 		T(test_simulation_flags_share_gap),
 		T(test_reference_ini_parses),

@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "config_priv.h"      /* LB_INI_LINE_MAX */
 #include "lb_config.h"
 #include "test_support.h"
 
@@ -232,6 +233,32 @@ test_round_trip_quotes_values(void **state)
 	lb_spec_free(s);
 }
 
+/* Found by tests/fuzz (ini): a quoted value ending in a vertical tab was
+ * printed unquoted and lost it; a value on a line of the longest length
+ * printed as "key = value" was too long to load. */
+static void
+test_round_trip_edge_space_and_longest_line(void **state)
+{
+	struct tfix *f = *state;
+	const size_t vlen = LB_INI_LINE_MAX - strlen("eal_args=");
+	char text[2 * LB_INI_LINE_MAX];
+	struct lb_spec *s;
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof(text), "[global]\n"
+			     "socket = \"/tmp/s\v\"\neal_args=");
+	memset(text + n, 'x', vlen);
+	text[n + vlen - 2] = '"';      /* inside a value: no quoting needed */
+	snprintf(text + n + vlen, sizeof(text) - n - vlen, "\n%s", T_MINIMAL);
+	tfix_write(f->path, text);
+	round_trip(f, f->path);
+	s = lb_spec_load(f->path, &(struct lb_config_error){ { 0 }, 0 });
+	assert_non_null(s);
+	assert_string_equal(lb_spec_get(s, "global", "socket"), "/tmp/s\v");
+	assert_int_equal(strlen(lb_spec_get(s, "global", "eal_args")), vlen);
+	lb_spec_free(s);
+}
+
 static void
 test_to_ini_canonical_order(void **state)
 {
@@ -250,6 +277,29 @@ test_to_ini_canonical_order(void **state)
 	assert_non_null(strstr(t, "[backend.zz]\npool = web\naddress = 10.0.0.13\nweight = 2\n"));
 	free(t);
 	lb_spec_free(s);
+}
+
+/* A source path ending in '\\' is left out of the header comment: the
+ * comment would join the next line to it, which the loader refuses. */
+static void
+test_to_ini_path_ending_in_backslash(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *s, *b;
+	char path[160];
+	char *t;
+
+	snprintf(path, sizeof(path), "%s/odd\\", f->dir);
+	s = tfix_load(path, T_MINIMAL);
+	t = lb_spec_to_ini(s);
+	assert_non_null(t);
+	assert_int_equal(t[0], '\n');
+	b = tfix_load(f->path2, t);
+	assert_int_equal(lb_spec_diff(s, b, NULL, NULL), 0);
+	free(t);
+	lb_spec_free(s);
+	lb_spec_free(b);
+	unlink(path);
 }
 
 /* ---- lb_spec_dup -------------------------------------------------------- */
@@ -366,6 +416,46 @@ test_check_static(void **state)
 	lb_spec_free(b);
 }
 
+/* hash_key is a secret: a diff, a refusal and the INI text show only
+ * that it is set or changed. */
+#define KEY_A "5e1f0c3a9b7d2e4f6a8c0b1d3e5f7a9c"
+#define KEY_B "0123456789abcdeffedcba9876543210"
+
+static void
+test_secret_never_shown(void **state)
+{
+	struct tfix *f = *state;
+	struct lb_spec *a = tfix_load(f->path, T_MINIMAL
+				      "[global]\nhash_key = " KEY_A "\n");
+	struct lb_spec *b = tfix_load(f->path2, T_MINIMAL
+				      "[global]\nhash_key = " KEY_B "\n");
+	struct lb_config_error err = { { 0 }, 0 };
+	struct seen seen = { 0 };
+	char *ini;
+
+	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 1);
+	assert_string_equal(seen.text,
+			    "global hash_key (secret)->(secret) 0\n");
+	assert_int_equal(lb_spec_check_static(a, b, &err), 1);
+	assert_non_null(strstr(err.msg, "[global] hash_key = '(secret)' "
+			       "(running: '(secret)'): hash_key cannot change"));
+	assert_null(strstr(err.msg, KEY_A));
+	assert_null(strstr(err.msg, KEY_B));
+	ini = lb_spec_to_ini(a);
+	assert_null(strstr(ini, KEY_A));
+	assert_non_null(strstr(ini, "; hash_key is set (secret, not shown)\n"));
+	free(ini);
+	lb_spec_free(b);
+	/* Removed: shown as set -> empty, still no value. */
+	b = tfix_load(f->path2, T_MINIMAL);
+	seen.n = 0;
+	seen.text[0] = '\0';
+	assert_int_equal(lb_spec_diff(a, b, collect, &seen), 1);
+	assert_string_equal(seen.text, "global hash_key (secret)-> 0\n");
+	lb_spec_free(a);
+	lb_spec_free(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfix_setup, tfix_teardown)
 
 int
@@ -383,14 +473,19 @@ main(void)
 	const struct CMUnitTest write[] = {
 		T(test_round_trip_shipped_files),
 		T(test_round_trip_quotes_values),
+		T(test_round_trip_edge_space_and_longest_line),
 		T(test_to_ini_canonical_order),
+		T(test_to_ini_path_ending_in_backslash),
 	};
 	const struct CMUnitTest dup[] = { T(test_dup_is_independent) };
 	const struct CMUnitTest diff[] = {
 		T(test_diff_on_effective_values),
 		T(test_diff_added_and_removed_sections),
 	};
-	const struct CMUnitTest check_static[] = { T(test_check_static) };
+	const struct CMUnitTest check_static[] = {
+		T(test_check_static),
+		T(test_secret_never_shown),
+	};
 	int rc = 0;
 
 	rc |= cmocka_run_group_tests_name("lb_spec_load", load, NULL, NULL);

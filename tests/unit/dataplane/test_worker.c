@@ -52,6 +52,9 @@ struct fixture {
 static struct rte_mempool *mp;
 static struct rte_ring *rx_ring, *tx_ring;
 static uint16_t ring_port;
+/* A second port, for frames that leave by another port than they came. */
+static struct rte_ring *rx2_ring, *tx2_ring;
+static uint16_t ring_port2;
 
 static const char ini[] =
 	"[global]\nworkers = 1\nflow_table_size = 1024\n"
@@ -66,7 +69,7 @@ static const char ini[] =
 	"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 3\n";
 
 static int
-start_port(uint16_t port)
+start_port(uint16_t port, uint16_t *id)
 {
 	struct rte_eth_conf conf = { 0 };
 
@@ -75,7 +78,7 @@ start_port(uint16_t port)
 	    rte_eth_tx_queue_setup(port, 0, 64, 0, NULL) != 0 ||
 	    rte_eth_dev_start(port) != 0)
 		return -1;
-	ring_port = port;
+	*id = port;
 	return 0;
 }
 
@@ -96,13 +99,21 @@ group_setup(void **state)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	rx_ring = rte_ring_create("t_rx", 4096, 0, 0);
 	tx_ring = rte_ring_create("t_tx", 4096, 0, 0);
-	if (mp == NULL || rx_ring == NULL || tx_ring == NULL) {
+	rx2_ring = rte_ring_create("t_rx2", 256, 0, 0);
+	tx2_ring = rte_ring_create("t_tx2", 256, 0, 0);
+	if (mp == NULL || rx_ring == NULL || tx_ring == NULL ||
+	    rx2_ring == NULL || tx2_ring == NULL) {
 		fprintf(stderr, "mempool/rings: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	rc = rte_eth_from_rings("net_ring_t", &rx_ring, 1, &tx_ring, 1, 0);
 	if (rc >= 0)
-		rc = start_port((uint16_t)rc);
+		rc = start_port((uint16_t)rc, &ring_port);
+	if (rc >= 0)
+		rc = rte_eth_from_rings("net_ring_t2", &rx2_ring, 1, &tx2_ring,
+					1, 0);
+	if (rc >= 0)
+		rc = start_port((uint16_t)rc, &ring_port2);
 	if (rc < 0) {
 		fprintf(stderr, "ring port: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -116,6 +127,8 @@ group_teardown(void **state)
 	(void)state;
 	rte_eth_dev_stop(ring_port);
 	rte_eth_dev_close(ring_port);
+	rte_eth_dev_stop(ring_port2);
+	rte_eth_dev_close(ring_port2);
 	rte_eal_cleanup();
 	return 0;
 }
@@ -194,6 +207,8 @@ teardown(void **state)
 	struct rte_mbuf *m;
 
 	while (rte_ring_dequeue(tx_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (rte_ring_dequeue(tx2_ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	lb_dp_free(fx->dp);
 	lb_neigh_table_free(fx->nt);
@@ -293,7 +308,7 @@ expected_backend(const struct fixture *fx, uint32_t src, uint16_t sport,
 	const struct lb_pool_conf *pool = &fx->cfg->pools[0];
 
 	return pool->members[lb_sched_maglev_pick(&pool->maglev,
-						  lb_flow_hash(&k))];
+		lb_flow_key_hash(&fx->cfg->global.hash_key, &k))];
 }
 
 static int
@@ -442,7 +457,7 @@ test_rewrite_in_burst_seen_by_later_packets(void **state)
 	run(fx, m, 1, 5 * tick);
 	assert_true(flow_entry(fx, IP(10, 0, 0, 63), 7100, &e));
 	assert_int_equal(e.tick, 5);
-	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
 	m[0] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
 			 RTE_TCP_ACK_FLAG);
 	m[1] = tcp_frame(fx, IP(10, 0, 0, 63), 7100, IP(10, 0, 0, 100), 80,
@@ -499,29 +514,229 @@ test_fin_closes_and_syn_reschedules(void **state)
 		rte_pktmbuf_free(m);
 }
 
-static void
-test_full_table_falls_back_without_drop(void **state)
+/* Send one TCP packet of src:sport -> VIP:80 (one burst each, up to 32
+ * at a time); @return how many frames went out. */
+static uint32_t
+send_flows(struct fixture *fx, uint32_t src, uint16_t sport0, uint32_t n,
+	   uint8_t flags, uint64_t now)
 {
-	struct fixture *fx = *state;
-	uint32_t cap = lb_flow_table_capacity(fx->w->flows);
-	struct rte_mbuf *m;
-	uint32_t i, out = 0;
+	struct rte_mbuf *m[LB_DP_BURST];
+	uint32_t i, j, c, out = 0;
 
-	for (i = 0; i < cap + 200; i++) {
-		m = tcp_frame(fx, IP(10, 0, 1, 1), (uint16_t)(1024 + i),
-			      IP(10, 0, 0, 100), 80,
-			      RTE_TCP_SYN_FLAG);
-		run(fx, &m, 1, 1000);
-		while ((m = sent()) != NULL) {
+	for (i = 0; i < n; i += c) {
+		c = RTE_MIN(n - i, (uint32_t)LB_DP_BURST);
+		for (j = 0; j < c; j++)
+			m[j] = tcp_frame(fx, src, (uint16_t)(sport0 + i + j),
+					 IP(10, 0, 0, 100), 80, flags);
+		run(fx, m, (uint16_t)c, now);
+		while ((m[0] = sent()) != NULL) {
 			out++;
-			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(m[0]);
 		}
 	}
-	assert_int_equal(out, cap + 200);
-	assert_true(fx->w->stats.flow.fallbacks >= 200);
-	assert_int_equal(fx->w->stats.flow.inserts + fx->w->stats.flow.fallbacks,
-			 cap + 200);
+	return out;
+}
+
+/*
+ * A table full of established flows: new flows go by the stateless
+ * choice, counted, nothing dropped, and no established flow loses its
+ * entry. Their next packets (not SYNs) go the same way, untracked.
+ */
+static void
+test_full_table_of_established_falls_back_without_drop(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows), i;
+	struct rte_mbuf *m;
+
+	assert_int_equal(send_flows(fx, IP(10, 0, 1, 1), 1024, cap,
+				    RTE_TCP_SYN_FLAG, 1000), cap);
+	assert_int_equal(send_flows(fx, IP(10, 0, 1, 1), 1024, cap,
+				    RTE_TCP_ACK_FLAG, 1000), cap);
+	assert_int_equal(fx->w->stats.flow.promotions, cap);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(send_flows(fx, IP(10, 0, 2, 1), 1024, 200,
+				    RTE_TCP_SYN_FLAG, 1000), 200);
+	assert_int_equal(fx->w->stats.flow.fallbacks, 200);
+	assert_int_equal(fx->w->stats.flow.evictions, 0);
+	assert_int_equal(fx->w->stats.flow.inserts, cap);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, cap + 200);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	for (i = 0; i < cap; i++) {
+		struct lb_flow_entry e;
+
+		assert_true(flow_entry(fx, IP(10, 0, 1, 1),
+				       (uint16_t)(1024 + i), &e));
+		assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	}
+	/* the handshake ACK of a flow that got no entry: same backend */
+	m = tcp_frame(fx, IP(10, 0, 2, 1), 1030, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_ACK_FLAG);
+	run(fx, &m, 1, 1000);
+	m = sent();
+	assert_non_null(m);
+	assert_int_equal(mac_index(m), expected_backend(fx, IP(10, 0, 2, 1),
+							1030, 80,
+							IPPROTO_TCP) % 2);
+	rte_pktmbuf_free(m);
+	assert_int_equal(fx->w->stats.flow.untracked, 1);
 	assert_int_equal(lb_stats_port_drops(&fx->w->stats.port[0]), 0);
+}
+
+/*
+ * A SYN flood into a full table: each new SYN evicts the oldest embryonic
+ * entry, never an established one; nothing is dropped, every SYN still
+ * makes an entry (no fallbacks), and the gauges follow.
+ */
+static void
+test_full_table_evicts_oldest_embryonic_never_established(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows), i;
+	uint32_t half = cap / 2, flood = 300;
+	struct lb_flow_entry e;
+	uint64_t flows = 0;
+
+	/* half established, then half embryonic: full */
+	send_flows(fx, IP(10, 0, 1, 1), 1024, half, RTE_TCP_SYN_FLAG, 1000);
+	send_flows(fx, IP(10, 0, 1, 1), 1024, half, RTE_TCP_ACK_FLAG, 1000);
+	send_flows(fx, IP(10, 0, 3, 1), 1024, cap - half, RTE_TCP_SYN_FLAG,
+		   1000);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - half);
+	/* the flood: new sources */
+	assert_int_equal(send_flows(fx, IP(10, 0, 4, 1), 1024, flood,
+				    RTE_TCP_SYN_FLAG, 2000), flood);
+	assert_int_equal(fx->w->stats.flow.evictions, flood);
+	assert_int_equal(fx->w->stats.flow.fallbacks, 0);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - half);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	for (i = 0; i < half; i++) {
+		assert_true(flow_entry(fx, IP(10, 0, 1, 1),
+				       (uint16_t)(1024 + i), &e));
+		assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	}
+	/* oldest first: the first 300 embryonic went, the rest stayed */
+	for (i = 0; i < cap - half; i++)
+		assert_int_equal(flow_entry(fx, IP(10, 0, 3, 1),
+					    (uint16_t)(1024 + i), &e),
+				 i >= flood);
+	for (i = 0; i < flood; i++)
+		assert_true(flow_entry(fx, IP(10, 0, 4, 1),
+				       (uint16_t)(1024 + i), &e));
+	for (i = 0; i < LB_MAX_BACKENDS; i++)
+		flows += fx->w->stats.backend[i].flows;
+	assert_int_equal(flows, cap);
+	assert_int_equal(lb_stats_port_drops(&fx->w->stats.port[0]), 0);
+}
+
+/*
+ * A SYN makes an embryonic entry; a retransmitted SYN keeps it; the
+ * client's ACK makes it established. lookup reports the state.
+ */
+static void
+test_syn_embryonic_until_client_acks(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t tick = UINT64_C(1) << fx->w->timeouts.tick_shift;
+	struct lb_flow_key key = {
+		.src_addr = IP(10, 0, 0, 64), .dst_addr = IP(10, 0, 0, 100),
+		.src_port = RTE_BE16(7200), .dst_port = RTE_BE16(80),
+		.proto = IPPROTO_TCP,
+	};
+	struct lb_dp_flow_info out;
+	struct lb_dp_request req = { .type = LB_DP_REQ_LOOKUP, .n = 1,
+				     .keys = &key, .out = &out };
+	struct lb_flow_entry e;
+
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_SYN_FLAG, tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(fx->w->stats.flow.embryonic, 1);
+	assert_int_equal(rte_ring_enqueue(fx->w->requests, &req), 0);
+	lb_dp_serve_request(fx->w, tick);
+	assert_int_equal(out.found, 1);
+	assert_int_equal(out.state, LB_FLOW_TCP_SYN);
+	/* retransmitted SYN: embryonic still, its time refreshed */
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_SYN_FLAG, 3 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(e.tick, 3);
+	assert_int_equal(fx->w->stats.flow.inserts, 1);
+	/* the handshake ACK */
+	send_flows(fx, IP(10, 0, 0, 64), 7200, 1, RTE_TCP_ACK_FLAG, 4 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 64), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(fx->w->stats.flow.promotions, 1);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 1);
+	assert_int_equal(e.backend, expected_backend(fx, IP(10, 0, 0, 64),
+						     7200, 80, IPPROTO_TCP));
+	/* a SYN + FIN in one burst: closing, no longer embryonic */
+	send_flows(fx, IP(10, 0, 0, 65), 7200, 1, RTE_TCP_SYN_FLAG, 4 * tick);
+	send_flows(fx, IP(10, 0, 0, 65), 7200, 1,
+		   RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, 4 * tick);
+	assert_true(flow_entry(fx, IP(10, 0, 0, 65), 7200, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(fx->w->stats.flow.promotions, 1);
+}
+
+/*
+ * A packet of an unknown TCP flow that is not a SYN (an ACK flood, or a
+ * connection whose entry is gone) makes no entry: it goes where the
+ * scheduler says, counted untracked, and it is no new flow.
+ */
+static void
+test_non_syn_first_packet_untracked(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m;
+	uint16_t sport;
+	uint32_t b;
+
+	for (sport = 3000; sport < 3100; sport++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 66), sport, IP(10, 0, 0, 100),
+			      80, sport % 2 ? RTE_TCP_ACK_FLAG :
+			      RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+		run(fx, &m, 1, 1000);
+		m = sent();
+		assert_non_null(m);
+		b = expected_backend(fx, IP(10, 0, 0, 66), sport, 80,
+				     IPPROTO_TCP);
+		assert_int_equal(mac_index(m), b % 2);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(fx->w->stats.flow.untracked, 100);
+	assert_int_equal(fx->w->stats.flow.misses, 100);
+	assert_int_equal(fx->w->stats.flow.inserts, 0);
+	assert_int_equal(fx->w->stats.vip[0].new_flows, 0);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 0);
+	assert_int_equal(fx->w->stats.port[0].tx_packets, 100);
+}
+
+/* An embryonic entry the client never acknowledges leaves after
+ * tcp_syn_timeout (5 s), long before an established one (900 s). */
+static void
+test_embryonic_expires_after_syn_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t hz = rte_get_tsc_hz(), t0 = 1000;
+
+	assert_int_equal(fx->cfg->global.tcp_syn_timeout, 5);
+	lb_dp_worker_adopt(fx->w, fx->cfg);     /* the timeouts */
+	send_flows(fx, IP(10, 0, 0, 67), 4000, 10, RTE_TCP_SYN_FLAG, t0);
+	send_flows(fx, IP(10, 0, 0, 67), 4000, 4, RTE_TCP_ACK_FLAG, t0);
+	assert_int_equal(fx->w->stats.flow.embryonic, 6);
+	assert_int_equal(lb_flow_expire(fx->w->flows, t0 + 4 * hz,
+					&fx->w->timeouts, 1024), 0);
+	assert_int_equal(lb_flow_expire(fx->w->flows, t0 + 6 * hz,
+					&fx->w->timeouts, 1024), 6);
+	assert_int_equal(fx->w->stats.flow.syn_expiries, 6);
+	assert_int_equal(fx->w->stats.flow.embryonic, 0);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), 4);
+	assert_int_equal(fx->w->stats.backend[0].flows +
+			 fx->w->stats.backend[1].flows, 4);
 }
 
 static void
@@ -952,7 +1167,7 @@ test_adopt_zeroes_recycled_counters(void **state)
 	free(next);
 }
 
-/* Every backend of the pool with weight 0: an empty table. */
+/* Every backend of the pool disabled: an empty table. */
 static const char ini_empty_closed[] =
 	"[global]\nworkers = 1\nflow_table_size = 1024\n"
 	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
@@ -961,7 +1176,8 @@ static const char ini_empty_closed[] =
 	"[vip.dns]\naddress = 10.0.0.100\nport = 53\nprotocol = udp\n"
 	"pool = web\n"
 	"[pool.web]\ntable_size = 251\nall_down = fail_closed\n"
-	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 0\n";
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n"
+	"admin_state = disabled\n";
 
 static int
 setup_empty_closed(void **state)
@@ -976,7 +1192,7 @@ sent_reply(const struct fixture *fx, uint8_t proto, struct lb_pkt_info *pi)
 	struct rte_mbuf *m = sent();
 
 	assert_non_null(m);
-	assert_int_equal(lb_pkt_parse(m, &client_mac, pi), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &client_mac, 0, pi), LB_PKT_IPV4);
 	assert_int_equal(pi->proto, proto);
 	assert_int_equal(pi->src_addr, IP(10, 0, 0, 100));
 	assert_int_equal(pi->dst_addr, IP(10, 0, 0, 50));
@@ -1206,6 +1422,324 @@ test_kernel_ring_full_counted(void **state)
 	close(fd);
 }
 
+
+/* ---- an edge facing the internet ---- */
+
+/* The config's limits and tags taken on, as the worker loop does. */
+static int
+setup_adopted(void **state, const char *text)
+{
+	struct fixture *fx;
+
+	if (setup_text(state, text) != 0)
+		return -1;
+	fx = *state;
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+	return 0;
+}
+
+static const char ini_limits[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"icmp_echo_rate = 2\nicmp_echo_burst = 3\n"
+	"arp_reply_rate = 4\narp_reply_burst = 2\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n";
+
+static int
+setup_limits(void **state)
+{
+	return setup_adopted(state, ini_limits);
+}
+
+static unsigned int
+drain_sent(void)
+{
+	struct rte_mbuf *m;
+	unsigned int n = 0;
+
+	while ((m = sent()) != NULL) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+static void
+echo_burst(struct fixture *fx, unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[16];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		m[i] = icmp_frame(fx, IP(10, 0, 0, 100),
+				  RTE_IP_ICMP_ECHO_REQUEST);
+	run(fx, m, (uint16_t)n, now);
+}
+
+static void
+arp_burst(struct fixture *fx, unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[16];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		m[i] = arp_request(IP(10, 0, 0, 100));
+	run(fx, m, (uint16_t)n, now);
+}
+
+/* A burst at once, then the rate: the rest counted, never answered. */
+static void
+test_icmp_echo_rate_limited(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	uint64_t hz = rte_get_tsc_hz(), t = rte_rdtsc();
+
+	echo_burst(fx, 5, t);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 2);
+	assert_int_equal(drain_sent(), 3);
+	/* a second later, two (2 a second) */
+	echo_burst(fx, 3, t + hz);
+	assert_int_equal(ps->icmp_echo_replies, 5);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 3);
+	/* long after, a burst at most */
+	echo_burst(fx, 5, t + 100 * hz);
+	assert_int_equal(ps->icmp_echo_replies, 8);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 5);
+	assert_int_equal(drain_sent(), 5);
+	/* ARP has its own bucket */
+	arp_burst(fx, 3, t + 100 * hz);
+	assert_int_equal(ps->arp_replies, 2);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 1);
+	arp_burst(fx, 3, t + 100 * hz + hz / 2);        /* 2 more earned */
+	assert_int_equal(ps->arp_replies, 4);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 2);
+	assert_int_equal(drain_sent(), 4);
+	/* ARP for what is not ours is arp_not_ours, spending nothing */
+	arp_burst(fx, 0, t);
+}
+
+/* Rate 0 answers nothing; a new config with other limits starts a full
+ * bucket, the same limits keep the bucket as it is. */
+static void
+test_rate_zero_and_reload(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct lb_config cfg2 = *fx->cfg;
+	uint64_t hz = rte_get_tsc_hz(), t = rte_rdtsc();
+
+	echo_burst(fx, 3, t);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	lb_dp_worker_adopt(fx->w, &cfg2);               /* same limits */
+	echo_burst(fx, 1, t);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 1);
+	cfg2.global.icmp_echo_rate = 0;
+	cfg2.global.arp_reply_rate = 0;
+	lb_dp_worker_adopt(fx->w, &cfg2);
+	echo_burst(fx, 2, t + 1000 * hz);
+	arp_burst(fx, 2, t + 1000 * hz);
+	assert_int_equal(ps->icmp_echo_replies, 3);
+	assert_int_equal(ps->drops[LB_DROP_icmp_rate_limited], 3);
+	assert_int_equal(ps->arp_replies, 0);
+	assert_int_equal(ps->drops[LB_DROP_arp_rate_limited], 2);
+	cfg2.global.icmp_echo_rate = 1000;
+	lb_dp_worker_adopt(fx->w, &cfg2);               /* a full bucket */
+	echo_burst(fx, 4, rte_rdtsc());
+	assert_int_equal(ps->icmp_echo_replies, 6);
+	assert_int_equal(drain_sent(), 6);
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+}
+
+/* New flows from source port 0 or with flags no TCP sends make no flow;
+ * a flow that exists forwards whatever its packets carry. */
+static void
+test_new_flow_needs_valid_flags_and_port(void **state)
+{
+	static const uint8_t bad[] = {
+		0,                                              /* null */
+		RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG,
+		RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG,
+		RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_URG_FLAG, /* Xmas */
+		RTE_TCP_FIN_FLAG,
+		RTE_TCP_PSH_FLAG,
+	};
+	static const uint8_t good[] = {
+		RTE_TCP_SYN_FLAG, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		RTE_TCP_ACK_FLAG, RTE_TCP_RST_FLAG,
+		RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
+	};
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), 2000 + i,
+			      IP(10, 0, 0, 100), 80, bad[i]);
+		run(fx, &m, 1, 1000);
+	}
+	assert_int_equal(ps->drops[LB_DROP_tcp_flags_invalid], RTE_DIM(bad));
+	assert_null(sent());
+	assert_int_equal(fx->w->stats.flow.inserts, 0);
+	for (i = 0; i < RTE_DIM(good); i++) {
+		m = tcp_frame(fx, IP(10, 0, 0, 50), 3000 + i,
+			      IP(10, 0, 0, 100), 80, good[i]);
+		run(fx, &m, 1, 1000);
+		assert_non_null(m = sent());
+		rte_pktmbuf_free(m);
+	}
+	/* a held flow: its odd packets are the backend's to refuse */
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 3000, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG);
+	run(fx, &m, 1, 1000);
+	assert_non_null(m = sent());
+	rte_pktmbuf_free(m);
+	/* source port 0, TCP and UDP */
+	m = tcp_frame(fx, IP(10, 0, 0, 50), 0, IP(10, 0, 0, 100), 80,
+		      RTE_TCP_SYN_FLAG);
+	run(fx, &m, 1, 1000);
+	m = udp_frame(fx, 0, 53);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(ps->drops[LB_DROP_src_port_zero], 2);
+	assert_null(sent());
+}
+
+static struct rte_mbuf *
+tag(struct rte_mbuf *m, uint16_t vid)
+{
+	m->vlan_tci = vid;
+	assert_int_equal(rte_vlan_insert(&m), 0);
+	return m;
+}
+
+static uint16_t
+vid_of(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
+		return 0;
+	return rte_be_to_cpu_16(((const struct rte_vlan_hdr *)(eth + 1))
+				->vlan_tci) & 0xfff;
+}
+
+static const char ini_vlan[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"vlan = 42\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.0.0.11\n";
+
+static int
+setup_vlan(void **state)
+{
+	return setup_adopted(state, ini_vlan);
+}
+
+/* A port with a vlan: its tag only, and every frame out keeps it. */
+static void
+test_vlan_port_keeps_its_tag(void **state)
+{
+	struct fixture *fx = *state;
+	struct lb_port_stats *ps = &fx->w->stats.port[0];
+	struct rte_mbuf *m[6], *out;
+	unsigned int i;
+
+	m[0] = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100),
+			     80, RTE_TCP_SYN_FLAG), 42);
+	m[1] = tag(arp_request(IP(10, 0, 0, 100)), 42);
+	m[2] = tag(icmp_frame(fx, IP(10, 0, 0, 100),
+			      RTE_IP_ICMP_ECHO_REQUEST), 42);
+	m[3] = tcp_frame(fx, IP(10, 0, 0, 50), 1001, IP(10, 0, 0, 100), 80,
+			 RTE_TCP_SYN_FLAG);
+	m[4] = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1002, IP(10, 0, 0, 100),
+			     80, RTE_TCP_SYN_FLAG), 43);
+	m[5] = tag(tag(tcp_frame(fx, IP(10, 0, 0, 50), 1003,
+				 IP(10, 0, 0, 100), 80, RTE_TCP_SYN_FLAG),
+		       7), 42);
+	run(fx, m, 6, 1000);
+	assert_int_equal(ps->drops[LB_DROP_vlan_untagged], 1);
+	assert_int_equal(ps->drops[LB_DROP_vlan_mismatch], 1);
+	assert_int_equal(ps->drops[LB_DROP_vlan_stacked], 1);
+	assert_int_equal(fx->w->stats.vip[0].packets, 1);
+	assert_int_equal(ps->arp_replies, 1);
+	assert_int_equal(ps->icmp_echo_replies, 1);
+	for (i = 0; i < 3; i++) {
+		out = sent();
+		assert_non_null(out);
+		assert_int_equal(vid_of(out), 42);
+		rte_pktmbuf_free(out);
+	}
+	assert_null(sent());
+}
+
+/* Two ports on two VLANs: a frame forwarded to a backend behind the
+ * other port leaves with that port's tag; none if it has none. */
+static const char ini_two_vlans[] =
+	"[global]\nworkers = 1\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_ring_test\naddress = 10.0.0.2/24\n"
+	"vlan = 10\n"
+	"[port.srv]\ndevice = net_ring_test2\naddress = 10.1.0.2/24\n"
+	"vlan = 20\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\npool = web\n"
+	"[pool.web]\ntable_size = 251\n"
+	"[backend.a]\npool = web\naddress = 10.1.0.11\n";
+
+static int
+setup_two_vlans(void **state)
+{
+	struct fixture *fx;
+
+	if (setup_adopted(state, ini_two_vlans) != 0)
+		return -1;
+	fx = *state;
+	fx->dp->n_ports = 2;
+	fx->dp->ports[1].port_id = ring_port2;
+	rte_eth_macaddr_get(ring_port2, &fx->dp->ports[1].mac);
+	return 0;
+}
+
+static void
+test_vlan_retagged_across_ports(void **state)
+{
+	struct fixture *fx = *state;
+	struct rte_mbuf *m, *out = NULL;
+	struct lb_config cfg2 = *fx->cfg;
+	struct lb_port_conf ports[2];
+
+	m = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+			  RTE_TCP_SYN_FLAG), 10);
+	run(fx, &m, 1, 1000);
+	assert_null(sent());
+	assert_int_equal(rte_ring_dequeue(tx2_ring, (void **)&out), 0);
+	assert_int_equal(vid_of(out), 20);
+	assert_true(rte_is_same_ether_addr(
+		&rte_pktmbuf_mtod(out, struct rte_ether_hdr *)->src_addr,
+		&fx->dp->ports[1].mac));
+	rte_pktmbuf_free(out);
+	/* the backend's port untagged: the tag goes */
+	memcpy(ports, fx->cfg->ports, sizeof(ports));
+	ports[1].vlan = 0;
+	cfg2.ports = ports;
+	lb_dp_worker_adopt(fx->w, &cfg2);
+	m = tag(tcp_frame(fx, IP(10, 0, 0, 50), 1000, IP(10, 0, 0, 100), 80,
+			  RTE_TCP_ACK_FLAG), 10);
+	run(fx, &m, 1, 1000);
+	assert_int_equal(rte_ring_dequeue(tx2_ring, (void **)&out), 0);
+	assert_int_equal(vid_of(out), 0);
+	assert_int_equal(rte_pktmbuf_mtod(out, struct rte_ether_hdr *)
+			 ->ether_type, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	rte_pktmbuf_free(out);
+	assert_int_equal(fx->w->stats.vip[0].packets, 2);
+	lb_dp_worker_adopt(fx->w, fx->cfg);
+}
+
 int
 main(void)
 {
@@ -1220,7 +1754,17 @@ main(void)
 			test_burst_mixing_new_and_rescheduled_flows, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_full_table_falls_back_without_drop, setup,
+			test_full_table_of_established_falls_back_without_drop,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_table_evicts_oldest_embryonic_never_established,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_syn_embryonic_until_client_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_non_syn_first_packet_untracked, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_embryonic_expires_after_syn_timeout, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_udp_flow_and_unknown_port, setup, teardown),
@@ -1262,6 +1806,18 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_kernel_ring_full_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_icmp_echo_rate_limited, setup_limits, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rate_zero_and_reload, setup_limits, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_new_flow_needs_valid_flags_and_port, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vlan_port_keeps_its_tag, setup_vlan, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vlan_retagged_across_ports, setup_two_vlans,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("dataplane", tests, group_setup,

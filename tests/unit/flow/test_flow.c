@@ -10,6 +10,7 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_hash_crc.h>
 #include <rte_memory.h>
 
 #include "lb_flow.h"
@@ -377,7 +378,8 @@ test_flow_expire_paced_by_time_not_calls(void **state)
 	to.sweep_tsc = (uint64_t)slots * 1000;
 	for (i = 0; i < CAP; i++)
 		assert_int_equal(0, add(t, i, LB_FLOW_UDP, 0));
-	assert_int_equal(slots, CAP);
+	/* one more position than flows: the bucket headroom (flow.c) */
+	assert_int_equal(slots, CAP + 1);
 	assert_int_equal(lb_flow_expire_paced(t, now, &to, 64), 0);
 	/* Fractions of a slot add up across short calls. */
 	assert_int_equal(lb_flow_expire_paced(t, now += 400, &to, 64), 0);
@@ -633,6 +635,304 @@ test_flow_random_ops_match_model(void **state)
 	free(m);
 }
 
+/* ---- keyed hashing -------------------------------------------------- */
+
+/* The tuple hash is SipHash-1-3 of the 13 bytes before the padding. */
+static void
+test_flow_key_hash_is_keyed_siphash(void **state)
+{
+	struct lb_hash_key a, b, zero;
+	struct lb_flow_key k = key_of(42), odd;
+	unsigned int i, same = 0;
+
+	(void)state;
+	lb_hash_key_set(&a, 0x0123456789abcdefull, 0xfedcba9876543210ull);
+	lb_hash_key_set(&b, 0x0123456789abcdefull, 0xfedcba9876543211ull);
+	lb_hash_key_set(&zero, 0, 0);
+	assert_int_equal(lb_flow_key_hash(&a, &k),
+			 (uint32_t)lb_hash_siphash(&a, &k,
+					LB_FLOW_KEY_HASHED_LEN, 1, 3));
+	/* same key, same hash; the padding is not hashed */
+	odd = k;
+	odd.pad[0] = 0xff;
+	odd.pad[2] = 0x01;
+	assert_int_equal(lb_flow_key_hash(&a, &k), lb_flow_key_hash(&a, &odd));
+	/* a key one bit apart gives unrelated hashes */
+	for (i = 0; i < 4096; i++) {
+		k = key_of(i);
+		same += lb_flow_key_hash(&a, &k) == lb_flow_key_hash(&b, &k);
+	}
+	assert_true(same <= 1);
+	/* the tables' secret key is not a fixed one */
+	k = key_of(7);
+	assert_true(lb_flow_hash(&k) != lb_flow_key_hash(&zero, &k));
+}
+
+/* The hash every tuple had before: CRC32C with a public seed. */
+#define OLD_SEED 0x6c62u
+
+static uint32_t
+old_crc_hash(const struct lb_flow_key *k)
+{
+	uint64_t w[2];
+
+	memcpy(w, k, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], OLD_SEED));
+}
+
+#define N_COLLIDE 65536u
+
+/*
+ * 65536 tuples to the VIP 10.0.0.254:80 that all had one CRC hash: CRC
+ * is linear, crc(x ^ d) = crc(x) ^ crc0(d), so every d in the null space
+ * of crc0 over the 48 bits of source address and port (at least 16
+ * dimensions) collides with x. Anyone could compute this set.
+ */
+static void
+crc_colliding_set(struct lb_flow_key *out)
+{
+	uint64_t piv_v[32] = { 0 }, piv_c[32] = { 0 }, null[16];
+	unsigned int n_null = 0, j, b, i;
+
+	for (j = 0; j < 48 && n_null < 16; j++) {
+		struct lb_flow_key d = { 0 };
+		uint64_t w[2] = { 0, 0 }, v, c = UINT64_C(1) << j;
+
+		if (j < 32)
+			d.src_addr = UINT32_C(1) << j;
+		else
+			d.src_port = (uint16_t)(1u << (j - 32));
+		memcpy(w, &d, sizeof(w));
+		v = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0));
+		for (b = 32; b-- > 0;) {
+			if (!(v >> b & 1))
+				continue;
+			if (piv_v[b] == 0) {
+				piv_v[b] = v;
+				piv_c[b] = c;
+				break;
+			}
+			v ^= piv_v[b];
+			c ^= piv_c[b];
+		}
+		if (v == 0)
+			null[n_null++] = c;
+	}
+	assert_int_equal(n_null, 16);
+	for (i = 0; i < N_COLLIDE; i++) {
+		uint64_t c = 0;
+
+		for (b = 0; b < 16; b++)
+			if (i >> b & 1)
+				c ^= null[b];
+		out[i] = key_of(0);
+		out[i].dst_addr = 0x0a0000feu;
+		out[i].src_addr ^= (uint32_t)c;
+		out[i].src_port ^= (uint16_t)(c >> 32);
+	}
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The old public CRC put all of them on one hash (one bucket chain, one
+ * Maglev slot, one backend); keyed SipHash spreads them as any tuples.
+ */
+static void
+test_flow_keyed_hash_breaks_crc_collisions(void **state)
+{
+	struct lb_flow_key *k = calloc(N_COLLIDE, sizeof(*k));
+	uint32_t *h = calloc(N_COLLIDE, sizeof(*h));
+	unsigned int bins[256] = { 0 }, i, distinct = 1, max = 0, min = ~0u;
+	struct lb_hash_key sched;
+
+	(void)state;
+	assert_non_null(k);
+	assert_non_null(h);
+	crc_colliding_set(k);
+	for (i = 1; i < N_COLLIDE; i++) {
+		assert_int_equal(old_crc_hash(&k[i]), old_crc_hash(&k[0]));
+		assert_memory_not_equal(&k[i], &k[0], sizeof(k[0]));
+	}
+	assert_int_equal(lb_hash_key_random(&sched), 0);
+	for (i = 0; i < N_COLLIDE; i++)
+		h[i] = lb_flow_hash(&k[i]);
+	qsort(h, N_COLLIDE, sizeof(*h), cmp_u32);
+	for (i = 1; i < N_COLLIDE; i++)
+		distinct += h[i] != h[i - 1];
+	/* 2^16 draws from 2^32: about half a pair collides by chance */
+	assert_true(distinct >= N_COLLIDE - 8);
+	/* The scheduler's hash spreads them over the table: 256 bins of
+	 * the top byte (what picks a Maglev slot), each 256 +- 16. */
+	for (i = 0; i < N_COLLIDE; i++)
+		bins[lb_flow_key_hash(&sched, &k[i]) >> 24]++;
+	for (i = 0; i < 256; i++) {
+		max = bins[i] > max ? bins[i] : max;
+		min = bins[i] < min ? bins[i] : min;
+	}
+	assert_true(max <= 256 + 6 * 16);
+	assert_true(min >= 256 - 6 * 16);
+	free(k);
+	free(h);
+}
+
+/* ---- embryonic entries and eviction ----------------------------------- */
+
+/* The backend (= flow number, see add) of what eviction took, or -1. */
+static int
+evict(struct lb_flow_table *t)
+{
+	struct lb_flow_entry e;
+	uint32_t hash;
+
+	if (!lb_flow_evict_embryonic(t, &e, &hash))
+		return -1;
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	{
+		struct lb_flow_key k = key_of(e.backend);
+
+		assert_int_equal(hash, lb_flow_hash(&k));
+	}
+	return e.backend;
+}
+
+static void
+test_flow_evict_embryonic_oldest_first(void **state)
+{
+	struct lb_flow_table *t = *state;
+	struct lb_flow_entry e = { .tick = 1, .backend = 2, .vip = 7,
+				   .state = LB_FLOW_TCP_EST };
+	uint32_t i;
+	int got, next = 6;
+
+	assert_int_equal(evict(t), -1);         /* nothing embryonic */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, i));
+	for (i = 100; i < 200; i++)
+		assert_int_equal(0, add(t, i, i % 2 ? LB_FLOW_TCP_EST :
+					LB_FLOW_UDP, i));
+	assert_int_equal(evict(t), 0);
+	assert_int_equal(evict(t), 1);
+	/* promoted and deleted entries are skipped, never taken */
+	{
+		struct lb_flow_key k = key_of(2);
+
+		assert_int_equal(lb_flow_promote(t, &k, lb_flow_hash(&k), &e),
+				 0);
+	}
+	{
+		struct lb_flow_key k = key_of(4);
+
+		lb_flow_delete(t, &k, lb_flow_hash(&k));
+	}
+	assert_int_equal(evict(t), 3);
+	assert_int_equal(evict(t), 5);
+	while ((got = evict(t)) >= 0)
+		assert_int_equal(got, next++);
+	assert_int_equal(next, 100);
+	/* every established, closing or UDP entry stayed */
+	assert_int_equal(lb_flow_table_count(t), 101);
+	assert_true(find(t, 2, &e));
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	for (i = 100; i < 200; i++)
+		assert_true(find(t, i, NULL));
+}
+
+/* Promote flows @p from .. @p to - 1 (embryonic entries). */
+static void
+promote(struct lb_flow_table *t, uint32_t from, uint32_t to)
+{
+	struct lb_flow_entry e = { .tick = 1, .vip = 7,
+				   .state = LB_FLOW_TCP_EST };
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		struct lb_flow_key k = key_of(i);
+
+		e.backend = (uint16_t)i;
+		assert_int_equal(lb_flow_promote(t, &k, lb_flow_hash(&k), &e),
+				 0);
+	}
+}
+
+/* Delete flows @p from .. @p to - 1. */
+static void
+delete_range(struct lb_flow_table *t, uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		struct lb_flow_key k = key_of(i);
+
+		lb_flow_delete(t, &k, lb_flow_hash(&k));
+	}
+}
+
+/* A call examines at most LB_FLOW_EVICT_SCAN stale positions (here left
+ * by deletes, which clean none). */
+static void
+test_flow_evict_scan_bounded(void **state)
+{
+	struct lb_flow_table *t = *state;
+	uint32_t i, gone = LB_FLOW_EVICT_SCAN + 10;
+
+	for (i = 0; i < gone + 5; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	delete_range(t, 0, gone);
+	assert_int_equal(evict(t), -1);
+	assert_int_equal(evict(t), (int)gone);
+	assert_int_equal(lb_flow_table_count(t), 4);
+}
+
+/* New embryonic entries and promotions clear stale positions ahead of
+ * them, two each: a history of handshakes does not stand between a flood
+ * and its eviction. */
+static void
+test_flow_embryonic_clear_stale_hints(void **state)
+{
+	struct lb_flow_table *t = *state;
+	uint32_t i, n = 300;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	delete_range(t, 0, n);
+	for (i = n; i < n + n / 2; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	assert_int_equal(evict(t), (int)n);
+	/* all embryonic first (a burst of SYNs), then all acknowledged: the
+	 * promotions clear their own stale positions */
+	for (i = 1000; i < 1000 + n; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	delete_range(t, n + 1, n + n / 2);
+	promote(t, 1000, 1000 + n);
+	assert_int_equal(0, add(t, 2000, LB_FLOW_TCP_SYN, 0));
+	assert_int_equal(evict(t), 2000);
+}
+
+/* A full table of embryonic entries turns over, oldest out first, for
+ * many times its size (the ring of positions wraps). */
+static void
+test_flow_evict_turns_over_full_table(void **state)
+{
+	struct lb_flow_table *t = *state;
+	uint32_t i;
+
+	for (i = 0; i < CAP; i++)
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	for (i = CAP; i < 4 * CAP + 17; i++) {
+		assert_int_equal(-ENOSPC, add(t, i, LB_FLOW_TCP_SYN, 0));
+		assert_int_equal(evict(t), (int)((i - CAP) & 0xffff));
+		assert_int_equal(0, add(t, i, LB_FLOW_TCP_SYN, 0));
+	}
+	assert_int_equal(lb_flow_table_count(t), CAP);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, table_setup, table_teardown)
 
 int
@@ -657,6 +957,12 @@ main(void)
 		T(test_flow_walk_visits_each_live_entry_once),
 		T(test_flow_walk_range_stops_at_its_end),
 		T(test_flow_random_ops_match_model),
+		T(test_flow_key_hash_is_keyed_siphash),
+		T(test_flow_keyed_hash_breaks_crc_collisions),
+		T(test_flow_evict_embryonic_oldest_first),
+		T(test_flow_evict_scan_bounded),
+		T(test_flow_embryonic_clear_stale_hints),
+		T(test_flow_evict_turns_over_full_table),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -69,6 +69,29 @@ tm_free(struct rte_mbuf *m)
 	free(m);
 }
 
+/*
+ * The VLAN id of the port a frame is meant for: its outer 802.1Q tag's,
+ * or 0 (an untagged port). The tests give each frame the port it fits.
+ */
+static inline uint16_t
+tm_vlan_of(const uint8_t *frame, size_t len)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eth + 1);
+
+	if (len < sizeof(*eth) + sizeof(*vh) ||
+	    eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
+		return 0;
+	return rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+}
+
+static inline uint16_t
+tm_vlan(const struct rte_mbuf *m)
+{
+	return tm_vlan_of(rte_pktmbuf_mtod(m, const uint8_t *),
+			  rte_pktmbuf_data_len(m));
+}
+
 /* Ethernet (and one 802.1Q tag if @p vlan) header; returns its length. */
 static inline size_t
 put_eth(uint8_t *f, const struct rte_ether_addr *dst,

@@ -10,18 +10,27 @@
 
 static uint8_t f[FRAME_MAX] __rte_aligned(RTE_CACHE_LINE_SIZE);
 
+/* Parsed on a port with VLAN id @p vlan (0: untagged). */
 static enum lb_pkt_class
-parse_flags(const uint8_t *frame, size_t len, uint64_t ol_flags,
-	    struct lb_pkt_info *info)
+parse_on(uint16_t vlan, const uint8_t *frame, size_t len, uint64_t ol_flags,
+	 struct lb_pkt_info *info)
 {
 	struct rte_mbuf *m = tm_new(frame, (uint16_t)len);
 	enum lb_pkt_class c;
 
 	m->ol_flags = ol_flags;
 	memset(info, 0xee, sizeof(*info));
-	c = lb_pkt_parse(m, &port_mac, info);
+	c = lb_pkt_parse(m, &port_mac, vlan, info);
 	tm_free(m);
 	return c;
+}
+
+/* On the port the frame is meant for: its own tag's (see tm_vlan_of). */
+static enum lb_pkt_class
+parse_flags(const uint8_t *frame, size_t len, uint64_t ol_flags,
+	    struct lb_pkt_info *info)
+{
+	return parse_on(tm_vlan_of(frame, len), frame, len, ol_flags, info);
 }
 
 static enum lb_pkt_class
@@ -29,6 +38,14 @@ parse(const uint8_t *frame, size_t len, struct lb_pkt_info *info)
 {
 	return parse_flags(frame, len, 0, info);
 }
+
+#define assert_dropped_on(vlan, frame, len, reason) do {                  \
+	struct lb_pkt_info di_;                                           \
+	assert_int_equal(parse_on((vlan), (frame), (len), 0, &di_),       \
+			 LB_PKT_DROP);                                    \
+	assert_string_equal(lb_drop_reason_name(di_.drop),                \
+			    lb_drop_reason_name(LB_DROP_##reason));       \
+} while (0)
 
 /* Names, not numbers, so a failure says which reason came out. */
 #define assert_dropped(frame, len, reason) do {                           \
@@ -370,12 +387,152 @@ test_parse_l3_unsupported(void **state)
 	memset(f, 0, FRAME_MAX);
 	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_IPV6, 0) + 46;
 	assert_dropped(f, len, l3_unsupported);
-	/* A second 802.1Q tag. */
+	/* The same behind the port's tag. */
+	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_IPV6, 1) + 46;
+	assert_dropped(f, len, l3_unsupported);
+	assert_dropped_on(0, f, len, vlan_mismatch);
+}
+
+/* Two tags (QinQ), or an 802.1ad S-tag outside: no port takes them. */
+static void
+test_parse_vlan_stacked(void **state)
+{
+	size_t len;
+
+	(void)state;
+	memset(f, 0, FRAME_MAX);
+	/* A second 802.1Q tag inside the port's own. */
 	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_VLAN, 1) + 46;
-	assert_dropped(f, len, l3_unsupported);
-	/* QinQ outer tag is not one we accept. */
+	assert_dropped(f, len, vlan_stacked);
+	assert_dropped_on(0, f, len, vlan_stacked);
+	assert_dropped_on(7, f, len, vlan_stacked);
+	/* An S-tag (and the old 0x9100) outside, on any port. */
 	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_QINQ, 0) + 46;
-	assert_dropped(f, len, l3_unsupported);
+	assert_dropped_on(0, f, len, vlan_stacked);
+	assert_dropped_on(VLAN_ID, f, len, vlan_stacked);
+	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_QINQ1, 0) + 46;
+	assert_dropped_on(0, f, len, vlan_stacked);
+	/* An S-tag inside a C-tag. */
+	len = put_eth(f, &port_mac, &peer_mac, RTE_ETHER_TYPE_QINQ, 1) + 46;
+	assert_dropped(f, len, vlan_stacked);
+}
+
+/* A port with a vlan takes only its tag; an untagged port no tag. */
+static void
+test_parse_vlan_policy(void **state)
+{
+	struct lb_pkt_info info;
+	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(f + 14);
+	size_t l2, l3, len;
+
+	(void)state;
+	len = put_tcp(f, 5, 0, RTE_TCP_SYN_FLAG, 0, &l2, &l3);
+	assert_int_equal(parse_on(0, f, len, 0, &info), LB_PKT_IPV4);
+	assert_dropped_on(VLAN_ID, f, len, vlan_untagged);
+	len = put_tcp(f, 5, 0, RTE_TCP_SYN_FLAG, 1, &l2, &l3);
+	assert_int_equal(parse_on(VLAN_ID, f, len, 0, &info), LB_PKT_IPV4);
+	assert_int_equal(info.l2_len, 18);
+	assert_dropped_on(0, f, len, vlan_mismatch);
+	assert_dropped_on(VLAN_ID + 1, f, len, vlan_mismatch);
+	/* The priority bits and DEI are no part of the id. */
+	vh->vlan_tci = rte_cpu_to_be_16(0xf000 | VLAN_ID);
+	assert_int_equal(parse_on(VLAN_ID, f, len, 0, &info), LB_PKT_IPV4);
+	/* VLAN id 0 (a priority tag) is a tag, not "untagged". */
+	vh->vlan_tci = RTE_BE16(0x6000);
+	assert_dropped_on(0, f, len, vlan_mismatch);
+	assert_dropped_on(VLAN_ID, f, len, vlan_mismatch);
+	/* ARP as well: broadcast requests too. */
+	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, 1, &l2);
+	assert_dropped_on(0, f, len, vlan_mismatch);
+	assert_dropped_on(VLAN_ID + 1, f, len, vlan_mismatch);
+	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, 0, &l2);
+	assert_dropped_on(VLAN_ID, f, len, vlan_untagged);
+	/* Frames for other hosts are counted as such, tag or not. */
+	len = put_tcp(f, 5, 0, RTE_TCP_SYN_FLAG, 1, &l2, &l3);
+	rte_ether_addr_copy(&other_mac, (struct rte_ether_addr *)f);
+	assert_dropped_on(0, f, len, l2_not_for_us);
+}
+
+/* A multicast or broadcast source makes any answer go to everyone: it is
+ * refused first, whoever the frame is for. */
+static void
+test_parse_eth_src_multicast(void **state)
+{
+	static const struct rte_ether_addr mcast = {
+		{ 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+	size_t l2, l3, len;
+
+	(void)state;
+	len = put_tcp(f, 5, 0, RTE_TCP_SYN_FLAG, 0, &l2, &l3);
+	rte_ether_addr_copy(&bcast_mac, &eth->src_addr);
+	assert_dropped(f, len, eth_src_multicast);
+	rte_ether_addr_copy(&mcast, &eth->src_addr);
+	assert_dropped(f, len, eth_src_multicast);
+	/* only the group bit counts: locally administered unicast is fine */
+	eth->src_addr.addr_bytes[0] = 0x02;
+	assert_int_equal(parse(f, len, &(struct lb_pkt_info){ 0 }),
+			 LB_PKT_IPV4);
+	eth->src_addr.addr_bytes[0] = 0x03;
+	assert_dropped(f, len, eth_src_multicast);
+	/* to another host, or broadcast: still the source's fault */
+	rte_ether_addr_copy(&other_mac, &eth->dst_addr);
+	assert_dropped(f, len, eth_src_multicast);
+	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, 0, &l2);
+	rte_ether_addr_copy(&bcast_mac, &eth->src_addr);
+	assert_dropped(f, len, eth_src_multicast);
+	len = put_arp(f, &port_mac, RTE_ARP_OP_REPLY, 1, &l2);
+	rte_ether_addr_copy(&mcast, &eth->src_addr);
+	assert_dropped(f, len, eth_src_multicast);
+}
+
+/* An ARP sender MAC no host has: a reply to it would be a broadcast. */
+static void
+test_parse_arp_sha_invalid(void **state)
+{
+	static const struct rte_ether_addr zero = { { 0 } };
+	static const struct rte_ether_addr mcast = {
+		{ 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
+	const struct rte_ether_addr *bad[] = { &zero, &mcast, &bcast_mac };
+	struct rte_arp_hdr *arp;
+	size_t l2, len, i;
+	uint16_t op;
+
+	(void)state;
+	for (op = RTE_ARP_OP_REQUEST; op <= RTE_ARP_OP_REPLY; op++)
+		for (i = 0; i < RTE_DIM(bad); i++) {
+			len = put_arp(f, &bcast_mac, op, 0, &l2);
+			arp = (struct rte_arp_hdr *)(f + l2);
+			rte_ether_addr_copy(bad[i], &arp->arp_data.arp_sha);
+			assert_dropped(f, len, arp_sha_invalid);
+		}
+}
+
+/* A datagram that goes on past the first segment: a jumbo frame the PMD
+ * chained is rx_segmented, not a length lie. */
+static void
+test_parse_rx_segmented(void **state)
+{
+	struct rte_mbuf *m, *m2;
+	struct lb_pkt_info info;
+	size_t l2, l3, len;
+
+	(void)state;
+	len = put_udp(f, 1000, 0, 0, &l2, &l3);
+	m = tm_new(f, 200);
+	m2 = tm_new(f + 200, (uint16_t)(len - 200));
+	m->next = m2;
+	m->nb_segs = 2;
+	m->pkt_len = (uint32_t)len;
+	assert_int_equal(lb_pkt_parse(m, &port_mac, 0, &info), LB_PKT_DROP);
+	assert_string_equal(lb_drop_reason_name(info.drop), "rx_segmented");
+	/* a lie beyond even the chain is still a lie */
+	m->pkt_len = 300;
+	assert_int_equal(lb_pkt_parse(m, &port_mac, 0, &info), LB_PKT_DROP);
+	assert_string_equal(lb_drop_reason_name(info.drop),
+			    "ipv4_total_length");
+	tm_free(m2);
+	tm_free(m);
 }
 
 static void
@@ -659,6 +816,11 @@ main(void)
 		cmocka_unit_test(test_parse_l2_not_for_us),
 		cmocka_unit_test(test_parse_broadcast_ipv4_dropped),
 		cmocka_unit_test(test_parse_l3_unsupported),
+		cmocka_unit_test(test_parse_vlan_stacked),
+		cmocka_unit_test(test_parse_vlan_policy),
+		cmocka_unit_test(test_parse_eth_src_multicast),
+		cmocka_unit_test(test_parse_arp_sha_invalid),
+		cmocka_unit_test(test_parse_rx_segmented),
 		cmocka_unit_test(test_parse_arp_malformed),
 		cmocka_unit_test(test_parse_ipv4_truncated),
 		cmocka_unit_test(test_parse_ipv4_version),

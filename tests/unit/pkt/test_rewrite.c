@@ -93,7 +93,8 @@ check_echo_reply(size_t len, uint8_t ttl)
 	memcpy(orig, f, len);
 
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info),
+			 LB_PKT_IPV4);
 	assert_int_equal(info.icmp_type, RTE_IP_ICMP_ECHO_REQUEST);
 	lb_pkt_icmp_echo_reply(m, &info);
 
@@ -124,7 +125,8 @@ check_echo_reply(size_t len, uint8_t ttl)
 
 	check_checksums_from_scratch(data(m), &info);
 	/* The peer, whose MAC it is now sent to, accepts the reply. */
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, &rinfo), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), &rinfo),
+			 LB_PKT_IPV4);
 	assert_int_equal(rinfo.icmp_type, RTE_IP_ICMP_ECHO_REPLY);
 	tm_free(m);
 }
@@ -189,7 +191,8 @@ check_arp_reply(int vlan)
 	len = put_arp(f, &bcast_mac, RTE_ARP_OP_REQUEST, vlan, &l2);
 	memcpy(orig, f, len);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info),
+			 LB_PKT_ARP);
 	lb_pkt_arp_reply(m, &info, &port_mac);
 
 	assert_int_equal(rte_pktmbuf_data_len(m), len);
@@ -211,7 +214,8 @@ check_arp_reply(int vlan)
 	assert_int_equal(arp->arp_data.arp_tip, PEER_IP);
 
 	/* The requester parses it as a reply from us about VIP_IP. */
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), &info),
+			 LB_PKT_ARP);
 	assert_int_equal(info.arp_op, RTE_ARP_OP_REPLY);
 	assert_int_equal(info.src_addr, VIP_IP);
 	assert_int_equal(info.dst_addr, PEER_IP);
@@ -252,13 +256,15 @@ test_arp_request_layout(void **state)
 	(void)state;
 	memset(f, 0x5a, sizeof(f));
 	m = tm_new_room(f, 0, 128);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0),
+			 0);
 	assert_int_equal(rte_pktmbuf_data_len(m), 42);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 42);
 	assert_memory_equal(data(m), expect, sizeof(expect));
 
 	/* Any host on the segment sees a broadcast request for PEER_IP. */
-	assert_int_equal(lb_pkt_parse(m, &other_mac, &info), LB_PKT_ARP);
+	assert_int_equal(lb_pkt_parse(m, &other_mac, tm_vlan(m), &info),
+			 LB_PKT_ARP);
 	assert_int_equal(info.arp_op, RTE_ARP_OP_REQUEST);
 	assert_int_equal(info.src_addr, VIP_IP);
 	assert_int_equal(info.dst_addr, PEER_IP);
@@ -273,15 +279,101 @@ test_arp_request_no_room(void **state)
 
 	(void)state;
 	m = tm_new_room(f, 0, 41);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP),
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0),
 			 -ENOSPC);
 	assert_int_equal(rte_pktmbuf_data_len(m), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 0);
 	tm_free(m);
 
 	m = tm_new_room(f, 0, 42);
-	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP), 0);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP, 0),
+			 0);
 	assert_int_equal(rte_pktmbuf_data_len(m), 42);
+	tm_free(m);
+}
+
+/* On a port with a vlan the request carries its tag. */
+static void
+test_arp_request_tagged(void **state)
+{
+	struct lb_pkt_info info;
+	struct rte_mbuf *m;
+	struct rte_vlan_hdr *vh;
+
+	(void)state;
+	m = tm_new_room(f, 0, 45);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP,
+					    VLAN_ID), -ENOSPC);
+	tm_free(m);
+	m = tm_new_room(f, 0, 46);
+	assert_int_equal(lb_pkt_arp_request(m, &port_mac, VIP_IP, PEER_IP,
+					    VLAN_ID), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), 46);
+	vh = (struct rte_vlan_hdr *)(data(m) + 14);
+	assert_int_equal(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type,
+			 RTE_BE16(RTE_ETHER_TYPE_VLAN));
+	assert_int_equal(vh->vlan_tci, RTE_BE16(VLAN_ID));
+	assert_int_equal(vh->eth_proto, RTE_BE16(RTE_ETHER_TYPE_ARP));
+	assert_int_equal(lb_pkt_parse(m, &other_mac, VLAN_ID, &info),
+			 LB_PKT_ARP);
+	assert_int_equal(info.l2_len, 18);
+	assert_int_equal(info.dst_addr, PEER_IP);
+	assert_int_equal(lb_pkt_parse(m, &other_mac, 0, &info), LB_PKT_DROP);
+	tm_free(m);
+}
+
+/* A frame moving to a port with another tag (or none) takes it, with
+ * everything after the Ethernet header unchanged. */
+static void
+check_set_vlan(int tagged_in, uint16_t vlan)
+{
+	const size_t macs = 2 * RTE_ETHER_ADDR_LEN;
+	size_t l2, l3, len = put_tcp(f, 5, 40, RTE_TCP_ACK_FLAG, tagged_in,
+				     &l2, &l3);
+	struct rte_mbuf *m;
+	struct lb_pkt_info info;
+	const uint8_t *d;
+
+	memcpy(orig, f, len);
+	if (tagged_in)     /* priority 5 survives a new id */
+		((struct rte_vlan_hdr *)(f + 14))->vlan_tci =
+			RTE_BE16(0xa000 | VLAN_ID);
+	m = tm_new(f, (uint16_t)len);
+	assert_int_equal(lb_pkt_set_vlan(m, vlan), 0);
+	d = data(m);
+	assert_memory_equal(d, orig, macs);
+	assert_int_equal(rte_pktmbuf_pkt_len(m),
+			 len - l2 + 14 + (vlan != 0 ? 4 : 0));
+	assert_memory_equal(d + rte_pktmbuf_pkt_len(m) - (len - l2),
+			    orig + l2, len - l2);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, vlan, &info),
+			 LB_PKT_IPV4);
+	if (vlan != 0 && tagged_in)
+		assert_int_equal(rte_be_to_cpu_16(
+			((const struct rte_vlan_hdr *)(d + 14))->vlan_tci),
+			0xa000 | vlan);
+	tm_free(m);
+}
+
+static void
+test_set_vlan(void **state)
+{
+	struct rte_mbuf *m;
+	size_t l2, l3, len;
+
+	(void)state;
+	check_set_vlan(1, 7);           /* another id */
+	check_set_vlan(1, VLAN_ID);     /* the same */
+	check_set_vlan(1, 0);           /* removed */
+	check_set_vlan(0, 7);           /* inserted */
+	check_set_vlan(0, 0);           /* none, none */
+	/* no headroom for a tag: unchanged */
+	len = put_tcp(f, 5, 0, RTE_TCP_SYN_FLAG, 0, &l2, &l3);
+	m = tm_new(f, (uint16_t)len);
+	m->data_off = 2;
+	memmove((char *)m->buf_addr + 2, f, len);
+	assert_int_equal(lb_pkt_set_vlan(m, 7), -ENOSPC);
+	assert_memory_equal(data(m), f, len);
 	tm_free(m);
 }
 
@@ -298,7 +390,8 @@ check_reply_ip(struct rte_mbuf *m, size_t l2, uint8_t proto,
 
 	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &peer_mac));
 	assert_true(rte_is_same_ether_addr(&eth->src_addr, &port_mac));
-	assert_int_equal(lb_pkt_parse(m, &peer_mac, rinfo), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &peer_mac, tm_vlan(m), rinfo),
+			 LB_PKT_IPV4);
 	assert_int_equal(rinfo->proto, proto);
 	assert_int_equal(ip->src_addr, VIP_IP);
 	assert_int_equal(ip->dst_addr, PEER_IP);
@@ -320,7 +413,8 @@ check_rst(unsigned int doff, uint16_t payload, uint8_t flags, int vlan)
 
 	((struct rte_tcp_hdr *)(f + l2 + l3))->recv_ack = RTE_BE32(777);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info),
+			 LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 40);
 	ip = check_reply_ip(m, l2, IPPROTO_TCP, &rinfo);
@@ -360,7 +454,8 @@ test_tcp_rst_reply(void **state)
 	/* a RST is never answered */
 	len = put_tcp(f, 5, 0, RTE_TCP_RST_FLAG, 0, &l2, &l3);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info),
+			 LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_tcp_rst_reply(m, &info), -EINVAL);
 	assert_memory_equal(data(m), f, len);
 	tm_free(m);
@@ -377,7 +472,8 @@ check_unreach(uint16_t payload, unsigned int opt_words, int vlan)
 
 	memcpy(orig, f, len);
 	m = tm_new(f, (uint16_t)len);
-	assert_int_equal(lb_pkt_parse(m, &port_mac, &info), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_parse(m, &port_mac, tm_vlan(m), &info),
+			 LB_PKT_IPV4);
 	assert_int_equal(lb_pkt_icmp_unreach_reply(m, &info,
 				LB_PKT_ICMP_PORT_UNREACH), 0);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), l2 + 28 + l3 + 8);
@@ -408,6 +504,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dr_rewrite_changes_only_macs),
 		cmocka_unit_test(test_dr_rewrite_keeps_vlan_tag),
+		cmocka_unit_test(test_arp_request_tagged),
+		cmocka_unit_test(test_set_vlan),
 		cmocka_unit_test(test_icmp_echo_reply_checksums),
 		cmocka_unit_test(test_icmp_echo_reply_with_ip_options),
 		cmocka_unit_test(test_icmp_echo_reply_checksum_every_value),

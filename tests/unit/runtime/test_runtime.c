@@ -627,6 +627,29 @@ test_set_weight_changes_table(void **state)
 	assert_true(in_any_table(cfg(), "b"));
 }
 
+/* The last weighted backend of a VIP's pool to weight 0: refused, naming
+ * the change; nothing applied. Draining or disabling it is allowed. */
+static void
+test_set_weight_zero_empty_pool_refused(void **state)
+{
+	uint64_t gen = snap()->generation;
+	json_t *ans = NULL;
+
+	(void)state;
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.z", "weight", "0",
+					&who, "weight z 0", &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "pool alt: every backend "
+				"has weight 0, so vip alt would drop every "
+				"new flow"));
+	json_decref(ans);
+	assert_int_equal(snap()->generation, gen);
+	assert_int_equal(backend(cfg(), "z")->weight, 1);
+	assert_int_equal(set("backend.z", "admin_state", "drained"), 0);
+	assert_int_equal(set("backend.z", "admin_state", "disabled"), 0);
+	/* web keeps b and c: a alone may go to 0 */
+	assert_int_equal(set("backend.a", "weight", "0"), 0);
+}
+
 static void
 test_set_drained_and_disabled_leave_table(void **state)
 {
@@ -1237,6 +1260,7 @@ main(void)
 	};
 	const struct CMUnitTest set_[] = {
 		T(test_set_weight_changes_table),
+		T(test_set_weight_zero_empty_pool_refused),
 		T(test_set_drained_and_disabled_leave_table),
 		T(test_set_refused_values_recorded),
 	};
