@@ -78,7 +78,7 @@ for i in 1 2 3; do
 	done
 done
 T_FLOW_TABLE_SIZE=16777216 T_EAL_MEM=2560 t_config_head 1
-sed -i "/^audit_log = /a socket_group = $SOCK_GROUP" "$CONF"
+sed -i "/^audit_log = /a socket_group = $SOCK_GROUP\n; the spoofed SYNs stay in the table (embryonic) for the whole test\ntcp_syn_timeout = 600" "$CONF"
 {
 	echo "kernel_interface = $KIF"
 	printf '\n[vip.web]\naddress = %s\nport = 80\npool = web\n' "$VIP"
