@@ -262,8 +262,14 @@ done
 
 # ---- memory and answers bounded, the table still listed ----
 grow=$(( $(cat "$WORKDIR/abuse.rss") - $(cat "$WORKDIR/quiet.rss") ))
-t_check "edgelbd RSS grew by $grow kB during the abuse (< 64 MB)" \
-	test "$grow" -lt 65536
+if ldd "$EDGELBD" | grep -q libasan; then
+	# ASan keeps freed memory in quarantine (256 MB): RSS says nothing.
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: edgelbd RSS grew by $grow kB during the abuse (an ASan build: not checked)"
+else
+	t_check "edgelbd RSS grew by $grow kB during the abuse (< 64 MB)" \
+		test "$grow" -lt 65536
+fi
 t_check "no answer over a page of 1000 flows ($(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"])') bytes <= 256 KiB)" \
 	test "$(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"]) <= 262144')" = True
 t_check "the pagers listed the whole table ($(fig abuse '(abuse2["pages"], abuse2["flows_listed"], abuse2["passes"])') pages, flows, passes)" \

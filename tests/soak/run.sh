@@ -142,8 +142,14 @@ elbctl -j stats >"$WORKDIR/stats1.json"
 elbctl -j stats --per-core >"$WORKDIR/percore1.json"
 elbctl -j backends >"$WORKDIR/backends1.json"
 t_check "$k cycles of changes ran" test "$k" -ge 1
-t_check "edgelbd RSS grew by $((rss2 - rss1)) kB (at most 16 MB)" \
-	test $((rss2 - rss1)) -le 16384
+if ldd "$EDGELBD" | grep -q libasan; then
+	# ASan keeps freed memory in quarantine (256 MB): RSS says nothing.
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: edgelbd RSS grew by $((rss2 - rss1)) kB (an ASan build: not checked)"
+else
+	t_check "edgelbd RSS grew by $((rss2 - rss1)) kB (at most 16 MB)" \
+		test $((rss2 - rss1)) -le 16384
+fi
 t_check "edgelbd's file descriptors: $fds1 -> $fds2 (no growth)" \
 	test "$fds2" -le "$fds1"
 t_pyscript ../soak/check_soak.py "$WORKDIR" "$NET.10" "$CT"
