@@ -12,7 +12,7 @@
 # other uids (elbt-mab1, elbt-mab2) run some 390 clients at once:
 # slowloris (half a request, never ended), non-readers of 1000-flow pages,
 # 300 KiB requests, binary junk and malformed commands, connect-and-close
-# churn, 1000-tuple lookups, pagers walking the whole flow table and
+# churn, 1000-tuple lookups, a pager walking the whole flow table and
 # clients asking for one flow past its filled start (a walk over 4
 # million empty slots each).
 #
@@ -36,8 +36,10 @@
 # - no HTTP connection fails in either window;
 # - edgelbd's RSS grows by less than 64 MB during the abuse, and no answer
 #   is larger than a page of 1000 flows (about 170 KB);
-# - the pagers list every flow of the table at least once; edgelbd keeps
+# - the pager lists every flow of the table at least once; edgelbd keeps
 #   running and stops cleanly.
+# Against an ASan build the worker's loops and the RSS are logged, not
+# checked: they are the sanitizer's figures then.
 # edgelbd runs at nice -10, everything of the test's own on CPU 0 at
 # nice 5 (the abusers at nice 10), CPU 1 being the worker's, and in the quiet window two busy
 # loops take the abusers' place at nice 10 on CPU 0: the point is what
@@ -54,6 +56,8 @@ SOCK_GROUP=elbt-msock
 USERS=(elbt-mab1 elbt-mab2 elbt-mmon)
 
 t_init mabuse
+# A sanitized build: its timing and memory figures are the sanitizer's.
+case $(ldd "$EDGELBD") in *libasan*) ASAN=1 ;; *) ASAN=0 ;; esac
 if ! getent group "$SOCK_GROUP" >/dev/null; then
 	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
 	t_on_exit "groupdel $SOCK_GROUP"
@@ -92,7 +96,13 @@ t_daemon
 # As a deployment gives edgelbd its cores: other processes of this shared
 # machine (builds, other tests) get slices of 0.75 ms at most on its CPUs
 # instead of 4 ms ones.
-for t in /proc/"$ELBD_PID"/task/*; do renice -n -10 -p "${t##*/}" >/dev/null; done
+# Its main (management) thread and its worker only: a helper thread (an
+# ASan build has one, busy with its quarantine) must not share the nice.
+for t in /proc/"$ELBD_PID"/task/*; do
+	case $(cat "$t/comm") in edgelbd | rte-worker-*)
+		renice -n -10 -p "${t##*/}" >/dev/null ;;
+	esac
+done
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 for _ in $(seq 50); do
 	up=$(elbctl -j health | "$PY" -c 'import json,sys
@@ -186,7 +196,7 @@ print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])')
 		pids+=($!)
 		as elbt-mab2 nice -n 10 taskset -c 0 "$PY" \
 			"$T_DIR/mgmt_clients.py" abuse "$ELBD_SOCK" "$secs" \
-			--kinds "${MABUSE_KINDS2:-pager}" --scale 0.5 \
+			--kinds "${MABUSE_KINDS2:-pager}" --scale 0.25 \
 			>"$WORKDIR/$name.abuse2.json" &
 		pids+=($!)
 	fi
@@ -253,8 +263,13 @@ t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -
 # change spoiled them all.
 median() { sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 qb=$(median "$WORKDIR/quiet.loops") ab=$(median "$WORKDIR/abuse.loops")
-t_check "the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (at most +1000)" \
-	awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 1000) }' 
+if [ "$ASAN" = 1 ]; then
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (an ASan build: not checked)"
+else
+	t_check "the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (at most +1000)" \
+		awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 1000) }'
+fi
 for w in quiet abuse; do
 	t_check "$w: no HTTP connection failed ($(fig $w '(http["ok"], http["failed"])'))" \
 		test "$(fig $w 'http["ok"] > 100 and http["failed"] == 0')" = True
@@ -262,7 +277,7 @@ done
 
 # ---- memory and answers bounded, the table still listed ----
 grow=$(( $(cat "$WORKDIR/abuse.rss") - $(cat "$WORKDIR/quiet.rss") ))
-if ldd "$EDGELBD" | grep -q libasan; then
+if [ "$ASAN" = 1 ]; then
 	# ASan keeps freed memory in quarantine (256 MB): RSS says nothing.
 	T_SKIPS=$((T_SKIPS + 1))
 	echo "SKIP: $T_ID: edgelbd RSS grew by $grow kB during the abuse (an ASan build: not checked)"
