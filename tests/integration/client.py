@@ -16,7 +16,8 @@ soon as it is connected. Summary lists the backend of every reply.
 
 --events FILE (with --duration): one line per connection attempt,
 "START END LOCAL_PORT BACKEND" or "START END - ERROR" (wall-clock seconds),
-written as they end, for tests that time what happened when.
+written as they end, for tests that time what happened when; with
+--fail-ports, "START END - ERROR port=N".
 
 --holds K: K such connections at once, each in its own thread (from the
 source ports of --src-ports if given), each until --hold S passed or
@@ -47,11 +48,16 @@ def parse_reply(data):
     return int(status_line[1]), body
 
 
-def one_connection(host, port, timeout):
-    """One HTTP/1.0 exchange. Returns (local_port, backend)."""
+def one_connection(host, port, timeout, ports=None):
+    """One HTTP/1.0 exchange. Returns (local_port, backend). With a list
+    ports, the local port is bound first and appended to it (so that a
+    failure can say which port it was)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
+        if ports is not None:
+            s.bind(("0.0.0.0", 0))
+            ports.append(s.getsockname()[1])
         s.connect((host, port))
         lport = s.getsockname()[1]
         s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
@@ -107,8 +113,10 @@ class Run:
         a = self.args
         while self.take() is not None:
             start = time.time()
+            ports = [] if a.fail_ports else None
             try:
-                lport, backend = one_connection(a.host, a.port, a.timeout)
+                lport, backend = one_connection(a.host, a.port, a.timeout,
+                                                ports)
                 with self.lock:
                     self.ok.append((lport, backend))
                     self.event(start, "%d %s" % (lport, backend))
@@ -116,7 +124,8 @@ class Run:
                 kind = type(e).__name__ + ": " + str(e)[:60]
                 with self.lock:
                     self.errors[kind] += 1
-                    self.event(start, "- " + type(e).__name__)
+                    self.event(start, "- " + type(e).__name__ +
+                               (" port=%d" % ports[0] if ports else ""))
 
     def run(self):
         threads = [threading.Thread(target=self.worker, daemon=True)
@@ -293,6 +302,9 @@ def main():
                    help="failures tolerated before exiting non-zero")
     p.add_argument("--log", help="write 'LOCAL_PORT BACKEND' lines here")
     p.add_argument("--events", help="write one timed line per attempt here")
+    p.add_argument("--fail-ports", action="store_true",
+                   help="bind each connection's port first, and name it "
+                   "in the --events line of a failure (ERROR port=N)")
     p.add_argument("--hold", type=float, default=None,
                    help="one keep-alive connection for this long (s)")
     p.add_argument("--interval", type=float, default=0.5)

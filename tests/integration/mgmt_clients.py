@@ -16,6 +16,7 @@
         oversize   sends 300 KiB
         malformed  binary junk, NUL bytes, endless words, bad lookups
         pager      pages through every flow (--limit 1000 --after ...)
+        tail       asks for one flow past the table's filled start
         lookup     1000-tuple lookups
         churn      connects and closes at once
       Prints {"kinds": {kind: {outcome: count}}, "pages", "flows_listed",
@@ -210,6 +211,11 @@ class Abuse:
             if cursor is None:
                 self.passes += 1
 
+    async def tail(self, kind):
+        """One flow from slot 200000 on: the walk crosses the empty end of
+        a table filled from its start."""
+        await self.exchange(kind, b"flows --limit 1 --after 0:200000\n")
+
     async def lookup(self, kind):
         lines = "".join("tcp 198.18.0.%d %d 10.0.0.1 9\n" %
                         (random.randint(0, 255), random.randint(1024, 65000))
@@ -228,7 +234,7 @@ class Abuse:
 
 
 KINDS = {"slowloris": 100, "nonreader": 40, "oversize": 10, "malformed": 20,
-         "pager": 4, "lookup": 4, "churn": 20}
+         "pager": 4, "tail": 1, "lookup": 4, "churn": 20}
 
 
 def abuse(args):

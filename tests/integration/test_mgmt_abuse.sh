@@ -2,17 +2,19 @@
 # An edge balancer faces the internet, and its management socket whoever
 # may connect to it: hundreds of abusive clients must not cost anyone else.
 #
-# One worker, a flow table of 1M entries filled with 100000 flows (spoofed
+# One worker, a flow table of 4M entries filled with 100000 flows (spoofed
 # SYNs to a second VIP from the client namespace), pool web checked by TCP
 # every 100 ms through the kernel interface. Two windows of the same
-# background: HTTP connections (100/s), a ping flood at the port (500/s,
-# answered by the worker), a reader (uid elbt-mmon, in socket_group)
+# background: HTTP connections (100/s), a ping flood at the port (1000/s,
+# answered by the worker: most loop iterations move packets), a reader (uid elbt-mmon, in socket_group)
 # asking `status` every 100 ms and root alternating `weight web1 1|2`
 # every 250 ms. The first window has nothing else; in the second, two
 # other uids (elbt-mab1, elbt-mab2) run some 390 clients at once:
 # slowloris (half a request, never ended), non-readers of 1000-flow pages,
 # 300 KiB requests, binary junk and malformed commands, connect-and-close
-# churn, 1000-tuple lookups and pagers walking the whole flow table.
+# churn, 1000-tuple lookups, a pager walking the whole flow table and
+# clients asking for one flow past its filled start (a walk over 4
+# million empty slots each).
 #
 # Bounds (generous for a noisy, shared 2-core VM, yet each one broken by
 # the code before this change: refusals for the reader, half the
@@ -24,18 +26,25 @@
 #   after the quiet window (cumulative figures: the abuse window must not
 #   raise them), late_max_ms under 250 ms;
 # - the worker's longest loop iteration of each second (busy_loop_max_us,
-#   started over every second with stats --per-core --reset-max): the
-#   lower quartile over the abuse window at most 250 us above the quiet
-#   one's (a dump of 1000 flows in one iteration, as before, costs
-#   100-200 us, the walk over the empty end of the table about 1 ms);
+#   started over every second with stats --per-core --reset-max; logged
+#   with the times the worker was preempted in that second): the median
+#   over the abuse window at most 1 ms above the quiet one's (the abuse
+#   loading CPU 0 costs the worker some 300 us here; served in one
+#   iteration, as before, a page of 1000 flows costs 100-200 us and the
+#   walk over the empty 4 million slots at the end of the table 2-3 ms,
+#   which the tail clients ask for tens of times a second);
 # - no HTTP connection fails in either window;
 # - edgelbd's RSS grows by less than 64 MB during the abuse, and no answer
 #   is larger than a page of 1000 flows (about 170 KB);
-# - the pagers list every flow of the table at least once; edgelbd keeps
+# - the pager lists every flow of the table at least once; edgelbd keeps
 #   running and stops cleanly.
-# Everything of the test's own runs on CPU 0 at nice 5 (the abusers at
-# nice 10), CPU 1 being the worker's: the point is what edgelbd does with
-# the requests, not how the kernel shares a CPU among busy processes.
+# Against an ASan build the worker's loops and the RSS are logged, not
+# checked: they are the sanitizer's figures then.
+# edgelbd runs at nice -10, everything of the test's own on CPU 0 at
+# nice 5 (the abusers at nice 10), CPU 1 being the worker's, and in the quiet window two busy
+# loops take the abusers' place at nice 10 on CPU 0: the point is what
+# edgelbd does with the requests, not what a saturated CPU 0 does to the
+# rest of the machine (it slows the worker's loop by some 200 us here).
 . "$(dirname "$0")/lib.sh"
 
 KIF=elbt-ma0
@@ -47,6 +56,8 @@ SOCK_GROUP=elbt-msock
 USERS=(elbt-mab1 elbt-mab2 elbt-mmon)
 
 t_init mabuse
+# A sanitized build: its timing and memory figures are the sanitizer's.
+case $(ldd "$EDGELBD") in *libasan*) ASAN=1 ;; *) ASAN=0 ;; esac
 if ! getent group "$SOCK_GROUP" >/dev/null; then
 	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
 	t_on_exit "groupdel $SOCK_GROUP"
@@ -70,8 +81,8 @@ for i in 1 2 3; do
 		taskset -a -cp 0 "$p" >/dev/null && renice -n 5 -p "$p" >/dev/null
 	done
 done
-T_FLOW_TABLE_SIZE=1048576 T_EAL_MEM=768 t_config_head 1
-sed -i "/^audit_log = /a socket_group = $SOCK_GROUP" "$CONF"
+T_FLOW_TABLE_SIZE=16777216 T_EAL_MEM=2560 t_config_head 1
+sed -i "/^audit_log = /a socket_group = $SOCK_GROUP\n; the spoofed SYNs stay in the table (embryonic) for the whole test\ntcp_syn_timeout = 600" "$CONF"
 {
 	echo "kernel_interface = $KIF"
 	printf '\n[vip.web]\naddress = %s\nport = 80\npool = web\n' "$VIP"
@@ -82,6 +93,16 @@ sed -i "/^audit_log = /a socket_group = $SOCK_GROUP" "$CONF"
 } >>"$CONF"
 for i in 1 2 3; do t_backend "web$i" web "$i" "$i"; done
 t_daemon
+# As a deployment gives edgelbd its cores: other processes of this shared
+# machine (builds, other tests) get slices of 0.75 ms at most on its CPUs
+# instead of 4 ms ones.
+# Its main (management) thread and its worker only: a helper thread (an
+# ASan build has one, busy with its quarantine) must not share the nice.
+for t in /proc/"$ELBD_PID"/task/*; do
+	case $(cat "$t/comm") in edgelbd | rte-worker-*)
+		renice -n -10 -p "${t##*/}" >/dev/null ;;
+	esac
+done
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 for _ in $(seq 50); do
 	up=$(elbctl -j health | "$PY" -c 'import json,sys
@@ -100,6 +121,14 @@ as() {
 RSS() { awk '/^VmRSS/ {print $2}' "/proc/$ELBD_PID/status"; }
 # CPU time of the management thread (the daemon's main thread), in ticks.
 MGMT_CPU() { awk '{print $14 + $15}' "/proc/$ELBD_PID/task/$ELBD_PID/stat"; }
+# Times the worker thread was preempted so far.
+PREEMPTED() {
+	local t
+	for t in /proc/"$ELBD_PID"/task/*; do
+		[ "$(cat "$t/comm")" = rte-worker-1 ] &&
+			awk '/^nonvoluntary_ctxt_switches/ {print $2}' "$t/status"
+	done
+}
 percore() {
 	elbctl -j stats --per-core | "$PY" -c 'import json,sys
 print(json.load(sys.stdin)["workers"][0][sys.argv[1]])' "$1"
@@ -121,15 +150,17 @@ t_check "the flow table holds the spoofed flows ($entries >= 90% of $FILL)" \
 # abusers if asked; then the figures of the daemon in NAME.*.
 window() {
 	local name=$1 secs=$2 pids=() p rc=0 cpu0 k
-	# The worker's longest loop, second by second: each read starts it
-	# over (a preemption of the worker by another process spoils a second,
-	# not the window).
+	# The worker's longest loop, second by second (each read starts it
+	# over), with how often the kernel took the worker's CPU away from it
+	# in that second: such a second measures the machine, not edgelbd.
 	elbctl stats --per-core --reset-max >/dev/null || rc=1
 	: >"$WORKDIR/$name.loops"
 	(for ((k = 0; k < secs; k++)); do
+		n0=$(PREEMPTED)
 		sleep 1
-		elbctl -j stats --per-core --reset-max | "$PY" -c 'import json,sys
-print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])'
+		loop=$(elbctl -j stats --per-core --reset-max | "$PY" -c 'import json,sys
+print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])')
+		echo "$loop $(($(PREEMPTED) - n0))"
 	done >>"$WORKDIR/$name.loops") &
 	pids+=($!)
 	cpu0=$(MGMT_CPU)
@@ -137,7 +168,7 @@ print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])'
 		--duration "$secs" --rate 100 -c 8 --timeout 2 \
 		>"$WORKDIR/$name.http.json" &
 	pids+=($!)
-	$BG ip netns exec "$PREFIX-cli" ping -q -n -i 0.002 \
+	$BG ip netns exec "$PREFIX-cli" ping -q -n -i 0.001 \
 		-w "$secs" "$LB_ADDR" >"$WORKDIR/$name.ping" 2>&1 &
 	pids+=($!)
 	$BG setpriv --reuid="$(id -u elbt-mmon)" \
@@ -149,19 +180,31 @@ print(json.load(sys.stdin)["workers"][0]["busy_loop_max_us"])'
 		0.25 --change "weight web1 1|weight web1 2" \
 		>"$WORKDIR/$name.admin.json" &
 	pids+=($!)
-	if [ "${3:-}" = abuse ]; then
+	if [ "${3:-}" != abuse ]; then
+		# The abusers' CPU without their requests: two busy loops
+		# where they run, so that both windows load CPU 0 alike.
+		for k in 1 2; do
+			nice -n 10 taskset -c 0 timeout "$secs" \
+				"$PY" -c 'while True: pass' &
+			pids+=($!)
+		done
+	else
 		as elbt-mab1 nice -n 10 taskset -c 0 "$PY" \
 			"$T_DIR/mgmt_clients.py" abuse "$ELBD_SOCK" "$secs" \
-			--kinds "${MABUSE_KINDS1:-slowloris,nonreader,oversize,malformed,churn,lookup}" \
+			--kinds "${MABUSE_KINDS1:-slowloris,nonreader,oversize,malformed,churn,lookup,tail}" \
 			--scale 2 >"$WORKDIR/$name.abuse1.json" &
 		pids+=($!)
 		as elbt-mab2 nice -n 10 taskset -c 0 "$PY" \
 			"$T_DIR/mgmt_clients.py" abuse "$ELBD_SOCK" "$secs" \
-			--kinds "${MABUSE_KINDS2:-pager}" --scale 0.5 \
+			--kinds "${MABUSE_KINDS2:-pager}" --scale 0.25 \
 			>"$WORKDIR/$name.abuse2.json" &
 		pids+=($!)
 	fi
-	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	for p in "${pids[@]}"; do
+		wait "$p"
+		k=$?
+		[ "$k" -eq 0 ] || [ "$k" -eq 124 ] || rc=1   # 124: a busy loop's end
+	done
 	elbctl -j health >"$WORKDIR/$name.health.json"
 	elbctl -j stats --per-core >"$WORKDIR/$name.stats.json"
 	RSS >"$WORKDIR/$name.rss"
@@ -195,7 +238,7 @@ for w in quiet abuse; do
 	t_log "$w: admin $(cat "$WORKDIR/$w.admin.json")"
 	t_log "$w: http $(cat "$WORKDIR/$w.http.json")"
 	t_log "$w: checker $(fig $w 'checker')"
-	t_log "$w: busy_loop_max_us second by second: $(tr '\n' ' ' <"$WORKDIR/$w.loops")"
+	t_log "$w: busy_loop_max_us (times preempted) second by second: $(awk '{printf "%s (%s)  ", $1, $2}' "$WORKDIR/$w.loops")"
 	t_log "$w: RSS $(cat "$WORKDIR/$w.rss") kB, management thread CPU $(cat "$WORKDIR/$w.mgmt_cpu") ms/s"
 done
 t_log "abusers: $(cat "$WORKDIR/abuse.abuse1.json")"
@@ -215,12 +258,18 @@ q99=$(fig quiet 'checker["late_p99_ms"]') a99=$(fig abuse 'checker["late_p99_ms"
 amax=$(fig abuse 'checker["late_max_ms"]') qmax=$(fig quiet 'checker["late_max_ms"]')
 t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -> $amax ms (< 250)" \
 	test "$(fig abuse "$a99 <= $q99 + 10 and $amax < 250")" = True
-# The lower quartile: another process taking the worker's CPU spoils
-# some seconds (4 ms time slices), what the abuse would do spoils all.
-quartile() { sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 3) / 4)]}'; }
-qb=$(quartile "$WORKDIR/quiet.loops") ab=$(quartile "$WORKDIR/abuse.loops")
-t_check "the worker's longest loop of a second, lower quartile: $qb us quiet, $ab us under abuse (at most +250)" \
-	awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 250) }' 
+# The median: another process taking the worker's CPU spoils a second
+# here and there (4 ms time slices), what the abuse did before this
+# change spoiled them all.
+median() { sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+qb=$(median "$WORKDIR/quiet.loops") ab=$(median "$WORKDIR/abuse.loops")
+if [ "$ASAN" = 1 ]; then
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (an ASan build: not checked)"
+else
+	t_check "the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (at most +1000)" \
+		awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 1000) }'
+fi
 for w in quiet abuse; do
 	t_check "$w: no HTTP connection failed ($(fig $w '(http["ok"], http["failed"])'))" \
 		test "$(fig $w 'http["ok"] > 100 and http["failed"] == 0')" = True
@@ -228,8 +277,14 @@ done
 
 # ---- memory and answers bounded, the table still listed ----
 grow=$(( $(cat "$WORKDIR/abuse.rss") - $(cat "$WORKDIR/quiet.rss") ))
-t_check "edgelbd RSS grew by $grow kB during the abuse (< 64 MB)" \
-	test "$grow" -lt 65536
+if [ "$ASAN" = 1 ]; then
+	# ASan keeps freed memory in quarantine (256 MB): RSS says nothing.
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: edgelbd RSS grew by $grow kB during the abuse (an ASan build: not checked)"
+else
+	t_check "edgelbd RSS grew by $grow kB during the abuse (< 64 MB)" \
+		test "$grow" -lt 65536
+fi
 t_check "no answer over a page of 1000 flows ($(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"])') bytes <= 256 KiB)" \
 	test "$(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"]) <= 262144')" = True
 t_check "the pagers listed the whole table ($(fig abuse '(abuse2["pages"], abuse2["flows_listed"], abuse2["passes"])') pages, flows, passes)" \
