@@ -65,7 +65,8 @@
 #define REC_EXPIRE 0x80
 
 /* Both ports on 10.0.0.0/24 and 10.1.0.0/24; the LAN port has a kernel
- * interface. Backend d is never resolved; pool closed has no weight. */
+ * interface. Backend d is never resolved; pool closed has its one backend
+ * disabled: an empty table, which fails closed. */
 #define INI_HEAD \
 	"[global]\nworkers = 1\nflow_table_size = 1024\n" \
 	"tcp_timeout = 30\ntcp_fin_timeout = 1\nudp_timeout = 5\n" \
@@ -78,7 +79,8 @@
 	"pool = closed\n" \
 	"[pool.closed]\ntable_size = 251\nall_down = fail_closed\n" \
 	"[backend.c]\npool = alt\naddress = 10.1.0.13\nweight = 2\n" \
-	"[backend.e]\npool = closed\naddress = 10.0.0.15\nweight = 0\n"
+	"[backend.e]\npool = closed\naddress = 10.0.0.15\n" \
+	"admin_state = disabled\n"
 
 static const char *const ini[N_SNAPS] = {
 	/* The base. */
