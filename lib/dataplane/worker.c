@@ -620,9 +620,12 @@ forward_one(struct lb_worker *w, const struct lb_config *cfg,
 	} else {
 		w->stats.flow.misses++;
 	}
+	/* Deleted above or inserted below: either way a later packet of
+	 * this flow in the burst must look again, even if this one is
+	 * refused (its flags, not its flow's, may be what is refused). */
+	changes_add(changes, f->hash);
 	if (unlikely(src_refused(w, cfg, port, f)))
 		return;
-	changes_add(changes, f->hash);
 	b = schedule(w, cfg, f, state, now_tick, changes);
 	if (unlikely(b < 0)) {
 		refuse(w, cfg, port, f);
