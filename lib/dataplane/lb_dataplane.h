@@ -241,9 +241,9 @@ struct lb_dp_request {
 /**
  * Queue @p req (prepared as above) for worker @p worker, which answers it
  * between bursts. Management lcore; never blocks: poll
- * lb_dp_query_done(). Until it says done, the worker may write @p req,
- * its keys and its out buffer, so none of them may be freed or reused;
- * a worker that never answers means they are never freed.
+ * lb_dp_query_done(). Until it says done, the worker may read its keys
+ * and write @p req and its out buffer, so none of them may be freed or
+ * reused; a worker that never answers means they are never freed.
  * @return 0; -EINVAL if there is no such worker; -EBUSY if its request
  * ring is full (then @p req was not queued and is the caller's again:
  * submit it later).

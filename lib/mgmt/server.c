@@ -341,22 +341,31 @@ client_finish(struct mgmt_client *c, json_t *ans)
 	json_decref(ans);
 }
 
+/* client_finish, and charge the client's uid for it since @p t0. */
+static void
+client_finish_charged(struct mgmt_client *c, json_t *ans, uint64_t t0)
+{
+	struct lb_mgmt_server *s = c->srv;
+	uid_t uid = c->peer.uid;
+	int admin = c->admin;
+
+	client_finish(c, ans);      /* may close c */
+	share_charge(s, uid, admin, now_us() - t0);
+}
+
 static void
 client_execute(struct mgmt_client *c)
 {
 	struct lb_mgmt_server *s = c->srv;
 	uint64_t t0 = now_us();
-	uid_t uid = c->peer.uid;
-	int admin = c->admin;
 	json_t *ans;
 
 	ans = lb_mgmt_start(s->ctx, &c->peer, c->buf, c->len, &c->pending);
 	if (ans != NULL) {
-		client_finish(c, ans);      /* may close c */
-		share_charge(s, uid, admin, now_us() - t0);
+		client_finish_charged(c, ans, t0);
 		return;
 	}
-	share_charge(s, uid, admin, now_us() - t0);
+	share_charge(s, c->peer.uid, c->admin, now_us() - t0);
 	/* Only a hangup matters now: the request is all read. */
 	c->state = CLIENT_WAITING;
 	if (lb_evloop_mod_fd(c->h, 0) < 0) {
@@ -379,9 +388,7 @@ on_poll(struct lb_evloop_timer *t, void *arg)
 	uint64_t until = lb_mgmt_now_ms() + FINISH_BUDGET_MS, t0;
 	unsigned int k, i, done = 0;
 	struct mgmt_client *c;
-	int admin;
 	json_t *ans;
-	uid_t uid;
 
 	(void)t;
 	for (k = 0; k < LB_MGMT_MAX_CLIENTS; k++) {
@@ -400,10 +407,7 @@ on_poll(struct lb_evloop_timer *t, void *arg)
 		c->pending = NULL;
 		s->n_pending--;
 		done++;
-		uid = c->peer.uid;
-		admin = c->admin;
-		client_finish(c, ans);      /* may close c */
-		share_charge(s, uid, admin, now_us() - t0);
+		client_finish_charged(c, ans, t0);
 	}
 	poll_update(s);
 }

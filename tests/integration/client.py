@@ -17,7 +17,8 @@ soon as it is connected. Summary lists the backend of every reply.
 --events FILE (with --duration): one line per connection attempt,
 "START END LOCAL_PORT BACKEND" or "START END - ERROR" (wall-clock seconds),
 written as they end, for tests that time what happened when; with
---fail-ports, "START END - ERROR port=N".
+--fail-ports, "START END - ERROR port=N", the local ports taken in turn so
+that a tuple names one connection (and its flow) for a long run.
 
 --holds K: K such connections at once, each in its own thread (from the
 source ports of --src-ports if given), each until --hold S passed or
@@ -36,6 +37,10 @@ import threading
 import time
 from collections import Counter
 
+# --fail-ports: local ports taken in turn (the client namespace's
+# ephemeral range is 10000-65000; these are bound explicitly).
+FAIL_PORTS = (10000, 65000)
+
 
 def parse_reply(data):
     """Return (status, body) of one complete HTTP response in data."""
@@ -48,16 +53,15 @@ def parse_reply(data):
     return int(status_line[1]), body
 
 
-def one_connection(host, port, timeout, ports=None):
-    """One HTTP/1.0 exchange. Returns (local_port, backend). With a list
-    ports, the local port is bound first and appended to it (so that a
-    failure can say which port it was)."""
+def one_connection(host, port, timeout, lport=None):
+    """One HTTP/1.0 exchange, from local port lport if given. Returns
+    (local_port, backend)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
-        if ports is not None:
-            s.bind(("0.0.0.0", 0))
-            ports.append(s.getsockname()[1])
+        if lport is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", lport))
         s.connect((host, port))
         lport = s.getsockname()[1]
         s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
@@ -80,6 +84,7 @@ class Run:
         self.args = args
         self.lock = threading.Lock()
         self.next = 0
+        self.next_port = FAIL_PORTS[0]
         self.ok = []
         self.errors = Counter()
         self.t0 = time.monotonic()
@@ -113,10 +118,15 @@ class Run:
         a = self.args
         while self.take() is not None:
             start = time.time()
-            ports = [] if a.fail_ports else None
+            lport = None
+            if a.fail_ports:
+                with self.lock:
+                    lport = self.next_port
+                    self.next_port = lport + 1 if lport + 1 < FAIL_PORTS[1] \
+                        else FAIL_PORTS[0]
             try:
                 lport, backend = one_connection(a.host, a.port, a.timeout,
-                                                ports)
+                                                lport)
                 with self.lock:
                     self.ok.append((lport, backend))
                     self.event(start, "%d %s" % (lport, backend))
@@ -125,7 +135,7 @@ class Run:
                 with self.lock:
                     self.errors[kind] += 1
                     self.event(start, "- " + type(e).__name__ +
-                               (" port=%d" % ports[0] if ports else ""))
+                               (" port=%d" % lport if lport else ""))
 
     def run(self):
         threads = [threading.Thread(target=self.worker, daemon=True)
@@ -303,8 +313,10 @@ def main():
     p.add_argument("--log", help="write 'LOCAL_PORT BACKEND' lines here")
     p.add_argument("--events", help="write one timed line per attempt here")
     p.add_argument("--fail-ports", action="store_true",
-                   help="bind each connection's port first, and name it "
-                   "in the --events line of a failure (ERROR port=N)")
+                   help="take local ports in turn from %d-%d (none used "
+                   "twice before the range is gone round) and name the "
+                   "port in the --events line of a failure (ERROR port=N)"
+                   % FAIL_PORTS)
     p.add_argument("--hold", type=float, default=None,
                    help="one keep-alive connection for this long (s)")
     p.add_argument("--interval", type=float, default=0.5)

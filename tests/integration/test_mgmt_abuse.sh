@@ -2,7 +2,7 @@
 # An edge balancer faces the internet, and its management socket whoever
 # may connect to it: hundreds of abusive clients must not cost anyone else.
 #
-# One worker, a flow table of 4M entries filled with 100000 flows (spoofed
+# One worker, a flow table of 16M entries filled with 100000 flows (spoofed
 # SYNs to a second VIP from the client namespace), pool web checked by TCP
 # every 100 ms through the kernel interface. Two windows of the same
 # background: HTTP connections (100/s), a ping flood at the port (1000/s,
@@ -13,7 +13,7 @@
 # slowloris (half a request, never ended), non-readers of 1000-flow pages,
 # 300 KiB requests, binary junk and malformed commands, connect-and-close
 # churn, 1000-tuple lookups, a pager walking the whole flow table and
-# clients asking for one flow past its filled start (a walk over 4
+# clients asking for one flow past its filled start (a walk over 16
 # million empty slots each).
 #
 # Bounds (generous for a noisy, shared 2-core VM, yet each one broken by
@@ -28,11 +28,12 @@
 # - the worker's longest loop iteration of each second (busy_loop_max_us,
 #   started over every second with stats --per-core --reset-max; logged
 #   with the times the worker was preempted in that second): the median
-#   over the abuse window at most 1 ms above the quiet one's (the abuse
-#   loading CPU 0 costs the worker some 300 us here; served in one
-#   iteration, as before, a page of 1000 flows costs 100-200 us and the
-#   walk over the empty 4 million slots at the end of the table 2-3 ms,
-#   which the tail clients ask for tens of times a second);
+#   over the abuse window at most 1 ms above the quiet one's, or under
+#   5 ms (a second in which another process took the worker's CPU for a
+#   4 ms tick reads 4 ms; the abuse loading CPU 0 costs the worker some
+#   300 us here). Served in one iteration, as before this change, a page
+#   of 1000 flows costs 100-200 us and the walk over the 16 million empty
+#   slots at the end of the table 8-30 ms: the median read 8 ms;
 # - no HTTP connection fails in either window;
 # - edgelbd's RSS grows by less than 64 MB during the abuse, and no answer
 #   is larger than a page of 1000 flows (about 170 KB);
@@ -143,8 +144,8 @@ $BG ip netns exec "$PREFIX-cli" "$PY" "$T_DIR/syn_fill.py" c0 "$MAC" "$VIP" 9 \
 sleep 1
 entries=$(percore flow_table_entries)
 t_log "fill: $(cat "$WORKDIR/fill.json"), flow table entries $entries, busy_loop_max_us $(percore busy_loop_max_us)"
-t_check "the flow table holds the spoofed flows ($entries >= 90% of $FILL)" \
-	test "$entries" -ge $((FILL * 9 / 10))
+t_check "the flow table holds the spoofed flows ($entries >= 75% of $FILL: the rest is lost on a busy machine before the appliance)" \
+	test "$entries" -ge $((FILL * 3 / 4))
 
 # window NAME SECONDS [abuse]: the background for SECONDS, with the
 # abusers if asked; then the figures of the daemon in NAME.*.
@@ -258,17 +259,18 @@ q99=$(fig quiet 'checker["late_p99_ms"]') a99=$(fig abuse 'checker["late_p99_ms"
 amax=$(fig abuse 'checker["late_max_ms"]') qmax=$(fig quiet 'checker["late_max_ms"]')
 t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -> $amax ms (< 250)" \
 	test "$(fig abuse "$a99 <= $q99 + 10 and $amax < 250")" = True
-# The median: another process taking the worker's CPU spoils a second
-# here and there (4 ms time slices), what the abuse did before this
-# change spoiled them all.
+# The median: another process taking the worker's CPU for a tick spoils a
+# second here and there (it reads 4 ms, hence the 5 ms floor), what the
+# abuse did before this change spoiled most (8 to 30 ms).
 median() { sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 qb=$(median "$WORKDIR/quiet.loops") ab=$(median "$WORKDIR/abuse.loops")
 if [ "$ASAN" = 1 ]; then
 	T_SKIPS=$((T_SKIPS + 1))
 	echo "SKIP: $T_ID: the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (an ASan build: not checked)"
 else
-	t_check "the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (at most +1000)" \
-		awk -v q="$qb" -v a="$ab" 'BEGIN { exit !(q != "" && a != "" && a <= q + 1000) }'
+	t_check "the worker's longest loop of a second, median: $qb us quiet, $ab us under abuse (at most +1000, or 5000)" \
+		awk -v q="$qb" -v a="$ab" 'BEGIN {
+			exit !(q != "" && a != "" && (a <= q + 1000 || a <= 5000)) }'
 fi
 for w in quiet abuse; do
 	t_check "$w: no HTTP connection failed ($(fig $w '(http["ok"], http["failed"])'))" \

@@ -124,6 +124,7 @@ cycle() {
 k=0
 start=$SECONDS
 rss1=$(RSS) fds1=$(FDS)
+t_log "at the start: RSS $rss1 kB, $fds1 fds"
 while [ $((SECONDS - start + CYCLE)) -le "$SOAK_SECONDS" ]; do
 	cycle "$k"
 	k=$((k + 1))
