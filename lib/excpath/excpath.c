@@ -249,11 +249,8 @@ lb_excpath_loop_stats(const struct lb_excpath *xp)
 	return &xp->stats;
 }
 
-#define XP_DESC(type, n, k, h) \
-	{ .name = #n, .kind = LB_##k, .help = h, \
-	  .offset = offsetof(struct type, n) },
-#define XP_PORT_DESC(n, k, h) XP_DESC(lb_excpath_port_stats, n, k, h)
-#define XP_LOOP_DESC(n, k, h) XP_DESC(lb_excpath_loop_stats, n, k, h)
+#define XP_PORT_DESC(n, k, h) LB_COUNTER_DESC(lb_excpath_port_stats, n, k, h)
+#define XP_LOOP_DESC(n, k, h) LB_COUNTER_DESC(lb_excpath_loop_stats, n, k, h)
 
 static const struct lb_counter_desc port_counters[] = {
 	LB_EXCPATH_PORT_COUNTERS(XP_PORT_DESC)

@@ -12,6 +12,7 @@
  * Counter names here are the names the CLI and metrics show.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <rte_common.h>
 
@@ -173,6 +174,12 @@ struct lb_counter_desc {
 	const char *help;
 	size_t offset;              /**< of its uint64_t in the struct */
 };
+
+/** The descriptor of counter @p n of struct @p type, from an X(n, kind,
+ *  help) row: every counter table is built with it. */
+#define LB_COUNTER_DESC(type, n, k, h) \
+	{ .name = #n, .kind = LB_##k, .help = h, \
+	  .offset = offsetof(struct type, n) },
 
 /** The flow counters, in struct order; @p n set to their number. */
 const struct lb_counter_desc *lb_stats_flow_counters(unsigned int *n);

@@ -11,13 +11,10 @@ static const char *const drop_names[LB_DROP_MAX] = {
 };
 
 /* The counter descriptor tables: one row per X() of lb_stats.h. */
-#define LB_DESC(type, n, k, h) \
-	{ .name = #n, .kind = LB_##k, .help = h, \
-	  .offset = offsetof(struct type, n) },
-#define LB_PORT_DESC(n, k, h) LB_DESC(lb_port_stats, n, k, h)
-#define LB_FLOW_DESC(n, k, h) LB_DESC(lb_flow_stats, n, k, h)
-#define LB_VIP_DESC(n, k, h) LB_DESC(lb_vip_stats, n, k, h)
-#define LB_BACKEND_DESC(n, k, h) LB_DESC(lb_backend_stats, n, k, h)
+#define LB_PORT_DESC(n, k, h) LB_COUNTER_DESC(lb_port_stats, n, k, h)
+#define LB_FLOW_DESC(n, k, h) LB_COUNTER_DESC(lb_flow_stats, n, k, h)
+#define LB_VIP_DESC(n, k, h) LB_COUNTER_DESC(lb_vip_stats, n, k, h)
+#define LB_BACKEND_DESC(n, k, h) LB_COUNTER_DESC(lb_backend_stats, n, k, h)
 
 static const struct lb_counter_desc port_counters[] = {
 	LB_PORT_COUNTERS(LB_PORT_DESC)

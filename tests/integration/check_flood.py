@@ -34,41 +34,9 @@ import subprocess
 import sys
 import time
 
-T_ID = os.environ.get("T_ID", "?")
-SOCK = os.environ.get("ELBD_SOCK", "")
-CTL = os.environ.get("EDGELBCTL", "edgelbctl")
-VIP = os.environ.get("VIP", "")
-
-failures = 0
-
-
-def ok(msg):
-    print("PASS: %s: %s" % (T_ID, msg))
-
-
-def fail(msg):
-    global failures
-    failures += 1
-    print("FAIL: %s: %s" % (T_ID, msg))
-
-
-def check(cond, msg):
-    (ok if cond else fail)(msg)
-    return cond
-
-
-def ctl(*args, stdin=None):
-    r = subprocess.run([CTL, "-s", SOCK, "-j"] + list(args), input=stdin,
-                       capture_output=True, text=True, timeout=60)
-    try:
-        v = json.loads(r.stdout)
-    except ValueError:
-        raise RuntimeError("edgelbctl %s: exit %d, not JSON: %r %r" %
-                           (" ".join(args), r.returncode, r.stdout[:200],
-                            r.stderr[:200]))
-    if isinstance(v, dict) and "error" in v:
-        raise RuntimeError("edgelbctl %s: %s" % (" ".join(args), v["error"]))
-    return v
+# The reporting, edgelbctl and failure count of check.py, shared.
+import check as base
+from check import VIP, check, ctl
 
 
 def snapshot():
@@ -292,7 +260,7 @@ def main(argv):
         cmd_clients(*args)
     else:
         raise SystemExit("check_flood.py: unknown command %r" % cmd)
-    return 1 if failures else 0
+    return 1 if base.failures else 0
 
 
 if __name__ == "__main__":
