@@ -39,7 +39,7 @@
 #   is larger than a page of 1000 flows (about 170 KB);
 # - the pager lists every flow of the table at least once; edgelbd keeps
 #   running and stops cleanly.
-# Against an ASan build the worker's loops and the RSS are logged, not
+# Against an ASan build the worker's loops, the checks' lateness and the RSS are logged, not
 # checked: they are the sanitizer's figures then.
 # edgelbd runs at nice -10, everything of the test's own on CPU 0 at
 # nice 5 (the abusers at nice 10), CPU 1 being the worker's, and in the quiet window two busy
@@ -257,8 +257,16 @@ t_check "abuse: the abusers were hundreds ($(fig abuse 'abuse1["clients"] + abus
 # ---- health checks and the worker unaffected ----
 q99=$(fig quiet 'checker["late_p99_ms"]') a99=$(fig abuse 'checker["late_p99_ms"]')
 amax=$(fig abuse 'checker["late_max_ms"]') qmax=$(fig quiet 'checker["late_max_ms"]')
-t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -> $amax ms (< 250)" \
-	test "$(fig abuse "$a99 <= $q99 + 10 and $amax < 250")" = True
+# An ASan build takes 6 to 15 ms to build and send a page of 1000 flows
+# (1 to 2 ms optimised): its lateness tells the sanitizer's cost, not the
+# bound's; logged like the worker's loop below.
+if [ "$ASAN" = 1 ]; then
+	T_SKIPS=$((T_SKIPS + 1))
+	echo "SKIP: $T_ID: health checks: late_p99 $q99 -> $a99 ms, late_max $qmax -> $amax ms (an ASan build: not checked)"
+else
+	t_check "health checks: late_p99 $q99 -> $a99 ms (at most +10), late_max $qmax -> $amax ms (< 250)" \
+		test "$(fig abuse "$a99 <= $q99 + 10 and $amax < 250")" = True
+fi
 # The median: another process taking the worker's CPU for a tick spoils a
 # second here and there (it reads 4 ms, hence the 5 ms floor), what the
 # abuse did before this change spoiled most (8 to 30 ms).
