@@ -735,9 +735,14 @@ share_child(const char *path)
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa,
-				      sizeof(sa)) != 0 ||
-		    send(fd, "backends\n", 9, MSG_NOSIGNAL) != 9)
+				      sizeof(sa)) != 0)
 			return 253;
+		/* A refusal may be written and the socket closed before
+		 * the request is sent (a loaded machine runs the server
+		 * first): what counts is what it answered. */
+		if (send(fd, "backends\n", 9, MSG_NOSIGNAL) != 9 &&
+		    errno != EPIPE && errno != ECONNRESET)
+			return 252;
 		shutdown(fd, SHUT_WR);
 		for (got = 0; (n = recv(fd, buf + got, (4 << 20) - got - 1,
 					0)) > 0; got += (size_t)n)
@@ -793,6 +798,10 @@ test_server_unread_answers_bounded(void **state)
 	int fds[LB_MGMT_MAX_CLIENTS - 2], i, busy = 0;
 	json_t *a;
 
+	/* What is bounded here is memory, not time: on a loaded machine
+	 * filling the answers takes seconds, and a client whose answer
+	 * outlives the deadline is rightly closed (cut answers). */
+	lb_mgmt_server_set_timeout_ms(f->srv, 120000);
 	for (i = 0; i < (int)RTE_DIM(fds); i++) {
 		fds[i] = client(f->path);
 		assert_int_equal(send(fds[i], "backends\n", 9, 0), 9);
