@@ -262,7 +262,7 @@ flow_gone(struct lb_worker *w, const struct lb_flow_entry *e)
 {
 	if (likely(e->backend < LB_MAX_BACKENDS))
 		w->stats.backend[e->backend].flows--;
-	if (e->state == LB_FLOW_TCP_SYN)
+	if (lb_flow_state_embryonic(e->state))
 		w->stats.flow.embryonic--;
 }
 
@@ -306,7 +306,8 @@ flow_insert(struct lb_worker *w, const struct fwd *f,
  * its backend (@p state: the state it had): the scheduler picks, by the
  * hash of the configured hash_key (the same on every box, unlike the
  * table's), computed here on this path only. The table remembers a SYN
- * as embryonic, a UDP flow, and a moved flow in its state; any other TCP
+ * and a UDP flow's first datagram as embryonic, and a moved flow in its
+ * state; any other TCP
  * packet of an unknown flow goes by the stateless choice without an
  * entry, as does a new flow the table has no room for: traffic is never
  * dropped for lack of room. @return the backend's index in @p cfg, or -1
@@ -336,11 +337,11 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 		return (int)bi;
 	}
 	e.state = state != LB_FLOW_FREE ? state :
-		  f->proto == IPPROTO_UDP ? LB_FLOW_UDP : LB_FLOW_TCP_SYN;
+		  f->proto == IPPROTO_UDP ? LB_FLOW_UDP_NEW : LB_FLOW_TCP_SYN;
 	if (likely(flow_insert(w, f, &e, changes) == 0)) {
 		w->stats.flow.inserts++;
 		w->stats.backend[e.backend].flows++;
-		if (e.state == LB_FLOW_TCP_SYN)
+		if (lb_flow_state_embryonic(e.state))
 			w->stats.flow.embryonic++;
 	} else {
 		w->stats.flow.fallbacks++;
@@ -356,7 +357,8 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 /*
  * Keep the TCP state the timeouts need (see lb_flow.h) and the last-seen
  * tick; the slot is written only when either changes. An embryonic entry
- * is promoted by the client's first packet that is not a SYN.
+ * is promoted by the client's first packet that is not a SYN, or by a UDP
+ * flow's second datagram.
  */
 static inline void
 flow_touch(struct lb_worker *w, const struct fwd *f,
@@ -372,18 +374,21 @@ flow_touch(struct lb_worker *w, const struct fwd *f,
 		else if (unlikely(n.state == LB_FLOW_TCP_SYN) &&
 			 !is_syn_only(f->tcp_flags))
 			n.state = LB_FLOW_TCP_EST;
+	} else if (unlikely(n.state == LB_FLOW_UDP_NEW)) {
+		n.state = LB_FLOW_UDP;
 	}
 	if (likely(n.tick == e->tick && n.state == e->state))
 		return;
 	changes_add(changes, f->hash);
-	if (likely(e->state != LB_FLOW_TCP_SYN || n.state == e->state)) {
+	if (likely(!lb_flow_state_embryonic(e->state) ||
+		   n.state == e->state)) {
 		lb_flow_update(w->flows, &f->key, f->hash, &n);
 		return;
 	}
 	if (lb_flow_promote(w->flows, &f->key, f->hash, &n) != 0)
 		return;
 	w->stats.flow.embryonic--;
-	if (n.state == LB_FLOW_TCP_EST)
+	if (n.state == LB_FLOW_TCP_EST || n.state == LB_FLOW_UDP)
 		w->stats.flow.promotions++;
 }
 
@@ -780,6 +785,7 @@ set_timeouts(struct lb_worker *w, const struct lb_config *cfg)
 		secs_to_ticks(g->tcp_syn_timeout, hz, shift);
 	w->timeouts.ticks[LB_FLOW_UDP] = secs_to_ticks(g->udp_timeout, hz,
 						      shift);
+	w->timeouts.ticks[LB_FLOW_UDP_NEW] = w->timeouts.ticks[LB_FLOW_UDP];
 	ms = (uint64_t)RTE_MIN(RTE_MIN(g->tcp_fin_timeout, g->tcp_syn_timeout),
 			       RTE_MIN(g->tcp_timeout, g->udp_timeout)) * 250;
 	ms = RTE_MAX(RTE_MIN(ms, (uint64_t)SWEEP_MAX_MS),

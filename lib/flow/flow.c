@@ -298,7 +298,7 @@ lb_flow_insert(struct lb_flow_table *t, const struct lb_flow_key *key,
 	/* Adding a key that is already there returns its position. */
 	if (t->live[pos] == LIVE_NONE)
 		t->count++;
-	if (e->state != LB_FLOW_TCP_SYN) {
+	if (!lb_flow_state_embryonic(e->state)) {
 		t->live[pos] = LIVE;
 	} else if (t->live[pos] != LIVE_SYN) {
 		t->live[pos] = LIVE_SYN;
@@ -316,7 +316,7 @@ lb_flow_promote(struct lb_flow_table *t, const struct lb_flow_key *key,
 	if (pos < 0 || t->live[pos] == LIVE_NONE)
 		return -ENOENT;
 	rte_hash_add_key_with_hash_data(t->h, key, hash, data_of(e));
-	t->live[pos] = e->state == LB_FLOW_TCP_SYN ? LIVE_SYN : LIVE;
+	t->live[pos] = lb_flow_state_embryonic(e->state) ? LIVE_SYN : LIVE;
 	syn_clean(t);
 	return 0;
 }
@@ -393,7 +393,7 @@ lb_flow_evict_embryonic(struct lb_flow_table *t, struct lb_flow_entry *e,
 		if (t->live[pos] != LIVE_SYN ||
 		    flow_at(t, pos, &key, hash, e) != 0)
 			continue;
-		if (likely(e->state == LB_FLOW_TCP_SYN)) {
+		if (likely(lb_flow_state_embryonic(e->state))) {
 			flow_remove_at(t, pos, key, *hash);
 			return 1;
 		}

@@ -32,10 +32,16 @@
  * - any other packet of an unknown TCP flow gets no entry: the worker
  *   forwards it by the scheduler's stateless choice (counted untracked),
  *   so a flood of ACKs or of stray segments holds nothing.
+ * - a UDP flow's first datagram makes an embryonic entry too
+ *   (LB_FLOW_UDP_NEW, udp_timeout): spoofed sources send one datagram
+ *   each, a real client sends more; its second datagram makes it
+ *   LB_FLOW_UDP. So a flood of one-datagram flows holds only entries
+ *   that new flows may take.
  * - a full table makes room for a new flow only by evicting an embryonic
  *   entry, oldest first (lb_flow_evict_embryonic); an established, closing
- *   or UDP entry never leaves for a new flow. Without an embryonic entry to
- *   evict the new flow goes by the stateless choice (counted fallbacks).
+ *   or UDP entry that saw two datagrams never leaves for a new flow.
+ *   Without an embryonic entry to evict the new flow goes by the stateless
+ *   choice (counted fallbacks).
  */
 
 #include <stdint.h>
@@ -85,9 +91,19 @@ enum lb_flow_state {
 				     *   client yet; evictable */
 	LB_FLOW_TCP_EST,            /**< TCP, handshake ACK seen, no FIN/RST */
 	LB_FLOW_TCP_CLOSING,        /**< FIN or RST seen: short timeout */
-	LB_FLOW_UDP,
+	LB_FLOW_UDP,                /**< UDP, two datagrams or more seen */
+	LB_FLOW_UDP_NEW,            /**< embryonic: one UDP datagram seen;
+				     *   evictable */
 	LB_FLOW_STATE_MAX
 };
+
+/** 1 if an entry in @p state is embryonic: remembered for eviction and
+ *  taken by a new flow when the table is full. */
+static inline int
+lb_flow_state_embryonic(uint8_t state)
+{
+	return state == LB_FLOW_TCP_SYN || state == LB_FLOW_UDP_NEW;
+}
 
 /**
  * A flow's state, passed by value: it is the data word of its rte_hash
@@ -171,7 +187,7 @@ uint64_t lb_flow_lookup_bulk(struct lb_flow_table *t,
 
 /**
  * Insert a flow with entry @p e, or replace the entry of one the table
- * holds. An embryonic entry (state LB_FLOW_TCP_SYN) is remembered for
+ * holds. An embryonic entry (lb_flow_state_embryonic) is remembered for
  * lb_flow_evict_embryonic(). Owning worker only; never allocates (the
  * table is sized at creation); never evicts.
  * @return 0, or -ENOSPC when a new flow finds the table full.
@@ -204,7 +220,7 @@ int lb_flow_promote(struct lb_flow_table *t, const struct lb_flow_key *key,
 
 /**
  * Room for a new flow in a full table: remove the embryonic entry
- * (LB_FLOW_TCP_SYN) inserted longest ago. The table remembers where it put
+ * (lb_flow_state_embryonic) inserted longest ago. The table remembers where it put
  * each embryonic entry, in insertion order; entries promoted, expired or
  * removed since are skipped, at most LB_FLOW_EVICT_SCAN of them per call,
  * so a call is bounded even after many promotions (each skipped once).

@@ -86,6 +86,8 @@ flow_state_name(uint8_t state)
 		return "closing";
 	case LB_FLOW_UDP:
 		return "udp";
+	case LB_FLOW_UDP_NEW:
+		return "udp_new";
 	default:
 		return "unknown";
 	}

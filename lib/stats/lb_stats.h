@@ -140,10 +140,10 @@ struct lb_backend_stats {
 	X(fallbacks, COUNTER, "new flows forwarded by the stateless choice " \
 	  "because the table was full and held no embryonic entry to evict") \
 	X(expiries, COUNTER, "flows removed after their idle timeout")      \
-	X(embryonic, GAUGE, "live embryonic entries: a SYN seen, no "       \
-	  "handshake ACK yet")                                              \
+	X(embryonic, GAUGE, "live embryonic entries: a SYN seen and no "    \
+	  "handshake ACK yet, or a UDP flow's first datagram only")         \
 	X(promotions, COUNTER, "embryonic entries made established by the " \
-	  "client's next packet")                                           \
+	  "client's next packet (handshake ACK, second UDP datagram)")      \
 	X(evictions, COUNTER, "embryonic entries evicted, oldest first, to " \
 	  "make room for a new flow in a full table")                       \
 	X(syn_expiries, COUNTER, "embryonic entries expired after "         \

@@ -442,6 +442,11 @@ check_flows(void)
 		 (unsigned long)sum, lb_flow_table_count(fx.w->flows));
 	FZ_CHECK(lb_flow_table_count(fx.w->flows) <= FLOW_CAPACITY,
 		 "table over capacity");
+	/* A gauge gone below zero reads as a huge count. */
+	FZ_CHECK((uint64_t)s->flow.embryonic <=
+		 lb_flow_table_count(fx.w->flows),
+		 "embryonic gauge %ld, table holds %u",
+		 (long)s->flow.embryonic, lb_flow_table_count(fx.w->flows));
 	FZ_CHECK(s->flow.hits + s->flow.misses == s->flow.lookups,
 		 "hits %lu + misses %lu != lookups %lu",
 		 (unsigned long)s->flow.hits, (unsigned long)s->flow.misses,

@@ -739,6 +739,76 @@ test_embryonic_expires_after_syn_timeout(void **state)
 			 fx->w->stats.backend[1].flows, 4);
 }
 
+/* Send one UDP datagram of 10.0.0.50:sport0+i -> VIP:53 for each i < n. */
+static void
+send_udp(struct fixture *fx, uint16_t sport0, uint32_t n, uint64_t now)
+{
+	struct rte_mbuf *m[LB_DP_BURST];
+	uint32_t i, j, c;
+
+	for (i = 0; i < n; i += c) {
+		c = RTE_MIN(n - i, (uint32_t)LB_DP_BURST);
+		for (j = 0; j < c; j++)
+			m[j] = udp_frame(fx, (uint16_t)(sport0 + i + j), 53);
+		run(fx, m, (uint16_t)c, now);
+		while ((m[0] = sent()) != NULL)
+			rte_pktmbuf_free(m[0]);
+	}
+}
+
+static int
+udp_entry(const struct fixture *fx, uint16_t sport, struct lb_flow_entry *e)
+{
+	struct lb_flow_key k = {
+		.src_addr = IP(10, 0, 0, 50), .dst_addr = IP(10, 0, 0, 100),
+		.src_port = rte_cpu_to_be_16(sport),
+		.dst_port = RTE_BE16(53), .proto = IPPROTO_UDP,
+	};
+	const struct lb_flow_key *kp = &k;
+	uint32_t h = lb_flow_hash(&k);
+
+	return lb_flow_lookup_bulk(fx->w->flows, &kp, &h, 1, e) == 1;
+}
+
+/*
+ * A UDP flow's first datagram makes an embryonic entry (a spoofed source
+ * sends no second one), its second makes it a UDP flow. A table full of
+ * one-datagram flows gives their entries to new flows, oldest first; the
+ * flows that sent twice keep theirs.
+ */
+static void
+test_udp_first_datagram_embryonic(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t cap = lb_flow_table_capacity(fx->w->flows), i;
+	struct lb_flow_entry e;
+
+	send_udp(fx, 1024, cap, 1000);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap);
+	assert_true(udp_entry(fx, 1024, &e));
+	assert_int_equal(e.state, LB_FLOW_UDP_NEW);
+	/* the newest ten send again: UDP flows now */
+	send_udp(fx, (uint16_t)(1024 + cap - 10), 10, 1000);
+	assert_int_equal(fx->w->stats.flow.promotions, 10);
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - 10);
+	assert_true(udp_entry(fx, (uint16_t)(1024 + cap - 1), &e));
+	assert_int_equal(e.state, LB_FLOW_UDP);
+	/* new flows take the oldest one-datagram entries, nothing else */
+	assert_int_equal(send_flows(fx, IP(10, 0, 2, 1), 1024, 200,
+				    RTE_TCP_SYN_FLAG, 1000), 200);
+	assert_int_equal(fx->w->stats.flow.evictions, 200);
+	assert_int_equal(fx->w->stats.flow.fallbacks, 0);
+	assert_int_equal(lb_flow_table_count(fx->w->flows), cap);
+	for (i = 0; i < 200; i++)
+		assert_false(udp_entry(fx, (uint16_t)(1024 + i), &e));
+	assert_true(udp_entry(fx, (uint16_t)(1024 + 200), &e));
+	for (i = cap - 10; i < cap; i++) {
+		assert_true(udp_entry(fx, (uint16_t)(1024 + i), &e));
+		assert_int_equal(e.state, LB_FLOW_UDP);
+	}
+	assert_int_equal(fx->w->stats.flow.embryonic, cap - 10);
+}
+
 static void
 test_udp_flow_and_unknown_port(void **state)
 {
@@ -1768,6 +1838,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_udp_flow_and_unknown_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_udp_first_datagram_embryonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_not_ours_and_unresolved_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(
