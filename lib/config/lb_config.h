@@ -35,6 +35,9 @@
 #define LB_PATH_MAX 256          /* audit_log */
 #define LB_GROUP_MAX 32          /* a Unix group name, as useradd allows */
 #define LB_IFNAME_MAX 15         /* a Linux interface name (IFNAMSIZ - 1) */
+/** Most [pool.*] sections: each builds a table of its table_size slots
+ *  (up to 32 MiB), and a pool serves VIPs, so more could serve nothing. */
+#define LB_MAX_POOLS LB_MAX_VIPS
 /** The DPDK device names of kernel interfaces' TAPs: this and the port's
  *  index (lib/excpath). No [port.*] device may take one. */
 #define LB_KERNEL_VDEV_PREFIX "net_tap_edgelb"

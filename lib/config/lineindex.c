@@ -16,7 +16,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_common.h>
+
+#include "lb_hash.h"
 #include "config_priv.h"
+
+/*
+ * Every section and key name seen so far, by hash: a repeat is found in a
+ * probe or two, so a file is read in time linear in its size. Comparing
+ * each name with every earlier one took minutes for 200000 sections, and
+ * `status` reads the file on disk each time it is asked. Keyed (a random
+ * SipHash key per file read): nobody can write names that all collide.
+ */
+#define NAME_SECTION UINT32_MAX     /* the tag of a section's own name */
+
+struct name_slot {
+	uint32_t sec;               /* section index + 1; 0: empty slot */
+	uint32_t key;               /* key index in it, or NAME_SECTION */
+};
+
+struct name_set {
+	struct lb_hash_key hkey;
+	uint32_t mask;              /* slots - 1 */
+	uint32_t n;
+	struct name_slot *slot;
+};
 
 struct scan {
 	struct lb_ini_index *idx;
@@ -25,6 +49,7 @@ struct scan {
 	unsigned int line;
 	unsigned int cap_sections;
 	unsigned int cap_keys;  /* of the last section */
+	struct name_set names;
 };
 
 void
@@ -124,21 +149,88 @@ lb_config_grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
 	return 0;
 }
 
+static const char *
+slot_name(const struct lb_ini_index *idx, const struct name_slot *sl)
+{
+	const struct lb_ini_section *sec = &idx->sections[sl->sec - 1];
+
+	return sl->key == NAME_SECTION ? sec->name : sec->keys[sl->key].name;
+}
+
+/* A section's name is tagged NAME_SECTION, a key's with its section. */
+static uint32_t
+name_hash(const struct name_set *ns, const char *name, uint32_t tag)
+{
+	uint64_t h = lb_hash_siphash(&ns->hkey, name, strlen(name), 1, 3);
+
+	return (uint32_t)(h ^ (h >> 32)) ^ tag * UINT32_C(0x9e3779b9);
+}
+
+/* The slot holding @p name with @p tag, or the empty one it would take. */
+static struct name_slot *
+names_find(const struct name_set *ns, const struct lb_ini_index *idx,
+	   const char *name, uint32_t tag)
+{
+	uint32_t i = name_hash(ns, name, tag);
+	struct name_slot *sl;
+
+	for (;; i++) {
+		sl = &ns->slot[i & ns->mask];
+		if (sl->sec == 0)
+			return sl;
+		if ((sl->key == NAME_SECTION ? NAME_SECTION : sl->sec - 1) ==
+		    tag && strcmp(slot_name(idx, sl), name) == 0)
+			return sl;
+	}
+}
+
+/* Room for one more name, the table at most half full. 0 or -1. */
+static int
+names_reserve(struct name_set *ns, const struct lb_ini_index *idx)
+{
+	struct name_slot *old = ns->slot, *sl;
+	uint32_t old_size = old != NULL ? ns->mask + 1 : 0, i, tag;
+
+	if (old != NULL && 2 * (ns->n + 1) <= old_size)
+		return 0;
+	if (old == NULL && lb_hash_key_random(&ns->hkey) != 0)
+		lb_hash_key_set(&ns->hkey, 0, 0);  /* still linear, unkeyed */
+	if (old_size >= UINT32_C(1) << 30)
+		return -1;
+	ns->mask = (old_size != 0 ? 2 * old_size : 64) - 1;
+	ns->slot = calloc(ns->mask + 1, sizeof(*ns->slot));
+	if (ns->slot == NULL) {
+		ns->slot = old;
+		ns->mask = old_size - 1;
+		return -1;
+	}
+	for (i = 0; i < old_size; i++) {
+		if (old[i].sec == 0)
+			continue;
+		tag = old[i].key == NAME_SECTION ? NAME_SECTION : old[i].sec - 1;
+		sl = names_find(ns, idx, slot_name(idx, &old[i]), tag);
+		*sl = old[i];
+	}
+	free(old);
+	return 0;
+}
+
 static int
 add_section(struct scan *s, char *name)
 {
 	struct lb_ini_index *idx = s->idx;
 	struct lb_ini_section *sec;
-	unsigned int i;
+	struct name_slot *sl;
 
 	lower(name);
-	for (i = 0; i < idx->n_sections; i++) {
-		if (strcmp(idx->sections[i].name, name) == 0) {
-			lb_config_set_error(s->err, s->path, s->line,
-				"duplicate section [%s] (first at line %u)",
-				name, idx->sections[i].line);
-			return -1;
-		}
+	if (names_reserve(&s->names, idx) < 0)
+		goto nomem;
+	sl = names_find(&s->names, idx, name, NAME_SECTION);
+	if (sl->sec != 0) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"duplicate section [%s] (first at line %u)",
+			name, idx->sections[sl->sec - 1].line);
+		return -1;
 	}
 	if (lb_config_grow((void **)&idx->sections, &s->cap_sections, idx->n_sections,
 		 sizeof(*idx->sections)) < 0)
@@ -150,6 +242,8 @@ add_section(struct scan *s, char *name)
 		goto nomem;
 	sec->line = s->line;
 	idx->n_sections++;
+	*sl = (struct name_slot){ .sec = idx->n_sections, .key = NAME_SECTION };
+	s->names.n++;
 	s->cap_keys = 0;
 	return 0;
 nomem:
@@ -160,9 +254,10 @@ nomem:
 static int
 add_key(struct scan *s, char *name)
 {
+	uint32_t si = s->idx->n_sections - 1;
 	struct lb_ini_section *sec;
+	struct name_slot *sl;
 	struct lb_ini_key *k;
-	unsigned int i;
 
 	lower(name);
 	if (s->idx->n_sections == 0) {
@@ -170,14 +265,15 @@ add_key(struct scan *s, char *name)
 			"syntax error: key '%s' before any [section]", name);
 		return -1;
 	}
-	sec = &s->idx->sections[s->idx->n_sections - 1];
-	for (i = 0; i < sec->n_keys; i++) {
-		if (strcmp(sec->keys[i].name, name) == 0) {
-			lb_config_set_error(s->err, s->path, s->line,
-				"duplicate key '%s' in [%s] (first at line %u)",
-				name, sec->name, sec->keys[i].line);
-			return -1;
-		}
+	sec = &s->idx->sections[si];
+	if (names_reserve(&s->names, s->idx) < 0)
+		goto nomem;
+	sl = names_find(&s->names, s->idx, name, si);
+	if (sl->sec != 0) {
+		lb_config_set_error(s->err, s->path, s->line,
+			"duplicate key '%s' in [%s] (first at line %u)",
+			name, sec->name, sec->keys[sl->key].line);
+		return -1;
 	}
 	if (lb_config_grow((void **)&sec->keys, &s->cap_keys, sec->n_keys,
 		 sizeof(*sec->keys)) < 0)
@@ -187,6 +283,8 @@ add_key(struct scan *s, char *name)
 	if (k->name == NULL)
 		goto nomem;
 	k->line = s->line;
+	*sl = (struct name_slot){ .sec = si + 1, .key = sec->n_keys };
+	s->names.n++;
 	sec->n_keys++;
 	return 0;
 nomem:
@@ -374,6 +472,7 @@ lb_ini_index_build(struct lb_ini_index *idx, const char *path,
 		rc = -1;
 	}
 	idx->n_lines = s.line;
+	free(s.names.slot);
 	free(buf);
 	fclose(f);
 	if (rc < 0)

@@ -19,7 +19,7 @@
 #include "build_priv.h"
 
 static const uint32_t kind_max[LB_SECTION_KINDS] = {
-	1, LB_MAX_PORTS, LB_MAX_VIPS, UINT32_MAX, LB_MAX_BACKENDS,
+	1, LB_MAX_PORTS, LB_MAX_VIPS, LB_MAX_POOLS, LB_MAX_BACKENDS,
 };
 
 void
