@@ -60,22 +60,25 @@ log_neigh(const struct lb_config *cfg, uint32_t addr,
 }
 
 /* An ARP packet a worker passed up: learn; the tick applies what changed
- * as one snapshot. */
-static void
+ * as one snapshot. @return as lb_runtime_neigh_learn (0: not ARP). */
+static int
 learn_from(struct control *c, struct rte_mbuf *m, uint64_t now)
 {
 	const struct lb_config *cfg = lb_runtime_snapshot(c->rt)->cfg;
 	struct lb_pkt_info pi;
 	unsigned int port = m->port;
+	int rc;
 
 	if (port >= c->dp->n_ports ||
 	    lb_pkt_parse(m, &c->dp->ports[port].mac, cfg->ports[port].vlan,
 			 &pi) != LB_PKT_ARP)
-		return;
-	if (lb_runtime_neigh_learn(c->rt, port, pi.src_addr, &pi.arp_sha,
-				   &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)
-					    ->src_addr, now))
+		return 0;
+	rc = lb_runtime_neigh_learn(c->rt, port, pi.src_addr, &pi.arp_sha,
+				    &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)
+					     ->src_addr, now);
+	if (rc > 0)
 		log_neigh(cfg, pi.src_addr, &pi.arp_sha, port);
+	return rc;
 }
 
 static void
@@ -160,11 +163,15 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 	for (b = 0; b < CTL_BURSTS_PER_TICK &&
 		    (n = lb_dp_recv_ctl(c->dp, pkts, CTL_BURST)) > 0; b++) {
 		for (i = 0; i < n; i++) {
-			learn_from(c, pkts[i], now);
 			/* The kernel resolves its own neighbours: it gets the
 			 * reply too (freed where the port has no kernel
-			 * interface). */
-			lb_excpath_pass_arp(c->xp, pkts[i]);
+			 * interface), unless edgelb refused it: Linux would
+			 * take an unsolicited MAC for a backend (after its
+			 * 1 s lock time) and send health checks there. */
+			if (learn_from(c, pkts[i], now) < 0)
+				rte_pktmbuf_free(pkts[i]);
+			else
+				lb_excpath_pass_arp(c->xp, pkts[i]);
 		}
 	}
 	lb_runtime_neigh_commit(c->rt);

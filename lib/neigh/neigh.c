@@ -182,9 +182,16 @@ lb_neigh_learn(struct lb_neigh_resolver *r, const struct lb_neigh_table *cur,
 		return NULL;
 	}
 	for (i = 0; i < r->n; i++) {
-		/* A static next hop is the operator's word, not ARP's. */
-		if (nc[i].addr != addr || nc[i].port != port || nc[i].has_mac)
+		if (nc[i].addr != addr || nc[i].port != port)
 			continue;
+		/* A static next hop is the operator's word, not ARP's:
+		 * another MAC for it is refused (nobody else learns it). */
+		if (nc[i].has_mac) {
+			if (memcmp(nc[i].mac, mac->addr_bytes,
+				   RTE_ETHER_ADDR_LEN) != 0)
+				r->refused[LB_NEIGH_UNSOLICITED]++;
+			continue;
+		}
 		e = neigh_entry(r, cur, i);
 		if (e != NULL && e->valid && rte_is_same_ether_addr(&e->mac, mac)) {
 			r->seen_tsc[i] = now;   /* a refresh */

@@ -158,7 +158,8 @@ char *lb_runtime_config_ini(const struct lb_runtime *rt);
  * Only answers to our own requests are believed (see lb_neigh_learn);
  * refusals are counted and shown by status. Changes are gathered;
  * lb_runtime_neigh_commit() applies them as one snapshot.
- * @return 1 if a MAC appeared or changed.
+ * @return 1 if a MAC appeared or changed, -1 if the reply was refused
+ * (it must not teach anyone else either: the kernel interface), else 0.
  */
 int lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port,
 			   uint32_t addr, const struct rte_ether_addr *mac,

@@ -696,6 +696,17 @@ lb_runtime_status(struct lb_runtime *rt)
 
 /* ---- next hops ---------------------------------------------------------- */
 
+static uint64_t
+refusals(const struct lb_neigh_resolver *r)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < LB_NEIGH_REFUSALS; i++)
+		n += r->refused[i];
+	return n;
+}
+
 int
 lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port, uint32_t addr,
 		       const struct rte_ether_addr *mac,
@@ -704,16 +715,17 @@ lb_runtime_neigh_learn(struct lb_runtime *rt, uint32_t port, uint32_t addr,
 	const struct lb_neigh_table *cur = rt->neigh_pending != NULL ?
 		rt->neigh_pending : rt->snap->neigh;
 	struct lb_neigh_table *next;
+	uint64_t refused = refusals(&rt->res);
 
 	/* A frame that says it is from one MAC and was sent by another is
 	 * someone else speaking for the neighbour. */
 	if (!rte_is_same_ether_addr(mac, eth_src)) {
 		rt->res.refused[LB_NEIGH_ETH_SOURCE]++;
-		return 0;
+		return -1;
 	}
 	next = lb_neigh_learn(&rt->res, cur, port, addr, mac, now_tsc);
 	if (next == NULL)
-		return 0;
+		return refusals(&rt->res) != refused ? -1 : 0;
 	lb_neigh_table_free(rt->neigh_pending);
 	rt->neigh_pending = next;
 	return 1;

@@ -261,7 +261,7 @@ learn(struct run *r, struct rte_mbuf *m, unsigned int port)
 			.addr = pi.src_addr, .port = port, .mac = pi.arp_sha };
 	changed = lb_runtime_neigh_learn(r->rt, port, pi.src_addr,
 					 &pi.arp_sha, src, r->now);
-	FZ_CHECK(!changed || (rte_is_same_ether_addr(src, &pi.arp_sha) &&
+	FZ_CHECK(changed <= 0 || (rte_is_same_ether_addr(src, &pi.arp_sha) &&
 			      is_neighbour(cfg, pi.src_addr, port)),
 		 "learnt from a frame that is no neighbour's own answer");
 }

@@ -60,6 +60,24 @@ t1=$(kget to_kernel) f1=$(kget from_kernel)
 t_check "both went through edgelb: to_kernel $t0 -> $t1, from_kernel $f0 -> $f1" \
 	test "$t1" -gt "$t0" -a "$f1" -gt "$f0"
 
+# ---- a spoofed ARP reply teaches the kernel nothing --------------------------
+# Linux takes a reply's MAC for a neighbour it holds once the entry's 1 s
+# lock time is over, asked or not: edgelb hands the kernel only the ARP
+# replies it did not refuse, so health checks cannot be redirected.
+EVIL=02:00:5e:ee:ee:01
+kmac() { in_lb ip neigh show "$1" dev "$KIF" | grep -o 'lladdr [0-9a-f:]*'; }
+real=$(kmac "${BACKEND_ADDRS[0]}")
+t_check "the kernel holds ${BACKEND_ADDRS[0]} ($real)" test -n "$real"
+sleep 1.2
+ip netns exec "$PREFIX-cli" "$PY" "$T_DIR/arp_spoof.py" c0 "$(t_port_mac)" \
+	"${BACKEND_ADDRS[0]}" "$EVIL" 3 >/dev/null || t_abort "arp_spoof.py ran"
+sleep 0.5
+t_check "after 6 spoofed replies for ${BACKEND_ADDRS[0]} the kernel still has $real ($(kmac "${BACKEND_ADDRS[0]}"))" \
+	test "$(kmac "${BACKEND_ADDRS[0]}")" = "$real"
+out=$(in_lb curl -sS --max-time 5 "http://${BACKEND_ADDRS[0]}/" 2>&1)
+t_check "curl from $LB to ${BACKEND_ADDRS[0]} still answers web1 ('$out')" \
+	test "$out" = web1
+
 # ---- a listener on the port's address serves a client ------------------------
 rm -f "$WORKDIR/echo.ready"
 in_lb "$PY" "$T_DIR/tcp_echo.py" serve "$LB_ADDR" "$ECHO_PORT" \

@@ -324,6 +324,12 @@ test_neigh_static_valid_never_due_never_learned(void **state)
 	assert_int_equal(idx[1], 2);
 	assert_null(lb_neigh_learn(&f->r, t, 0, ADDR(10, 0, 0, 12), &mac_b,
 				   2));
+	/* another MAC for a static next hop is refused (the kernel
+	 * interface must not learn it either); its own is not */
+	assert_int_equal(f->r.refused[LB_NEIGH_UNSOLICITED], 1);
+	assert_null(lb_neigh_learn(&f->r, t, 0, ADDR(10, 0, 0, 12), &mac_a,
+				   3));
+	assert_int_equal(f->r.refused[LB_NEIGH_UNSOLICITED], 1);
 	lb_neigh_table_free(t);
 }
 

@@ -1075,14 +1075,19 @@ test_neigh_unsolicited_and_spoofed_refused(void **state)
 	json_t *st, *refused;
 
 	(void)state;
-	assert_int_equal(learn("10.0.0.11", &evil, 5), 0);     /* unasked */
+	/* refused (-1): not passed on to the kernel interface either */
+	assert_int_equal(learn("10.0.0.11", &evil, 5), -1);    /* unasked */
 	ask_all(9);
 	assert_int_equal(lb_runtime_neigh_learn(fx.rt, 0, ip("10.0.0.11"),
-						&mac_a, &evil, 10), 0);
+						&mac_a, &evil, 10), -1);
 	assert_int_equal(learn("10.0.0.11", &mac_a, 11), 1);
 	lb_runtime_neigh_commit(fx.rt);
+	/* the same MAC again: a refresh, neither news nor refused */
+	assert_int_equal(learn("10.0.0.11", &mac_a, 12), 0);
+	/* no neighbour of ours: not ours to refuse (the kernel may ask) */
+	assert_int_equal(learn("10.0.0.99", &evil, 12), 0);
 	/* answered: a new MAC now is unsolicited until we ask again */
-	assert_int_equal(learn("10.0.0.11", &evil, 12), 0);
+	assert_int_equal(learn("10.0.0.11", &evil, 12), -1);
 	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
 					   &mac_a));
 	st = lb_runtime_status(fx.rt);
