@@ -1705,8 +1705,9 @@ test_confirm_one_at_a_time(void **state)
 }
 
 /*
- * The hook for a watch: roll back now. What health checks learned in the
- * window stays, and the runtime changes the apply discarded come back.
+ * The hook for a watch: roll back now. What health checks and ARP learned
+ * in the window stays, and the runtime changes the apply discarded come
+ * back.
  */
 static void
 test_confirm_abort_keeps_health_and_runtime_changes(void **state)
@@ -1724,8 +1725,13 @@ test_confirm_abort_keeps_health_and_runtime_changes(void **state)
 	assert_int_equal(backend(cfg(), "a")->weight, 1);
 	lb_runtime_health_set(fx.rt, id_of("c"), 1, "timeout");
 	lb_runtime_health_commit(fx.rt);                            /* 4 */
+	ask_all(9);
+	assert_int_equal(learn("10.0.0.11", &mac_a, 10), 1);
+	lb_runtime_neigh_commit(fx.rt);                             /* 4 */
 	assert_int_equal(lb_runtime_pending_abort(fx.rt,
 						  "distribution alert"), 0);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
 	assert_int_equal(snap()->generation, 5);
 	assert_int_equal(lb_runtime_pending(fx.rt), 0);
 	assert_int_equal(backend(cfg(), "b")->weight, 2);
