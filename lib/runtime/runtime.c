@@ -692,8 +692,9 @@ pending_clear(struct lb_runtime *rt)
  * Restore what ran before the pending generation, made by @who (edgelbd
  * for a deadline or an abort, the operator for a rollback). Built like
  * every change with the health and neighbour state of now, so nothing
- * learned in the window is lost. Nothing is pending afterwards, whatever
- * the outcome. Not gated when edgelbd does it.
+ * learned in the window is lost. Nothing is pending afterwards, except
+ * when an operator's rollback fails (the policy refused it): then the
+ * wait goes on. edgelbd's is never refused (see gate_judge).
  */
 static int
 pending_rollback(struct lb_runtime *rt, const struct lb_actor *who,
