@@ -71,7 +71,10 @@ usage(FILE *out)
 		"          lookup - (tuples on standard input, at most %d),\n"
 		"          config, diff FILE, history [N]\n"
 		"  change: reload [FILE], weight BACKEND N, drain BACKEND,\n"
-		"          disable BACKEND, enable BACKEND, rollback [GENERATION]\n",
+		"          disable BACKEND, enable BACKEND, rollback [GENERATION],\n"
+		"          apply FILE [--confirm-within SECONDS], confirm;\n"
+		"          each but confirm takes --force (admin: apply even if\n"
+		"          the policy refuses it)\n",
 		prog, prog, LOOKUP_MAX_LINES);
 }
 
@@ -122,14 +125,22 @@ append_stdin(struct buf *req)
 }
 
 /* The daemon reads FILE itself, from its own working directory: give it
- * the absolute path of the file the user means. */
+ * the absolute path of the file the user means (the first word after the
+ * command, options aside). */
 static const char *
 file_arg(int argc, char **argv, int i, char *abs)
 {
-	if (i != 1 || argc != 2 || argv[1][0] == '/' ||
-	    (strcmp(argv[0], "reload") != 0 && strcmp(argv[0], "diff") != 0))
+	static const char *const takes_file[] = { "reload", "diff", "apply",
+						  "check" };
+	size_t k;
+
+	for (k = 0; k < sizeof(takes_file) / sizeof(takes_file[0]); k++)
+		if (strcmp(argv[0], takes_file[k]) == 0)
+			break;
+	if (i != 1 || argc < 2 || argv[1][0] == '/' || argv[1][0] == '-' ||
+	    k == sizeof(takes_file) / sizeof(takes_file[0]))
 		return argv[i];
-	if (realpath(argv[1], abs) == NULL)
+	if (realpath(argv[i], abs) == NULL)
 		die("%s: %s", argv[1], strerror(errno));
 	return abs;
 }
@@ -438,6 +449,42 @@ print_kv(const json_t *o, const char *const *keys, const char *const *labels)
 		       field(o, keys[i]));
 }
 
+/* "FILE:LINE: message" of a policy finding. */
+static const char *
+finding(const json_t *f)
+{
+	static char b[768];
+	const char *where = field(f, "where");
+
+	if (strcmp(where, "-") != 0 && where[0] != '\0')
+		snprintf(b, sizeof(b), "%s: %s", where, field(f, "message"));
+	else
+		snprintf(b, sizeof(b), "%s", field(f, "message"));
+	return b;
+}
+
+/* What the running generation breaks, and the confirmation awaited. */
+static void
+print_policy_status(const json_t *a)
+{
+	const json_t *pol = json_object_get(a, "policy");
+	const json_t *p = json_object_get(a, "pending_confirm");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(pol, "violations"), i, v)
+		printf("\nWARNING: policy violation (generation %s): %s",
+		       field(pol, "generation"), finding(v));
+	json_array_foreach(json_object_get(pol, "warnings"), i, v)
+		printf("\npolicy warning: %s", finding(v));
+	if (json_is_object(p))
+		printf("\nPENDING: generation %s awaits \"confirm\" until %s "
+		       "(%s s left), else it rolls back to generation %s's "
+		       "configuration", field(p, "generation"),
+		       field(p, "deadline"), field(p, "seconds_left"),
+		       field(p, "restores"));
+}
+
 static void
 print_status(const json_t *a)
 {
@@ -465,6 +512,7 @@ print_status(const json_t *a)
 	json_array_foreach(json_object_get(a, "pools_all_down"), i, v)
 		printf("\nWARNING: every backend of pool %s is down: %s",
 		       field(v, "pool"), field(v, "policy"));
+	print_policy_status(a);
 	printf("\n\n");
 	table_init(&t, 8);
 	table_add(&t, "PORT", "DEVICE", "PORT_ID", "MAC", "ADDRESS", "GATEWAY",
@@ -737,6 +785,8 @@ print_vips(const json_t *a)
 	table_print(&t);
 }
 
+static void print_change_policy(const json_t *a);
+
 /* What a change changed: generations, keys, backends, discarded. */
 static void
 print_change(const json_t *a)
@@ -776,6 +826,39 @@ print_change(const json_t *a)
 	json_array_foreach(json_object_get(a, "discarded"), i, v)
 		printf("discarded runtime change (generation %s): %s\n",
 		       field(v, "generation"), field(v, "command"));
+	print_change_policy(a);
+}
+
+/* Findings of a change, what --force overrode, a pending confirmation. */
+static void
+print_change_policy(const json_t *a)
+{
+	const json_t *c = json_object_get(a, "confirm");
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(a, "overridden"), i, v)
+		printf("FORCED over policy violation: %s\n", finding(v));
+	json_array_foreach(json_object_get(a, "violations"), i, v)
+		printf("WARNING: policy violation: %s\n", finding(v));
+	json_array_foreach(json_object_get(a, "warnings"), i, v)
+		printf("policy warning: %s\n", finding(v));
+	if (json_object_get(a, "cancels_pending") != NULL)
+		printf("generation %s no longer awaits confirmation\n",
+		       field(a, "cancels_pending"));
+	if (json_is_object(c))
+		printf("generation %s rolls back to generation %s's "
+		       "configuration at %s unless \"confirm\" comes first "
+		       "(within %s s)\n", field(c, "generation"),
+		       field(c, "restores"), field(c, "deadline"),
+		       field(c, "within_s"));
+}
+
+static void
+print_confirm(const json_t *a)
+{
+	printf("generation %s confirmed (running: generation %s)\n",
+	       field(a, "confirmed"), field(a, "generation"));
 }
 
 /* A table cell of at most @p max characters ("..." at the end if cut):
@@ -860,7 +943,8 @@ static const struct {
 	{ "reload", print_change },   { "weight", print_change },
 	{ "drain", print_change },    { "disable", print_change },
 	{ "enable", print_change },   { "rollback", print_change },
-	{ "diff", print_change },
+	{ "diff", print_change },     { "apply", print_change },
+	{ "confirm", print_confirm },
 };
 
 static void

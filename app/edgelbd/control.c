@@ -275,6 +275,18 @@ setup_loop(struct control *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* A commit-confirmed apply's deadline is a timer on this loop. */
+static int
+setup_deadlines(struct control *c, char *err, size_t errlen)
+{
+	int rc = lb_runtime_attach_loop(c->rt, c->loop);
+
+	if (rc != 0)
+		snprintf(err, errlen, "event loop: confirmation timer: %s",
+			 strerror(-rc));
+	return rc;
+}
+
 /* The checker, on the first generation already. */
 static int
 setup_health(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
@@ -327,6 +339,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	int rc = -1;
 
 	if (setup_loop(&c, err, errlen) == 0 &&
+	    setup_deadlines(&c, err, errlen) == 0 &&
 	    setup_health(&c, &ctx, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
@@ -343,6 +356,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	lb_mgmt_server_destroy(c.srv);
 	lb_health_destroy(c.health);
 	lb_excpath_detach(xp);
+	lb_runtime_attach_loop(rt, NULL);
 	lb_evloop_destroy(c.loop);
 	return rc;
 }

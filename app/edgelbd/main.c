@@ -29,6 +29,48 @@ usage(FILE *out)
 		"       edgelbd --version\n");
 }
 
+/*
+ * The policy gate: every change passes it (lb_runtime_set_gate), and so
+ * does the configuration edgelbd starts with. lib/policy's lb_policy_gate
+ * once lib/policy is merged; NULL: nothing is judged.
+ */
+static const lb_runtime_gate_fn gate = NULL;
+
+/*
+ * A configuration that violates its own policy does not start, as an
+ * invalid one does not: a box that restarts must not come up with what an
+ * operator would have been refused. [global] policy = warn turns the
+ * violations into warnings (the gate does that); warnings are logged.
+ */
+static int
+startup_policy(const struct lb_config *cfg, const char *path)
+{
+	json_t *findings, *viol, *warn, *f;
+	char line[600];
+	size_t nv, i;
+
+	if (gate == NULL)
+		return 0;
+	findings = gate(NULL, cfg, NULL);
+	nv = lb_runtime_findings_split(findings, &viol, &warn);
+	json_decref(findings);
+	json_array_foreach(warn, i, f) {
+		lb_runtime_finding_text(f, line, sizeof(line));
+		edgelbd_log(LOG_WARNING, "policy warning: %s", line);
+	}
+	json_array_foreach(viol, i, f) {
+		lb_runtime_finding_text(f, line, sizeof(line));
+		edgelbd_log(LOG_ERR, "policy violation: %s", line);
+	}
+	if (nv > 0)
+		edgelbd_log(LOG_ERR, "%s: %zu policy violation(s): not "
+			    "starting (fix them, or set [global] policy = warn "
+			    "to start with them as warnings)", path, nv);
+	json_decref(viol);
+	json_decref(warn);
+	return nv > 0 ? -1 : 0;
+}
+
 static int
 check(const char *path)
 {
@@ -133,6 +175,10 @@ run(const char *path, const char *argv0)
 		edgelbd_log(LOG_ERR, "%s", cerr.msg);
 		return 1;
 	}
+	if (startup_policy(cfg, path) != 0) {
+		lb_config_free(cfg);
+		return 1;
+	}
 	if (cfg->global.hash_key_generated)
 		edgelbd_log(LOG_WARNING, "warning: %s: no [global] hash_key: new "
 			    "flows are placed with a random key drawn now, so "
@@ -162,6 +208,7 @@ run(const char *path, const char *argv0)
 	cfg = NULL;             /* the runtime's now, even on failure */
 	if (rt == NULL)
 		goto stop;
+	lb_runtime_set_gate(rt, gate, NULL);
 	if (start_workers(lb_runtime_snapshot(rt)->cfg, dp, err,
 			  sizeof(err)) != 0)
 		goto stop;

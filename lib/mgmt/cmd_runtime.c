@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Commands that change the running configuration, or show it: reload,
- * weight, drain, disable, enable, rollback, diff, history, config,
- * version, vips. Every change goes through lib/runtime, which applies it
+ * apply, confirm, weight, drain, disable, enable, rollback, diff, history,
+ * config, version, vips. Every change goes through lib/runtime, which applies it
  * as one snapshot and records it; access checks happen in dispatch.
  */
 #include <errno.h>
@@ -63,6 +63,61 @@ lb_mgmt_cmd_reload(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		return e;
 	lb_runtime_reload(ctx->rt, r->argc == 2 ? r->argv[1] : NULL, &r->who,
 			  &ans);
+	return answer_of(ans);
+}
+
+/* Longest wait for a confirmation: a day. */
+#define CONFIRM_WITHIN_MAX 86400
+
+/* apply FILE [--confirm-within S], options anywhere after the name
+ * (--force is taken by dispatch). */
+json_t *
+lb_mgmt_cmd_apply(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	static const char use[] = "usage: apply FILE [--confirm-within "
+		"SECONDS] [--force] (SECONDS 1..86400)";
+	const char *file = NULL, *within = NULL;
+	json_t *ans = NULL, *e;
+	unsigned int i;
+	uint64_t s = 0;
+
+	for (i = 1; i < r->argc; i++) {
+		if (strcmp(r->argv[i], "--confirm-within") == 0) {
+			if (within != NULL || ++i == r->argc)
+				return lb_mgmt_error("%s", use);
+			within = r->argv[i];
+		} else if (file == NULL && r->argv[i][0] != '-') {
+			file = r->argv[i];
+		} else {
+			return lb_mgmt_error("apply: unexpected \"%.64s\"; %s",
+					     r->argv[i], use);
+		}
+	}
+	if (file == NULL)
+		return lb_mgmt_error("%s", use);
+	if (within != NULL && lb_mgmt_parse_uint(within, 1, CONFIRM_WITHIN_MAX,
+						 &s) != 0)
+		return lb_mgmt_error("apply: --confirm-within \"%.32s\" is not "
+				     "a number of seconds in 1..%d", within,
+				     CONFIRM_WITHIN_MAX);
+	if ((e = check_readable(r, file)) != NULL)
+		return e;
+	if (within == NULL)
+		lb_runtime_reload(ctx->rt, file, &r->who, &ans);
+	else
+		lb_runtime_reload_confirmed(ctx->rt, file, s * 1000, &r->who,
+					    r->line, &ans);
+	return answer_of(ans);
+}
+
+json_t *
+lb_mgmt_cmd_confirm(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
+{
+	json_t *ans = NULL;
+
+	if (r->argc != 1)
+		return lb_mgmt_error("usage: confirm");
+	lb_runtime_confirm(ctx->rt, &r->who, r->line, &ans);
 	return answer_of(ans);
 }
 

@@ -16,10 +16,15 @@
 #include "mgmt_priv.h"
 
 /*
- * The command table. `mutates`: the command changes what edgelbd runs, so
- * dispatch lets only an admin peer run it and makes sure the attempt is
- * recorded in the audit history, whatever the outcome.
+ * The command table. `mutates`: CMD_CHANGES if the command changes what
+ * edgelbd runs, so dispatch lets only an admin peer run it and makes sure
+ * the attempt is recorded in the audit history, whatever the outcome;
+ * CMD_FORCE too if it takes --force (anywhere after its name: apply the
+ * change even if the policy refuses it; recorded with what it overrode).
  */
+#define CMD_CHANGES 1
+#define CMD_FORCE 2
+
 struct mgmt_cmd {
 	const char *name;
 	int mutates;
@@ -76,24 +81,36 @@ static const struct mgmt_cmd commands[] = {
 	{ "history", 0, "history [N]",
 	  "the last N (default 20) changes and refused changes",
 	  lb_mgmt_cmd_history },
-	{ "reload", 1, "reload [FILE]",
+	{ "reload", CMD_CHANGES | CMD_FORCE, "reload [FILE] [--force]",
 	  "read the configuration file again (or FILE) and apply it as one "
-	  "swap; drops runtime changes made since the last reload",
+	  "swap; drops runtime changes made since the last reload. Every "
+	  "change passes the policy: a violation refuses it unless --force",
 	  lb_mgmt_cmd_reload },
-	{ "weight", 1, "weight BACKEND N",
+	{ "apply", CMD_CHANGES | CMD_FORCE,
+	  "apply FILE [--confirm-within SECONDS] [--force]",
+	  "reload FILE; with --confirm-within (1..86400), roll back to the "
+	  "generation that ran before unless \"confirm\" comes in time "
+	  "(one at a time; other changes are refused meanwhile)",
+	  lb_mgmt_cmd_apply },
+	{ "confirm", CMD_CHANGES, "confirm",
+	  "keep the generation applied with --confirm-within",
+	  lb_mgmt_cmd_confirm },
+	{ "weight", CMD_CHANGES | CMD_FORCE, "weight BACKEND N [--force]",
 	  "set a backend's weight (0..65535) for new flows",
 	  lb_mgmt_cmd_weight },
-	{ "drain", 1, "drain BACKEND",
+	{ "drain", CMD_CHANGES | CMD_FORCE, "drain BACKEND [--force]",
 	  "no new flows to BACKEND; its established flows stay",
 	  lb_mgmt_cmd_admin_state },
-	{ "disable", 1, "disable BACKEND",
+	{ "disable", CMD_CHANGES | CMD_FORCE, "disable BACKEND [--force]",
 	  "no new flows to BACKEND; established flows follow the pool's "
 	  "on_remove", lb_mgmt_cmd_admin_state },
-	{ "enable", 1, "enable BACKEND", "undo drain or disable",
-	  lb_mgmt_cmd_admin_state },
-	{ "rollback", 1, "rollback [GENERATION]",
+	{ "enable", CMD_CHANGES | CMD_FORCE, "enable BACKEND [--force]",
+	  "undo drain or disable", lb_mgmt_cmd_admin_state },
+	{ "rollback", CMD_CHANGES | CMD_FORCE,
+	  "rollback [GENERATION] [--force]",
 	  "apply the configuration of an earlier generation (default: the "
-	  "one before) as a new generation", lb_mgmt_cmd_rollback },
+	  "one before; while an apply awaits confirmation, the one before "
+	  "it) as a new generation", lb_mgmt_cmd_rollback },
 };
 
 void
@@ -216,7 +233,7 @@ cmd_help(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 	for (i = 0; i < RTE_DIM(commands); i++)
 		json_array_append_new(list, json_pack("{s:s, s:b, s:s, s:s}",
 			"name", commands[i].name,
-			"changes_state", commands[i].mutates,
+			"changes_state", commands[i].mutates != 0,
 			"usage", commands[i].usage,
 			"summary", commands[i].summary));
 	return json_pack("{s:o}", "commands", list);
@@ -447,9 +464,15 @@ dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
 	if (ctx->rt == NULL)
 		return lb_mgmt_error("%s: no runtime to change", c->name);
 	if (!lb_mgmt_peer_is_admin(ctx, r->peer)) {
-		ans = lb_mgmt_error("%s changes the running configuration: "
-				    "only root or members of admin_group may "
-				    "run it", c->name);
+		if (r->who.flags & LB_ACTOR_FORCE)
+			ans = lb_mgmt_error("%s --force overrides the policy: "
+					    "only root or members of "
+					    "admin_group may use it", c->name);
+		else
+			ans = lb_mgmt_error("%s changes the running "
+					    "configuration: only root or "
+					    "members of admin_group may run it",
+					    c->name);
 		lb_runtime_record_refused(ctx->rt, &r->who, r->line,
 			json_string_value(json_object_get(ans, "error")));
 		return ans;
@@ -462,6 +485,22 @@ dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
 		lb_runtime_record_refused(ctx->rt, &r->who, r->line,
 					  json_string_value(err));
 	return ans;
+}
+
+/* Take "--force" out of the words: the actor carries it. The audited
+ * line keeps it. */
+static void
+take_force(struct mgmt_req *r)
+{
+	unsigned int i, n = 1;
+
+	for (i = 1; i < r->argc; i++) {
+		if (strcmp(r->argv[i], "--force") == 0)
+			r->who.flags |= LB_ACTOR_FORCE;
+		else
+			r->argv[n++] = r->argv[i];
+	}
+	r->argc = n;
 }
 
 static json_t *
@@ -484,6 +523,8 @@ dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r,
 	join_words(r, line, sizeof(line));
 	r->line = line;
 	actor_of(r->peer, &r->who);
+	if (commands[i].mutates & CMD_FORCE)
+		take_force(r);
 	return dispatch_change(ctx, &commands[i], r);
 }
 

@@ -154,6 +154,9 @@ json_t *lb_mgmt_cmd_admin_state(struct lb_mgmt_ctx *ctx,
 				const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx,
 			     const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_apply(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_confirm(struct lb_mgmt_ctx *ctx,
+			    const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx,
 			    const struct mgmt_req *r);

@@ -38,12 +38,17 @@ enum lb_actor_kind {
 	LB_ACTOR_RUNTIME,   /**< edgelbd itself (forgetting removed backends) */
 };
 
+/** An lb_actor flag: apply the change even if the policy gate finds
+ *  violations. The caller checked that the actor may (an admin). */
+#define LB_ACTOR_FORCE (1u << 0)
+
 struct lb_actor {
 	enum lb_actor_kind kind;
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
 	char comm[16];
+	unsigned int flags;     /**< LB_ACTOR_FORCE; 0 for every other actor */
 };
 
 /** Most generations kept for rollback and in the in-memory history. */
@@ -52,6 +57,21 @@ struct lb_actor {
 
 struct lb_runtime;
 struct lb_spec;
+struct lb_evloop;
+
+/**
+ * The policy gate every change passes: what @p after (about to be
+ * published) breaks of what the configuration intends, given what ran
+ * before (@p before; NULL at startup). Returns a new JSON array of
+ * findings, each {"severity": "violation" | "warning", "code", "message",
+ * "where" ("file:line"), "pool", "vip", "backend"}, or NULL when it could
+ * not decide (treated as one violation: an operator's change is refused
+ * unless forced). Must not keep either configuration. Management lcore.
+ * lib/policy's lb_policy_gate is the one edgelbd uses.
+ */
+typedef json_t *(*lb_runtime_gate_fn)(const struct lb_config *before,
+				      const struct lb_config *after,
+				      void *arg);
 
 /**
  * Take over @p cfg (freed by the runtime from now on) as generation 1 and
@@ -65,6 +85,48 @@ struct lb_runtime *lb_runtime_create(struct lb_dp *dp, struct lb_config *cfg,
 				     uint64_t arp_retry_tsc,
 				     uint64_t arp_refresh_tsc,
 				     char *err, size_t errlen);
+
+/**
+ * Pass every change from now on through @p fn (NULL: none), and judge the
+ * running generation with it at once (status shows what it finds).
+ *
+ * What a violation does depends on who made the change. An operator's
+ * change (LB_ACTOR_PEER, LB_ACTOR_SIGNAL) is refused - nothing changes,
+ * the answer is {"error": "refused by policy: FIRST (+N more)",
+ * "violations": [...], "warnings": [...]} and the refusal is recorded with
+ * them - unless the actor has LB_ACTOR_FORCE: then it is applied and the
+ * answer and record say "forced": true, "overridden": [violations].
+ * Everything else (health transitions, neighbours, edgelbd's own slow
+ * starts and rollbacks) is never refused: its answer and record list the
+ * violations it leaves. Warnings never refuse; they are in the answer and
+ * the record ("warnings"). The running generation's findings stay for
+ * lb_runtime_status ("policy").
+ */
+void lb_runtime_set_gate(struct lb_runtime *rt, lb_runtime_gate_fn fn,
+			 void *arg);
+
+/**
+ * Split @p findings (a gate's answer; NULL counts as one violation, "the
+ * policy could not be evaluated") into new arrays of violations and of
+ * warnings (a severity other than "warning" is a violation: unknown means
+ * refuse). For callers that judge a configuration outside the runtime
+ * (edgelbd at startup). @return the number of violations.
+ */
+size_t lb_runtime_findings_split(const json_t *findings, json_t **violations,
+				 json_t **warnings);
+
+/** A finding as one line: "FILE:LINE: message" (the message alone
+ *  without a "where"), cut to @p n. */
+void lb_runtime_finding_text(const json_t *f, char *buf, size_t n);
+
+/**
+ * Time pending confirmations (lb_runtime_reload_confirmed) with a
+ * one-shot timer on @p loop (NULL: cancel it; do so before destroying the
+ * loop). Without a loop, lb_runtime_tick() notices a passed deadline (up
+ * to a tick late).
+ * @return 0, or -errno if the timer cannot be made.
+ */
+int lb_runtime_attach_loop(struct lb_runtime *rt, struct lb_evloop *loop);
 
 /** Free everything, the published snapshot included: after the workers
  *  stopped. NULL-safe. */
@@ -88,9 +150,14 @@ uint64_t lb_runtime_backend_flows(const struct lb_runtime *rt, uint32_t id);
  * Apply @p spec (consumed) as the new configuration: the one apply.
  * @p command is what the audit history shows (e.g. "weight web1 5").
  * @return 0 with *answer describing what changed (generation before and
- * after, keys old -> new, per backend added/removed/weight/expected share),
- * or -1 with *answer = {"error": ..., "errors": [...]} and nothing changed.
- * Either way the change is recorded.
+ * after, keys old -> new, per backend added/removed/weight/expected share,
+ * policy findings), or -1 with *answer = {"error": ..., "errors": [...]}
+ * and nothing changed. Either way the change is recorded.
+ *
+ * Passes the gate (lb_runtime_set_gate). While a generation awaits
+ * confirmation (lb_runtime_reload_confirmed), an operator's change other
+ * than a rollback is refused: the automatic rollback restores what ran
+ * before and would silently undo it.
  */
 int lb_runtime_apply(struct lb_runtime *rt, struct lb_spec *spec,
 		     const struct lb_actor *who, const char *command,
@@ -116,11 +183,51 @@ int lb_runtime_set(struct lb_runtime *rt, const char *section,
 
 /**
  * Apply the configuration generation @p generation ran with (0: the one
- * before the running one) as a new generation.
+ * before the running one) as a new generation. An operator's rollback
+ * ends a pending confirmation (the answer says "cancels_pending": G): what
+ * runs is the operator's choice now.
  */
 int lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 			const struct lb_actor *who, const char *command,
 			json_t **answer);
+
+/**
+ * Commit-confirmed apply: lb_runtime_reload of @p path (gate included;
+ * @p command for the audit), then, unless lb_runtime_confirm() comes
+ * within @p within_ms, roll back by itself to the specification that ran
+ * before - one apply made by edgelbd (LB_ACTOR_RUNTIME), command
+ * "rollback: generation G not confirmed within S s", never refused by the
+ * gate. What health checks and ARP learned meanwhile stays: the rollback
+ * restores the specification and builds it with the current overlays, as
+ * every build does; the runtime changes the reload discarded come back.
+ * One at a time: refused while another is pending.
+ * @return as lb_runtime_reload; the answer adds "confirm": {"generation",
+ * "restores", "within_s", "deadline"}.
+ */
+int lb_runtime_reload_confirmed(struct lb_runtime *rt, const char *path,
+				uint64_t within_ms, const struct lb_actor *who,
+				const char *command, json_t **answer);
+
+/**
+ * Keep the generation awaiting confirmation. Recorded.
+ * @return 0 with *answer {"confirmed": G, "generation": running}, or -1
+ * with *answer = {"error": ...} if nothing is pending (recorded as
+ * refused).
+ */
+int lb_runtime_confirm(struct lb_runtime *rt, const struct lb_actor *who,
+		       const char *command, json_t **answer);
+
+/**
+ * Roll the generation awaiting confirmation back now, as its deadline
+ * would: for a watch that finds it bad before the deadline. Recorded as
+ * made by edgelbd, command "rollback: generation G aborted: @p reason".
+ * @return 0 if it was rolled back, -1 if nothing was pending or the
+ * rollback failed (logged and recorded; nothing is pending any more).
+ */
+int lb_runtime_pending_abort(struct lb_runtime *rt, const char *reason);
+
+/** The generation awaiting confirmation, or 0. */
+uint64_t lb_runtime_pending(const struct lb_runtime *rt);
 
 /**
  * What applying @p path would change, without applying anything.
@@ -142,9 +249,12 @@ json_t *lb_runtime_history(const struct lb_runtime *rt, unsigned int n);
 
 /**
  * Running generation, when and by whom it was made, the audit log's state,
- * whether the running configuration differs from its file on disk, and
+ * whether the running configuration differs from its file on disk,
  * whether the scheduler's hash key was configured or generated (never the
- * key).
+ * key), the running generation's policy findings ("policy":
+ * {"violations", "warnings", "generation"}) and the confirmation awaited
+ * ("pending_confirm": {"generation", "restores", "deadline",
+ * "seconds_left", "within_s", "by", "command"} or null).
  */
 json_t *lb_runtime_status(struct lb_runtime *rt);
 
@@ -199,7 +309,8 @@ int lb_runtime_backend_down(const struct lb_runtime *rt, uint32_t id);
 void lb_runtime_health_commit(struct lb_runtime *rt);
 
 /**
- * Housekeeping, about once a second: move slow starts on (each backend
+ * Housekeeping, about once a second: roll back a pending confirmation
+ * whose deadline passed (if no timer did), move slow starts on (each backend
  * that came back into service - enabled, or up again - in a pool with
  * slow_start_s ramps from a tenth of its weight to all of it: at most one
  * generation a second, recorded as made by edgelbd), and forget REMOVED

@@ -12,6 +12,7 @@
 
 #include <rte_cycles.h>
 
+#include "lb_evloop.h"
 #include "lb_neigh.h"
 #include "lb_spec.h"
 #include "runtime_priv.h"
@@ -23,6 +24,24 @@ struct rt_gen {
 	uint64_t generation;
 	struct lb_spec *spec;
 	time_t made;
+	struct lb_actor who;
+	char command[256];
+};
+
+/*
+ * A generation applied with a deadline for its confirmation. It holds
+ * what ran before by value (the specification, the runtime changes the
+ * apply discarded), not by generation: health flaps during the window may
+ * push the generation out of the kept ones.
+ */
+struct rt_pending {
+	uint64_t generation;        /* 0: nothing pending */
+	uint64_t restores;          /* the generation that ran before */
+	struct lb_spec *spec;       /* its specification */
+	json_t *since_reload;       /* its runtime changes */
+	uint64_t deadline_ms;       /* CLOCK_MONOTONIC */
+	time_t deadline;            /* the same on the wall clock (status) */
+	uint64_t within_ms;
 	struct lb_actor who;
 	char command[256];
 };
@@ -43,6 +62,13 @@ struct lb_runtime {
 	uint16_t ramp[LB_MAX_BACKENDS];
 	uint64_t ramp_start_ms[LB_MAX_BACKENDS];
 	json_t *health_pending;     /* transitions not applied yet */
+	lb_runtime_gate_fn gate;
+	void *gate_arg;
+	/* What the gate found in the running generation (status). */
+	json_t *policy_violations, *policy_warnings;
+	uint64_t policy_generation;
+	struct rt_pending pending;
+	struct lb_evloop_timer *deadline_timer;  /* pending.deadline_ms */
 };
 
 /* CLOCK_MONOTONIC in ms: slow starts are measured in it. */
@@ -227,7 +253,9 @@ record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
 {
 	json_t *rec = record_new(rt, who, command, before, result);
 	const char *keys[] = { "changes", "errors", "error", "discarded",
-			       "pools", "health" };
+			       "pools", "health", "violations", "warnings",
+			       "forced", "overridden", "rolls_back",
+			       "restored", "confirmed", "cancels_pending" };
 	json_t *v;
 	size_t i;
 
@@ -275,6 +303,162 @@ errors_json(const struct lb_config_error *err)
 			json_incref(json_array_get(list, 0)) :
 			json_string("invalid configuration"),
 		"errors", list);
+}
+
+/* ---- policy gate --------------------------------------------------------- */
+
+void
+lb_runtime_set_gate(struct lb_runtime *rt, lb_runtime_gate_fn fn, void *arg)
+{
+	json_t *findings;
+
+	rt->gate = fn;
+	rt->gate_arg = arg;
+	json_decref(rt->policy_violations);
+	json_decref(rt->policy_warnings);
+	rt->policy_violations = rt->policy_warnings = NULL;
+	rt->policy_generation = rt->snap->generation;
+	if (fn == NULL)
+		return;
+	findings = fn(NULL, rt->snap->cfg, arg);
+	lb_runtime_findings_split(findings, &rt->policy_violations,
+				  &rt->policy_warnings);
+	json_decref(findings);
+}
+
+size_t
+lb_runtime_findings_split(const json_t *findings, json_t **violations,
+			  json_t **warnings)
+{
+	const char *sev;
+	json_t *f;
+	size_t i;
+
+	*violations = json_array();
+	*warnings = json_array();
+	if (!json_is_array(findings)) {
+		json_array_append_new(*violations, json_pack("{s:s, s:s, s:s}",
+			"severity", "violation", "code", "policy_unavailable",
+			"message", "the policy could not be evaluated"));
+		return json_array_size(*violations);
+	}
+	json_array_foreach(findings, i, f) {
+		sev = json_string_value(json_object_get(f, "severity"));
+		json_array_append(sev != NULL && strcmp(sev, "warning") == 0 ?
+				  *warnings : *violations, f);
+	}
+	return json_array_size(*violations);
+}
+
+/* Refused unless forced: changes people make. Health, neighbours and
+ * edgelbd's own changes follow from what was already accepted. */
+static int
+operator_change(const struct lb_actor *who)
+{
+	return who->kind == LB_ACTOR_PEER || who->kind == LB_ACTOR_SIGNAL;
+}
+
+void
+lb_runtime_finding_text(const json_t *f, char *buf, size_t n)
+{
+	const char *where = json_string_value(json_object_get(f, "where"));
+	const char *msg = json_string_value(json_object_get(f, "message"));
+
+	if (msg == NULL)
+		msg = "(no message)";
+	if (where != NULL && where[0] != '\0')
+		snprintf(buf, n, "%s: %s", where, msg);
+	else
+		snprintf(buf, n, "%s", msg);
+}
+
+/* @ans becomes the refusal: the first violation named in "error", each
+ * one (then each warning) a line of "errors" as edgelbctl prints them. */
+static void
+policy_refusal(json_t *ans, json_t *viol, json_t *warn)
+{
+	size_t n = json_array_size(viol), i;
+	json_t *errors = json_array(), *f;
+	char msg[600], line[600];
+	const char *first;
+
+	first = json_string_value(json_object_get(json_array_get(viol, 0),
+						  "message"));
+	i = (size_t)snprintf(msg, sizeof(msg), "refused by policy: %s",
+			     first != NULL ? first : "(no message)");
+	if (n > 1 && i < sizeof(msg))
+		snprintf(msg + i, sizeof(msg) - i, " (+%zu more)", n - 1);
+	json_array_append_new(errors, json_string(msg));
+	json_array_foreach(viol, i, f) {
+		lb_runtime_finding_text(f, line, sizeof(line));
+		json_array_append_new(errors, json_sprintf("violation: %s",
+							   line));
+	}
+	json_array_foreach(warn, i, f) {
+		lb_runtime_finding_text(f, line, sizeof(line));
+		json_array_append_new(errors, json_sprintf("warning: %s", line));
+	}
+	json_object_clear(ans);
+	json_object_set_new(ans, "error", json_string(msg));
+	json_object_set_new(ans, "errors", errors);
+	json_object_set(ans, "violations", viol);
+	json_object_set(ans, "warnings", warn);
+}
+
+/*
+ * Pass @cfg, about to replace @old, through the gate. *viol and *warn get
+ * new arrays of what it found. @return 0 to go on (@ans has the findings
+ * as the answer and the record must say them), or -1 if @who's change is
+ * refused (@ans is the refusal).
+ */
+static int
+gate_judge(struct lb_runtime *rt, const struct lb_config *old,
+	   const struct lb_config *cfg, const struct lb_actor *who,
+	   json_t *ans, json_t **viol, json_t **warn)
+{
+	json_t *findings;
+	size_t nv;
+
+	if (rt->gate == NULL) {
+		*viol = json_array();
+		*warn = json_array();
+		return 0;
+	}
+	findings = rt->gate(old, cfg, rt->gate_arg);
+	nv = lb_runtime_findings_split(findings, viol, warn);
+	json_decref(findings);
+	if (nv > 0 && operator_change(who) &&
+	    !(who->flags & LB_ACTOR_FORCE)) {
+		policy_refusal(ans, *viol, *warn);
+		return -1;
+	}
+	if (json_array_size(*warn) > 0)
+		json_object_set(ans, "warnings", *warn);
+	if (nv == 0)
+		return 0;
+	if (operator_change(who)) {
+		json_object_set_new(ans, "forced", json_true());
+		json_object_set(ans, "overridden", *viol);
+	} else {
+		json_object_set(ans, "violations", *viol);
+	}
+	return 0;
+}
+
+/* What the gate found in the generation just published: status shows it
+ * until the next. Takes both references. */
+static void
+policy_keep(struct lb_runtime *rt, json_t *viol, json_t *warn)
+{
+	json_decref(rt->policy_violations);
+	json_decref(rt->policy_warnings);
+	rt->policy_violations = viol;
+	rt->policy_warnings = warn;
+	rt->policy_generation = rt->snap->generation;
+	if (json_array_size(viol) > 0)
+		RT_LOG(WARNING, "generation %" PRIu64 " runs with %zu policy "
+		       "violation(s)", rt->snap->generation,
+		       json_array_size(viol));
 }
 
 /* ---- apply ------------------------------------------------------------- */
@@ -356,9 +540,20 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 	uint64_t before = rt->snap->generation;
 	/* Allocated first: once the resolver moved to @cfg, publishing it
 	 * must not fail (the resolver would hold a freed configuration). */
-	struct lb_snapshot *s = calloc(1, sizeof(*s));
+	struct lb_snapshot *s;
 	struct lb_neigh_table *nt = NULL;
+	json_t *viol, *warn;
 
+	if (gate_judge(rt, old, cfg, who, ans, &viol, &warn) != 0) {
+		lb_config_free(cfg);
+		lb_spec_free(spec);
+		record(rt, who, command, before, "refused", ans);
+		RT_LOG(NOTICE, "refused by policy: %s", command);
+		json_decref(viol);
+		json_decref(warn);
+		return -1;
+	}
+	s = calloc(1, sizeof(*s));
 	lb_change_describe(ans, old, cfg);
 	if (s != NULL)
 		nt = lb_neigh_rebase(&rt->res, cfg, rt->neigh_pending != NULL ?
@@ -371,9 +566,12 @@ apply_config(struct lb_runtime *rt, struct lb_config *cfg,
 		json_object_set_new(ans, "errors",
 				    json_pack("[s]", "out of memory"));
 		record(rt, who, command, before, "failed", ans);
+		json_decref(viol);
+		json_decref(warn);
 		return -1;
 	}
 	publish_into(rt, s, cfg, nt);
+	policy_keep(rt, viol, warn);
 	note_live(rt, cfg);
 	/* learned MACs were carried into nt */
 	lb_neigh_table_free(rt->neigh_pending);
@@ -414,13 +612,252 @@ apply_spec(struct lb_runtime *rt, struct lb_spec *spec,
 	return apply_config(rt, cfg, spec, who, command, ans);
 }
 
+/* A new answer for apply_spec. */
+static int
+apply_new(struct lb_runtime *rt, struct lb_spec *spec,
+	  const struct lb_actor *who, const char *command, json_t **answer)
+{
+	*answer = json_object();
+	return apply_spec(rt, spec, who, command, *answer);
+}
+
+/* ---- pending confirmation ---------------------------------------------- */
+
+static uint64_t
+pending_seconds_left(const struct rt_pending *p)
+{
+	uint64_t now = now_ms();
+
+	return p->deadline_ms > now ? (p->deadline_ms - now + 999) / 1000 : 0;
+}
+
+static void
+utc_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Refuse @command because a generation awaits confirmation. */
+static int
+pending_refusal(struct lb_runtime *rt, const struct lb_actor *who,
+		const char *command, json_t **answer)
+{
+	char msg[400], when[32];
+
+	utc_time(rt->pending.deadline, when, sizeof(when));
+	snprintf(msg, sizeof(msg), "generation %" PRIu64 " awaits "
+		 "confirmation until %s (%" PRIu64 " s left): \"confirm\" it, "
+		 "or \"rollback\" to generation %" PRIu64 "'s configuration, "
+		 "before another change", rt->pending.generation, when,
+		 pending_seconds_left(&rt->pending), rt->pending.restores);
+	*answer = one_error(msg);
+	record(rt, who, command, rt->snap->generation, "refused", *answer);
+	return -1;
+}
+
+/* While a generation awaits confirmation, an operator's change is
+ * refused: the automatic rollback would silently undo it. */
+static int
+pending_refuses(struct lb_runtime *rt, const struct lb_actor *who,
+		const char *command, json_t **answer)
+{
+	if (rt->pending.generation == 0 || !operator_change(who))
+		return 0;
+	return pending_refusal(rt, who, command, answer) != 0;
+}
+
+static void
+deadline_arm(struct lb_runtime *rt, uint64_t ms)
+{
+	if (rt->deadline_timer != NULL &&
+	    lb_evloop_timer_set(rt->deadline_timer, ms, 0) != 0)
+		RT_LOG(ERR, "confirmation deadline timer: %s (the housekeeping "
+		       "tick keeps it instead)", strerror(errno));
+}
+
+/* Forget what was pending (the specification, the runtime changes). */
+static void
+pending_clear(struct lb_runtime *rt)
+{
+	lb_spec_free(rt->pending.spec);
+	json_decref(rt->pending.since_reload);
+	memset(&rt->pending, 0, sizeof(rt->pending));
+	deadline_arm(rt, 0);
+}
+
+/*
+ * Restore what ran before the pending generation, made by @who (edgelbd
+ * for a deadline or an abort, the operator for a rollback). Built like
+ * every change with the health and neighbour state of now, so nothing
+ * learned in the window is lost. Nothing is pending afterwards, except
+ * when an operator's rollback fails (the policy refused it): then the
+ * wait goes on. edgelbd's is never refused (see gate_judge).
+ */
+static int
+pending_rollback(struct lb_runtime *rt, const struct lb_actor *who,
+		 const char *command, json_t **answer)
+{
+	struct lb_spec *spec = lb_spec_ref(rt->pending.spec);
+	int rc;
+
+	*answer = json_pack("{s:I, s:I}",
+		"rolls_back", (json_int_t)rt->pending.generation,
+		"restored", (json_int_t)rt->pending.restores);
+	if (*answer == NULL || spec == NULL) {
+		lb_spec_free(spec);
+		json_decref(*answer);
+		*answer = one_error("out of memory");
+		rc = -1;
+	} else {
+		rc = apply_spec(rt, spec, who, command, *answer);
+	}
+	if (rc == 0) {
+		json_decref(rt->since_reload);
+		rt->since_reload = rt->pending.since_reload != NULL ?
+			json_incref(rt->pending.since_reload) : json_array();
+	}
+	/* edgelbd does not try again: a deadline is not moved */
+	if (rc == 0 || who->kind == LB_ACTOR_RUNTIME)
+		pending_clear(rt);
+	return rc;
+}
+
+static int
+pending_rollback_by_edgelbd(struct lb_runtime *rt, const char *command)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_RUNTIME };
+	json_t *ans = NULL;
+	int rc = pending_rollback(rt, &who, command, &ans);
+
+	if (rc == 0)
+		RT_LOG(WARNING, "%s: generation %" PRIu64 " restored",
+		       command, (uint64_t)json_integer_value(
+				json_object_get(ans, "restored")));
+	else
+		RT_LOG(ERR, "%s: FAILED: %s", command, json_string_value(
+			       json_object_get(ans, "error")));
+	json_decref(ans);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The deadline passed (timer or tick): roll back. */
+static void
+pending_expire(struct lb_runtime *rt)
+{
+	char command[160];
+	uint64_t now = now_ms();
+
+	if (rt->pending.generation == 0)
+		return;
+	if (now < rt->pending.deadline_ms) {
+		deadline_arm(rt, rt->pending.deadline_ms - now);
+		return;
+	}
+	snprintf(command, sizeof(command), "rollback: generation %" PRIu64
+		 " not confirmed within %g s", rt->pending.generation,
+		 (double)rt->pending.within_ms / 1000.0);
+	pending_rollback_by_edgelbd(rt, command);
+}
+
+static void
+on_deadline(struct lb_evloop_timer *t, void *arg)
+{
+	RTE_SET_USED(t);
+	pending_expire(arg);
+}
+
+int
+lb_runtime_attach_loop(struct lb_runtime *rt, struct lb_evloop *loop)
+{
+	uint64_t now = now_ms();
+
+	lb_evloop_timer_cancel(rt->deadline_timer);
+	rt->deadline_timer = NULL;
+	if (loop == NULL)
+		return 0;
+	rt->deadline_timer = lb_evloop_timer_add(loop, 0, 0, on_deadline, rt);
+	if (rt->deadline_timer == NULL)
+		return -errno;
+	if (rt->pending.generation != 0)
+		deadline_arm(rt, rt->pending.deadline_ms > now ?
+			     rt->pending.deadline_ms - now : 1);
+	return 0;
+}
+
+uint64_t
+lb_runtime_pending(const struct lb_runtime *rt)
+{
+	return rt->pending.generation;
+}
+
+int
+lb_runtime_pending_abort(struct lb_runtime *rt, const char *reason)
+{
+	char command[320];
+
+	if (rt->pending.generation == 0)
+		return -1;
+	snprintf(command, sizeof(command), "rollback: generation %" PRIu64
+		 " aborted: %s", rt->pending.generation,
+		 reason != NULL ? reason : "no reason given");
+	return pending_rollback_by_edgelbd(rt, command);
+}
+
+int
+lb_runtime_confirm(struct lb_runtime *rt, const struct lb_actor *who,
+		   const char *command, json_t **answer)
+{
+	uint64_t g = rt->pending.generation;
+
+	if (g == 0) {
+		*answer = one_error("nothing awaits confirmation (see "
+				    "\"status\")");
+		record(rt, who, command, rt->snap->generation, "refused",
+		       *answer);
+		return -1;
+	}
+	pending_clear(rt);
+	*answer = json_pack("{s:I, s:I}", "confirmed", (json_int_t)g,
+			    "generation", (json_int_t)rt->snap->generation);
+	record(rt, who, command, rt->snap->generation, "ok", *answer);
+	RT_LOG(NOTICE, "generation %" PRIu64 " confirmed", g);
+	return 0;
+}
+
+static json_t *
+pending_json(const struct lb_runtime *rt)
+{
+	const struct rt_pending *p = &rt->pending;
+	char when[32];
+
+	if (p->generation == 0)
+		return json_null();
+	utc_time(p->deadline, when, sizeof(when));
+	return json_pack("{s:I, s:I, s:s, s:I, s:f, s:o, s:s}",
+		"generation", (json_int_t)p->generation,
+		"restores", (json_int_t)p->restores,
+		"deadline", when,
+		"seconds_left", (json_int_t)pending_seconds_left(p),
+		"within_s", (double)p->within_ms / 1000.0,
+		"by", lb_actor_json(&p->who),
+		"command", p->command);
+}
+
+/* ---- the changes ------------------------------------------------------- */
+
 int
 lb_runtime_apply(struct lb_runtime *rt, struct lb_spec *spec,
 		 const struct lb_actor *who, const char *command,
 		 json_t **answer)
 {
-	*answer = json_object();
-	return apply_spec(rt, spec, who, command, *answer);
+	if (pending_refuses(rt, who, command, answer)) {
+		lb_spec_free(spec);
+		return -1;
+	}
+	return apply_new(rt, spec, who, command, answer);
 }
 
 static void
@@ -438,10 +875,13 @@ lb_runtime_set(struct lb_runtime *rt, const char *section, const char *key,
 	       const char *command, json_t **answer)
 {
 	struct lb_config_error err;
-	struct lb_spec *spec = lb_spec_dup(rt->snap->cfg->spec);
+	struct lb_spec *spec;
 	char origin[320];
 	int rc;
 
+	if (pending_refuses(rt, who, command, answer))
+		return -1;
+	spec = lb_spec_dup(rt->snap->cfg->spec);
 	if (spec == NULL) {
 		*answer = one_error("out of memory");
 		return -1;
@@ -454,7 +894,7 @@ lb_runtime_set(struct lb_runtime *rt, const char *section, const char *key,
 		       *answer);
 		return -1;
 	}
-	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	rc = apply_new(rt, spec, who, command, answer);
 	if (rc == 0)
 		note_runtime_change(rt, who, command);
 	return rc;
@@ -483,18 +923,15 @@ running_path(const struct lb_runtime *rt)
 	return rt->snap->cfg->path;
 }
 
-int
-lb_runtime_reload(struct lb_runtime *rt, const char *path,
-		  const struct lb_actor *who, json_t **answer)
+/* lb_runtime_reload of @path, recorded as @command. */
+static int
+reload_as(struct lb_runtime *rt, const char *path,
+	  const struct lb_actor *who, const char *command, json_t **answer)
 {
-	char command[PATH_MAX + 16];
 	struct lb_spec *spec;
 	json_t *discarded;
 	int rc;
 
-	if (path == NULL)
-		path = running_path(rt);
-	snprintf(command, sizeof(command), "reload %s", path);
 	spec = load_checked(rt, path, answer);
 	if (spec == NULL) {
 		record(rt, who, command, rt->snap->generation, "refused",
@@ -516,6 +953,104 @@ lb_runtime_reload(struct lb_runtime *rt, const char *path,
 }
 
 int
+lb_runtime_reload(struct lb_runtime *rt, const char *path,
+		  const struct lb_actor *who, json_t **answer)
+{
+	char command[PATH_MAX + 16];
+
+	if (path == NULL)
+		path = running_path(rt);
+	snprintf(command, sizeof(command), "reload %s", path);
+	if (rt->pending.generation != 0)
+		return pending_refusal(rt, who, command, answer);
+	return reload_as(rt, path, who, command, answer);
+}
+
+int
+lb_runtime_reload_confirmed(struct lb_runtime *rt, const char *path,
+			    uint64_t within_ms, const struct lb_actor *who,
+			    const char *command, json_t **answer)
+{
+	struct rt_pending *p = &rt->pending;
+	uint64_t before = rt->snap->generation;
+	struct lb_spec *prev;
+	char when[32];
+	int rc;
+
+	if (p->generation != 0)
+		return pending_refusal(rt, who, command, answer);
+	prev = rt->snap->cfg->spec != NULL ?
+		lb_spec_ref(rt->snap->cfg->spec) : NULL;
+	if (within_ms == 0 || prev == NULL) {
+		lb_spec_free(prev);
+		*answer = one_error(within_ms == 0 ? "no time to confirm in" :
+				    "the running configuration has no "
+				    "specification to restore");
+		record(rt, who, command, before, "refused", *answer);
+		return -1;
+	}
+	rc = reload_as(rt, path, who, command, answer);
+	if (rc != 0) {
+		lb_spec_free(prev);
+		return rc;
+	}
+	p->generation = rt->snap->generation;
+	p->restores = before;
+	p->spec = prev;
+	p->since_reload = json_incref(json_object_get(*answer, "discarded"));
+	p->within_ms = within_ms;
+	p->deadline_ms = now_ms() + within_ms;
+	p->deadline = time(NULL) + (time_t)((within_ms + 999) / 1000);
+	p->who = *who;
+	snprintf(p->command, sizeof(p->command), "%s", command);
+	deadline_arm(rt, within_ms);
+	utc_time(p->deadline, when, sizeof(when));
+	json_object_set_new(*answer, "confirm", json_pack(
+		"{s:I, s:I, s:f, s:s}",
+		"generation", (json_int_t)p->generation,
+		"restores", (json_int_t)before,
+		"within_s", (double)within_ms / 1000.0, "deadline", when));
+	RT_LOG(NOTICE, "generation %" PRIu64 " rolls back to %" PRIu64
+	       "'s configuration unless confirmed by %s", p->generation,
+	       before, when);
+	return 0;
+}
+
+/* An operator's rollback while a generation awaits confirmation ends the
+ * wait: with no generation named, it is the rollback the deadline would
+ * do (made by the operator); a named one replaces it. */
+static int
+rollback_pending(struct lb_runtime *rt, uint64_t generation,
+		 const struct lb_actor *who, const char *command,
+		 json_t **answer)
+{
+	uint64_t g = rt->pending.generation;
+	const struct rt_gen *kept;
+	struct lb_spec *spec;
+	int rc;
+
+	if (generation == 0) {
+		rc = pending_rollback(rt, who, command, answer);
+	} else {
+		kept = gen_find(rt, generation);
+		if (kept == NULL || generation >= rt->snap->generation ||
+		    (spec = lb_spec_ref(kept->spec)) == NULL)
+			return -2;      /* the ordinary refusal */
+		rc = apply_new(rt, spec, who, command, answer);
+		if (rc == 0) {
+			json_object_set_new(*answer, "restored",
+				json_integer((json_int_t)generation));
+			note_runtime_change(rt, who, command);
+			pending_clear(rt);
+		}
+	}
+	if (rc == 0)
+		json_object_set_new(*answer, "cancels_pending",
+				    json_integer((json_int_t)g));
+	return rc;
+}
+
+int
 lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 		    const struct lb_actor *who, const char *command,
 		    json_t **answer)
@@ -524,6 +1059,11 @@ lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 	struct lb_spec *spec;
 	int rc;
 
+	if (rt->pending.generation != 0 && operator_change(who)) {
+		rc = rollback_pending(rt, generation, who, command, answer);
+		if (rc != -2)
+			return rc;
+	}
 	if (generation == 0)
 		generation = rt->snap->generation - 1;
 	g = gen_find(rt, generation);
@@ -540,7 +1080,7 @@ lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 		*answer = one_error("out of memory");
 		return -1;
 	}
-	rc = lb_runtime_apply(rt, spec, who, command, answer);
+	rc = apply_new(rt, spec, who, command, answer);
 	if (rc == 0) {
 		json_object_set_new(*answer, "restored",
 				    json_integer((json_int_t)generation));
@@ -659,6 +1199,18 @@ pools_all_down(const struct lb_config *cfg)
 	return list;
 }
 
+/* What the gate found in the running generation. */
+static json_t *
+policy_json(const struct lb_runtime *rt)
+{
+	return json_pack("{s:o, s:o, s:I}",
+		"violations", rt->policy_violations != NULL ?
+			json_incref(rt->policy_violations) : json_array(),
+		"warnings", rt->policy_warnings != NULL ?
+			json_incref(rt->policy_warnings) : json_array(),
+		"generation", (json_int_t)rt->policy_generation);
+}
+
 json_t *
 lb_runtime_status(struct lb_runtime *rt)
 {
@@ -672,7 +1224,7 @@ lb_runtime_status(struct lb_runtime *rt)
 		gmtime_r(&g->made, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o, s:o, s:s}",
+	return json_pack("{s:I, s:s, s:o, s:s, s:o, s:o, s:I, s:{s:s, s:b, s:o}, s:o, s:o, s:s, s:o, s:o}",
 		"generation", (json_int_t)rt->snap->generation,
 		"generation_time", when,
 		"generation_by", g != NULL ? lb_actor_json(&g->who) :
@@ -691,7 +1243,9 @@ lb_runtime_status(struct lb_runtime *rt)
 		"pools_all_down", pools_all_down(rt->snap->cfg),
 		/* where the key came from, never the key */
 		"hash_key", rt->snap->cfg->global.hash_key_generated ?
-			"generated" : "configured");
+			"generated" : "configured",
+		"policy", policy_json(rt),
+		"pending_confirm", pending_json(rt));
 }
 
 /* ---- next hops ---------------------------------------------------------- */
@@ -941,6 +1495,9 @@ lb_runtime_tick(struct lb_runtime *rt)
 	const struct lb_actor who = { .kind = LB_ACTOR_RUNTIME };
 	char ramp_cmd[512];
 
+	if (rt->pending.generation != 0 &&
+	    now_ms() >= rt->pending.deadline_ms)
+		pending_expire(rt);
 	if (ramp_step(rt, ramp_cmd, sizeof(ramp_cmd)))
 		reapply(rt, &who, ramp_cmd, NULL);
 	forget_removed(rt);
@@ -1025,6 +1582,11 @@ lb_runtime_destroy(struct lb_runtime *rt)
 
 	if (rt == NULL)
 		return;
+	lb_evloop_timer_cancel(rt->deadline_timer);
+	rt->deadline_timer = NULL;
+	pending_clear(rt);
+	json_decref(rt->policy_violations);
+	json_decref(rt->policy_warnings);
 	if (rt->snap != NULL) {
 		lb_dp_publish(rt->dp, NULL);
 		snapshot_free(rt->snap, NULL);

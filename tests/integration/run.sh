@@ -34,6 +34,7 @@ DEFAULT_TESTS=(
 	"test_reload_errors.sh 60"
 	"test_commands_rt.sh 60"
 	"test_access.sh 60"
+	"test_confirm.sh 90"
 	"test_expiry_idle.sh 60"
 	"test_arp_spoof.sh 60"
 	"test_martian.sh 60"

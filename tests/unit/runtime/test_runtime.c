@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 
 #include "test_json.h"
+#include "lb_evloop.h"
 #include "lb_runtime.h"
 #include "lb_spec.h"
 
@@ -1240,6 +1241,553 @@ test_slow_start_ramps_after_up_and_enable(void **state)
 	assert_int_equal(table_weight("b"), 100);
 }
 
+/* ---- the policy gate (lb_runtime_set_gate) ---- */
+
+/*
+ * A test gate: a violation for every backend whose weight is above
+ * max_weight and for pool web with fewer than min_up backends in its
+ * table; a warning for every weight equal to warn_weight; NULL when
+ * fail is set. It remembers what it was given.
+ */
+static struct gate_rules {
+	unsigned int max_weight, min_up, warn_weight;
+	int fail;
+	unsigned int calls;
+	const struct lb_config *before;
+} rules;
+
+static json_t *
+finding(const char *severity, const char *code, const char *msg,
+	const char *backend)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+		"severity", severity, "code", code, "message", msg,
+		"where", "test.ini:7", "pool", "web", "vip", "web",
+		"backend", backend != NULL ? json_string(backend) :
+					     json_null());
+}
+
+static json_t *
+test_gate(const struct lb_config *before, const struct lb_config *after,
+	  void *arg)
+{
+	struct gate_rules *r = arg;
+	json_t *list;
+	char msg[128];
+	unsigned int up = 0;
+	uint32_t i;
+
+	r->calls++;
+	r->before = before;
+	if (r->fail)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < after->n_backends; i++) {
+		const struct lb_backend_conf *b = &after->backends[i];
+
+		if (b->weight > r->max_weight) {
+			snprintf(msg, sizeof(msg), "backend %s: weight %u "
+				 "above %u", b->name, b->weight, r->max_weight);
+			json_array_append_new(list, finding("violation",
+				"max_weight", msg, b->name));
+		}
+		if (b->weight == r->warn_weight) {
+			snprintf(msg, sizeof(msg), "backend %s: weight %u",
+				 b->name, b->weight);
+			json_array_append_new(list, finding("warning",
+				"weight_lint", msg, b->name));
+		}
+		if (strcmp(after->pools[b->pool].name, "web") == 0 &&
+		    !b->out && b->state == LB_BACKEND_UP && b->weight > 0)
+			up++;
+	}
+	if (up < r->min_up) {
+		snprintf(msg, sizeof(msg), "pool web: %u up, min_healthy %u",
+			 up, r->min_up);
+		json_array_append_new(list, finding("violation", "min_healthy",
+						    msg, NULL));
+	}
+	return list;
+}
+
+/* The rules every gate test starts from: the base passes. */
+static void
+gate_on(void)
+{
+	memset(&rules, 0, sizeof(rules));
+	rules.max_weight = 10;
+	rules.warn_weight = 1000;       /* none */
+	lb_runtime_set_gate(fx.rt, test_gate, &rules);
+}
+
+static const struct lb_actor who_force = {
+	.kind = LB_ACTOR_PEER, .uid = 0, .gid = 0, .pid = 4243,
+	.comm = "test", .flags = LB_ACTOR_FORCE,
+};
+
+static json_t *
+status_policy(const char *key)
+{
+	json_t *st = lb_runtime_status(fx.rt);
+	json_t *v = json_object_get(json_object_get(st, "policy"), key);
+
+	assert_true(json_is_array(v));
+	json_incref(v);
+	json_decref(st);
+	return v;
+}
+
+static void
+test_gate_refuses_operator_changes(void **state)
+{
+	const struct lb_snapshot *before;
+	const char *p = write_ini("big.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 50\n"
+		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 20\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	const struct lb_actor hup = { .kind = LB_ACTOR_SIGNAL };
+	json_t *ans = NULL, *rec, *e;
+
+	(void)state;
+	gate_on();
+	/* set_gate judged the running generation on its own */
+	assert_int_equal(rules.calls, 1);
+	assert_ptr_equal(rules.before, NULL);
+	assert_int_equal(set("backend.a", "weight", "5"), 0);   /* passes */
+	before = snap();
+	rules.calls = 0;
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.b", "weight", "11",
+					&who, "weight b 11", &ans), -1);
+	assert_int_equal(rules.calls, 1);       /* against the running one */
+	assert_ptr_equal(rules.before, before->cfg);
+	assert_string_equal(gets(ans, "error"), "refused by policy: "
+			    "backend b: weight 11 above 10");
+	assert_int_equal(json_array_size(json_object_get(ans, "violations")),
+			 1);
+	e = json_object_get(ans, "errors");
+	assert_string_equal(json_string_value(json_array_get(e, 1)),
+			    "violation: test.ini:7: backend b: weight 11 "
+			    "above 10");
+	json_decref(ans);
+	assert_ptr_equal(snap(), before);
+	assert_int_equal(backend(cfg(), "b")->weight, 2);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "refused");
+	assert_string_equal(gets(rec, "command"), "weight b 11");
+	assert_string_equal(gets(json_array_get(json_object_get(rec,
+		"violations"), 0), "backend"), "b");
+	json_decref(rec);
+	/* a reload - by a peer or by SIGHUP - with two: "(+1 more)" */
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "weight 50 above 10 "
+			       "(+1 more)"));
+	json_decref(ans);
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &hup, &ans), -1);
+	json_decref(ans);
+	assert_ptr_equal(snap(), before);
+	/* a rollback to a generation the policy now refuses */
+	rules.max_weight = 4;
+	assert_int_equal(set("backend.a", "weight", "1"), 0);
+	assert_int_equal(lb_runtime_rollback(fx.rt, 0, &who, "rollback",
+					     &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "backend a: weight 5"));
+	json_decref(ans);
+	assert_int_equal(backend(cfg(), "a")->weight, 1);
+}
+
+static void
+test_gate_force_applies_and_records_overridden(void **state)
+{
+	json_t *ans = NULL, *rec, *o;
+
+	(void)state;
+	gate_on();
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.b", "weight", "1000",
+					&who_force, "weight b 1000 --force",
+					&ans), 0);
+	assert_true(json_is_true(json_object_get(ans, "forced")));
+	o = json_object_get(ans, "overridden");
+	assert_int_equal(json_array_size(o), 1);
+	assert_string_equal(gets(json_array_get(o, 0), "code"), "max_weight");
+	json_decref(ans);
+	assert_int_equal(backend(cfg(), "b")->weight, 1000);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "ok");
+	assert_true(json_is_true(json_object_get(rec, "forced")));
+	assert_int_equal(json_array_size(json_object_get(rec, "overridden")),
+			 1);
+	json_decref(rec);
+	/* what runs is in violation: status says so */
+	o = status_policy("violations");
+	assert_int_equal(json_array_size(o), 1);
+	json_decref(o);
+	/* --force on a change that breaks nothing: not "forced" */
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.b", "weight", "4",
+					&who_force, "weight b 4 --force",
+					&ans), 0);
+	assert_null(json_object_get(ans, "forced"));
+	json_decref(ans);
+	o = status_policy("violations");
+	assert_int_equal(json_array_size(o), 0);
+	json_decref(o);
+}
+
+static void
+test_gate_warnings_never_refuse(void **state)
+{
+	json_t *ans = NULL, *rec, *w;
+
+	(void)state;
+	gate_on();
+	rules.warn_weight = 7;
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.a", "weight", "7",
+					&who, "weight a 7", &ans), 0);
+	w = json_object_get(ans, "warnings");
+	assert_int_equal(json_array_size(w), 1);
+	assert_string_equal(gets(json_array_get(w, 0), "code"),
+			    "weight_lint");
+	assert_null(json_object_get(ans, "violations"));
+	assert_null(json_object_get(ans, "forced"));
+	json_decref(ans);
+	rec = last_record();
+	assert_int_equal(json_array_size(json_object_get(rec, "warnings")), 1);
+	json_decref(rec);
+	w = status_policy("warnings");
+	assert_int_equal(json_array_size(w), 1);
+	json_decref(w);
+}
+
+/* NULL from the gate: it could not decide, so an operator's change does
+ * not go (unless forced). */
+static void
+test_gate_undecided_refuses(void **state)
+{
+	json_t *ans = NULL;
+
+	(void)state;
+	gate_on();
+	rules.fail = 1;
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.a", "weight", "2",
+					&who, "weight a 2", &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "could not be evaluated"));
+	json_decref(ans);
+	assert_int_equal(lb_runtime_set(fx.rt, "backend.a", "weight", "2",
+					&who_force, "weight a 2 --force",
+					&ans), 0);
+	json_decref(ans);
+}
+
+static void
+test_gate_health_never_refused_but_recorded(void **state)
+{
+	json_t *rec, *v, *st;
+
+	(void)state;
+	gate_on();
+	rules.min_up = 3;
+	lb_runtime_health_set(fx.rt, id_of("b"), 1, "connect refused");
+	lb_runtime_health_commit(fx.rt);
+	assert_int_equal(snap()->generation, 2);
+	assert_true(backend(cfg(), "b")->out);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "ok");
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "health");
+	v = json_object_get(rec, "violations");
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(gets(json_array_get(v, 0), "code"),
+			    "min_healthy");
+	assert_null(json_object_get(rec, "forced"));
+	json_decref(rec);
+	st = lb_runtime_status(fx.rt);
+	v = json_object_get(st, "policy");
+	assert_int_equal(geti(v, "generation"), 2);
+	assert_int_equal(json_array_size(json_object_get(v, "violations")), 1);
+	json_decref(st);
+	/* an operator's change that leaves the pool as it is: refused */
+	assert_int_equal(set("backend.a", "weight", "2"), -1);
+	/* back up: nothing in violation */
+	lb_runtime_health_set(fx.rt, id_of("b"), 0, "2 consecutive successes");
+	lb_runtime_health_commit(fx.rt);
+	v = status_policy("violations");
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+}
+
+/* Set on a running generation in violation: status shows it at once. */
+static void
+test_gate_judges_running_generation(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	v = status_policy("violations");
+	assert_int_equal(json_array_size(v), 0);        /* no gate */
+	json_decref(v);
+	memset(&rules, 0, sizeof(rules));
+	rules.max_weight = 2;
+	rules.warn_weight = 1000;
+	lb_runtime_set_gate(fx.rt, test_gate, &rules);
+	v = status_policy("violations");
+	assert_int_equal(json_array_size(v), 1);        /* c: weight 3 */
+	assert_string_equal(gets(json_array_get(v, 0), "backend"), "c");
+	json_decref(v);
+	lb_runtime_set_gate(fx.rt, NULL, NULL);
+	v = status_policy("violations");
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+}
+
+static void
+test_findings_split(void **state)
+{
+	json_t *f = json_pack("[{s:s}, {s:s}, {s:s}, {}]", "severity",
+			      "warning", "severity", "violation", "severity",
+			      "bogus");
+	json_t *v, *w;
+
+	(void)state;
+	/* unknown or missing severity: a violation (refuse when unsure) */
+	assert_int_equal(lb_runtime_findings_split(f, &v, &w), 3);
+	assert_int_equal(json_array_size(w), 1);
+	json_decref(v);
+	json_decref(w);
+	json_decref(f);
+	assert_int_equal(lb_runtime_findings_split(NULL, &v, &w), 1);
+	json_decref(v);
+	json_decref(w);
+}
+
+/* ---- commit-confirmed apply ---- */
+
+/* The base with b at weight 5: what the tests apply. */
+static const char b5_backends[] =
+	"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+	"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 5\n"
+	"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+	"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n";
+
+static int
+apply_confirmed(const char *path, uint64_t ms, json_t **ans)
+{
+	return lb_runtime_reload_confirmed(fx.rt, path, ms, &who,
+					   "apply --confirm-within", ans);
+}
+
+/* Run @loop until nothing is pending, at most @ms. */
+static void
+loop_until_settled(struct lb_evloop *loop, unsigned int ms)
+{
+	unsigned int waited = 0;
+
+	while (lb_runtime_pending(fx.rt) != 0 && waited < ms) {
+		lb_evloop_run_once(loop, 50);
+		waited += 50;
+	}
+}
+
+static void
+test_confirm_deadline_rolls_back(void **state)
+{
+	struct lb_evloop *loop = lb_evloop_create();
+	const char *p = write_ini("b5.ini", b5_backends);
+	struct table_copy g1;
+	json_t *ans = NULL, *c, *st, *rec;
+
+	(void)state;
+	assert_non_null(loop);
+	assert_int_equal(lb_runtime_attach_loop(fx.rt, loop), 0);
+	table_copy(&g1, cfg(), "web");
+	assert_int_equal(apply_confirmed(p, 300, &ans), 0);
+	c = json_object_get(ans, "confirm");
+	assert_int_equal(geti(c, "generation"), 2);
+	assert_int_equal(geti(c, "restores"), 1);
+	json_decref(ans);
+	assert_int_equal(lb_runtime_pending(fx.rt), 2);
+	assert_int_equal(backend(cfg(), "b")->weight, 5);
+	assert_false(table_same(&g1, cfg(), "web"));
+	st = lb_runtime_status(fx.rt);
+	c = json_object_get(st, "pending_confirm");
+	assert_int_equal(geti(c, "generation"), 2);
+	assert_int_equal(geti(c, "restores"), 1);
+	assert_int_equal(geti(c, "seconds_left"), 1);
+	json_decref(st);
+	/* not before the deadline */
+	lb_evloop_run_once(loop, 100);
+	assert_int_equal(lb_runtime_pending(fx.rt), 2);
+	loop_until_settled(loop, 2000);
+	assert_int_equal(lb_runtime_pending(fx.rt), 0);
+	assert_int_equal(snap()->generation, 3);
+	assert_int_equal(backend(cfg(), "b")->weight, 2);
+	assert_true(table_same(&g1, cfg(), "web"));
+	rec = last_record();
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "edgelbd");
+	assert_string_equal(gets(rec, "command"), "rollback: generation 2 "
+			    "not confirmed within 0.3 s");
+	assert_int_equal(geti(rec, "rolls_back"), 2);
+	assert_int_equal(geti(rec, "restored"), 1);
+	json_decref(rec);
+	st = lb_runtime_status(fx.rt);
+	assert_true(json_is_null(json_object_get(st, "pending_confirm")));
+	json_decref(st);
+	free(g1.slots);
+	assert_int_equal(lb_runtime_attach_loop(fx.rt, NULL), 0);
+	lb_evloop_destroy(loop);
+}
+
+static void
+test_confirm_keeps(void **state)
+{
+	struct lb_evloop *loop = lb_evloop_create();
+	const char *p = write_ini("b5.ini", b5_backends);
+	json_t *ans = NULL, *rec;
+
+	(void)state;
+	assert_int_equal(lb_runtime_attach_loop(fx.rt, loop), 0);
+	assert_int_equal(apply_confirmed(p, 200, &ans), 0);
+	json_decref(ans);
+	assert_int_equal(lb_runtime_confirm(fx.rt, &who, "confirm", &ans), 0);
+	assert_int_equal(geti(ans, "confirmed"), 2);
+	json_decref(ans);
+	rec = last_record();
+	assert_string_equal(gets(rec, "command"), "confirm");
+	assert_string_equal(gets(rec, "result"), "ok");
+	assert_int_equal(geti(rec, "confirmed"), 2);
+	json_decref(rec);
+	/* past the deadline: nothing happens */
+	lb_evloop_run_once(loop, 400);
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(snap()->generation, 2);
+	assert_int_equal(backend(cfg(), "b")->weight, 5);
+	/* nothing left to confirm */
+	assert_int_equal(lb_runtime_confirm(fx.rt, &who, "confirm", &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "nothing awaits"));
+	json_decref(ans);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "refused");
+	json_decref(rec);
+	lb_runtime_attach_loop(fx.rt, NULL);
+	lb_evloop_destroy(loop);
+}
+
+/* One at a time; an operator's other changes wait; health does not. */
+static void
+test_confirm_one_at_a_time(void **state)
+{
+	const char *p = write_ini("b5.ini", b5_backends);
+	json_t *ans = NULL;
+
+	(void)state;
+	assert_int_equal(apply_confirmed(p, 60000, &ans), 0);
+	json_decref(ans);
+	assert_int_equal(apply_confirmed(p, 60000, &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "generation 2 awaits "
+			       "confirmation until 20"));
+	json_decref(ans);
+	assert_int_equal(lb_runtime_reload(fx.rt, p, &who, &ans), -1);
+	assert_non_null(strstr(gets(ans, "error"), "generation 2 awaits"));
+	json_decref(ans);
+	assert_int_equal(set("backend.a", "weight", "4"), -1);
+	assert_int_equal(snap()->generation, 2);
+	lb_runtime_health_set(fx.rt, id_of("c"), 1, "r");
+	lb_runtime_health_commit(fx.rt);
+	assert_int_equal(snap()->generation, 3);
+	/* the operator's own rollback ends the wait: what ran before */
+	assert_int_equal(lb_runtime_rollback(fx.rt, 0, &who, "rollback",
+					     &ans), 0);
+	assert_int_equal(geti(ans, "cancels_pending"), 2);
+	assert_int_equal(geti(ans, "restored"), 1);
+	json_decref(ans);
+	assert_int_equal(lb_runtime_pending(fx.rt), 0);
+	assert_int_equal(backend(cfg(), "b")->weight, 2);
+	assert_true(backend(cfg(), "c")->out);
+	assert_int_equal(set("backend.a", "weight", "4"), 0);
+	/* a time to confirm in is required */
+	assert_int_equal(apply_confirmed(p, 0, &ans), -1);
+	json_decref(ans);
+}
+
+/*
+ * The hook for a watch: roll back now. What health checks and ARP learned
+ * in the window stays, and the runtime changes the apply discarded come
+ * back.
+ */
+static void
+test_confirm_abort_keeps_health_and_runtime_changes(void **state)
+{
+	const char *p = write_ini("b5.ini", b5_backends);
+	json_t *ans = NULL, *rec, *st;
+
+	(void)state;
+	assert_int_equal(lb_runtime_pending_abort(fx.rt, "x"), -1);
+	assert_int_equal(set("backend.a", "weight", "7"), 0);       /* 2 */
+	assert_int_equal(apply_confirmed(p, 60000, &ans), 0);       /* 3 */
+	assert_int_equal(json_array_size(json_object_get(ans, "discarded")),
+			 1);
+	json_decref(ans);
+	assert_int_equal(backend(cfg(), "a")->weight, 1);
+	lb_runtime_health_set(fx.rt, id_of("c"), 1, "timeout");
+	lb_runtime_health_commit(fx.rt);                            /* 4 */
+	ask_all(9);
+	assert_int_equal(learn("10.0.0.11", &mac_a, 10), 1);
+	lb_runtime_neigh_commit(fx.rt);                             /* 4 */
+	assert_int_equal(lb_runtime_pending_abort(fx.rt,
+						  "distribution alert"), 0);
+	assert_true(rte_is_same_ether_addr(&neigh_of("10.0.0.11")->mac,
+					   &mac_a));
+	assert_int_equal(snap()->generation, 5);
+	assert_int_equal(lb_runtime_pending(fx.rt), 0);
+	assert_int_equal(backend(cfg(), "b")->weight, 2);
+	assert_int_equal(backend(cfg(), "a")->weight, 7);
+	assert_true(backend(cfg(), "c")->out);
+	assert_false(in_any_table(cfg(), "c"));
+	rec = last_record();
+	assert_string_equal(gets(rec, "command"), "rollback: generation 3 "
+			    "aborted: distribution alert");
+	assert_string_equal(gets(json_object_get(rec, "who"), "kind"),
+			    "edgelbd");
+	json_decref(rec);
+	st = lb_runtime_status(fx.rt);
+	assert_int_equal(geti(st, "runtime_changes"), 1);
+	json_decref(st);
+	assert_int_equal(lb_runtime_pending_abort(fx.rt, "again"), -1);
+}
+
+/* Without a timer the housekeeping tick keeps the deadline; and the
+ * gate never stops the rollback (it restores what ran before). */
+static void
+test_confirm_tick_rolls_back_past_the_gate(void **state)
+{
+	const char *p = write_ini("c2.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
+		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 2\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 2\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	json_t *ans = NULL, *rec;
+
+	(void)state;
+	memset(&rules, 0, sizeof(rules));
+	rules.max_weight = 2;           /* c = 3 runs in violation */
+	rules.warn_weight = 1000;
+	lb_runtime_set_gate(fx.rt, test_gate, &rules);
+	assert_int_equal(apply_confirmed(p, 50, &ans), 0);
+	assert_null(json_object_get(ans, "forced"));
+	json_decref(ans);
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(lb_runtime_pending(fx.rt), 2);
+	usleep(80 * 1000);
+	lb_runtime_tick(fx.rt);
+	assert_int_equal(lb_runtime_pending(fx.rt), 0);
+	assert_int_equal(backend(cfg(), "c")->weight, 3);
+	rec = last_record();
+	assert_string_equal(gets(rec, "result"), "ok");
+	assert_int_equal(json_array_size(json_object_get(rec, "violations")),
+			 1);
+	json_decref(rec);
+}
+
 /* ---- runner ---- */
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1287,6 +1835,22 @@ main(void)
 		T(test_neigh_config_change_keeps_learned),
 		T(test_neigh_unsolicited_and_spoofed_refused),
 	};
+	const struct CMUnitTest gate[] = {
+		T(test_gate_refuses_operator_changes),
+		T(test_gate_force_applies_and_records_overridden),
+		T(test_gate_warnings_never_refuse),
+		T(test_gate_undecided_refuses),
+		T(test_gate_health_never_refused_but_recorded),
+		T(test_gate_judges_running_generation),
+		T(test_findings_split),
+	};
+	const struct CMUnitTest confirm[] = {
+		T(test_confirm_deadline_rolls_back),
+		T(test_confirm_keeps),
+		T(test_confirm_one_at_a_time),
+		T(test_confirm_abort_keeps_health_and_runtime_changes),
+		T(test_confirm_tick_rolls_back_past_the_gate),
+	};
 	const struct CMUnitTest health[] = {
 		T(test_health_down_leaves_table_and_survives_changes),
 		T(test_health_down_hit_rule),
@@ -1317,6 +1881,10 @@ main(void)
 					      NULL, NULL);
 	failed += cmocka_run_group_tests_name("lb_runtime_neigh", neigh,
 					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_set_gate", gate,
+					      NULL, NULL);
+	failed += cmocka_run_group_tests_name("lb_runtime_reload_confirmed",
+					      confirm, NULL, NULL);
 	rte_eal_cleanup();
 	return failed != 0;
 }
