@@ -137,6 +137,17 @@ fill_shares(struct policy_ctx *c)
  * counts, no table filled), keeping each survivor's worst share. One
  * buffer of n - 1 backends and one of counts serve all N builds.
  */
+/* Members that own slots (weight > 0 in the table). */
+static uint32_t
+weighted_members(const struct lb_config *cfg, const struct lb_pool_conf *p)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < p->n_members; i++)
+		n += cfg->backends[p->members[i]].table_weight > 0;
+	return n;
+}
+
 static int
 one_down_shares(struct policy_ctx *c, uint32_t pi)
 {
@@ -147,7 +158,7 @@ one_down_shares(struct policy_ctx *c, uint32_t pi)
 	double s;
 	int rc = 0;
 
-	if (p->n_members < 2 || p->maglev.size == 0)
+	if (weighted_members(cfg, p) < 2 || p->maglev.size == 0)
 		return 0;
 	be = calloc(p->n_members, sizeof(*be));
 	counts = calloc(p->n_members, sizeof(*counts));
@@ -155,6 +166,8 @@ one_down_shares(struct policy_ctx *c, uint32_t pi)
 	if (be == NULL || counts == NULL || who == NULL)
 		rc = -ENOMEM;
 	for (k = 0; rc == 0 && k < p->n_members; k++) {
+		if (cfg->backends[p->members[k]].table_weight == 0)
+			continue;       /* owns no slot: nothing changes */
 		/* members stay in name order: the build's order */
 		for (i = 0, j = 0; i < p->n_members; i++) {
 			const struct lb_backend_conf *m =
@@ -168,6 +181,8 @@ one_down_shares(struct policy_ctx *c, uint32_t pi)
 		}
 		rc = lb_sched_maglev_count_slots(be, j, p->maglev.size, counts);
 		for (i = 0; rc == 0 && i < j; i++) {
+			if (be[i].weight == 0)
+				continue;
 			s = 100.0 * counts[i] / p->maglev.size;
 			if (s > c->r->worst[who[i]]) {
 				c->r->worst[who[i]] = s;
@@ -339,17 +354,19 @@ rule_n_minus_1(struct policy_ctx *c, uint32_t pi)
 	const struct lb_config *cfg = c->cfg;
 	const struct lb_pool_conf *p = &cfg->pools[pi];
 	struct lb_policy_finding *f;
-	uint32_t i, b;
+	uint32_t i, b, n = weighted_members(cfg, p), only = UINT32_MAX;
 
 	if (!p->n_minus_1)
 		return;
-	if (p->n_members < 2) {
+	if (n < 2) {
+		for (i = 0; i < p->n_members; i++)
+			if (cfg->backends[p->members[i]].table_weight > 0)
+				only = p->members[i];
 		f = policy_add(c, 0, "n_minus_1",
-			       "pool %s: %u backend%s in its table: with one "
-			       "down nothing is left", p->name, p->n_members,
-			       p->n_members == 1 ? "" : "s");
-		policy_names(cfg, f, pi, p->n_members == 1 ? p->members[0] :
-				UINT32_MAX);
+			       "pool %s: %u backend%s with weight > 0 in its "
+			       "table: with one down nothing is left", p->name,
+			       n, n == 1 ? "" : "s");
+		policy_names(cfg, f, pi, only);
 		policy_where(cfg, "pool", p->name, "n_minus_1", f->where,
 			     sizeof(f->where));
 		return;
