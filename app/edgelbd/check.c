@@ -165,8 +165,8 @@ file_json(const struct checked *c)
 	if (c->cfg == NULL)
 		json_object_set_new(o, "errors", errors_json(&c->err));
 	else
-		json_object_update(o, json_pack("{s:o}", "report",
-			lb_policy_report_json(c->cfg, c->r)));
+		json_object_set_new(o, "report",
+				    lb_policy_report_json(c->cfg, c->r));
 	return o;
 }
 
