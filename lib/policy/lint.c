@@ -61,24 +61,42 @@ find_name(const struct lb_config *cfg, const uint32_t *idx, uint32_t n,
 	return UINT32_MAX;
 }
 
+/*
+ * Shares before by name, and the backends of before that the change
+ * removes (once: share_change asks per pool).
+ */
 int
 policy_fill_before(struct policy_ctx *c)
 {
+	const struct lb_config *bc = c->before;
 	uint32_t *idx, n, b, old;
 
-	if (c->before == NULL)
+	if (bc == NULL)
 		return 0;
-	idx = by_name(c->before, &n);
-	if (idx == NULL)
+	idx = by_name(bc, &n);
+	c->removed = calloc(bc->n_backends + 1, sizeof(*c->removed));
+	if (idx == NULL || c->removed == NULL) {
+		free(idx);
 		return -1;
+	}
 	for (b = 0; b < c->cfg->n_backends; b++) {
 		if (c->cfg->backends[b].state == LB_BACKEND_REMOVED)
 			continue;
-		old = find_name(c->before, idx, n, c->cfg->backends[b].name);
+		old = find_name(bc, idx, n, c->cfg->backends[b].name);
 		if (old != UINT32_MAX)
 			c->r->before[b] = 100.0 *
-				lb_config_expected_share(c->before, old);
+				lb_config_expected_share(bc, old);
 	}
+	free(idx);
+	idx = by_name(c->cfg, &n);
+	if (idx == NULL)
+		return -1;
+	for (b = 0; b < bc->n_backends; b++)
+		if (bc->backends[b].state != LB_BACKEND_REMOVED &&
+		    bc->backends[b].pool < bc->n_pools &&
+		    find_name(c->cfg, idx, n, bc->backends[b].name) ==
+		    UINT32_MAX)
+			c->removed[c->n_removed++] = b;
 	free(idx);
 	return 0;
 }
@@ -116,24 +134,15 @@ static void
 removed_moved(struct policy_ctx *c, uint32_t pi)
 {
 	const struct lb_config *bc = c->before;
-	uint32_t *idx, n, b;
+	uint32_t i, b;
 
-	idx = by_name(c->cfg, &n);
-	if (idx == NULL) {
-		c->failed = 1;
-		return;
+	for (i = 0; i < c->n_removed; i++) {
+		b = c->removed[i];
+		if (strcmp(bc->pools[bc->backends[b].pool].name,
+			   c->cfg->pools[pi].name) == 0)
+			share_moved(c, pi, UINT32_MAX, bc->backends[b].name,
+				    100.0 * lb_config_expected_share(bc, b), 0);
 	}
-	for (b = 0; b < bc->n_backends; b++) {
-		const struct lb_backend_conf *be = &bc->backends[b];
-
-		if (be->state == LB_BACKEND_REMOVED || be->pool >= bc->n_pools ||
-		    strcmp(bc->pools[be->pool].name, c->cfg->pools[pi].name) ||
-		    find_name(c->cfg, idx, n, be->name) != UINT32_MAX)
-			continue;
-		share_moved(c, pi, UINT32_MAX, be->name,
-			    100.0 * lb_config_expected_share(bc, b), 0);
-	}
-	free(idx);
 }
 
 /* Absent on one side is a share of 0: adding or removing moves shares. */

@@ -442,6 +442,7 @@ lb_policy_evaluate(const struct lb_config *before,
 	}
 	if (!c.failed)
 		policy_lint_addresses(&c);
+	free(c.removed);
 	if (c.failed) {
 		lb_policy_report_free(r);
 		return NULL;

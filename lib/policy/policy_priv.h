@@ -13,6 +13,8 @@ struct policy_ctx {
 	unsigned int flags;
 	uint32_t cap;                       /* findings allocated */
 	int failed;                         /* ENOMEM: the report is void */
+	uint32_t *removed;                  /* before's backends not in cfg */
+	uint32_t n_removed;
 	struct lb_policy_finding scratch;   /* written when failed */
 };
 

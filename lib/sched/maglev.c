@@ -577,11 +577,12 @@ lb_sched_maglev_build(struct lb_maglev *t, const struct lb_sched_backend *be,
  * Every turn of the build takes exactly one slot (a permutation reaches
  * every free slot), and the turns come in the order of (key, index), key =
  * (turns had + 1) / weight, whatever slots were taken: a backend's count
- * is how many of its turns are among the first M. Each backend has at
- * least floor(M w / W) - 1 of them (the apportionment bound above), so
- * those are given at once and only the last R <= 2N turns are merged in
- * order, from a heap of each backend's next key: O(N log N), not O(M)
- * probes. The unit test holds it to full builds.
+ * is how many of its turns are among the first M. The order of turns is
+ * sequential D'Hondt, which meets the lower quota: each backend has at
+ * least floor(M w / W) of them, whatever the ties. Those are given at once
+ * and only the last R < N turns are merged in order, from a heap of each
+ * backend's next key: O(N log N), not O(M) probes. The unit test holds it
+ * to full builds.
  */
 struct maglev_turn {
 	uint32_t next;          /* this turn's number: key next / weight */
@@ -623,6 +624,7 @@ lb_sched_maglev_count_slots(const struct lb_sched_backend *be, uint32_t n,
 	struct maglev_turn *h;
 	uint64_t total = 0, given = 0;
 	uint32_t i, k = 0, left;
+	double inv;
 
 	if (counts == NULL || !maglev_args_valid(&dummy, be, n, size))
 		return -EINVAL;
@@ -635,12 +637,21 @@ lb_sched_maglev_count_slots(const struct lb_sched_backend *be, uint32_t n,
 	h = malloc(sizeof(*h) * (n + 1));
 	if (h == NULL)
 		return -ENOMEM;
+	inv = 1.0 / (double)total;
 	for (i = 0; i < n; i++) {
-		uint64_t base = (uint64_t)size * be[i].weight / total;
+		uint64_t mw = (uint64_t)size * be[i].weight;
+		/* floor(mw / total) without a 64-bit division per backend
+		 * (N-1 asks N^2 of them): the double is off by a unit at
+		 * most (mw < 2^56), the loops make it exact */
+		uint64_t base = (uint64_t)((double)mw * inv);
 
 		if (be[i].weight == 0)
 			continue;
-		counts[i] = base > 0 ? (uint32_t)base - 1 : 0;
+		while (base > 0 && base * total > mw)
+			base--;
+		while ((base + 1) * total <= mw)
+			base++;
+		counts[i] = (uint32_t)base;
 		given += counts[i];
 		h[k++] = (struct maglev_turn){ counts[i] + 1, be[i].weight, i };
 	}
