@@ -9,7 +9,11 @@
 # and wall time adds only the wait for a core on a busy box (the load
 # average is recorded). The target is held to the CPU time. Every run
 # must exit 0 with "OK" (the file satisfies its policy): a check that
-# failed early would be fast for nothing. No root, no DPDK started.
+# failed early would be fast for nothing. Then bench_policy on the first
+# file, in process: the snapshot's build, the policy evaluation, the gate a
+# runtime change pays, and the one-down shares by full Maglev builds, which
+# the counts replace (every count checked equal to its build). No root, no
+# DPDK started.
 #
 # Usage: tests/bench/policy.sh OUTDIR      env BUILD (build), REPEATS (7)
 set -euo pipefail
@@ -18,7 +22,9 @@ OUT=${1:?usage: policy.sh OUTDIR}
 BUILD=${BUILD:-build}
 REPEATS=${REPEATS:-7}
 EDGELBD=$BUILD/app/edgelbd/edgelbd
+BENCH=$BUILD/tests/bench/policy/bench_policy
 [ -x "$EDGELBD" ] || { echo "policy.sh: $EDGELBD not built" >&2; exit 1; }
+[ -x "$BENCH" ] || { echo "policy.sh: $BENCH not built" >&2; exit 1; }
 mkdir -p "$OUT"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -31,10 +37,11 @@ sed -e 's/^n_minus_1 = yes$/n_minus_1 = no/' -e '/^capacity = /d' \
 
 echo "== policy: edgelbd --check at 1000 backends, 100 VIPs (median of $REPEATS)"
 /usr/bin/python3 - "$EDGELBD" "$REPEATS" "$OUT/policy.json" \
-	"$TMP/full.ini" "$TMP/no_n1.ini" "$TMP/one_pool.ini" <<'PY'
+	"$TMP/full.ini" "$TMP/no_n1.ini" "$TMP/one_pool.ini" "$BENCH" <<'PY'
 import json, resource, statistics, subprocess, sys, time
-edgelbd, repeats, out, full, no_n1, one = sys.argv[1], int(sys.argv[2]), \
-    sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+edgelbd, repeats, out, full, no_n1, one, bench = sys.argv[1], \
+    int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], \
+    sys.argv[7]
 
 def timed(path):
     runs = []
@@ -72,6 +79,14 @@ for name, path, target in (
     rows.append(r)
     rows.append({"name": name + " (wall of that run, load %s)" % load,
                  "value": round(wall, 1), "unit": "ms"})
+p = subprocess.run([bench, full, str(repeats)], capture_output=True,
+                   text=True)
+if p.returncode != 0:
+    sys.exit("policy.sh: bench_policy: %s" % p.stderr)
+for line in p.stdout.splitlines():
+    name, value, unit = line.split("\t")
+    rows.append({"name": "in process, 1000 backends / 100 pools: " + name
+                 + " (CPU)", "value": float(value), "unit": unit})
 for r in rows:
     print("  %-100s %8.1f %s %s" % (r["name"], r["value"], r["unit"],
           (r.get("target", "") + (" met" if r.get("met") else
