@@ -72,12 +72,14 @@ print_row(const struct lb_config *cfg, const struct lb_policy_report *r,
 		snprintf(down, sizeof(down), "down:%s",
 			 cfg->backends[r->worst_down[b]].name);
 	}
-	fprintf(out, "  %-*s  %-15s  %6u  %11.2f%%  %13.2f%%  %9s  %12s  "
-		"%8u  %s\n", w, be->name, ipstr(be->addr, a),
-		be->table_weight,
+	/* The last three columns as before the policy columns came: tools
+	 * read the shares from the end of the row. */
+	fprintf(out, "  %-*s  %-15s  %6u  %9s  %12s  %-*s  %11.2f%%  "
+		"%13.2f%%  %8u\n", w, be->name, ipstr(be->addr, a),
+		be->table_weight, ms, worst, w + 5, down,
 		total ? 100.0 * be->table_weight / total : 0.0, r->share[b],
-		ms, worst, p->member_slots != NULL && be->member < p->n_members ?
-		p->member_slots[be->member] : 0, down);
+		p->member_slots != NULL && be->member < p->n_members ?
+		p->member_slots[be->member] : 0);
 }
 
 /* A table share this far (points) from the weight share is flagged. */
@@ -112,10 +114,9 @@ print_pool(const struct lb_config *cfg, const struct lb_policy_report *r,
 	char a[INET_ADDRSTRLEN];
 	uint32_t i;
 
-	fprintf(out, "  %-*s  %-15s  %6s  %12s  %14s  %9s  %12s  %8s  %s\n",
-		w, "backend", "address", "weight", "weight_share",
-		"expected_share", "max_share", "worst_1_down", "slots",
-		"worst_when");
+	fprintf(out, "  %-*s  %-15s  %6s  %9s  %12s  %-*s  %12s  %14s  %8s\n",
+		w, "backend", "address", "weight", "max_share", "worst_1_down",
+		w + 5, "worst_when", "weight_share", "expected_share", "slots");
 	for (i = 0; i < p->n_members; i++)
 		print_row(cfg, r, p->members[i], w, total, out);
 	print_gaps(cfg, r, p, total, out);

@@ -122,10 +122,10 @@ main(int argc, char **argv)
 		builds += cfg->pools[p].n_members;
 	}
 	slow = cpu_ms() - t0;
-	printf("parse and build the snapshot (its Maglev tables) (median)\t%.2f\tms\n",
-	       median(parse, repeats));
-	printf("lb_policy_evaluate, one-down shares of every pool (median)\t%.2f\tms\n",
-	       median(eval, repeats));
+	printf("parse and build the snapshot (its Maglev tables) (median)"
+	       "\t%.2f\tms\n", median(parse, repeats));
+	printf("lb_policy_evaluate, one-down shares of every pool (median)"
+	       "\t%.2f\tms\n", median(eval, repeats));
 	printf("lb_policy_gate (a runtime change's cost) (median)\t%.2f\tms\n",
 	       median(gate, repeats));
 	printf("one-down shares by %u full Maglev builds instead (counts "
