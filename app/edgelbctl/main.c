@@ -531,6 +531,13 @@ print_status(const json_t *a)
 		table_add(&t, field(v, "address"), field(v, "port"),
 			  field(v, "mac"), field(v, "resolved"));
 	table_print(&t);
+	printf("\n");
+	table_init(&t, 4);
+	table_add(&t, "POOL", "TABLE_SIZE", "MEMBERS", "FINGERPRINT");
+	json_array_foreach(json_object_get(a, "pools"), i, v)
+		table_add(&t, field(v, "name"), field(v, "table_size"),
+			  field(v, "members"), field(v, "fingerprint"));
+	table_print(&t);
 }
 
 static void
@@ -628,6 +635,20 @@ print_backends(const json_t *a)
 		    (i == 0 || strcmp(field(v, "name"), field(
 			json_array_get(a, i - 1), "name")) != 0))
 			printf("  %s: %s\n", field(v, "name"), field(v, "reason"));
+	/* Each pool's table fingerprint, once: equal on every box whose
+	 * table is equal. */
+	json_array_foreach(a, i, v) {
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(field(v, "pool"), field(json_array_get(a, j),
+							    "pool")))
+				break;
+		if (j == i &&
+		    json_is_string(json_object_get(v, "pool_fingerprint")))
+			printf("pool %s: fingerprint %s\n", field(v, "pool"),
+			       field(v, "pool_fingerprint"));
+	}
 }
 
 /* One backend's checks: settings, state, the last results. */

@@ -38,6 +38,11 @@ int edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 			struct lb_excpath *xp, struct rte_mempool *mp,
 			char *err, size_t errlen);
 
+/* check.c: edgelbd --check FILE... and --diff OLD NEW (no DPDK).
+ * @return the exit status: 0, or 1 on any error or violation. */
+int edgelbd_check(char **files, int n, int as_json);
+int edgelbd_diff(const char *old_path, const char *new_path, int as_json);
+
 /*
  * log.c: the daemon's one log stream (DPDK's rte_log and edgelbd_log()),
  * to stderr, each line once; "<N>" syslog priority prefixes when stderr is

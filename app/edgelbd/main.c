@@ -3,7 +3,9 @@
  * edgelbd: the appliance daemon.
  *   edgelbd -f FILE       run in the foreground, log to stderr (with
  *                         syslog priorities when that is the journal)
- *   edgelbd --check FILE  validate and simulate FILE; never starts DPDK
+ *   edgelbd --check FILE... [--json]  validate, simulate and check the
+ *                         policy of each FILE; never starts DPDK
+ *   edgelbd --diff OLD NEW [--json]    what NEW changes, offline
  */
 #include <getopt.h>
 #include <signal.h>
@@ -18,23 +20,36 @@
 
 #include "edgelbd.h"
 #include "lb_neigh.h"
+#include "lb_policy.h"
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 		"usage: edgelbd -f FILE       run with configuration FILE\n"
-		"       edgelbd --check FILE  validate FILE and print each "
-		"backend's expected share\n"
+		"       edgelbd --check FILE... [--json]\n"
+		"                             validate each FILE, print each "
+		"backend's expected\n"
+		"                             share, worst share with one "
+		"backend down, the\n"
+		"                             pools' fingerprints and every "
+		"policy violation and\n"
+		"                             warning; several files end with "
+		"a summary.\n"
+		"                             Exit 1 on any error or violation\n"
+		"       edgelbd --diff OLD NEW [--json]\n"
+		"                             per backend: added, removed, "
+		"weight and expected\n"
+		"                             share old -> new, and NEW's "
+		"policy findings\n"
 		"       edgelbd --version\n");
 }
 
 /*
  * The policy gate: every change passes it (lb_runtime_set_gate), and so
- * does the configuration edgelbd starts with. lib/policy's lb_policy_gate
- * once lib/policy is merged; NULL: nothing is judged.
+ * does the configuration edgelbd starts with.
  */
-static const lb_runtime_gate_fn gate = NULL;
+static const lb_runtime_gate_fn gate = lb_policy_gate;
 
 /*
  * A configuration that violates its own policy does not start, as an
@@ -69,22 +84,6 @@ startup_policy(const struct lb_config *cfg, const char *path)
 	json_decref(viol);
 	json_decref(warn);
 	return nv > 0 ? -1 : 0;
-}
-
-static int
-check(const char *path)
-{
-	struct lb_config_error err;
-	struct lb_config *cfg = lb_config_parse(path, &err);
-
-	if (cfg == NULL) {
-		edgelbd_log(LOG_ERR, "%s", err.msg);
-		return 1;
-	}
-	printf("%s: OK\n", path);
-	lb_config_print_simulation(cfg, stdout);
-	lb_config_free(cfg);
-	return 0;
 }
 
 /* Signals are read from a signalfd by management: block them everywhere,
@@ -234,14 +233,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "check", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "diff", no_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL;
-	int opt;
+	int opt, mode = 0, json = 0;
 
 	/* First: EAL must find our stream in place, and --check's errors
 	 * (ExecStartPre=) reach the journal with a priority too. */
@@ -249,7 +250,12 @@ main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			return check(optarg);
+		case 'd':
+			mode = opt;
+			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'f':
 			file = optarg;
 			break;
@@ -264,7 +270,11 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (file == NULL || optind != argc) {
+	if (mode == 'c' && file == NULL && optind < argc)
+		return edgelbd_check(argv + optind, argc - optind, json);
+	if (mode == 'd' && file == NULL && argc - optind == 2)
+		return edgelbd_diff(argv[optind], argv[optind + 1], json);
+	if (mode != 0 || json || file == NULL || optind != argc) {
 		usage(stderr);
 		return 2;
 	}

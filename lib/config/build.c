@@ -257,19 +257,27 @@ static int
 build_table(struct lb_config *cfg, struct lb_pool_conf *p)
 {
 	struct lb_sched_backend *be;
+	const char **names;
 	uint32_t i;
 	int rc;
 
 	be = calloc(p->n_members + 1, sizeof(*be));
-	if (be == NULL)
+	names = calloc(p->n_members + 1, sizeof(*names));
+	if (be == NULL || names == NULL) {
+		free(be);
+		free(names);
 		return -ENOMEM;
+	}
 	for (i = 0; i < p->n_members; i++) {
-		be[i].name = cfg->backends[p->members[i]].name;
+		be[i].name = names[i] = cfg->backends[p->members[i]].name;
 		be[i].weight = cfg->backends[p->members[i]].table_weight;
 	}
 	rc = lb_sched_maglev_build(&p->maglev, be, p->n_members,
 				   p->table_size);
+	if (rc == 0)
+		p->fingerprint = lb_config_table_fingerprint(&p->maglev, names);
 	free(be);
+	free(names);
 	return rc == 0 ? count_member_slots(p) : rc;
 }
 

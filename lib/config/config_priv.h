@@ -172,5 +172,7 @@ int lb_key_word(const struct lb_config_key *k, const char *v); /* index */
 int lb_key_mac(const char *v, uint8_t mac[6]);
 /* "200" or "200-399" -> [lo, hi]; 0, or -1 if it is neither. */
 int lb_key_status_range(const char *v, uint16_t *lo, uint16_t *hi);
+/* "2" or "50%" -> n, percent; 0, or -1 if it is neither. */
+int lb_key_count_percent(const char *v, uint32_t *n, uint8_t *percent);
 
 #endif

@@ -33,6 +33,8 @@ static const char *const w_admin[] = { "enabled", "drained", "disabled",
 static const char *const w_health[] = { "none", "tcp", "http", "https",
 					NULL };
 static const char *const w_all_down[] = { "fail_open", "fail_closed", NULL };
+static const char *const w_yes_no[] = { "yes", "no", NULL };
+static const char *const w_policy[] = { "enforce", "warn", NULL };
 
 /* Order: as documented in reference.ini and the README. */
 static const struct lb_config_key keys[] = {
@@ -82,6 +84,12 @@ static const struct lb_config_key keys[] = {
 	  "", 0, "the scheduler's secret hash key, 32 hex digits (128 bits), "
 	  "the same on every box of a fleet; empty: a random key per start "
 	  "(warned)" },
+	{ G, "policy", LB_KEY_ENUM, 0, 0, w_policy, NULL, "enforce", 1,
+	  "what a policy violation does: enforce (the file or change is "
+	  "refused) or warn (reported only)" },
+	{ G, "strict", LB_KEY_ENUM, 0, 0, w_yes_no, NULL, "no", 1,
+	  "yes: lint findings (weight outliers, headroom, capacity) are "
+	  "violations, not warnings" },
 	{ P, "device", LB_KEY_DEVICE, 0, LB_DEVICE_MAX - 1, NULL, NULL, NULL,
 	  0, "DPDK vdev string or PCI address" },
 	{ P, "address", LB_KEY_IPV4_PREFIX, 0, 0, NULL, NULL, NULL, 0,
@@ -104,6 +112,9 @@ static const struct lb_config_key keys[] = {
 	  "forwarding mode" },
 	{ V, "pool", LB_KEY_POOL, 0, 0, NULL, NULL, NULL, 1,
 	  "the [pool.NAME] serving this VIP" },
+	{ V, "expected_rate", LB_KEY_U32, 1, 1000000000, NULL, NULL, "", 1,
+	  "new connections/s this VIP is expected to take (capacity lint); "
+	  "unset: unknown" },
 	{ O, "scheduler", LB_KEY_ENUM, 0, 0, w_sched, NULL, "maglev", 1,
 	  "scheduler" },
 	{ O, "table_size", LB_KEY_U32, LB_SCHED_MIN_TABLE_SIZE,
@@ -139,6 +150,19 @@ static const struct lb_config_key keys[] = {
 	{ O, "slow_start_s", LB_KEY_U32, 0, 3600, NULL, NULL, "0", 1,
 	  "a backend that comes up ramps from a tenth of its weight to all "
 	  "of it over this time, s; 0 = at once" },
+	{ O, "min_healthy", LB_KEY_COUNT_PERCENT, 1, LB_SCHED_MAX_BACKENDS,
+	  NULL, NULL, "", 1, "policy: backends that must be up with weight "
+	  "> 0, a count (2) or a percent of the pool's backends (50%); "
+	  "unset: none" },
+	{ O, "max_weight_ratio", LB_KEY_U32, 1, 65535, NULL, NULL, "", 1,
+	  "policy: largest over smallest non-zero weight in the pool; "
+	  "unset: none" },
+	{ O, "n_minus_1", LB_KEY_ENUM, 0, 0, w_yes_no, NULL, "no", 1,
+	  "policy: yes = with any one backend down, every other stays "
+	  "within its max_share" },
+	{ O, "max_share_change", LB_KEY_U32, 0, 100, NULL, NULL, "", 1,
+	  "policy: percentage points a backend's expected share may move in "
+	  "one change; unset: any" },
 	{ B, "pool", LB_KEY_POOL, 0, 0, NULL, NULL, NULL, 1,
 	  "the pool it belongs to" },
 	{ B, "address", LB_KEY_IPV4, 0, 0, NULL, NULL, NULL, 1,
@@ -151,6 +175,11 @@ static const struct lb_config_key keys[] = {
 	  "enabled, drained (no new flows) or disabled (no flows)" },
 	{ B, "health_port", LB_KEY_U32, 0, 65535, NULL, NULL, "0", 1,
 	  "port checked on this backend; 0 = the pool's" },
+	{ B, "max_share", LB_KEY_U32, 1, 100, NULL, NULL, "", 1,
+	  "policy: percent of its pool's new flows it may get (expected "
+	  "share from the table); unset: any" },
+	{ B, "capacity", LB_KEY_U32, 1, 1000000000, NULL, NULL, "", 1,
+	  "new connections/s it can take (capacity lint); unset: unknown" },
 };
 
 static const char *const kind_names[LB_SECTION_KINDS] = {
@@ -477,6 +506,47 @@ check_secret(const struct lb_config_key *k, const char *v, char *msg,
 }
 
 int
+lb_key_count_percent(const char *v, uint32_t *n, uint8_t *percent)
+{
+	const char *p;
+	uint64_t x = 0;
+
+	for (p = v; *p >= '0' && *p <= '9' && x <= UINT32_MAX; p++)
+		x = x * 10 + (*p - '0');
+	*percent = *p == '%';
+	if (p == v || x > UINT32_MAX || p[*percent] != '\0')
+		return -1;
+	*n = (uint32_t)x;
+	return 0;
+}
+
+/* "2" (a count min..max) or "50%" (1..100 percent). */
+static int
+check_count_percent(const struct lb_config_key *k, const char *v, char *msg,
+		    size_t size)
+{
+	uint8_t percent;
+	uint32_t n;
+
+	if (lb_key_count_percent(v, &n, &percent) < 0) {
+		snprintf(msg, size, "%s = '%s': expected a count (%u..%u) or a "
+			 "percent (1%%..100%%)", k->name, v, k->min, k->max);
+		return -1;
+	}
+	if (percent && (n < 1 || n > 100)) {
+		snprintf(msg, size, "%s = %s is out of range 1%%..100%%",
+			 k->name, v);
+		return -1;
+	}
+	if (!percent && (n < k->min || n > k->max)) {
+		snprintf(msg, size, "%s = %s is out of range %u..%u", k->name,
+			 v, k->min, k->max);
+		return -1;
+	}
+	return 0;
+}
+
+int
 lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		    size_t size)
 {
@@ -507,6 +577,8 @@ lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		return check_host(k, v, msg, size);
 	case LB_KEY_STATUS_RANGE:
 		return check_status_range(k, v, msg, size);
+	case LB_KEY_COUNT_PERCENT:
+		return check_count_percent(k, v, msg, size);
 	case LB_KEY_SECRET:
 		return check_secret(k, v, msg, size);
 	}

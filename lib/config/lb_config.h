@@ -130,7 +130,14 @@ struct lb_global_conf {
 	char audit_log[LB_PATH_MAX];      /**< absolute path */
 	char socket_group[LB_GROUP_MAX + 1]; /**< group name, not resolved */
 	char admin_group[LB_GROUP_MAX + 1];  /**< "": uid 0 only */
+	uint8_t policy_warn;       /**< policy = warn: violations reported,
+				    *   never refusing */
+	uint8_t strict;            /**< strict = yes: lint findings are
+				    *   violations */
 };
+
+/** A policy number that is not set (max_share_change, where 0 is a value). */
+#define LB_CONFIG_UNSET UINT32_MAX
 
 struct lb_port_conf {
 	char name[LB_NAME_MAX];
@@ -152,6 +159,7 @@ struct lb_vip_conf {
 	uint8_t proto;              /**< IPPROTO_TCP or IPPROTO_UDP */
 	enum lb_fwd_mode mode;
 	uint32_t pool;              /**< index into lb_config.pools */
+	uint32_t expected_rate;     /**< new connections/s; 0: unset */
 };
 
 struct lb_pool_conf {
@@ -170,6 +178,15 @@ struct lb_pool_conf {
 	 *  down: with fail_open the table holds them all as if up; with
 	 *  fail_closed it is empty and new flows are refused. */
 	uint8_t all_down_now;
+	/* Policy (lib/policy reads them); 0: unset unless said. */
+	uint32_t min_healthy;       /**< a count, or a percent if below */
+	uint8_t min_healthy_percent;
+	uint8_t n_minus_1;          /**< n_minus_1 = yes */
+	uint32_t max_weight_ratio;
+	uint32_t max_share_change;  /**< points; LB_CONFIG_UNSET: unset */
+	/** The table in backend names, hashed (lb_config_pool_fingerprint):
+	 *  the same on every box whose table is the same. */
+	uint64_t fingerprint;
 };
 
 struct lb_backend_conf {
@@ -201,6 +218,8 @@ struct lb_backend_conf {
 	uint16_t ramp;              /**< slow start: per mille of its weight
 				     *   in the table; 0: all of it */
 	uint32_t table_weight;      /**< the weight its table was built with */
+	uint32_t max_share;         /**< percent of its pool; 0: unset */
+	uint32_t capacity;          /**< new connections/s; 0: unset */
 };
 
 /**
@@ -505,6 +524,22 @@ lb_config_owns_addr(const struct lb_config *cfg, uint32_t addr)
  * in the pool's table divided by the table size (0..1).
  */
 double lb_config_expected_share(const struct lb_config *cfg, uint32_t b);
+
+/**
+ * The fingerprint of a table: a hash of the name of the backend of each
+ * slot in turn (each name FNV-1a hashed once, then one 64-bit
+ * rotate-xor-multiply step per slot), so
+ * it depends on names, never on indexes or file order: two boxes with the
+ * same table, however their files are ordered, print the same one; a
+ * weight change that moves one slot changes it. An empty table has the
+ * hash of its size alone.
+ */
+uint64_t lb_config_table_fingerprint(const struct lb_maglev *t,
+				     const char *const *names);
+
+/** Pool @p pool's fingerprint as 16 hex digits into @p buf (>= 17). */
+const char *lb_config_fingerprint_hex(const struct lb_config *cfg,
+				      uint32_t pool, char *buf, size_t size);
 
 /**
  * Write the simulation report of lb_config_check to @p out: for each VIP,

@@ -64,6 +64,8 @@ enum lb_key_type {
 	LB_KEY_URL_PATH,    /**< "/..." printable, no space, <= max bytes */
 	LB_KEY_HOST,        /**< host name or address, may be empty */
 	LB_KEY_STATUS_RANGE, /**< HTTP status "200" or range "200-399" */
+	LB_KEY_COUNT_PERCENT, /**< a count min..max ("2") or a percent
+			       *   1..100 ("50%") */
 	LB_KEY_SECRET,      /**< 128-bit key, 32 hex digits, may be empty;
 			     *   never shown: diffs and errors say only
 			     *   that it is set or changed */
@@ -144,6 +146,17 @@ const char *lb_spec_get(const struct lb_spec *s, const char *section,
  */
 const char *lb_spec_effective(const struct lb_spec *s, const char *section,
 			      const char *key);
+
+/**
+ * Where @p key of @p section was set, as errors name it: "file:line", or
+ * the runtime origin ("runtime: weight by uid 0"); the section's own line
+ * when the key is unset (or @p key is NULL), the file when the section
+ * does not exist.
+ *
+ * @return 1 (the key's), 0 (the section's), -1 (the file's).
+ */
+int lb_spec_where_of(const struct lb_spec *s, const char *section,
+		     const char *key, char *buf, size_t size);
 
 /** 1 if @p section exists. */
 int lb_spec_has_section(const struct lb_spec *s, const char *section);

@@ -105,6 +105,26 @@ lb_spec_where(const struct lb_spec *s, const char *origin, unsigned int line,
 	return buf;
 }
 
+int
+lb_spec_where_of(const struct lb_spec *s, const char *section,
+		 const char *key, char *buf, size_t size)
+{
+	const struct lb_spec_section *sec = lb_spec_section_of(s, section);
+	const struct lb_spec_value *v;
+
+	if (sec == NULL) {
+		snprintf(buf, size, "%s", s->path);
+		return -1;
+	}
+	v = key != NULL ? lb_spec_value_of(sec, key) : NULL;
+	if (v != NULL) {
+		lb_spec_where(s, v->origin, v->line, buf, size);
+		return 1;
+	}
+	lb_spec_where(s, sec->origin, sec->line, buf, size);
+	return 0;
+}
+
 const struct lb_spec_value *
 lb_spec_value_of(const struct lb_spec_section *sec, const char *key)
 {

@@ -267,6 +267,8 @@ fill_global(struct build_ctx *c)
 	g->arp_reply_rate = lb_key_u32(build_value(s, "arp_reply_rate"));
 	g->arp_reply_burst = lb_key_u32(build_value(s, "arp_reply_burst"));
 	fill_hash_key(c, s, g);
+	g->policy_warn = strcmp(build_value(s, "policy"), "warn") == 0;
+	g->strict = strcmp(build_value(s, "strict"), "yes") == 0;
 }
 
 static void
@@ -434,6 +436,21 @@ near_primes(uint32_t n, uint32_t *below, uint32_t *above)
 		;
 }
 
+/* Unset numbers stay 0 (max_share_change: LB_CONFIG_UNSET): no policy. */
+static void
+fill_pool_policy(const struct lb_spec_section *s, struct lb_pool_conf *p)
+{
+	const char *change = build_value(s, "max_share_change");
+
+	if (lb_key_count_percent(build_value(s, "min_healthy"),
+				 &p->min_healthy, &p->min_healthy_percent) < 0)
+		p->min_healthy = 0;
+	p->max_weight_ratio = lb_key_u32(build_value(s, "max_weight_ratio"));
+	p->n_minus_1 = strcmp(build_value(s, "n_minus_1"), "yes") == 0;
+	p->max_share_change = *change != '\0' ? lb_key_u32(change) :
+				LB_CONFIG_UNSET;
+}
+
 static void
 fill_health(struct build_ctx *c, const struct lb_spec_section *s,
 	    struct lb_pool_conf *p)
@@ -457,6 +474,7 @@ fill_health(struct build_ctx *c, const struct lb_spec_section *s,
 	p->all_down = (enum lb_all_down)lb_key_word(all_down,
 					build_value(s, "all_down"));
 	p->slow_start_s = lb_key_u32(build_value(s, "slow_start_s"));
+	fill_pool_policy(s, p);
 	/* One check in flight per backend: the next is due only after the
 	 * last one ended. */
 	if (h->timeout_ms > h->interval_ms)
@@ -658,6 +676,7 @@ fill_vips(struct build_ctx *c)
 		vip->proto = strcmp(build_value(s, "protocol"), "udp") == 0 ?
 			IPPROTO_UDP : IPPROTO_TCP;
 		vip->mode = LB_FWD_DR;
+		vip->expected_rate = lb_key_u32(build_value(s, "expected_rate"));
 		vip->pool = pool_ref(c, s, 1);
 		if (vip->pool == UINT32_MAX ||
 		    check_host_address(c, s, "vip", vip->name, vip->addr) < 0)
@@ -768,6 +787,8 @@ fill_backend(const struct lb_spec_section *s, struct lb_backend_conf *b)
 	b->weight = lb_key_u32(build_value(s, "weight"));
 	b->state = state[lb_key_word(admin, build_value(s, "admin_state"))];
 	b->health_port = (uint16_t)lb_key_u32(build_value(s, "health_port"));
+	b->max_share = lb_key_u32(build_value(s, "max_share"));
+	b->capacity = lb_key_u32(build_value(s, "capacity"));
 	b->has_mac = *mac != '\0' && lb_key_mac(mac, b->mac) == 0;
 }
 

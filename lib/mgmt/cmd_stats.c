@@ -325,7 +325,7 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 {
 	const struct lb_backend_conf *bc = &cfg->backends[b];
 	const struct lb_backend_stats *bs = &sum->backend[bc->id];
-	char why[256];
+	char why[256], fp[20];
 	const char *state = backend_state(ctx, cfg, b, why, sizeof(why));
 
 	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:s, s:s, s:f, s:f}",
@@ -341,6 +341,10 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		"observed_share", pool_new_flows > 0 ?
 			(double)bs->new_flows / (double)pool_new_flows : 0.0);
 
+	if (o != NULL && bc->pool < cfg->n_pools)
+		json_object_set_new(o, "pool_fingerprint", json_string(
+			lb_config_fingerprint_hex(cfg, bc->pool, fp,
+						  sizeof(fp))));
 	counters_set(o, lb_stats_backend_counters, bs);
 	lb_mgmt_health_set(o, ctx, bc->id);
 	if (bc->out && json_is_string(json_object_get(o, "last_result")))

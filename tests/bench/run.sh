@@ -19,6 +19,8 @@
 #           worker's longest busy loop)
 #   kpath   bulk TCP through a port's kernel interface (net_tap), both
 #           ways, against kernel to kernel over the bridge
+#   policy  edgelbd --check of a 1000-backend, 100-VIP file with every
+#           policy key and n_minus_1 on (no DPDK started)
 #
 # Usage: tests/bench/run.sh [PART...]     (default: all, about 19 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
@@ -27,7 +29,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1

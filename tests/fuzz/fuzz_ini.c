@@ -19,6 +19,7 @@
 
 #include "config_priv.h"
 #include "fuzz_common.h"
+#include "lb_policy.h"
 
 /* Maglev tables cost their size in time: a file asking for millions of
  * slots is valid but would make every run slow, not find more. */
@@ -135,6 +136,31 @@ check_config(const struct lb_config *cfg)
 	lb_config_print_simulation(cfg, devnull);
 }
 
+/* The policy of every snapshot, as a change against the one before: a
+ * report, findings that name a code and a place, a report that prints. */
+static void
+check_policy(const struct lb_config *before, const struct lb_config *cfg)
+{
+	struct lb_policy_report *r = lb_policy_evaluate(before, cfg,
+							LB_POLICY_ALL_N1);
+	json_t *gate;
+	uint32_t i;
+
+	FZ_CHECK(r != NULL, "policy evaluation failed");
+	for (i = 0; i < r->n_findings; i++)
+		FZ_CHECK(r->findings[i].code != NULL &&
+			 r->findings[i].where[0] != '\0' &&
+			 r->findings[i].message[0] != '\0',
+			 "finding %u without code, place or message", i);
+	FZ_CHECK(r->n_violations + r->n_warnings == r->n_findings,
+		 "severities do not add up");
+	lb_policy_print(cfg, r, devnull);
+	lb_policy_report_free(r);
+	gate = lb_policy_gate(before, cfg, NULL);
+	FZ_CHECK(json_is_array(gate), "the gate gave no array");
+	json_decref(gate);
+}
+
 /* As a reload builds it: registries, the running snapshot's backends
  * retained (kept as REMOVED if the new one lacked them). */
 static void
@@ -154,6 +180,7 @@ build_as_reload(const struct lb_spec *s, const struct lb_config *prev)
 	cfg = lb_config_build(s, &o, &err);
 	FZ_CHECK(cfg != NULL, "builds once, not twice: %s", err.msg);
 	check_config(cfg);
+	check_policy(prev, cfg);
 	lb_config_free(cfg);
 	lb_ids_free(o.backend_ids);
 	lb_ids_free(o.vip_ids);

@@ -94,7 +94,8 @@ doc_line(const char *l, struct doc *d)
 	const char *p = l + (*l == ';'), *eq;
 	size_t len;
 
-	for (len = 0; islower((unsigned char)p[len]) || p[len] == '_'; len++)
+	for (len = 0; islower((unsigned char)p[len]) || p[len] == '_' ||
+		      (len > 0 && isdigit((unsigned char)p[len])); len++)
 		;
 	eq = p + len;
 	while (*eq == ' ')

@@ -408,6 +408,19 @@ test_status_reports_config_ports_and_neighbours(void **state)
 	json_array_foreach(n, i, ng)
 		gw += strcmp(gets(ng, "address"), "10.0.0.1") == 0;
 	assert_int_equal(gw, 1);
+	/* each pool's live table, named by its fingerprint */
+	p = json_object_get(a, "pools");
+	assert_int_equal(json_array_size(p), cfg->n_pools);
+	json_array_foreach(p, i, ng) {
+		char fp[20];
+
+		assert_string_equal(gets(ng, "name"), cfg->pools[i].name);
+		assert_int_equal(geti(ng, "table_size"),
+				 cfg->pools[i].table_size);
+		assert_string_equal(gets(ng, "fingerprint"),
+				    lb_config_fingerprint_hex(cfg, i, fp,
+							      sizeof(fp)));
+	}
 	json_decref(a);
 }
 
@@ -652,6 +665,7 @@ test_backends_shares_states_and_counters(void **state)
 	size_t web = vip_idx[V_WEB] < vip_idx[V_DNS] ? 0 : 1;
 	size_t dns = vip_idx[V_DNS] < vip_idx[V_WEB] ? 0 : 3;
 	unsigned int i;
+	char fp[20];
 
 	(void)state;
 	fill_stats();
@@ -661,6 +675,9 @@ test_backends_shares_states_and_counters(void **state)
 	for (i = 0; i < 3; i++) {
 		b = backend_row(a, web + i, "web", names[i]);
 		assert_string_equal(gets(b, "pool"), "webpool");
+		assert_string_equal(gets(b, "pool_fingerprint"),
+				    lb_config_fingerprint_hex(cfg, pool_idx[0],
+							      fp, sizeof(fp)));
 		assert_int_equal(geti(b, "weight"), i + 1);
 		assert_string_equal(gets(b, "state"), "up");
 		assert_float_equal(json_real_value(json_object_get(b,

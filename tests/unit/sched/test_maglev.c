@@ -611,6 +611,46 @@ test_maglev_matches_definition(void **state)
 	}
 }
 
+/*
+ * The count-only pass gives exactly the full build's slot counts, over the
+ * same weight shapes (ties, zeros, huge weights) and up to the default M.
+ */
+static void
+test_maglev_count_slots_equal_build(void **state)
+{
+	static const uint32_t sizes[] = { 251, 1009, 10007, M_DEFAULT };
+	uint32_t seed = 77, iter;
+
+	(void)state;
+	for (iter = 0; iter < 120; iter++) {
+		uint32_t m = sizes[iter % DIM(sizes)];
+		uint32_t n = lcg(&seed) % (iter % 6 == 5 ? 240 : 30);
+		uint32_t same = 1 + lcg(&seed) % 50, b;
+		uint32_t *w = calloc(n + 1, sizeof(*w));
+		uint32_t *counts = calloc(n + 1, sizeof(*counts));
+		struct lb_maglev t;
+		struct pool p;
+
+		assert_non_null(w);
+		assert_non_null(counts);
+		for (b = 0; b < n; b++)
+			w[b] = random_weight(&seed, iter / DIM(sizes), same);
+		pool_init(&p, n, w);
+		build_ok(&t, p.be, n, m);
+		assert_int_equal(lb_sched_maglev_count_slots(p.be, n, m,
+							     counts), 0);
+		for (b = 0; b < n; b++)
+			assert_int_equal(counts[b],
+					 lb_sched_maglev_count(&t, b));
+		lb_sched_maglev_free(&t);
+		pool_fini(&p);
+		free(counts);
+		free(w);
+	}
+	assert_int_equal(lb_sched_maglev_count_slots(NULL, 1, 251, &seed),
+			 -EINVAL);
+}
+
 /* Informational: the build time the bench will hold to 2 ms. */
 static void
 test_maglev_build_time_reported(void **state)
@@ -651,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_maglev_count_sums_to_size),
 		cmocka_unit_test(test_is_prime_matches_sieve),
 		cmocka_unit_test(test_maglev_matches_definition),
+		cmocka_unit_test(test_maglev_count_slots_equal_build),
 		cmocka_unit_test(test_maglev_build_time_reported),
 	};
 
