@@ -3,8 +3,8 @@
  * edgelbctl: send one command to edgelbd's management socket and print the
  * answer, as tables for people or as the daemon's JSON (-j) for scripts.
  *
- * Exit status: 0 ok, 1 the daemon answered an error, 2 usage or
- * connection error. Depends on jansson and libc only.
+ * Exit status: 0 ok, 1 the daemon answered an error (or a selftest
+ * failed), 2 usage or connection error. Depends on jansson and libc only.
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,7 +69,8 @@ usage(FILE *out)
 		"          the CURSOR of the following one),\n"
 		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
 		"          lookup - (tuples on standard input, at most %d),\n"
-		"          config, diff FILE, history [N]\n"
+		"          config, diff FILE, history [N],\n"
+		"          selftest [VIP] [--flows N] [--seed S] (exit 1 if it fails)\n"
 		"  change: reload [FILE], weight BACKEND N, drain BACKEND,\n"
 		"          disable BACKEND, enable BACKEND, rollback [GENERATION],\n"
 		"          apply FILE [--confirm-within SECONDS], confirm;\n"
@@ -936,8 +937,75 @@ print_config(const json_t *a)
 static void
 print_version(const json_t *a)
 {
-	printf("edgelbd %s (DPDK %s)\n", field(a, "version"),
-	       field(a, "dpdk"));
+	printf("edgelbd %s (DPDK %s)%s\n", field(a, "version"),
+	       field(a, "dpdk"),
+	       json_is_true(json_object_get(a, "test_faults")) ?
+	       " TEST BUILD with fault injection: never deploy it" : "");
+}
+
+/* One row per worker and backend; a worker's disagreements with worker 0
+ * on its first row. */
+static void
+selftest_vip(const json_t *v)
+{
+	struct table t;
+	size_t i, j;
+	json_t *w, *b;
+
+	printf("\nVIP %s (pool %s): %s\n", field(v, "vip"), field(v, "pool"),
+	       json_is_true(json_object_get(v, "passed")) ? "passed" :
+							    "FAILED");
+	table_init(&t, 9);
+	table_add(&t, "WORKER", "BACKEND", "EXPECTED", "BOUND", "COUNT",
+		  "SHARE", "SD", "DISAGREE_W0", "RESULT");
+	json_array_foreach(json_object_get(v, "workers"), i, w) {
+		json_array_foreach(json_object_get(w, "backends"), j, b) {
+			const json_t *sd = json_object_get(b, "deviation_sd");
+
+			table_add(&t, field(w, "worker"), field(b, "backend"),
+				  percent(b, "expected_share"),
+				  number("%.0f", json_number_value(
+					json_object_get(b, "bound"))),
+				  field(b, "count"), percent(b, "share"),
+				  sd != NULL && !json_is_null(sd) ?
+				  number("%.1f", json_number_value(sd)) : "-",
+				  j == 0 ? field(w, "disagreements") : "",
+				  json_is_true(json_object_get(b, "passed")) ?
+				  "ok" : "FAIL");
+		}
+	}
+	table_print(&t);
+}
+
+static void
+print_selftest(const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	printf("selftest %s: %s workers, %s flows per VIP and worker, seed %s, generation %s, %s ms\n",
+	       field(a, "result"), field(a, "workers"), field(a, "flows"),
+	       field(a, "seed"), field(a, "generation"),
+	       field(a, "elapsed_ms"));
+	printf("bound: |count - flows*p| <= %s*sqrt(flows*p*(1-p)); every worker's choice of every tuple equals worker 0's\n",
+	       field(a, "sd"));
+	json_array_foreach(json_object_get(a, "vips"), i, v)
+		selftest_vip(v);
+}
+
+/* A self-test that ran and failed: why, on stderr; exit status 1. */
+static int
+selftest_failed(int argc, char **argv, const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	if (argc < 1 || strcmp(argv[0], "selftest") != 0 ||
+	    !json_is_false(json_object_get(a, "passed")))
+		return 0;
+	json_array_foreach(json_object_get(a, "failures"), i, v)
+		fprintf(stderr, "%s: selftest failed: %s\n", prog, str(v));
+	return 1;
 }
 
 static void
@@ -965,7 +1033,7 @@ static const struct {
 	{ "drain", print_change },    { "disable", print_change },
 	{ "enable", print_change },   { "rollback", print_change },
 	{ "diff", print_change },     { "apply", print_change },
-	{ "confirm", print_confirm },
+	{ "confirm", print_confirm }, { "selftest", print_selftest },
 };
 
 static void
@@ -1107,6 +1175,8 @@ main(int argc, char **argv)
 		print_human(argc - first, argv + first, a);
 	if (err != NULL)
 		print_errors(a);
+	else if (selftest_failed(argc - first, argv + first, a))
+		err = a;
 	json_decref(a);
 	free(req.p);
 	free(ans.p);

@@ -7,6 +7,32 @@
 /* Answer at most one management request; called once per worker loop. */
 void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
 
+#ifdef LB_TEST_FAULTS
+/* Test builds: @p b, or the backend lb_dp_fault_selftest_skew() set for
+ * this worker (query.c). */
+int lb_dp_fault_pick(const struct lb_worker *w, const struct lb_config *cfg,
+		     const struct lb_flow_key *k, int b);
+#endif
+
+/*
+ * This worker's choice for a new flow: lb_dp_new_flow_backend(), which a
+ * test build's fault injection may override. The packet path and the
+ * self-test both call it, so the self-test sees what packets get.
+ */
+static inline int
+lb_dp_worker_pick(const struct lb_worker *w, const struct lb_config *cfg,
+		  uint32_t vip, const struct lb_flow_key *k)
+{
+	int b = lb_dp_new_flow_backend(cfg, vip, k);
+
+#ifdef LB_TEST_FAULTS
+	b = lb_dp_fault_pick(w, cfg, k, b);
+#else
+	RTE_SET_USED(w);
+#endif
+	return b;
+}
+
 /* Take on what a new configuration says about the worker itself: flow
  * timeouts, idle back-off, ICMP echo and ARP reply limits (a bucket whose
  * limits did not change is kept), the ports' VLAN ids, counters of

@@ -22,6 +22,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <rte_branch_prediction.h>
+
 #include "lb_config.h"
 #include "lb_flow.h"
 #include "lb_neigh.h"
@@ -183,6 +185,30 @@ lb_dp_snapshot(const struct lb_dp *dp)
 	return __atomic_load_n(&dp->snap, __ATOMIC_ACQUIRE);
 }
 
+/**
+ * The backend a new flow with key @p k for VIP index @p vip of @p cfg goes
+ * to: the VIP's pool's Maglev table at the hash of the configured
+ * hash_key. The one new-flow choice: the worker's packet path, its
+ * self-test (LB_DP_REQ_SELFTEST) and `lookup` all call it, so what the
+ * self-test measures is what packets get. Any lcore; @p vip must be
+ * valid in @p cfg.
+ * @return the backend's index in @p cfg, or -1 if the pool has none to
+ * give (no backend with weight > 0).
+ */
+static inline int
+lb_dp_new_flow_backend(const struct lb_config *cfg, uint32_t vip,
+		       const struct lb_flow_key *k)
+{
+	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[vip].pool];
+	uint16_t idx;
+
+	idx = lb_sched_maglev_pick(&pool->maglev,
+				   lb_flow_key_hash(&cfg->global.hash_key, k));
+	if (unlikely(idx == LB_SCHED_EMPTY))
+		return -1;
+	return (int)pool->members[idx];
+}
+
 /* ---- management requests answered by workers ---- */
 
 enum lb_dp_req_type {
@@ -191,7 +217,70 @@ enum lb_dp_req_type {
 	/** Start busy_loop_max_tsc and swap_loop_max_tsc over (from 0), so
 	 *  that a window of time can be measured on its own. */
 	LB_DP_REQ_RESET_MAX,
+	/** Draw synthetic tuples for one VIP and count where the worker's
+	 *  new-flow choice sends each (struct lb_dp_selftest). */
+	LB_DP_REQ_SELFTEST,
 };
+
+/**
+ * A self-test of one worker's dispatch for one VIP: the worker draws
+ * @c flows tuples from @c seed (lb_dp_selftest_tuple(), so every worker
+ * and management draw the same ones), passes each through its own
+ * new-flow choice (the packet path's, lb_dp_new_flow_backend()) and
+ * records the backend identity it chose. No packet is sent, no flow
+ * inserted, no counter touched. Management fills the fields before
+ * @c done; the worker fills the rest.
+ */
+struct lb_dp_selftest {
+	uint64_t seed;
+	uint64_t generation;        /**< the configuration to test */
+	uint32_t vip;               /**< index in that configuration */
+	uint32_t flows;             /**< tuples to draw */
+	/** Tuples done so far (the worker's cursor). */
+	uint32_t done;
+	/** 1 if the worker ran on another generation than @c generation
+	 *  (a change came in between): the answer means nothing. */
+	uint32_t stale;
+	/** By tuple: the backend identity chosen, LB_ID_NONE for none. */
+	uint16_t *choice;           /**< @c flows of them */
+	/** By backend identity; [LB_MAX_BACKENDS]: tuples with none. */
+	uint32_t *count;            /**< LB_MAX_BACKENDS + 1 of them */
+};
+
+/** Most tuples one self-test request draws. */
+#define LB_DP_SELFTEST_MAX 1000000u
+
+/**
+ * Tuple @p i of the self-test drawn from @p seed for VIP @p v: a source
+ * a client could have (not 0/8, 127/8 or 224/3; port 1..65535, which the
+ * packet path would not refuse) to the VIP's address, port and protocol.
+ * A counter-based draw (splitmix64 of seed and index): any tuple can be
+ * drawn again alone, by a worker resuming or by management reporting it.
+ * Any lcore.
+ */
+static inline void
+lb_dp_selftest_tuple(uint64_t seed, uint32_t i, const struct lb_vip_conf *v,
+		     struct lb_flow_key *k)
+{
+	uint64_t z = seed + (uint64_t)(i + 1) * UINT64_C(0x9e3779b97f4a7c15);
+	uint32_t addr, first;
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	addr = (uint32_t)z;
+	/* First octet 1..222 without 127: multiply-shift, no division. */
+	first = ((addr >> 24) * 222 >> 8) + 1;
+	first += first >= 127;
+	addr = (addr & 0xffffff) | first << 24;
+	k->src_addr = rte_cpu_to_be_32(addr);
+	k->dst_addr = v->addr;
+	k->src_port = rte_cpu_to_be_16((uint16_t)
+		(((z >> 32 & 0xffff) * 65535 >> 16) + 1));
+	k->dst_port = rte_cpu_to_be_16(v->port);
+	k->proto = v->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
 
 /** One flow as a worker reports it. */
 struct lb_dp_flow_info {
@@ -210,8 +299,8 @@ struct lb_dp_flow_info {
  * done (release).
  *
  * A worker spends a bounded step on a request per loop iteration (about
- * LB_DP_REQ_STEP_US, plus one chunk of 64 keys, 32 flows or 1024 table
- * slots), resuming where it stopped, so neither a large flow table nor a
+ * LB_DP_REQ_STEP_US, plus one chunk of 64 keys, 32 flows, 1024 table
+ * slots or 64 self-test tuples), resuming where it stopped, so neither a large flow table nor a
  * large request lengthens a loop iteration by more than that. A request
  * stays at the head of the worker's ring until it is answered.
  */
@@ -230,6 +319,8 @@ struct lb_dp_request {
 	uint64_t answer_by_tsc;
 	struct lb_dp_flow_info *out;
 	uint32_t n_out;
+	/** SELFTEST: the question and its answer. */
+	struct lb_dp_selftest *selftest;
 	volatile uint32_t done;
 };
 
@@ -256,6 +347,19 @@ int lb_dp_query_submit(struct lb_dp *dp, unsigned int worker,
  * then visible), else 0. Management lcore.
  */
 int lb_dp_query_done(const struct lb_dp_request *req);
+
+#ifdef LB_TEST_FAULTS
+/**
+ * Test builds only (meson -Dtest_faults=true), never a deployed daemon:
+ * from now on worker @p worker sends every new flow whose source port is
+ * a multiple of 4 (a quarter of them) to backend identity @p backend when
+ * it is in the snapshot, as if its table differed from the others'; its
+ * packets and its self-test alike. LB_ID_NONE puts it right. Management
+ * lcore. @return 0, or -EINVAL (no such worker).
+ */
+int lb_dp_fault_selftest_skew(struct lb_dp *dp, unsigned int worker,
+			      uint16_t backend);
+#endif
 
 /**
  * Send a packet out of configured port @p port through worker 0's TX

@@ -17,6 +17,7 @@
 #define LOOKUP_CHUNK 64
 #define WALK_CHUNK_SLOTS 1024
 #define WALK_CHUNK_FLOWS 32
+#define SELFTEST_CHUNK 64
 
 static void
 fill_info(struct lb_dp_flow_info *o, const struct lb_flow_entry *e,
@@ -124,6 +125,47 @@ flows_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now,
 	return 1;
 }
 
+/*
+ * Self-test tuples from done on, a chunk at a time until @p step_end,
+ * through this worker's own new-flow choice on the snapshot it forwards
+ * with. Reads the configuration only: no flow, no counter.
+ * @return 1 once every tuple is done or the generation is not the one
+ * asked (stale).
+ */
+static int
+selftest_step(struct lb_worker *w, struct lb_dp_selftest *st,
+	      uint64_t step_end)
+{
+	const struct lb_config *cfg = w->seen_snap->cfg;
+	const struct lb_vip_conf *v;
+	struct lb_flow_key k;
+	uint32_t i, end;
+	uint16_t id;
+	int b;
+
+	if (w->seen_snap->generation != st->generation ||
+	    st->vip >= cfg->n_vips || st->flows > LB_DP_SELFTEST_MAX) {
+		st->stale = 1;
+		return 1;
+	}
+	v = &cfg->vips[st->vip];
+	while (st->done < st->flows) {
+		end = st->done + RTE_MIN(st->flows - st->done,
+					 (uint32_t)SELFTEST_CHUNK);
+		for (i = st->done; i < end; i++) {
+			lb_dp_selftest_tuple(st->seed, i, v, &k);
+			b = lb_dp_worker_pick(w, cfg, st->vip, &k);
+			id = b < 0 ? LB_ID_NONE : cfg->backends[b].id;
+			st->choice[i] = id;
+			st->count[b < 0 ? LB_MAX_BACKENDS : id]++;
+		}
+		st->done = end;
+		if (rte_rdtsc() >= step_end)
+			break;
+	}
+	return st->done == st->flows;
+}
+
 /* One bounded step on @p r. @return 1 when it is answered. */
 static int
 serve_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
@@ -135,6 +177,8 @@ serve_step(struct lb_worker *w, struct lb_dp_request *r, uint64_t now)
 		return lookup_step(w, r, now, step_end);
 	if (r->type == LB_DP_REQ_FLOWS && r->max <= LB_DP_REQ_MAX)
 		return flows_step(w, r, now, step_end);
+	if (r->type == LB_DP_REQ_SELFTEST && r->selftest != NULL)
+		return selftest_step(w, r->selftest, step_end);
 	r->n_out = 0;
 	if (r->type == LB_DP_REQ_RESET_MAX) {
 		/* The worker's own fields: only it writes them. */
@@ -182,6 +226,37 @@ lb_dp_query_done(const struct lb_dp_request *req)
 {
 	return __atomic_load_n(&req->done, __ATOMIC_ACQUIRE) != 0;
 }
+
+#ifdef LB_TEST_FAULTS
+/* By worker: 1 + the backend identity its choice is skewed to; 0: none.
+ * Test builds only. */
+static uint32_t fault_skew[LB_MAX_WORKERS];
+
+int
+lb_dp_fault_selftest_skew(struct lb_dp *dp, unsigned int worker,
+			  uint16_t backend)
+{
+	if (worker >= dp->n_workers || worker >= LB_MAX_WORKERS)
+		return -EINVAL;
+	__atomic_store_n(&fault_skew[worker], backend == LB_ID_NONE ? 0 :
+			 (uint32_t)backend + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+lb_dp_fault_pick(const struct lb_worker *w, const struct lb_config *cfg,
+		 const struct lb_flow_key *k, int b)
+{
+	uint32_t f = __atomic_load_n(&fault_skew[w->index], __ATOMIC_ACQUIRE);
+	uint16_t bi;
+
+	if (f == 0 || f > LB_MAX_BACKENDS ||
+	    (rte_be_to_cpu_16(k->src_port) & 3) != 0)
+		return b;
+	bi = cfg->backend_index[f - 1];
+	return bi != LB_ID_NONE ? bi : b;
+}
+#endif
 
 int
 lb_dp_send_ctl(struct lb_dp *dp, unsigned int port, struct rte_mbuf *m)

@@ -318,16 +318,14 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 	 const struct fwd *f, uint8_t state, uint32_t now_tick,
 	 struct burst_changes *changes)
 {
-	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[f->vip].pool];
 	struct lb_flow_entry e;
 	uint32_t bi;
-	uint16_t idx;
+	int b;
 
-	idx = lb_sched_maglev_pick(&pool->maglev,
-		lb_flow_key_hash(&cfg->global.hash_key, &f->key));
-	if (unlikely(idx == LB_SCHED_EMPTY))
+	b = lb_dp_worker_pick(w, cfg, f->vip, &f->key);
+	if (unlikely(b < 0))
 		return -1;
-	bi = pool->members[idx];
+	bi = (uint32_t)b;
 	e.backend = cfg->backends[bi].id;
 	e.vip = f->vip_id;
 	e.tick = now_tick;
@@ -898,13 +896,14 @@ poll_ports(struct lb_worker *w, const struct lb_snapshot *snap, uint64_t now)
 
 /*
  * Idle: back off if configured. Offline while asleep so that a config
- * swap never waits for a sleeping worker.
+ * swap never waits for a sleeping worker. A request in progress (a
+ * self-test, a page of flows) is work: it goes on at the next loop.
  */
 static void
 idle_backoff(struct lb_worker *w)
 {
 	w->stats.idle_loops++;
-	if (w->idle_sleep_us == 0)
+	if (w->idle_sleep_us == 0 || !rte_ring_empty(w->requests))
 		return;
 	rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->index);
 	rte_delay_us_sleep(w->idle_sleep_us);

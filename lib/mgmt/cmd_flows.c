@@ -486,27 +486,26 @@ flow_stays(const struct lb_config *cfg, const struct lb_vip_conf *vip,
 }
 
 /*
- * Where a new flow with this key would go: the pool's Maglev table at the
- * hash of the configured hash_key, as the worker's schedule() computes it
- * (also where a TCP packet of a flow no table holds goes, untracked).
+ * Where a new flow with this key would go: the worker's own choice,
+ * lb_dp_new_flow_backend() (also where a TCP packet of a flow no table
+ * holds goes, untracked).
  */
 static void
-set_scheduler_choice(json_t *o, const struct lb_config *cfg,
+set_scheduler_choice(json_t *o, const struct lb_config *cfg, uint32_t vip,
 		     const struct lb_pool_conf *pool,
 		     const struct lb_flow_key *key)
 {
-	uint16_t idx = LB_SCHED_EMPTY;
+	int b = -1;
 
 	if (pool != NULL && pool->maglev.slots != NULL && pool->maglev.size > 0)
-		idx = lb_sched_maglev_pick(&pool->maglev,
-			lb_flow_key_hash(&cfg->global.hash_key, key));
-	if (idx == LB_SCHED_EMPTY || idx >= pool->n_members) {
+		b = lb_dp_new_flow_backend(cfg, vip, key);
+	if (b < 0) {
 		json_object_set_new(o, "backend", json_null());
 		json_object_set_new(o, "backend_address", json_null());
 		json_object_set_new(o, "reason",
 				    json_string("no backend with weight > 0"));
 	} else {
-		set_backend(o, cfg, pool->members[idx]);
+		set_backend(o, cfg, (uint32_t)b);
 	}
 	json_object_set_new(o, "source", json_string("scheduler"));
 	json_object_set_new(o, "worker", json_null());
@@ -541,7 +540,8 @@ lookup_json(const struct lb_config *cfg, const struct lookup_item *it)
 		json_object_set_new(o, "state",
 				    json_string(flow_state_name(it->hit.state)));
 	} else {
-		set_scheduler_choice(o, cfg, pool, &it->key);
+		set_scheduler_choice(o, cfg, (uint32_t)it->vip, pool,
+				     &it->key);
 		if (it->worker >= 0)
 			json_object_set_new(o, "rescheduled",
 					    json_string(why));

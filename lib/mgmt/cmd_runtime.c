@@ -245,11 +245,18 @@ lb_mgmt_cmd_config(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 json_t *
 lb_mgmt_cmd_version(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 {
+#ifdef LB_TEST_FAULTS
+	const int test_faults = 1;
+#else
+	const int test_faults = 0;
+#endif
+
 	if (r->argc != 1)
 		return lb_mgmt_error("usage: version");
-	return json_pack("{s:s, s:s}", "version",
+	/* A test build says so: it must never be deployed. */
+	return json_pack("{s:s, s:s, s:b}", "version",
 			 ctx->version != NULL ? ctx->version : "unknown",
-			 "dpdk", rte_version());
+			 "dpdk", rte_version(), "test_faults", test_faults);
 }
 
 static json_t *

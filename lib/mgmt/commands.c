@@ -72,6 +72,12 @@ static const struct mgmt_cmd commands[] = {
 	  "which backend a connection goes to and why; with -, one tuple "
 	  "per following line (at most 1000)",
 	  NULL, lb_mgmt_cmd_lookup },
+	{ "selftest", 0, "selftest [VIP] [--flows N] [--seed S]",
+	  "push N synthetic flows (default 100000, at most 1000000) per VIP "
+	  "through every worker's own dispatch, without a packet or a flow, "
+	  "and check the backends chosen against the expected shares "
+	  "(4 binomial sd) and against worker 0's choices; failed if not",
+	  NULL, lb_mgmt_cmd_selftest },
 	{ "config", 0, "config",
 	  "the running configuration as an INI file, runtime changes included",
 	  lb_mgmt_cmd_config },
@@ -111,6 +117,12 @@ static const struct mgmt_cmd commands[] = {
 	  "apply the configuration of an earlier generation (default: the "
 	  "one before; while an apply awaits confirmation, the one before "
 	  "it) as a new generation", lb_mgmt_cmd_rollback },
+#ifdef LB_TEST_FAULTS
+	{ "fault", CMD_CHANGES, "fault selftest-skew WORKER BACKEND | fault clear",
+	  "TEST BUILD ONLY (-Dtest_faults=true): WORKER sends a quarter of "
+	  "its new flows to BACKEND, as if its table differed",
+	  lb_mgmt_cmd_fault },
+#endif
 };
 
 void

@@ -180,6 +180,13 @@ json_t *lb_mgmt_cmd_flows(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 			  struct lb_mgmt_pending **later);
 json_t *lb_mgmt_cmd_lookup(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r,
 			   struct lb_mgmt_pending **later);
+json_t *lb_mgmt_cmd_selftest(struct lb_mgmt_ctx *ctx,
+			     const struct mgmt_req *r,
+			     struct lb_mgmt_pending **later);
+#ifdef LB_TEST_FAULTS
+/* Test builds only (-Dtest_faults=true). */
+json_t *lb_mgmt_cmd_fault(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+#endif
 
 /** Test hook: change the client deadline of @p s (default the header's). */
 void lb_mgmt_server_set_timeout_ms(struct lb_mgmt_server *s, uint64_t ms);

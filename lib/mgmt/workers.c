@@ -69,22 +69,56 @@ orphan_add(struct lb_dp_request *r)
 	orphans.r[orphans.n++] = r;
 }
 
-/* A copy of @p proto with its own answer room (and keys, for LOOKUP) in
- * the same allocation, so that nothing it points to outlives it. */
+/* Bytes a SELFTEST request needs beyond the request: its question, its
+ * counts and its choices (zeroed). */
+static size_t
+selftest_bytes(const struct lb_dp_request *proto)
+{
+	if (proto->type != LB_DP_REQ_SELFTEST || proto->selftest == NULL)
+		return 0;
+	return sizeof(struct lb_dp_selftest) +
+	       (LB_MAX_BACKENDS + 1) * sizeof(uint32_t) +
+	       (size_t)proto->selftest->flows * sizeof(uint16_t);
+}
+
+/* Point @p r's self-test at its own copy of @p proto's, at @p at. */
+static void
+selftest_copy(struct lb_dp_request *r, const struct lb_dp_request *proto,
+	      char *at)
+{
+	struct lb_dp_selftest *st = (struct lb_dp_selftest *)at;
+
+	*st = *proto->selftest;
+	st->done = 0;
+	st->stale = 0;
+	st->count = (uint32_t *)(st + 1);
+	st->choice = (uint16_t *)(st->count + LB_MAX_BACKENDS + 1);
+	r->selftest = st;
+}
+
+/* A copy of @p proto with its own answer room (and keys, for LOOKUP; the
+ * self-test's buffers, for SELFTEST) in the same allocation, so that
+ * nothing it points to outlives it. */
 static struct lb_dp_request *
 request_new(const struct lb_dp_request *proto)
 {
-	uint32_t room = proto->type == LB_DP_REQ_LOOKUP ? proto->n : proto->max;
+	uint32_t room = proto->type == LB_DP_REQ_LOOKUP ? proto->n :
+			proto->type == LB_DP_REQ_SELFTEST ? 0 : proto->max;
 	size_t keys = proto->type == LB_DP_REQ_LOOKUP ?
 		      (size_t)proto->n * sizeof(proto->keys[0]) : 0;
+	size_t st = selftest_bytes(proto);
 	struct lb_dp_request *r;
 	struct lb_flow_key *k;
 
-	r = calloc(1, sizeof(*r) + (size_t)room * sizeof(r->out[0]) + keys);
+	r = calloc(1, sizeof(*r) + (size_t)room * sizeof(r->out[0]) + keys +
+		   st);
 	if (r == NULL)
 		return NULL;
 	*r = *proto;
 	r->out = (struct lb_dp_flow_info *)(r + 1);
+	r->selftest = NULL;
+	if (st > 0)
+		selftest_copy(r, proto, (char *)(r->out + room) + keys);
 	if (keys > 0) {
 		k = (struct lb_flow_key *)(r->out + room);
 		memcpy(k, proto->keys, keys);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The deploy-time self-test, `edgelbctl selftest`, with WORKERS worker lcores
+# (1 or 2), two VIPs on one address:
+#   tcp :80   -> pool a: a-web1 weight 1, a-web2 weight 1, a-web3 weight 0
+#   tcp :8080 -> pool b: b-web2 weight 5, b-web3 weight 1
+# While real connections flow through the VIP to nginx, a self-test of every
+# VIP passes: each worker's counts within 4 binomial sd of `backends`
+# expected_share (recomputed here), a-web3 (weight 0) gets none, no worker
+# disagrees with worker 0 on any tuple, the same seed repeats the counts;
+# the connections all succeed meanwhile. Without traffic a self-test
+# changes no counter and no flow table. Bad arguments get exit 1 and a clear
+# error. A daemon built with -Dtest_faults=true (tests/run.sh's build-asan):
+# a worker skewed to a-web1 makes the self-test of VIP web fail (exit 1),
+# naming a-web1 and web, and only that worker fails; otherwise SKIP.
+#   usage: test_selftest.sh [WORKERS]
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+WORKERS=${1:-1}
+FLOWS=${ELB_SELFTEST_FLOWS:-100000}
+# shellcheck disable=SC2034 # read by elb_nginx_start (netns.sh)
+ELB_NGINX_EXTRA_PORTS=8080
+
+t_init "st$WORKERS"
+t_topology
+t_config_head "$WORKERS"
+t_vip web 80 tcp a
+t_vip alt 8080 tcp b
+t_pool a
+t_pool b
+t_backend a-web1 a 1 1
+t_backend a-web2 a 2 1
+t_backend a-web3 a 3 0
+t_backend b-web2 b 2 5
+t_backend b-web3 b 3 1
+t_daemon
+t_warmup 15 || t_abort "a first connection through the VIP succeeds"
+t_pass "a first connection through the VIP succeeds"
+
+t_pys() { t_pyscript check_selftest.py "$@"; }
+
+t_log "connections to $VIP:80 while the self-tests run"
+touch "$WORKDIR/client.json"
+t_client "$VIP" --duration 30 --rate 400 -c 8 --stop-file "$WORKDIR/stop" \
+	>"$WORKDIR/client.json" &
+client_pid=$!
+sleep 1
+t_pys passes "$FLOWS" "$WORKERS" web alt
+touch "$WORKDIR/stop"
+wait "$client_pid"
+client_rc=$?
+t_log "client: $(cat "$WORKDIR/client.json")"
+t_check "every connection made meanwhile succeeded" test "$client_rc" -eq 0
+
+# Flows of those connections expire first: nothing else moves a counter.
+sleep $((TCP_FIN_TIMEOUT + 2))
+t_pys untouched "$FLOWS"
+t_pys args
+t_pys fault "$WORKERS" web a-web1
+
+t_check "edgelbd still running" elbd_alive
+t_stop_daemon
+t_finish
