@@ -40,9 +40,12 @@ setup_build() {
 step "build $BUILD_DIR (debugoptimized, LTO)"
 setup_build "$BUILD_DIR" -Dbuildtype=debugoptimized -Db_lto=true ||
 	die "build of $BUILD_DIR failed"
-step "build $ASAN_BUILD_DIR (ASan+UBSan)"
+# A test build, never deployed: it also compiles in the test-only fault
+# injection (-Dtest_faults=true: the "fault" command) that
+# test_selftest.sh uses to check that a skewed worker fails the self-test.
+step "build $ASAN_BUILD_DIR (ASan+UBSan, test faults)"
 setup_build "$ASAN_BUILD_DIR" -Db_sanitize=address,undefined -Db_lundef=false \
-	-Db_lto=false ||
+	-Db_lto=false -Dtest_faults=true ||
 	die "build of $ASAN_BUILD_DIR failed"
 
 step "unit tests (ASan+UBSan)"

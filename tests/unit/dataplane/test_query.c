@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <rte_cycles.h>
@@ -334,6 +336,137 @@ test_reset_max_zeroes_the_loop_maxima(void **state)
 	assert_int_equal(w->swap_loop_last_tsc, 9);
 }
 
+/* ---- selftest: the worker's own new-flow choice, in steps ---- */
+
+static const char st_ini[] =
+	"[global]\nsocket = /tmp/ut-query-unused.sock\nworkers = 1\n"
+	"eal_args = \"--no-huge\"\nflow_table_size = 1024\n"
+	"[port.lan]\ndevice = net_null0\naddress = 10.0.0.2/24\n"
+	"[vip.web]\naddress = 10.0.0.100\nport = 80\nprotocol = tcp\n"
+	"mode = dr\npool = p\n"
+	"[pool.p]\nscheduler = maglev\ntable_size = 65537\n"
+	"[backend.a]\npool = p\naddress = 10.0.0.11\nweight = 1\n"
+	"[backend.b]\npool = p\naddress = 10.0.0.12\nweight = 3\n"
+	"[backend.z]\npool = p\naddress = 10.0.0.13\nweight = 0\n";
+
+static struct lb_config *
+st_config(void)
+{
+	char path[] = "/tmp/ut-query-XXXXXX.ini";
+	struct lb_config_error err;
+	struct lb_config *c;
+	int fd = mkstemps(path, 4);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	assert_non_null(f);
+	assert_true(fputs(st_ini, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	c = lb_config_parse(path, &err);
+	unlink(path);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	return c;
+}
+
+static struct lb_dp_request *
+st_request(uint32_t flows, uint64_t generation)
+{
+	struct lb_dp_request *r;
+	struct lb_dp_selftest *st;
+
+	r = calloc(1, sizeof(*r) + sizeof(*st) +
+		   (LB_MAX_BACKENDS + 1) * sizeof(uint32_t) +
+		   flows * sizeof(uint16_t));
+	assert_non_null(r);
+	st = (struct lb_dp_selftest *)(r + 1);
+	st->seed = 20;
+	st->generation = generation;
+	st->flows = flows;
+	st->count = (uint32_t *)(st + 1);
+	st->choice = (uint16_t *)(st->count + LB_MAX_BACKENDS + 1);
+	r->type = LB_DP_REQ_SELFTEST;
+	r->selftest = st;
+	return r;
+}
+
+/*
+ * A large self-test is answered in steps of about LB_DP_REQ_STEP_US; each
+ * tuple's choice is the packet path's (lb_dp_new_flow_backend), counted
+ * by identity; the tuples are ones the packet path would schedule; the
+ * flow table and the counters are left as they were.
+ */
+static void
+test_selftest_in_steps_with_the_packet_paths_choice(void **state)
+{
+	struct lb_config *c = st_config();
+	struct lb_snapshot snap = { .cfg = c, .generation = 3 };
+	struct lb_worker_stats *before = malloc(sizeof(*before));
+	struct lb_dp_request *r = st_request(300000, 3);
+	struct lb_dp_selftest *st = r->selftest;
+	uint32_t i, sum = 0, entries = lb_flow_table_count(w->flows);
+	uint64_t max_step, total;
+	unsigned int steps;
+	struct lb_flow_key k;
+	uint8_t first;
+	int b;
+
+	(void)state;
+	assert_non_null(before);
+	memcpy(before, &w->stats, sizeof(*before));
+	w->seen_snap = &snap;
+	steps = serve_timed(r, &max_step, &total);
+	printf("selftest of %u tuples: %u steps, %.1f us in all, longest %.1f us\n",
+	       st->flows, steps, us(total), us(max_step));
+	assert_int_equal(st->stale, 0);
+	assert_int_equal(st->done, st->flows);
+	assert_true(steps >= 3);
+	assert_true(max_step * 2 < total);
+	for (i = 0; i < st->flows; i++) {
+		lb_dp_selftest_tuple(st->seed, i, &c->vips[0], &k);
+		b = lb_dp_new_flow_backend(c, 0, &k);
+		assert_true(b >= 0);
+		assert_int_equal(st->choice[i], c->backends[b].id);
+		first = ((const uint8_t *)&k.src_addr)[0];
+		assert_true(first != 0 && first != 127 && first < 224);
+		assert_true(k.src_port != 0);
+		assert_int_equal(k.dst_addr, c->vips[0].addr);
+	}
+	for (i = 0; i <= LB_MAX_BACKENDS; i++)
+		sum += st->count[i];
+	assert_int_equal(sum, st->flows);
+	for (i = 0; i < c->n_backends; i++) {
+		double p = lb_config_expected_share(c, i);
+		double n = st->count[c->backends[i].id];
+
+		assert_true(fabs(n - st->flows * p) <=
+			    4 * sqrt(st->flows * p * (1 - p)));
+	}
+	assert_int_equal(lb_flow_table_count(w->flows), entries);
+	assert_memory_equal(before, &w->stats, sizeof(*before));
+	w->seen_snap = NULL;
+	free(before);
+	free(r);
+	lb_config_free(c);
+}
+
+/* A worker on another generation than the one asked says so at once. */
+static void
+test_selftest_on_another_generation_is_stale(void **state)
+{
+	struct lb_config *c = st_config();
+	struct lb_snapshot snap = { .cfg = c, .generation = 4 };
+	struct lb_dp_request *r = st_request(1000, 3);
+
+	(void)state;
+	w->seen_snap = &snap;
+	assert_int_equal(serve_all(r), 1);
+	assert_int_equal(r->selftest->stale, 1);
+	assert_int_equal(r->selftest->done, 0);
+	w->seen_snap = NULL;
+	free(r);
+	lb_config_free(c);
+}
+
 int
 main(void)
 {
@@ -345,6 +478,8 @@ main(void)
 		cmocka_unit_test(test_request_holds_its_ring_place_until_answered),
 		cmocka_unit_test(test_lookup_answered_in_steps),
 		cmocka_unit_test(test_reset_max_zeroes_the_loop_maxima),
+		cmocka_unit_test(test_selftest_in_steps_with_the_packet_paths_choice),
+		cmocka_unit_test(test_selftest_on_another_generation_is_stale),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -71,6 +71,9 @@ struct fake {
 	int mute;
 	unsigned int n_requests;
 	uint32_t last_n;
+	/* Self-test: 1 + the backend index this worker sends tuples whose
+	 * source port is a multiple of 4 to (a table of its own); 0: none. */
+	uint32_t skew;
 };
 
 static struct fake fake[N_WORKERS];
@@ -87,6 +90,40 @@ ip(const char *s)
 
 	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
 	return a.s_addr;
+}
+
+/* Tuple @p i's backend index as a worker picks it, skewed or not. */
+static int
+fake_pick(const struct fake *f, const struct lb_dp_selftest *st, uint32_t i)
+{
+	const struct lb_config *c = snap.cfg;
+	struct lb_flow_key k;
+
+	lb_dp_selftest_tuple(st->seed, i, &c->vips[st->vip], &k);
+	if (f->skew != 0 && ntohs(k.src_port) % 4 == 0)
+		return (int)f->skew - 1;
+	return lb_dp_new_flow_backend(c, st->vip, &k);
+}
+
+/* A self-test as a worker answers it (query.c), in one go. */
+static void
+fake_selftest(const struct fake *f, struct lb_dp_selftest *st)
+{
+	uint32_t i;
+	uint16_t id;
+	int b;
+
+	if (snap.generation != st->generation) {
+		st->stale = 1;
+		return;
+	}
+	for (i = 0; i < st->flows; i++) {
+		b = fake_pick(f, st, i);
+		id = b < 0 ? LB_ID_NONE : snap.cfg->backends[b].id;
+		st->choice[i] = id;
+		st->count[b < 0 ? LB_MAX_BACKENDS : id]++;
+	}
+	st->done = st->flows;
 }
 
 static void
@@ -107,6 +144,8 @@ fake_serve(struct fake *f, struct lb_dp_request *r)
 					r->out[j] = f->held[h];
 		}
 		r->n_out = r->n;
+	} else if (r->type == LB_DP_REQ_SELFTEST) {
+		fake_selftest(f, r->selftest);
 	} else {
 		/* A page from slot pos, as a worker walks its table. */
 		for (h = r->pos; h < f->n_held && r->n_out < r->max; h++)
@@ -1261,6 +1300,150 @@ test_config_swapped_while_pending(void **state)
 	json_decref(a);
 }
 
+/* ---- selftest ---- */
+
+/* The worker of @p v (an answer's "workers" entry) for backend @p name. */
+static const json_t *
+st_row(const json_t *w, const char *name)
+{
+	const json_t *b;
+	size_t i;
+
+	json_array_foreach(json_object_get(w, "backends"), i, b) {
+		const json_t *n = json_object_get(b, "backend");
+
+		if ((name == NULL && json_is_null(n)) ||
+		    (name != NULL && json_is_string(n) &&
+		     strcmp(json_string_value(n), name) == 0))
+			return b;
+	}
+	fail_msg("no row for backend %s", name != NULL ? name : "(none)");
+	return NULL;
+}
+
+/* Every worker's counts are exactly the tuples' choices, recounted here;
+ * an empty pool's tuples all go nowhere, as its table says. */
+static void
+test_selftest_passes_on_every_vip(void **state)
+{
+	struct lb_dp_selftest st = { .seed = 42, .flows = 20000,
+				     .vip = vip_idx[V_WEB] };
+	const json_t *v, *w;
+	uint32_t n[N_BACKENDS] = { 0 }, i, j, b;
+	json_t *a;
+
+	(void)state;
+	for (i = 0; i < st.flows; i++) {
+		b = (uint32_t)fake_pick(&fake[0], &st, i);
+		n[b == be_idx[B_A] ? B_A : b == be_idx[B_B] ? B_B : B_C]++;
+	}
+	assert_int_equal(n[B_A] + n[B_B] + n[B_C], st.flows);
+	a = run("selftest --flows 20000 --seed 42");
+	assert_true(json_is_true(json_object_get(a, "passed")));
+	assert_string_equal(gets(a, "result"), "passed");
+	assert_int_equal(geti(a, "seed"), 42);
+	assert_int_equal(geti(a, "flows"), 20000);
+	assert_int_equal(geti(a, "workers"), N_WORKERS);
+	assert_int_equal(geti(a, "generation"), 7);
+	assert_int_equal(json_array_size(json_object_get(a, "failures")), 0);
+	assert_int_equal(json_array_size(json_object_get(a, "vips")), 2);
+	v = json_array_get(json_object_get(a, "vips"), 0);
+	assert_string_equal(gets(v, "vip"), "web");
+	for (j = 0; j < N_WORKERS; j++) {
+		w = json_array_get(json_object_get(v, "workers"), j);
+		assert_int_equal(geti(w, "flows"), 20000);
+		assert_int_equal(geti(w, "disagreements"), 0);
+		assert_int_equal(geti(st_row(w, "a"), "count"), n[B_A]);
+		assert_int_equal(geti(st_row(w, "b"), "count"), n[B_B]);
+		assert_int_equal(geti(st_row(w, "c"), "count"), n[B_C]);
+		assert_int_equal(json_array_size(json_object_get(w, "backends")),
+				 3);
+	}
+	/* dns: its only backend is drained, its table empty. */
+	v = json_array_get(json_object_get(a, "vips"), 1);
+	assert_string_equal(gets(v, "vip"), "dns");
+	w = json_array_get(json_object_get(v, "workers"), 1);
+	assert_int_equal(geti(st_row(w, NULL), "count"), 20000);
+	assert_float_equal(json_real_value(json_object_get(st_row(w, NULL),
+					   "expected_share")), 1.0, 1e-12);
+	/* One question per VIP and worker; no flow, no counter. */
+	assert_int_equal(fake[0].n_requests, 2);
+	assert_int_equal(fake[1].n_requests, 2);
+	assert_int_equal(dp.workers[0]->stats.flow.inserts, 0);
+	json_decref(a);
+}
+
+/* A worker whose choice differs fails, named with the backend and VIP;
+ * its disagreements with worker 0 are counted exactly. */
+static void
+test_selftest_skewed_worker_fails_naming_the_backend(void **state)
+{
+	struct lb_dp_selftest st = { .seed = 7, .flows = 20000,
+				     .vip = vip_idx[V_WEB] };
+	const json_t *v, *w, *ex, *f;
+	uint32_t i, dis = 0;
+	int named = 0;
+	size_t k;
+	json_t *a;
+
+	(void)state;
+	fake[1].skew = be_idx[B_A] + 1;
+	for (i = 0; i < st.flows; i++)
+		dis += fake_pick(&fake[0], &st, i) != fake_pick(&fake[1], &st, i);
+	a = run("selftest web --flows 20000 --seed 7");
+	fake[1].skew = 0;
+	assert_true(json_is_false(json_object_get(a, "passed")));
+	assert_string_equal(gets(a, "result"), "failed");
+	v = json_array_get(json_object_get(a, "vips"), 0);
+	assert_int_equal(json_array_size(json_object_get(a, "vips")), 1);
+	assert_true(json_is_false(json_object_get(v, "passed")));
+	w = json_array_get(json_object_get(v, "workers"), 0);
+	assert_true(json_is_true(json_object_get(w, "passed")));
+	w = json_array_get(json_object_get(v, "workers"), 1);
+	assert_true(json_is_false(json_object_get(w, "passed")));
+	assert_true(json_is_false(json_object_get(st_row(w, "a"), "passed")));
+	assert_true(dis > 1000);
+	assert_int_equal(geti(w, "disagreements"), dis);
+	json_array_foreach(json_object_get(w, "disagreement_examples"), k, ex) {
+		i = (uint32_t)geti(ex, "index");
+		assert_string_equal(gets(ex, "this_worker"), "a");
+		assert_string_equal(gets(ex, "worker_0"),
+				    cfg->backends[fake_pick(&fake[0], &st, i)].name);
+		assert_non_null(strstr(gets(ex, "tuple"), " 10.0.0.100 80"));
+	}
+	assert_int_equal(k, 5);
+	json_array_foreach(json_object_get(a, "failures"), k, f)
+		named += strstr(json_string_value(f),
+				"VIP web: worker 1: backend a got") != NULL;
+	assert_int_equal(named, 1);
+	json_decref(a);
+}
+
+static void
+test_selftest_bad_arguments_refused(void **state)
+{
+	struct lb_mgmt_pending *p;
+	json_t *a;
+
+	(void)state;
+	assert_error("selftest --flows 0", "bad --flows \"0\": expected 1..1000000");
+	assert_error("selftest --flows 1000001", "expected 1..1000000");
+	assert_error("selftest --flows x1", "bad --flows");
+	assert_error("selftest --flows", "usage: selftest [VIP] [--flows N] [--seed S]");
+	assert_error("selftest --seed 1000000000000000000", "bad --seed");
+	assert_error("selftest --flows 5 --flows 5", "usage: selftest");
+	assert_error("selftest web dns", "usage: selftest");
+	assert_error("selftest nope", "no VIP named \"nope\"");
+	assert_error("selftest --what 1", "usage: selftest");
+	/* A change while the workers are asked: the answer is refused. */
+	assert_null(lb_mgmt_start(&ctx, NULL, "selftest", 8, &p));
+	snap.generation++;
+	a = poll_to_end(p);
+	snap.generation--;
+	assert_non_null(strstr(gets(a, "error"), "configuration changed"));
+	json_decref(a);
+}
+
 /* ---- bad requests ---- */
 
 static void
@@ -1363,6 +1546,9 @@ main(void)
 		T(test_abandon_after_answers_frees),
 		T(test_abandoned_request_freed_once_answered),
 		T(test_config_swapped_while_pending),
+		T(test_selftest_passes_on_every_vip),
+		T(test_selftest_skewed_worker_fails_naming_the_backend),
+		T(test_selftest_bad_arguments_refused),
 		T(test_bad_commands_give_error),
 		T(test_garbage_never_crashes),
 #undef T
