@@ -93,6 +93,12 @@ selftest_copy(struct lb_dp_request *r, const struct lb_dp_request *proto,
 	st->stale = 0;
 	st->count = (uint32_t *)(st + 1);
 	st->choice = (uint16_t *)(st->count + LB_MAX_BACKENDS + 1);
+	/* Written here, though calloc zeroed it: fresh pages of a large
+	 * allocation are mapped on first write, and that page fault (tens
+	 * of microseconds for a huge page) belongs to management, not to
+	 * the worker's loop. */
+	memset(st->count, 0, (LB_MAX_BACKENDS + 1) * sizeof(uint32_t) +
+	       (size_t)st->flows * sizeof(uint16_t));
 	r->selftest = st;
 }
 

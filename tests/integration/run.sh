@@ -44,6 +44,8 @@ DEFAULT_TESTS=(
 	"test_health.sh 180"
 	"test_mgmt_abuse.sh 120"
 	"test_arp_flood.sh 60"
+	"test_selftest.sh:1 90"
+	"test_selftest.sh:2 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

@@ -384,6 +384,8 @@ st_request(uint32_t flows, uint64_t generation)
 	st->flows = flows;
 	st->count = (uint32_t *)(st + 1);
 	st->choice = (uint16_t *)(st->count + LB_MAX_BACKENDS + 1);
+	/* Faulted in here, as management does (workers.c). */
+	memset(st->choice, 0, flows * sizeof(uint16_t));
 	r->type = LB_DP_REQ_SELFTEST;
 	r->selftest = st;
 	return r;
