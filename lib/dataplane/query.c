@@ -136,14 +136,15 @@ static int
 selftest_step(struct lb_worker *w, struct lb_dp_selftest *st,
 	      uint64_t step_end)
 {
-	const struct lb_config *cfg = w->seen_snap->cfg;
+	const struct lb_snapshot *snap = w->seen_snap;
+	const struct lb_config *cfg = snap != NULL ? snap->cfg : NULL;
 	const struct lb_vip_conf *v;
 	struct lb_flow_key k;
 	uint32_t i, end;
 	uint16_t id;
 	int b;
 
-	if (w->seen_snap->generation != st->generation ||
+	if (cfg == NULL || snap->generation != st->generation ||
 	    st->vip >= cfg->n_vips || st->flows > LB_DP_SELFTEST_MAX) {
 		st->stale = 1;
 		return 1;

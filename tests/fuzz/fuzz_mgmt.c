@@ -40,6 +40,9 @@
 
 #define N_FLOWS 8
 #define POLLS_MAX 64
+/* Steps the worker takes between two polls, at most: more than a
+ * self-test round of 1000000 flows needs (64 tuples a step at least). */
+#define STEPS_MAX 100000
 /* Fixed, so that seeds can name the files (`diff` wants absolute paths). */
 #define DIR "/tmp/edgelb-fuzz-mgmt"
 
@@ -158,6 +161,8 @@ runtime_up(void)
 	fx.rt = runtime_new(fx.dp);
 	hold_flows(lb_runtime_snapshot(fx.rt)->cfg);
 	lb_dp_worker_adopt(fx.w, lb_runtime_snapshot(fx.rt)->cfg);
+	/* As the worker loop leaves it: what a self-test runs on. */
+	fx.w->seen_snap = lb_runtime_snapshot(fx.rt);
 	fx.scratch_dp = dataplane_new(0);
 }
 
@@ -199,10 +204,13 @@ serve(struct lb_mgmt_ctx *ctx, const struct lb_mgmt_peer *who,
 						      NULL;
 	struct lb_mgmt_pending *p;
 	json_t *ans = lb_mgmt_start(ctx, who, (const char *)data, size, &p);
-	unsigned int polls;
+	unsigned int polls, steps;
 
 	for (polls = 0; ans == NULL && polls < POLLS_MAX; polls++) {
-		if (w != NULL)
+		/* Everything asked, a bounded step at a time (a self-test of
+		 * many flows takes thousands). */
+		for (steps = 0; w != NULL && steps < STEPS_MAX &&
+		     !rte_ring_empty(w->requests); steps++)
 			lb_dp_serve_request(w, rte_rdtsc());
 		ans = lb_mgmt_pending_poll(p);
 	}
