@@ -896,14 +896,13 @@ poll_ports(struct lb_worker *w, const struct lb_snapshot *snap, uint64_t now)
 
 /*
  * Idle: back off if configured. Offline while asleep so that a config
- * swap never waits for a sleeping worker. A request in progress (a
- * self-test, a page of flows) is work: it goes on at the next loop.
+ * swap never waits for a sleeping worker.
  */
 static void
 idle_backoff(struct lb_worker *w)
 {
 	w->stats.idle_loops++;
-	if (w->idle_sleep_us == 0 || !rte_ring_empty(w->requests))
+	if (w->idle_sleep_us == 0)
 		return;
 	rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->index);
 	rte_delay_us_sleep(w->idle_sleep_us);
