@@ -983,8 +983,8 @@ print_selftest(const json_t *a)
 	size_t i;
 	json_t *v;
 
-	printf("selftest %s: %s workers, %s flows per VIP and worker, seed %s, generation %s, %s ms\n",
-	       field(a, "result"), field(a, "workers"), field(a, "flows"),
+	printf("selftest %s: %s flows per VIP on each of %s worker(s), seed %s, generation %s, %s ms\n",
+	       field(a, "result"), field(a, "flows"), field(a, "workers"),
 	       field(a, "seed"), field(a, "generation"),
 	       field(a, "elapsed_ms"));
 	printf("bound: |count - flows*p| <= %s*sqrt(flows*p*(1-p)); every worker's choice of every tuple equals worker 0's\n",
