@@ -8,29 +8,30 @@
 void lb_dp_serve_request(struct lb_worker *w, uint64_t now);
 
 #ifdef LB_TEST_FAULTS
-/* Test builds: @p b, or the backend lb_dp_fault_selftest_skew() set for
- * this worker (query.c). */
+/* Test builds: 1 if lb_dp_fault_selftest_skew() sends @p k elsewhere on
+ * this worker (query.c), with that backend's index in *@p b; else 0. */
 int lb_dp_fault_pick(const struct lb_worker *w, const struct lb_config *cfg,
-		     const struct lb_flow_key *k, int b);
+		     const struct lb_flow_key *k, uint32_t *b);
 #endif
 
 /*
- * This worker's choice for a new flow: lb_dp_new_flow_backend(), which a
- * test build's fault injection may override. The packet path and the
+ * This worker's choice for a new flow: lb_dp_new_flow_backend() (0 and
+ * *@p b, or -1), which a test build's fault injection may override. The packet path and the
  * self-test both call it, so the self-test sees what packets get.
  */
 static inline int
 lb_dp_worker_pick(const struct lb_worker *w, const struct lb_config *cfg,
-		  uint32_t vip, const struct lb_flow_key *k)
+		  uint32_t vip, const struct lb_flow_key *k, uint32_t *b)
 {
-	int b = lb_dp_new_flow_backend(cfg, vip, k);
+	int rc = lb_dp_new_flow_backend(cfg, vip, k, b);
 
 #ifdef LB_TEST_FAULTS
-	b = lb_dp_fault_pick(w, cfg, k, b);
+	if (lb_dp_fault_pick(w, cfg, k, b))
+		rc = 0;
 #else
 	RTE_SET_USED(w);
 #endif
-	return b;
+	return rc;
 }
 
 /* Take on what a new configuration says about the worker itself: flow

@@ -192,12 +192,14 @@ lb_dp_snapshot(const struct lb_dp *dp)
  * self-test (LB_DP_REQ_SELFTEST) and `lookup` all call it, so what the
  * self-test measures is what packets get. Any lcore; @p vip must be
  * valid in @p cfg.
- * @return the backend's index in @p cfg, or -1 if the pool has none to
- * give (no backend with weight > 0).
+ * @return 0 and the backend's index in @p cfg in *@p b, or -1 if the
+ * pool has none to give (no backend with weight > 0). The index goes out
+ * unsigned, as the table holds it: a signed return would cost the packet
+ * path a test of its sign.
  */
 static inline int
 lb_dp_new_flow_backend(const struct lb_config *cfg, uint32_t vip,
-		       const struct lb_flow_key *k)
+		       const struct lb_flow_key *k, uint32_t *b)
 {
 	const struct lb_pool_conf *pool = &cfg->pools[cfg->vips[vip].pool];
 	uint16_t idx;
@@ -206,7 +208,8 @@ lb_dp_new_flow_backend(const struct lb_config *cfg, uint32_t vip,
 				   lb_flow_key_hash(&cfg->global.hash_key, k));
 	if (unlikely(idx == LB_SCHED_EMPTY))
 		return -1;
-	return (int)pool->members[idx];
+	*b = pool->members[idx];
+	return 0;
 }
 
 /* ---- management requests answered by workers ---- */

@@ -140,9 +140,8 @@ selftest_step(struct lb_worker *w, struct lb_dp_selftest *st,
 	const struct lb_config *cfg = snap != NULL ? snap->cfg : NULL;
 	const struct lb_vip_conf *v;
 	struct lb_flow_key k;
-	uint32_t i, end;
+	uint32_t i, end, b;
 	uint16_t id;
-	int b;
 
 	if (cfg == NULL || snap->generation != st->generation ||
 	    st->vip >= cfg->n_vips || st->flows > LB_DP_SELFTEST_MAX) {
@@ -155,10 +154,10 @@ selftest_step(struct lb_worker *w, struct lb_dp_selftest *st,
 					 (uint32_t)SELFTEST_CHUNK);
 		for (i = st->done; i < end; i++) {
 			lb_dp_selftest_tuple(st->seed, i, v, &k);
-			b = lb_dp_worker_pick(w, cfg, st->vip, &k);
-			id = b < 0 ? LB_ID_NONE : cfg->backends[b].id;
+			id = lb_dp_worker_pick(w, cfg, st->vip, &k, &b) < 0 ?
+			     LB_ID_NONE : cfg->backends[b].id;
 			st->choice[i] = id;
-			st->count[b < 0 ? LB_MAX_BACKENDS : id]++;
+			st->count[id == LB_ID_NONE ? LB_MAX_BACKENDS : id]++;
 		}
 		st->done = end;
 		if (rte_rdtsc() >= step_end)
@@ -246,16 +245,19 @@ lb_dp_fault_selftest_skew(struct lb_dp *dp, unsigned int worker,
 
 int
 lb_dp_fault_pick(const struct lb_worker *w, const struct lb_config *cfg,
-		 const struct lb_flow_key *k, int b)
+		 const struct lb_flow_key *k, uint32_t *b)
 {
 	uint32_t f = __atomic_load_n(&fault_skew[w->index], __ATOMIC_ACQUIRE);
 	uint16_t bi;
 
 	if (f == 0 || f > LB_MAX_BACKENDS ||
 	    (rte_be_to_cpu_16(k->src_port) & 3) != 0)
-		return b;
+		return 0;
 	bi = cfg->backend_index[f - 1];
-	return bi != LB_ID_NONE ? bi : b;
+	if (bi == LB_ID_NONE)
+		return 0;
+	*b = bi;
+	return 1;
 }
 #endif
 

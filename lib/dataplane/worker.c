@@ -320,12 +320,9 @@ schedule(struct lb_worker *w, const struct lb_config *cfg,
 {
 	struct lb_flow_entry e;
 	uint32_t bi;
-	int b;
 
-	b = lb_dp_worker_pick(w, cfg, f->vip, &f->key);
-	if (unlikely(b < 0))
+	if (unlikely(lb_dp_worker_pick(w, cfg, f->vip, &f->key, &bi) < 0))
 		return -1;
-	bi = (uint32_t)b;
 	e.backend = cfg->backends[bi].id;
 	e.vip = f->vip_id;
 	e.tick = now_tick;

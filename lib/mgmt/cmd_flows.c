@@ -495,17 +495,18 @@ set_scheduler_choice(json_t *o, const struct lb_config *cfg, uint32_t vip,
 		     const struct lb_pool_conf *pool,
 		     const struct lb_flow_key *key)
 {
-	int b = -1;
+	uint32_t b = 0;
+	int rc = -1;
 
 	if (pool != NULL && pool->maglev.slots != NULL && pool->maglev.size > 0)
-		b = lb_dp_new_flow_backend(cfg, vip, key);
-	if (b < 0) {
+		rc = lb_dp_new_flow_backend(cfg, vip, key, &b);
+	if (rc < 0) {
 		json_object_set_new(o, "backend", json_null());
 		json_object_set_new(o, "backend_address", json_null());
 		json_object_set_new(o, "reason",
 				    json_string("no backend with weight > 0"));
 	} else {
-		set_backend(o, cfg, (uint32_t)b);
+		set_backend(o, cfg, b);
 	}
 	json_object_set_new(o, "source", json_string("scheduler"));
 	json_object_set_new(o, "worker", json_null());

@@ -410,7 +410,7 @@ test_selftest_in_steps_with_the_packet_paths_choice(void **state)
 	unsigned int steps;
 	struct lb_flow_key k;
 	uint8_t first;
-	int b;
+	uint32_t b = 0;
 
 	(void)state;
 	assert_non_null(before);
@@ -425,8 +425,7 @@ test_selftest_in_steps_with_the_packet_paths_choice(void **state)
 	assert_true(max_step * 2 < total);
 	for (i = 0; i < st->flows; i++) {
 		lb_dp_selftest_tuple(st->seed, i, &c->vips[0], &k);
-		b = lb_dp_new_flow_backend(c, 0, &k);
-		assert_true(b >= 0);
+		assert_int_equal(lb_dp_new_flow_backend(c, 0, &k, &b), 0);
 		assert_int_equal(st->choice[i], c->backends[b].id);
 		first = ((const uint8_t *)&k.src_addr)[0];
 		assert_true(first != 0 && first != 127 && first < 224);

@@ -98,11 +98,12 @@ fake_pick(const struct fake *f, const struct lb_dp_selftest *st, uint32_t i)
 {
 	const struct lb_config *c = snap.cfg;
 	struct lb_flow_key k;
+	uint32_t b;
 
 	lb_dp_selftest_tuple(st->seed, i, &c->vips[st->vip], &k);
 	if (f->skew != 0 && ntohs(k.src_port) % 4 == 0)
 		return (int)f->skew - 1;
-	return lb_dp_new_flow_backend(c, st->vip, &k);
+	return lb_dp_new_flow_backend(c, st->vip, &k, &b) < 0 ? -1 : (int)b;
 }
 
 /* A self-test as a worker answers it (query.c), in one go. */
