@@ -5,7 +5,7 @@
 # 50, min_healthy = 3, health checked by TCP every 500 ms.
 # - Simulation matches reality: `edgelbctl check` of the running file
 #   predicts the live table's shares exactly, and the connections nginx
-#   logs (N from many source ports) agree with them within 4 binomial sd,
+#   logs (10000 from many source ports) agree with them within 4 binomial sd,
 #   each on the backend `lookup` names; again once the skewed file runs.
 # - The file edited to 10:10:1000 (a slipped digit): `edgelbd --check`,
 #   `edgelbctl check` (a reader may run it), `diff`, `reload FILE` and
@@ -26,7 +26,7 @@
 USER_NAME=elbt-poluser
 SOCK_GROUP=elbt-polsock
 KIF=elbt-pl0
-CONNS=${ELB_CONNS:-2000}
+CONNS=${ELB_CONNS:-10000}
 t_init pol
 if ! getent group "$SOCK_GROUP" >/dev/null; then
 	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
@@ -73,7 +73,9 @@ as_reader() {
 }
 
 # measure TAG FILE: `edgelbctl check FILE` (FILE runs) predicts what
-# CONNS connections get, connection by connection and in aggregate.
+# CONNS connections get, connection by connection and in aggregate. The
+# kernel reuses some source ports (TIME_WAIT reuse: about 9 in 100 here);
+# the aggregate counts each tuple once, and at least 80% must be distinct.
 measure() {
 	local tag=$1 file=$2
 	elbctl -j check "$file" >"$WORKDIR/check-$tag.json"
@@ -84,7 +86,8 @@ measure() {
 	t_log "client: $(cat "$WORKDIR/client-$tag.json")"
 	sleep 0.5
 	t_py predicted --before "$WORKDIR/before-$tag.json" \
-		--check "$WORKDIR/check-$tag.json" --vip web --min-conns "$CONNS"
+		--check "$WORKDIR/check-$tag.json" --vip web \
+		--min-conns $((CONNS * 8 / 10))
 }
 
 # ---- the running file: check says OK and predicts what happens ----
