@@ -69,7 +69,7 @@ usage(FILE *out)
 		"          the CURSOR of the following one),\n"
 		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
 		"          lookup - (tuples on standard input, at most %d),\n"
-		"          config, diff FILE, history [N],\n"
+		"          config, check FILE, diff FILE, history [N],\n"
 		"          selftest [VIP] [--flows N] [--seed S] (exit 1 if it fails)\n"
 		"  change: reload [FILE], weight BACKEND N, drain BACKEND,\n"
 		"          disable BACKEND, enable BACKEND, rollback [GENERATION],\n"
@@ -809,9 +809,10 @@ print_vips(const json_t *a)
 
 static void print_change_policy(const json_t *a);
 
-/* What a change changed: generations, keys, backends, discarded. */
+/* What a change changed (or would): generations, keys, backends,
+ * discarded. */
 static void
-print_change(const json_t *a)
+print_change_core(const json_t *a)
 {
 	struct table t;
 	size_t i;
@@ -848,7 +849,140 @@ print_change(const json_t *a)
 	json_array_foreach(json_object_get(a, "discarded"), i, v)
 		printf("discarded runtime change (generation %s): %s\n",
 		       field(v, "generation"), field(v, "command"));
+}
+
+static void
+print_change(const json_t *a)
+{
+	print_change_core(a);
 	print_change_policy(a);
+}
+
+/* A share in percent as the policy reports it (0..100), "-" if null. */
+static const char *
+pct(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? number("%.2f%%", json_number_value(v)) :
+				   "-";
+}
+
+/* "10", or "10 (table 1)" while a slow start ramps it. */
+static const char *
+weight_cell(const json_t *b)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", field(b, "weight"));
+	if (!json_equal(json_object_get(b, "weight"),
+			json_object_get(b, "table_weight")))
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 " (table %s)", field(b, "table_weight"));
+	return buf;
+}
+
+/* Per VIP of a check report: each backend's share now and with FILE,
+ * and what the policy judges it by. */
+static void
+print_shares(const json_t *vips)
+{
+	const json_t *v, *b;
+	struct table t;
+	size_t i, j;
+
+	json_array_foreach(vips, i, v) {
+		printf("%svip %s %s %s:%s pool %s fingerprint %s\n",
+		       i > 0 ? "\n" : "", field(v, "name"),
+		       field(v, "protocol"), field(v, "address"),
+		       field(v, "port"), field(v, "pool"),
+		       field(v, "fingerprint"));
+		table_init(&t, 9);
+		table_add(&t, "BACKEND", "ADDRESS", "WEIGHT", "STATE",
+			  "MAX_SHARE", "SHARE_NOW", "EXPECTED",
+			  "WORST_1_DOWN", "WHEN_DOWN");
+		json_array_foreach(json_object_get(v, "backends"), j, b) {
+			char ms[16] = "-";
+
+			if (json_is_integer(json_object_get(b, "max_share")))
+				snprintf(ms, sizeof(ms), "%s%%",
+					 field(b, "max_share"));
+			table_add(&t, field(b, "name"), field(b, "address"),
+				  weight_cell(b), field(b, "state"), ms,
+				  pct(b, "share_before"),
+				  pct(b, "expected_share"),
+				  pct(b, "worst_share_one_down"),
+				  field(b, "worst_when_down"));
+		}
+		table_print(&t);
+	}
+}
+
+/* "FILE:LINE: violation [code] message" */
+static void
+print_finding(const json_t *f)
+{
+	printf("%s: %s [%s] %s\n", field(f, "where"), field(f, "severity"),
+	       field(f, "code"), field(f, "message"));
+}
+
+static void
+print_check(const json_t *a)
+{
+	size_t i;
+	json_t *f;
+
+	printf("check %s against the running generation %s\n\n",
+	       field(a, "file"), field(a, "generation"));
+	print_shares(json_object_get(a, "vips"));
+	if (json_array_size(json_object_get(a, "findings")) > 0)
+		printf("\n");
+	json_array_foreach(json_object_get(a, "findings"), i, f)
+		print_finding(f);
+	printf("\ncheck: %s\n", json_is_true(json_object_get(a, "ok")) ?
+	       "OK" : "REFUSED: a reload of this file would be refused by "
+	       "the policy (--force overrides)");
+	printf("%s violation(s), %s warning(s)\n", field(a, "violations"),
+	       field(a, "warnings"));
+}
+
+static void
+print_diff(const json_t *a)
+{
+	const json_t *f;
+	const char *k;
+	size_t i;
+
+	print_change_core(a);
+	printf("\n");
+	print_shares(json_object_get(a, "vips"));
+	json_object_foreach((json_t *)json_object_get(a, "fingerprints"), k, f)
+		if (!json_equal(json_object_get(f, "old"),
+				json_object_get(f, "new")))
+			printf("pool %s fingerprint %s -> %s\n", k,
+			       field(f, "old"), field(f, "new"));
+	json_array_foreach(json_object_get(a, "violations"), i, f)
+		print_finding(f);
+	json_array_foreach(json_object_get(a, "warnings"), i, f)
+		print_finding(f);
+	if (json_is_true(json_object_get(a, "refused")))
+		printf("a reload of this file would be REFUSED by the policy "
+		       "(%zu violation(s); --force overrides)\n",
+		       json_array_size(json_object_get(a, "violations")));
+}
+
+/*
+ * A what-if whose file the policy refuses exits 1 like an error, so that
+ * a pipeline stops (check: "ok" false; diff: "refused").
+ */
+static int
+refused_whatif(const char *cmd, const json_t *a)
+{
+	if (strcmp(cmd, "check") == 0)
+		return json_is_false(json_object_get(a, "ok"));
+	if (strcmp(cmd, "diff") == 0)
+		return json_is_true(json_object_get(a, "refused"));
+	return 0;
 }
 
 /* Findings of a change, what --force overrode, a pending confirmation. */
@@ -1032,7 +1166,8 @@ static const struct {
 	{ "reload", print_change },   { "weight", print_change },
 	{ "drain", print_change },    { "disable", print_change },
 	{ "enable", print_change },   { "rollback", print_change },
-	{ "diff", print_change },     { "apply", print_change },
+	{ "diff", print_diff },       { "apply", print_change },
+	{ "check", print_check },
 	{ "confirm", print_confirm }, { "selftest", print_selftest },
 };
 
@@ -1152,7 +1287,7 @@ main(int argc, char **argv)
 	struct opts o;
 	double deadline;
 	json_t *a, *err;
-	int first, fd;
+	int first, fd, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	first = parse_opts(argc, argv, &o);
@@ -1177,8 +1312,10 @@ main(int argc, char **argv)
 		print_errors(a);
 	else if (selftest_failed(argc - first, argv + first, a))
 		err = a;
+	rc = err != NULL || refused_whatif(argv[first], a) ?
+		EXIT_DAEMON_ERROR : 0;
 	json_decref(a);
 	free(req.p);
 	free(ans.p);
-	return err != NULL ? EXIT_DAEMON_ERROR : 0;
+	return rc;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Commands that change the running configuration, or show it: reload,
- * apply, confirm, weight, drain, disable, enable, rollback, diff, history,
- * config, version, vips. Every change goes through lib/runtime, which applies it
+ * apply, confirm, weight, drain, disable, enable, rollback, history,
+ * config, version, vips (diff and check: cmd_check.c). Every change goes through lib/runtime, which applies it
  * as one snapshot and records it; access checks happen in dispatch.
  */
 #include <errno.h>
@@ -23,8 +23,8 @@
  * The daemon reads files as root: only name a file the peer could read
  * itself, or its errors (which quote lines) would leak what it may not.
  */
-static json_t *
-check_readable(const struct mgmt_req *r, const char *path)
+json_t *
+lb_mgmt_file_readable(const struct mgmt_req *r, const char *path)
 {
 	const struct lb_mgmt_peer *p = r->peer;
 	struct stat st;
@@ -59,7 +59,7 @@ lb_mgmt_cmd_reload(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 
 	if (r->argc > 2)
 		return lb_mgmt_error("usage: reload [FILE]");
-	if (r->argc == 2 && (e = check_readable(r, r->argv[1])) != NULL)
+	if (r->argc == 2 && (e = lb_mgmt_file_readable(r, r->argv[1])) != NULL)
 		return e;
 	lb_runtime_reload(ctx->rt, r->argc == 2 ? r->argv[1] : NULL, &r->who,
 			  &ans);
@@ -100,7 +100,7 @@ lb_mgmt_cmd_apply(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		return lb_mgmt_error("apply: --confirm-within \"%.32s\" is not "
 				     "a number of seconds in 1..%d", within,
 				     CONFIRM_WITHIN_MAX);
-	if ((e = check_readable(r, file)) != NULL)
+	if ((e = lb_mgmt_file_readable(r, file)) != NULL)
 		return e;
 	if (within == NULL)
 		lb_runtime_reload(ctx->rt, file, &r->who, &ans);
@@ -196,19 +196,6 @@ lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 		return lb_mgmt_error("usage: rollback [GENERATION]");
 	lb_runtime_rollback(ctx->rt, gen, &r->who, r->line, &ans);
 	return answer_of(ans);
-}
-
-json_t *
-lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
-{
-	json_t *e;
-
-	if (r->argc != 2)
-		return lb_mgmt_error("usage: diff FILE");
-	e = check_readable(r, r->argv[1]);
-	if (e != NULL)
-		return e;
-	return answer_of(lb_runtime_diff(ctx->rt, r->argv[1]));
 }
 
 json_t *

@@ -81,8 +81,17 @@ static const struct mgmt_cmd commands[] = {
 	{ "config", 0, "config",
 	  "the running configuration as an INI file, runtime changes included",
 	  lb_mgmt_cmd_config },
+	{ "check", 0, "check FILE",
+	  "FILE's tables as a reload would build them now (health, slow "
+	  "starts): per VIP and backend the weight, expected share, "
+	  "max_share, worst share with one other backend down and the share "
+	  "now, then every policy finding against the running configuration; "
+	  "nothing is applied",
+	  lb_mgmt_cmd_check },
 	{ "diff", 0, "diff FILE",
-	  "what a reload of FILE would change, without applying anything",
+	  "what a reload of FILE would change, without applying anything: "
+	  "keys, backends, every share before and after, pool fingerprints, "
+	  "and the policy findings that would refuse it",
 	  lb_mgmt_cmd_diff },
 	{ "history", 0, "history [N]",
 	  "the last N (default 20) changes and refused changes",

@@ -157,13 +157,18 @@ json_t *lb_mgmt_cmd_rollback(struct lb_mgmt_ctx *ctx,
 json_t *lb_mgmt_cmd_apply(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_confirm(struct lb_mgmt_ctx *ctx,
 			    const struct mgmt_req *r);
-json_t *lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx,
 			    const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_config(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_version(struct lb_mgmt_ctx *ctx,
 			    const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_vips(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+/* NULL if @p path is an absolute path of a regular file that the peer of
+ * @p r could read itself (edgelbd reads as root), else the error. */
+json_t *lb_mgmt_file_readable(const struct mgmt_req *r, const char *path);
+/* cmd_check.c */
+json_t *lb_mgmt_cmd_check(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_diff(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 /* cmd_health.c */
 json_t *lb_mgmt_cmd_health(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 /* Add backend identity @id's health (short form, as `backends` shows it;

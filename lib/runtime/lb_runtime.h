@@ -230,11 +230,25 @@ int lb_runtime_pending_abort(struct lb_runtime *rt, const char *reason);
 uint64_t lb_runtime_pending(const struct lb_runtime *rt);
 
 /**
- * What applying @p path would change, without applying anything.
- * @return a new JSON value (the same shape as an apply's answer, or the
- * errors).
+ * What applying @p path would change, without applying anything: the
+ * shape of an apply's answer ("generation" is the running one; keys,
+ * backends with weight, state and expected share old -> new), with what
+ * the gate would say: "violations" and "warnings" (arrays of findings)
+ * and "refused" (true: a reload of @p path without --force would be
+ * refused). Or the errors ({"error", "errors"}).
  */
 json_t *lb_runtime_diff(struct lb_runtime *rt, const char *path);
+
+/**
+ * lb_runtime_diff, and the configuration @p path would run: *@p built
+ * (NULL: not wanted) gets it, built exactly as a reload would build it
+ * now - the health checks' down backends, slow-start ramps, flows in use,
+ * identities from copies of the registries (a what-if takes none) - for
+ * the caller to judge and free (lb_config_free); NULL on an error. Never
+ * published, never recorded.
+ */
+json_t *lb_runtime_whatif(struct lb_runtime *rt, const char *path,
+			  struct lb_config **built);
 
 /** Record a change refused before it reached apply (access, arguments). */
 void lb_runtime_record_refused(struct lb_runtime *rt,

@@ -1089,19 +1089,20 @@ lb_runtime_rollback(struct lb_runtime *rt, uint64_t generation,
 	return rc;
 }
 
-json_t *
-lb_runtime_diff(struct lb_runtime *rt, const char *path)
+/* @path built as a reload would build it now (health, slow-start ramps,
+ * flows in use), with copies of the registries: a what-if takes no
+ * identity. NULL with *errors set. */
+static struct lb_config *
+build_whatif(struct lb_runtime *rt, const char *path, json_t **errors)
 {
 	struct lb_config_error err;
 	struct lb_ids *bids, *vids;
 	struct lb_spec *spec;
 	struct lb_config *cfg;
-	json_t *ans = NULL;
 
-	spec = load_checked(rt, path, &ans);
+	spec = load_checked(rt, path, errors);
 	if (spec == NULL)
-		return ans;
-	/* copies of the registries: a what-if takes no identity */
+		return NULL;
 	bids = lb_ids_dup(rt->backend_ids);
 	vids = lb_ids_dup(rt->vip_ids);
 	if (bids == NULL || vids == NULL) {
@@ -1114,12 +1115,61 @@ lb_runtime_diff(struct lb_runtime *rt, const char *path)
 	lb_ids_free(vids);
 	lb_spec_free(spec);
 	if (cfg == NULL)
-		return errors_json(&err);
+		*errors = errors_json(&err);
+	return cfg;
+}
+
+/* What the gate would say of @cfg replacing the running configuration:
+ * the answer's "violations" and "warnings", and "refused" (a reload
+ * without --force would be). */
+static void
+whatif_judge(struct lb_runtime *rt, const struct lb_config *cfg, json_t *ans)
+{
+	json_t *findings, *viol, *warn;
+	size_t nv = 0;
+
+	if (rt->gate != NULL) {
+		findings = rt->gate(rt->snap->cfg, cfg, rt->gate_arg);
+		nv = lb_runtime_findings_split(findings, &viol, &warn);
+		json_decref(findings);
+	} else {
+		viol = json_array();
+		warn = json_array();
+	}
+	json_object_set_new(ans, "violations", viol);
+	json_object_set_new(ans, "warnings", warn);
+	json_object_set_new(ans, "refused", json_boolean(nv > 0));
+}
+
+json_t *
+lb_runtime_whatif(struct lb_runtime *rt, const char *path,
+		  struct lb_config **built)
+{
+	struct lb_config *cfg;
+	json_t *ans = NULL;
+
+	if (built != NULL)
+		*built = NULL;
+	cfg = build_whatif(rt, path, &ans);
+	if (cfg == NULL)
+		return ans;
 	ans = json_pack("{s:I}", "generation",
 			(json_int_t)rt->snap->generation);
-	lb_change_describe(ans, rt->snap->cfg, cfg);
-	lb_config_free(cfg);
+	if (ans != NULL) {
+		lb_change_describe(ans, rt->snap->cfg, cfg);
+		whatif_judge(rt, cfg, ans);
+	}
+	if (ans != NULL && built != NULL)
+		*built = cfg;
+	else
+		lb_config_free(cfg);
 	return ans;
+}
+
+json_t *
+lb_runtime_diff(struct lb_runtime *rt, const char *path)
+{
+	return lb_runtime_whatif(rt, path, NULL);
 }
 
 /* ---- reading ----------------------------------------------------------- */

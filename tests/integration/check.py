@@ -19,6 +19,14 @@ Environment: T_ID, ELBD_SOCK, EDGELBCTL, WORKDIR, VIP.
   redispatch TIMEOUT_S          once the flow tables have drained (FIN
                                 timeout), every logged connection is still
                                 named correctly, now by the scheduler
+  predicted --before SNAP --check JSON --vip NAME --min-conns N
+                                the shares `edgelbctl check` predicted (JSON:
+                                its -j answer for the running file) are the
+                                live table's (backends' expected_share) and
+                                agree with the connections nginx logged since
+                                SNAP within 4 binomial sd (each tuple counted
+                                once; N: at least this many distinct); each
+                                connection is on the backend lookup names
 """
 
 import json
@@ -243,6 +251,48 @@ def cmd_dispatch(args):
     check_per_core(workers)
 
 
+def cmd_predicted(args):
+    """Simulation matches reality: check's shares against nginx's counts."""
+    before = json.load(open(args["--before"]))
+    report = json.load(open(args["--check"]))
+    min_conns = int(args["--min-conns"])
+    vip = [v for v in report["vips"] if v["name"] == args["--vip"]][0]
+    pred = {b["name"]: b["expected_share"] / 100.0 for b in vip["backends"]}
+    live = backends_by_name()
+    for name, p in sorted(pred.items()):
+        got = float(live[name]["expected_share"])
+        check(abs(got - p) < 1e-9, "check's predicted share of %s %.6f is "
+              "the live table's expected_share %.6f" % (name, p, got))
+    all_lines = nginx_lines()
+    b0 = before["log_lines"]
+    lines = {k: v[b0.get(k, 0):] for k, v in all_lines.items()}
+    check_dispatch(lines)
+    # A tuple the client used twice lands twice on one backend: count
+    # each once, so that the counts are independent draws.
+    seen, counts = set(), {k: 0 for k in lines}
+    for k, ls in lines.items():
+        for addr, port, _ in ls:
+            if (addr, port) not in seen:
+                seen.add((addr, port))
+                counts[k] += 1
+    n = sum(counts.values())
+    check(n >= min_conns, "nginx logged %d connections from distinct source "
+          "ports since the snapshot (%d in all; want >= %d)" %
+          (n, sum(len(v) for v in lines.values()), min_conns))
+    print("  %-6s %10s %9s %9s %8s" % ("name", "predicted", "count", "n*p",
+                                       "4sd"))
+    for name in sorted(pred):
+        p = pred[name]
+        sd = math.sqrt(n * p * (1 - p))
+        print("  %-6s %9.4f%% %9d %9.1f %8.1f" % (name, 100 * p,
+                                                  counts.get(name, 0),
+                                                  n * p, 4 * sd))
+        check(abs(counts.get(name, 0) - n * p) <= 4 * sd,
+              "%s: %d of %d connections, check predicted %.2f%% = %.1f +- "
+              "%.1f (4 sd)" % (name, counts.get(name, 0), n, 100 * p, n * p,
+                               4 * sd))
+
+
 def cmd_lookup_one(src, sport, backend):
     a = ctl("lookup", "tcp", src, str(sport), VIP, str(VIP_PORT))
     print("  lookup tcp %s %s %s %d -> %s" % (src, sport, VIP, VIP_PORT,
@@ -328,6 +378,8 @@ def main(argv):
         elif cmd == "drops-grew":
             cmd_drops_grew(rest[0], rest[1], rest[2] if len(rest) > 2 else "",
                            rest[3] if len(rest) > 3 else "")
+        elif cmd == "predicted":
+            cmd_predicted(dict(zip(rest[::2], rest[1::2])))
         elif cmd == "redispatch":
             cmd_redispatch(float(rest[0]))
         else:

@@ -35,6 +35,7 @@ DEFAULT_TESTS=(
 	"test_commands_rt.sh 60"
 	"test_access.sh 60"
 	"test_confirm.sh 90"
+	"test_policy.sh 120"
 	"test_expiry_idle.sh 60"
 	"test_arp_spoof.sh 60"
 	"test_martian.sh 60"

@@ -1465,6 +1465,10 @@ test_bad_commands_give_error(void **state)
 	assert_error("stats --per-core extra", "usage: stats");
 	assert_error("backends x y", "usage: backends [VIP]");
 	assert_error("backends x", "no VIP named");
+	assert_error("check", "usage: check FILE");
+	assert_error("check a b", "usage: check FILE");
+	assert_error("diff", "usage: diff FILE");
+	assert_error("check /etc/edgelb.ini", "no running configuration");
 	assert_error("a b c d e f g h i j k l m n o p q", "too many words");
 	assert_error("\xff\xfe\x80", "unknown command \"???\"");
 	a = lb_mgmt_execute(&ctx, NULL, "help\0status", 11);

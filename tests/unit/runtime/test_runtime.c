@@ -1559,6 +1559,79 @@ test_findings_split(void **state)
 	json_decref(w);
 }
 
+/* ---- lb_runtime_whatif ---- */
+
+/*
+ * The what-if builds a file as a reload would now: a backend health has
+ * down stays out of its table (the same table the running generation
+ * has), and the gate's findings say whether a reload would be refused.
+ * Nothing is applied, recorded, or given an identity.
+ */
+static void
+test_whatif_builds_as_a_reload_would(void **state)
+{
+	const char *same = write_ini("same.ini", base_backends);
+	const char *big = write_ini("big.ini",
+		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 50\n"
+		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 2\n"
+		"[backend.c]\npool = web\naddress = 10.0.0.13\nweight = 3\n"
+		"[backend.z]\npool = alt\naddress = 10.0.0.20\nweight = 1\n");
+	const struct lb_pool_conf *run, *wi;
+	const struct lb_snapshot *before;
+	struct lb_config *built = NULL;
+	uint64_t records;
+	json_t *ans, *v;
+
+	(void)state;
+	lb_runtime_health_set(fx.rt, id_of("b"), 1, "connect refused");
+	lb_runtime_health_commit(fx.rt);
+	before = snap();
+	records = lb_runtime_records(fx.rt);
+	ans = lb_runtime_whatif(fx.rt, same, &built);
+	assert_non_null(built);
+	assert_false(json_is_true(json_object_get(ans, "refused")));
+	assert_int_equal(json_array_size(json_object_get(ans, "violations")),
+			 0);
+	assert_true(backend(built, "b")->out);
+	assert_false(in_any_table(built, "b"));
+	run = pool(cfg(), "web");
+	wi = pool(built, "web");
+	assert_int_equal(wi->maglev.size, run->maglev.size);
+	assert_memory_equal(wi->maglev.slots, run->maglev.slots,
+			    run->maglev.size * sizeof(run->maglev.slots[0]));
+	lb_config_free(built);
+	json_decref(ans);
+	/* the gate: what a reload would meet */
+	gate_on();
+	ans = lb_runtime_whatif(fx.rt, big, &built);
+	assert_non_null(built);
+	assert_int_equal(backend(built, "a")->weight, 50);
+	assert_true(json_is_true(json_object_get(ans, "refused")));
+	v = json_object_get(ans, "violations");
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(gets(json_array_get(v, 0), "code"), "max_weight");
+	assert_true(json_is_array(json_object_get(ans, "warnings")));
+	assert_ptr_equal(rules.before, before->cfg);
+	lb_config_free(built);
+	json_decref(ans);
+	/* a gate that cannot decide: a reload would be refused */
+	rules.fail = 1;
+	ans = lb_runtime_diff(fx.rt, same);
+	assert_true(json_is_true(json_object_get(ans, "refused")));
+	assert_string_equal(gets(json_array_get(json_object_get(ans,
+		"violations"), 0), "code"), "policy_unavailable");
+	json_decref(ans);
+	/* errors: no configuration handed out */
+	built = (struct lb_config *)1;
+	ans = lb_runtime_whatif(fx.rt, "/nonexistent/x.ini", &built);
+	assert_null(built);
+	assert_non_null(json_object_get(ans, "errors"));
+	json_decref(ans);
+	assert_ptr_equal(snap(), before);
+	assert_int_equal(lb_runtime_records(fx.rt), records);
+	lb_runtime_set_gate(fx.rt, NULL, NULL);
+}
+
 /* ---- commit-confirmed apply ---- */
 
 /* The base with b at weight 5: what the tests apply. */
@@ -1823,6 +1896,7 @@ main(void)
 	};
 	const struct CMUnitTest diff[] = {
 		T(test_diff_changes_nothing),
+		T(test_whatif_builds_as_a_reload_would),
 	};
 	const struct CMUnitTest audit[] = {
 		T(test_audit_one_line_per_change),
