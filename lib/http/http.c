@@ -135,6 +135,8 @@ on_timer(struct lb_evloop_timer *t, void *arg)
 	run(arg);
 }
 
+/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it is SO_REUSEPORT, and
+ * a second daemon on the same port must fail, not share it. */
 static struct MHD_Daemon *
 start(struct lb_http *h, uint32_t addr, uint16_t port)
 {
@@ -148,7 +150,6 @@ start(struct lb_http *h, uint32_t addr, uint16_t port)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LB_HTTP_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LB_HTTP_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LB_HTTP_CONN_MEMORY,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_END);
 }
 

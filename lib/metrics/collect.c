@@ -431,7 +431,9 @@ collect_pools(struct lb_metrics_out *o, const struct scrape *s)
 static double
 tsc_s(uint64_t tsc)
 {
-	return (double)tsc / (double)rte_get_tsc_hz();
+	uint64_t hz = rte_get_tsc_hz();
+
+	return hz != 0 ? (double)tsc / (double)hz : 0.0;   /* 0: no EAL */
 }
 
 struct worker_fig {

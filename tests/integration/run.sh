@@ -44,6 +44,7 @@ DEFAULT_TESTS=(
 	"test_health.sh 180"
 	"test_mgmt_abuse.sh 120"
 	"test_arp_flood.sh 60"
+	"test_metrics.sh 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
