@@ -21,6 +21,9 @@
 #           ways, against kernel to kernel over the bridge
 #   policy  edgelbd --check of a 1000-backend, 100-VIP file with every
 #           policy key and n_minus_1 on (no DPDK started)
+#   metrics /metrics at 1000 backends and 2 workers: scrape time, and the
+#           workers' busy-loop maximum with and without a scrape every
+#           second (same run)
 #
 # Usage: tests/bench/run.sh [PART...]     (default: all, about 19 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
@@ -29,7 +32,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy metrics)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
