@@ -34,6 +34,7 @@ static struct lb_dp dp;
 static struct lb_snapshot snap;
 static struct lb_worker *worker;
 static struct lb_metrics *metrics;
+static const char *readme_path;     /* argv[1]: the README to check */
 
 static int
 group_setup(void **state)
@@ -229,6 +230,51 @@ test_registered_collector_appended(void **state)
 	assert_int_equal(lb_metrics_register(metrics, extra, NULL), -ENOSPC);
 }
 
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = calloc(1, n + 1)) != NULL &&
+	    fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* README.md's "Metrics and alerts" table lists every family: the list an
+ * operator reads cannot fall behind the code either. */
+static void
+test_readme_lists_every_family(void **state)
+{
+	char *text = render(), *readme, name[128], want[140];
+	const char *p;
+	unsigned int n = 0;
+
+	(void)state;
+	if (readme_path == NULL)
+		skip();
+	readme = read_file(readme_path);
+	assert_non_null(readme);
+	for (p = text; (p = strstr(p, "# TYPE ")) != NULL; p += 7) {
+		assert_int_equal(sscanf(p + 7, "%127s", name), 1);
+		snprintf(want, sizeof(want), "| `%s` |", name);
+		if (strstr(readme, want) == NULL)
+			fail_msg("README.md does not list family %s", name);
+		n++;
+	}
+	assert_true(n > 50);
+	free(readme);
+	free(text);
+}
+
 /* ---- HTTP through a real loop ------------------------------------------ */
 
 /* Send @p req to the listener, pump the loop until the server closes;
@@ -305,16 +351,18 @@ test_http_serves_metrics(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_descriptor_row_exported),
 		cmocka_unit_test(test_counter_name_conventions),
 		cmocka_unit_test(test_samples_carry_worker_values),
 		cmocka_unit_test(test_label_escape),
+		cmocka_unit_test(test_readme_lists_every_family),
 		cmocka_unit_test(test_http_serves_metrics),
 		cmocka_unit_test(test_registered_collector_appended),
 	};
 
+	readme_path = argc > 1 ? argv[1] : NULL;
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
