@@ -9,10 +9,12 @@ compare SCRAPE STATS_BEFORE STATS_AFTER BACKENDS_BEFORE BACKENDS_AFTER
   two reads taken around the scrape; with traffic stopped, the per-backend
   and per-VIP counters are equal to both. Shares, weights, max_share and
   health agree with `backends`.
-telemetry TELEMETRY_OUT SCRAPE BACKENDS
+telemetry TELEMETRY_OUT SCRAPE BACKENDS SCRAPE_BEFORE SCRAPE_AFTER
   The replies of dpdk-telemetry.py (one JSON object per line) carry the
   same values as the scrape: /edgelb/generation, /edgelb/stats,
-  /edgelb/backends, /edgelb/backend,NAME, /edgelb/port,NAME.
+  /edgelb/backends, /edgelb/backend,NAME; /edgelb/port,NAME's counters
+  (health checks still move them) lie between the scrapes taken before
+  the telemetry snapshot and after the query.
 """
 import json
 import re
@@ -202,8 +204,10 @@ def compare(scrape, sa, sb, ba, bb):
         check(m is not None and m > 0, "worker %s rx_packets %s" % (w, m))
 
 
-def telemetry(out, scrape, backends):
+def telemetry(out, scrape, backends, before, after):
     samples, _ = parse(scrape)
+    s0, _ = parse(before)
+    s1, _ = parse(after)
     replies = {}
     with open(out) as f:
         for line in f:
@@ -237,15 +241,22 @@ def telemetry(out, scrape, backends):
           == "web" and m > 0, "/edgelb/backend,web2: new flows %s = the "
           "scrape's %s" % (be.get("edgelb_backend_new_flows_total"), m))
     port = replies.get("/edgelb/port") or {}
-    m = metric(samples, "edgelb_drops_total", port="lan", reason="no_vip")
-    check(port.get("edgelb_drops_total_no_vip") == m,
-          "/edgelb/port,lan: drops no_vip %s = the scrape's %s"
-          % (port.get("edgelb_drops_total_no_vip"), m))
+    for key, labels in (("edgelb_port_rx_packets_total", {}),
+                        ("edgelb_drops_total", {"reason": "no_vip"}),
+                        ("edgelb_nic_ipackets_total", {})):
+        tkey = key + "".join("_" + v for v in labels.values())
+        t = port.get(tkey)
+        lo = metric(s0, key, port="lan", **labels)
+        hi = metric(s1, key, port="lan", **labels)
+        check(t is not None and lo <= t <= hi and hi > 0 or
+              (labels and t == lo == hi),
+              "/edgelb/port,lan: %s %s within the scrapes' %s..%s"
+              % (tkey, t, lo, hi))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "compare":
         compare(*sys.argv[2:7])
     elif sys.argv[1] == "telemetry":
-        telemetry(*sys.argv[2:5])
+        telemetry(*sys.argv[2:7])
     sys.exit(1 if fails else 0)

@@ -22,6 +22,8 @@ command -v promtool >/dev/null ||
 t_topology
 T_GLOBAL_EXTRA="metrics_listen = 127.0.0.1:9740"
 t_config_head 2
+# Health checks go out through the port's kernel interface.
+printf 'kernel_interface = edgelb-lan\n' >>"$CONF"
 t_vip web 80 tcp web
 t_pool web
 printf 'health = tcp\nhealth_interval_ms = 500\nhealth_timeout_ms = 400\nmin_healthy = 2\n' >>"$CONF"
@@ -73,9 +75,10 @@ scrape "$WORKDIR/m2.txt" >/dev/null
 printf '%s\n' /edgelb/generation /edgelb/stats /edgelb/backends \
 	/edgelb/backend,web2 /edgelb/port,lan |
 	dpdk-telemetry.py -f "elbt-$T_ID" >"$WORKDIR/tel.out" 2>&1
+scrape "$WORKDIR/m2b.txt" >/dev/null
 t_check "dpdk-telemetry.py answers" test -s "$WORKDIR/tel.out"
 t_pyscript check_metrics.py telemetry "$WORKDIR/tel.out" "$WORKDIR/m2.txt" \
-	"$WORKDIR/b2.json"
+	"$WORKDIR/b2.json" "$WORKDIR/m1.txt" "$WORKDIR/m2b.txt"
 
 # A refused change is counted.
 refused() {
