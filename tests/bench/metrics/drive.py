@@ -3,7 +3,7 @@
 seconds, one without scraping and one scraping URL every second, each
 starting with the workers' maxima reset; prints and writes the figures.
 
-  drive.py EDGELBCTL SOCKET URL WINDOW_S ROUNDS OUT.json
+  drive.py EDGELBCTL SOCKET URL WINDOW_S ROUNDS OUT.json WORKERS
 """
 import json
 import statistics
@@ -45,6 +45,7 @@ def window(edgelbctl, sock, url, seconds, scrape):
 def main():
     edgelbctl, sock, url = sys.argv[1:4]
     seconds, rounds, out = float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    w = int(sys.argv[7])
     # Warm up: the first render sizes the buffer, the first scrape opens
     # the connection path.
     urllib.request.urlopen(url, timeout=5).read()
@@ -61,16 +62,18 @@ def main():
     res["scrape_ms_max"] = t[-1]
     res["busy_max_us_without"] = max(max(w) for w in res["without"])
     res["busy_max_us_with"] = max(max(w) for w in res["with"])
+    tag = "1000 backends, %d worker%s" % (w, "s" if w > 1 else "")
     res["rows"] = [
-        {"name": "scrape of /metrics, 1000 backends, 2 workers, median",
+        {"name": "scrape of /metrics, %s, median" % tag,
          "value": res["scrape_ms_p50"], "unit": "ms"},
-        {"name": "scrape of /metrics, 1000 backends, 2 workers, max",
+        {"name": "scrape of /metrics, %s, max" % tag,
          "value": res["scrape_ms_max"], "unit": "ms", "target": "<= 50",
          "met": res["scrape_ms_max"] <= 50},
-        {"name": "exposition size", "value": res["bytes"], "unit": "bytes"},
-        {"name": "workers' busy-loop max, no scraping",
+        {"name": "exposition size, %s" % tag, "value": res["bytes"],
+         "unit": "bytes"},
+        {"name": "busy-loop max, no scraping, %s" % tag,
          "value": res["busy_max_us_without"], "unit": "us"},
-        {"name": "workers' busy-loop max, scraping every second",
+        {"name": "busy-loop max, scraping every second, %s" % tag,
          "value": res["busy_max_us_with"], "unit": "us"},
     ]
     json.dump(res, open(out, "w"), indent=1)
