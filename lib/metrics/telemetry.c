@@ -287,6 +287,8 @@ list_of(const char *text, const char *label, const char *params,
 	if (q.seen == NULL)
 		return -1;
 	each_sample(text, distinct_one, &q);
+	if (start > q.n)
+		start = q.n;
 	if (!paged) {
 		rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 		for (i = 0; i < q.n && i < RTE_TEL_MAX_ARRAY_ENTRIES; i++)
