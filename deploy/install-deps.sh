@@ -16,6 +16,9 @@ PKGS+=(valgrind)
 PKGS+=(clang libclang-rt-14-dev)
 # systemd-analyze, for test_service.sh's check of deploy/edgelbd.service.
 PKGS+=(systemd)
+# lib/metrics: the Prometheus endpoint (libmicrohttpd) and promtool, which
+# checks the rules (promtool test rules) and a real scrape (check metrics).
+PKGS+=(libmicrohttpd-dev prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do

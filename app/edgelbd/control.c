@@ -26,6 +26,8 @@
 #include "edgelbd.h"
 #include "lb_evloop.h"
 #include "lb_health.h"
+#include "lb_http.h"
+#include "lb_metrics.h"
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
 #include "lb_pkt.h"
@@ -45,6 +47,11 @@ struct control {
 	uint64_t health_gen;        /* generation the checker follows */
 	struct lb_excpath *xp;
 	uint64_t status_seq;        /* snapshot systemd's STATUS= describes */
+	struct lb_metrics *metrics; /* /metrics and the telemetry snapshot */
+	/* The HTTP listener on metrics_listen (NULL: off); others (a status
+	 * page) add their paths with lb_http_route(), their families with
+	 * lb_metrics_register(). */
+	struct lb_http *http;
 };
 
 static void
@@ -202,6 +209,7 @@ on_housekeeping(struct lb_evloop_timer *t, void *arg)
 	(void)t;
 	lb_runtime_tick(c->rt);
 	update_status(c);
+	lb_metrics_publish(c->metrics);
 }
 
 static void
@@ -303,6 +311,51 @@ setup_health(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 }
 
 /*
+ * The metrics registry (telemetry reads its once-a-second exposition even
+ * without metrics_listen) and, when configured, the HTTP listener serving
+ * /metrics from this loop. metrics_listen is not a runtime key: the
+ * listener stays as it was made.
+ */
+static int
+setup_metrics(struct control *c, const struct lb_mgmt_ctx *ctx,
+	      const struct lb_config *cfg, char *err, size_t errlen)
+{
+	const struct lb_metrics_src src = {
+		.dp = c->dp, .rt = c->rt, .health = c->health, .xp = c->xp,
+		.read_nics = 1, .version = ctx->version,
+		.start_time = (uint64_t)ctx->start_time,
+	};
+	static int registered;
+	char a[INET_ADDRSTRLEN];
+	int rc;
+
+	c->metrics = lb_metrics_create(&src);
+	if (c->metrics == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return -1;
+	}
+	/* DPDK cannot unregister a command: once per process. */
+	if (!registered && (rc = lb_metrics_telemetry_register()) != 0)
+		edgelbd_log(LOG_WARNING, "telemetry: /edgelb/ commands not "
+			    "registered: %s", strerror(-rc));
+	registered = 1;
+	lb_metrics_publish(c->metrics);
+	if (cfg->global.metrics_port == 0)
+		return 0;
+	c->http = lb_http_create(c->loop, cfg->global.metrics_addr,
+				 cfg->global.metrics_port, err, errlen);
+	if (c->http == NULL || lb_metrics_serve(c->metrics, c->http) != 0) {
+		if (c->http != NULL)
+			snprintf(err, errlen, "metrics: cannot route /metrics");
+		return -1;
+	}
+	inet_ntop(AF_INET, &cfg->global.metrics_addr, a, sizeof(a));
+	edgelbd_log(LOG_NOTICE, "metrics on http://%s:%u/metrics", a,
+		    cfg->global.metrics_port);
+	return 0;
+}
+
+/*
  * Read-only commands are for anyone who can connect: the socket belongs to
  * root and global.socket_group, mode 0660.
  */
@@ -340,7 +393,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 
 	if (setup_loop(&c, err, errlen) == 0 &&
 	    setup_deadlines(&c, err, errlen) == 0 &&
-	    setup_health(&c, &ctx, err, errlen) == 0) {
+	    setup_health(&c, &ctx, err, errlen) == 0 &&
+	    setup_metrics(&c, &ctx, cfg, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
@@ -354,6 +408,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 		}
 	}
 	lb_mgmt_server_destroy(c.srv);
+	lb_http_destroy(c.http);
+	lb_metrics_destroy(c.metrics);
 	lb_health_destroy(c.health);
 	lb_excpath_detach(xp);
 	lb_runtime_attach_loop(rt, NULL);

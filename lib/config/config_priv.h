@@ -173,6 +173,8 @@ int lb_key_mac(const char *v, uint8_t mac[6]);
 /* "200" or "200-399" -> [lo, hi]; 0, or -1 if it is neither. */
 int lb_key_status_range(const char *v, uint16_t *lo, uint16_t *hi);
 /* "2" or "50%" -> n, percent; 0, or -1 if it is neither. */
+/* "a.b.c.d:port": 0 (addr in network order, port in host order), or -1. */
+int lb_key_listen(const char *v, uint32_t *addr, uint16_t *port);
 int lb_key_count_percent(const char *v, uint32_t *n, uint8_t *percent);
 
 #endif

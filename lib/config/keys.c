@@ -84,6 +84,9 @@ static const struct lb_config_key keys[] = {
 	  "", 0, "the scheduler's secret hash key, 32 hex digits (128 bits), "
 	  "the same on every box of a fleet; empty: a random key per start "
 	  "(warned)" },
+	{ G, "metrics_listen", LB_KEY_LISTEN, 0, 0, NULL, NULL, "", 0,
+	  "address:port of the Prometheus endpoint (/metrics); empty: "
+	  "off" },
 	{ G, "policy", LB_KEY_ENUM, 0, 0, w_policy, NULL, "enforce", 1,
 	  "what a policy violation does: enforce (the file or change is "
 	  "refused) or warn (reported only)" },
@@ -506,6 +509,43 @@ check_secret(const struct lb_config_key *k, const char *v, char *msg,
 }
 
 int
+lb_key_listen(const char *v, uint32_t *addr, uint16_t *port)
+{
+	const char *colon = strrchr(v, ':'), *p;
+	char ip[INET_ADDRSTRLEN + 1];
+	struct in_addr a;
+	uint32_t n = 0;
+
+	if (colon == NULL || (size_t)(colon - v) >= sizeof(ip))
+		return -1;
+	memcpy(ip, v, colon - v);
+	ip[colon - v] = '\0';
+	for (p = colon + 1; *p >= '0' && *p <= '9' && n <= 65535; p++)
+		n = n * 10 + (*p - '0');
+	if (inet_pton(AF_INET, ip, &a) != 1 || p == colon + 1 || *p != '\0' ||
+	    n < 1 || n > 65535)
+		return -1;
+	*addr = a.s_addr;
+	*port = (uint16_t)n;
+	return 0;
+}
+
+/* Empty (off), or "a.b.c.d:port". */
+static int
+check_listen(const struct lb_config_key *k, const char *v, char *msg,
+	     size_t size)
+{
+	uint32_t addr;
+	uint16_t port;
+
+	if (*v == '\0' || lb_key_listen(v, &addr, &port) == 0)
+		return 0;
+	snprintf(msg, size, "%s = '%s': expected an IPv4 address and a port "
+		 "1..65535, a.b.c.d:port (empty: off)", k->name, v);
+	return -1;
+}
+
+int
 lb_key_count_percent(const char *v, uint32_t *n, uint8_t *percent)
 {
 	const char *p;
@@ -581,6 +621,8 @@ lb_config_key_check(const struct lb_config_key *k, const char *v, char *msg,
 		return check_count_percent(k, v, msg, size);
 	case LB_KEY_SECRET:
 		return check_secret(k, v, msg, size);
+	case LB_KEY_LISTEN:
+		return check_listen(k, v, msg, size);
 	}
 	snprintf(msg, size, "%s: unknown key type", k->name);
 	return -1;

@@ -134,6 +134,9 @@ struct lb_global_conf {
 				    *   never refusing */
 	uint8_t strict;            /**< strict = yes: lint findings are
 				    *   violations */
+	/** metrics_listen: the Prometheus endpoint; port 0: off. */
+	uint32_t metrics_addr;     /**< network order */
+	uint16_t metrics_port;
 };
 
 /** A policy number that is not set (max_share_change, where 0 is a value). */

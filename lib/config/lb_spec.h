@@ -69,6 +69,8 @@ enum lb_key_type {
 	LB_KEY_SECRET,      /**< 128-bit key, 32 hex digits, may be empty;
 			     *   never shown: diffs and errors say only
 			     *   that it is set or changed */
+	LB_KEY_LISTEN,      /**< a.b.c.d:port (port 1..65535), may be
+			     *   empty */
 };
 
 /** One key: the single declaration every user of keys reads. */

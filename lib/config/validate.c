@@ -269,6 +269,9 @@ fill_global(struct build_ctx *c)
 	fill_hash_key(c, s, g);
 	g->policy_warn = strcmp(build_value(s, "policy"), "warn") == 0;
 	g->strict = strcmp(build_value(s, "strict"), "yes") == 0;
+	if (*build_value(s, "metrics_listen") != '\0')
+		lb_key_listen(build_value(s, "metrics_listen"),
+			      &g->metrics_addr, &g->metrics_port);
 }
 
 static void

@@ -142,6 +142,19 @@ add_detail(json_t *o, const struct hc_backend *b)
 					    "host", c->host, "expect", expect));
 }
 
+int
+lb_health_last_latency_us(const struct lb_health *h, uint16_t id,
+			  uint32_t *us)
+{
+	const struct hc_backend *b;
+
+	if (id >= LB_MAX_BACKENDS || (b = h->by_id[id]) == NULL ||
+	    b->ring_n == 0)
+		return -1;
+	*us = ring_at(b, 0)->lat_us;
+	return 0;
+}
+
 json_t *
 lb_health_backend_json(const struct lb_health *h, uint16_t id, int detail)
 {

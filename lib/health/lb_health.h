@@ -115,6 +115,16 @@ enum lb_health_state lb_health_state_of(const struct lb_health *h,
 					uint16_t id);
 
 /**
+ * The latency of backend identity @p id's last finished check (as
+ * "last_latency_ms" below, in microseconds) into *@p us: for metrics,
+ * without building JSON. Management lcore; never blocks, allocates
+ * nothing.
+ * @return 0, or -1 if it is not checked or no check has finished.
+ */
+int lb_health_last_latency_us(const struct lb_health *h, uint16_t id,
+			      uint32_t *us);
+
+/**
  * For `backends`, a backend's health as a JSON object:
  * {"health": "up|down|unchecked", "checked_at": ISO-8601 UTC (ms) of the
  * start of the last finished check, or null, "last_result": "ok",

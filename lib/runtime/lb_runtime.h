@@ -255,6 +255,29 @@ void lb_runtime_record_refused(struct lb_runtime *rt,
 			       const struct lb_actor *who,
 			       const char *command, const char *error);
 
+/** Changes recorded since start, by result (the audit's "result"). */
+struct lb_runtime_changes {
+	uint64_t applied;       /**< "ok": a new generation runs */
+	uint64_t refused;       /**< "refused": nothing changed (policy,
+				 *   access, arguments, non-runtime keys) */
+	uint64_t failed;        /**< "failed": the build or publish failed */
+};
+
+/** The counts of recorded changes by result. Management lcore. */
+const struct lb_runtime_changes *
+lb_runtime_changes(const struct lb_runtime *rt);
+
+/**
+ * When the running configuration generation was made (time(NULL) of its
+ * apply; start time for generation 1), or 0 if unknown.
+ */
+time_t lb_runtime_generation_time(const struct lb_runtime *rt);
+
+/** The running generation's policy findings, as status "policy" lists
+ *  them: @return the violations; *@p warnings the warnings. */
+size_t lb_runtime_policy_counts(const struct lb_runtime *rt,
+				size_t *warnings);
+
 /** Records made so far: lets a caller tell whether a call recorded. */
 uint64_t lb_runtime_records(const struct lb_runtime *rt);
 

@@ -69,6 +69,7 @@ struct lb_runtime {
 	uint64_t policy_generation;
 	struct rt_pending pending;
 	struct lb_evloop_timer *deadline_timer;  /* pending.deadline_ms */
+	struct lb_runtime_changes changes;       /* records by result */
 };
 
 /* CLOCK_MONOTONIC in ms: slow starts are measured in it. */
@@ -246,12 +247,32 @@ backends_changed(const json_t *all)
 	return list;
 }
 
+/* Every record passes here: count it by result for metrics. */
+static void
+changes_count(struct lb_runtime *rt, const char *result)
+{
+	if (strcmp(result, "ok") == 0)
+		rt->changes.applied++;
+	else if (strcmp(result, "refused") == 0)
+		rt->changes.refused++;
+	else
+		rt->changes.failed++;
+}
+
+const struct lb_runtime_changes *
+lb_runtime_changes(const struct lb_runtime *rt)
+{
+	return &rt->changes;
+}
+
 /* Copy of @ans's fields the audit keeps, then record. */
 static void
 record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
        uint64_t before, const char *result, const json_t *ans)
 {
 	json_t *rec = record_new(rt, who, command, before, result);
+
+	changes_count(rt, result);
 	const char *keys[] = { "changes", "errors", "error", "discarded",
 			       "pools", "health", "violations", "warnings",
 			       "forced", "overridden", "rolls_back",
@@ -1259,6 +1280,21 @@ policy_json(const struct lb_runtime *rt)
 		"warnings", rt->policy_warnings != NULL ?
 			json_incref(rt->policy_warnings) : json_array(),
 		"generation", (json_int_t)rt->policy_generation);
+}
+
+time_t
+lb_runtime_generation_time(const struct lb_runtime *rt)
+{
+	const struct rt_gen *g = gen_find(rt, rt->snap->generation);
+
+	return g != NULL ? g->made : 0;
+}
+
+size_t
+lb_runtime_policy_counts(const struct lb_runtime *rt, size_t *warnings)
+{
+	*warnings = json_array_size(rt->policy_warnings);
+	return json_array_size(rt->policy_violations);
 }
 
 json_t *

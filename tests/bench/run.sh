@@ -24,6 +24,9 @@
 #   selftest  `edgelbctl selftest` of 100000 flows while the workers
 #           forward: its time, and the workers' busy-loop maximum with and
 #           without one
+#   metrics /metrics at 1000 backends and 2 workers: scrape time, and the
+#           workers' busy-loop maximum with and without a scrape every
+#           second (same run)
 #
 # Usage: tests/bench/run.sh [PART...]     (default: all, about 19 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
@@ -32,7 +35,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy selftest)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy selftest metrics)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1

@@ -47,6 +47,7 @@ DEFAULT_TESTS=(
 	"test_arp_flood.sh 60"
 	"test_selftest.sh:1 90"
 	"test_selftest.sh:2 90"
+	"test_metrics.sh 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

@@ -38,7 +38,7 @@ test_runtime_flags(void **state)
 {
 	static const char *const fixed[] = { "workers", "eal_args",
 		"flow_table_size", "extra_mbufs", "socket", "socket_group",
-		"audit_log", "hash_key" };
+		"audit_log", "hash_key", "metrics_listen" };
 	const struct lb_config_key *k;
 	unsigned int n, i, j, is_fixed;
 
