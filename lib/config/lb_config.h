@@ -134,6 +134,8 @@ struct lb_global_conf {
 				    *   never refusing */
 	uint8_t strict;            /**< strict = yes: lint findings are
 				    *   violations */
+	uint32_t watch_window_s;   /**< lib/watch: sliding window, s */
+	uint32_t watch_for_s;      /**< lib/watch: an alert's for, s */
 };
 
 /** A policy number that is not set (max_share_change, where 0 is a value). */

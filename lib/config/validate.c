@@ -269,6 +269,8 @@ fill_global(struct build_ctx *c)
 	fill_hash_key(c, s, g);
 	g->policy_warn = strcmp(build_value(s, "policy"), "warn") == 0;
 	g->strict = strcmp(build_value(s, "strict"), "yes") == 0;
+	g->watch_window_s = lb_key_u32(build_value(s, "watch_window_s"));
+	g->watch_for_s = lb_key_u32(build_value(s, "watch_for_s"));
 }
 
 static void
