@@ -40,29 +40,13 @@ cond_init(struct watch_cond *c, const struct rule_ctx *r, const char *name)
 	c->sample = r->p->n;
 }
 
-/* A share that differs from @p significantly and by enough to matter:
- * the one test of every share rule. @p dir: +1 above only, 0 either. */
-static int
-share_differs(uint64_t k, uint64_t n, double p, int dir, double *r)
-{
-	double obs, d;
-
-	if (n < LB_WATCH_MIN_FLOWS)
-		return 0;
-	obs = (double)k / n;
-	*r = watch_binom_r(k, n, p);
-	d = dir > 0 ? obs - p : fabs(obs - p);
-	return (dir > 0 ? *r : fabs(*r)) >= LB_WATCH_Z &&
-	       d >= lb_watch_min_dev(p);
-}
-
 static void
 rule_share_skew(const struct rule_ctx *r)
 {
 	struct watch_cond c;
 	double z;
 
-	if (!share_differs(r->k, r->p->n, r->expected, 0, &z))
+	if (!watch_share_differs(r->k, r->p->n, r->expected, 0, &z))
 		return;
 	cond_init(&c, r, "share_skew");
 	c.statistic = z;
@@ -80,7 +64,7 @@ rule_above_intent(const struct rule_ctx *r)
 	struct watch_cond c;
 
 	if (r->be->max_share == 0 ||
-	    !share_differs(r->k, r->p->n, m, 1, &z))
+	    !watch_share_differs(r->k, r->p->n, m, 1, &z))
 		return;
 	cond_init(&c, r, "share_above_intent");
 	c.statistic = z;
@@ -124,7 +108,7 @@ rule_worker(const struct rule_ctx *r)
 	const uint64_t *kw = &w->k_w[(size_t)r->be->id * w->n_workers];
 	uint64_t n = r->p->n, nw, ko;
 	struct watch_cond c;
-	double z, pw, po, pooled;
+	double z, zt, pw, po, pooled;
 	unsigned int k;
 
 	for (k = 0; w->n_workers > 1 && k < w->n_workers; k++) {
@@ -136,8 +120,13 @@ rule_worker(const struct rule_ctx *r)
 		po = (double)ko / (n - nw);
 		pooled = (double)r->k / n;
 		z = watch_two_r(kw[k], nw, ko, n - nw);
+		/* Against the others, and against the table the same way:
+		 * with two workers each differs from the other, and only the
+		 * one that does not follow the table is wrong. */
 		if (fabs(z) < LB_WATCH_Z ||
-		    fabs(pw - po) < lb_watch_min_dev(pooled))
+		    fabs(pw - po) < lb_watch_min_dev(pooled) ||
+		    !watch_share_differs(kw[k], nw, r->expected, 0, &zt) ||
+		    (zt > 0) != (z > 0))
 			continue;
 		cond_init(&c, r, "worker_skew");
 		c.worker = (int)k;
@@ -229,7 +218,7 @@ rule_latency(const struct rule_ctx *r)
 		return;
 	intended = r->be->max_share ? r->be->max_share / 100.0 :
 		   1.0 / r->p->in_table;
-	if (!share_differs(r->k, r->p->n, intended, 1, &z) ||
+	if (!watch_share_differs(r->k, r->p->n, intended, 1, &z) ||
 	    pool_latencies(r, r->p) != 0 || others_median(r->p, us, &med) != 0 ||
 	    us <= LB_WATCH_LATENCY_FACTOR * med ||
 	    us < med + LB_WATCH_LATENCY_MIN_US)

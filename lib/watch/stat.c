@@ -76,3 +76,18 @@ lb_watch_min_dev(double share)
 
 	return rel > LB_WATCH_MIN_DEV_ABS ? rel : LB_WATCH_MIN_DEV_ABS;
 }
+
+int
+watch_share_differs(uint64_t k, uint64_t n, double p, int dir, double *r)
+{
+	double obs, d;
+
+	*r = 0;
+	if (n < LB_WATCH_MIN_FLOWS)
+		return 0;
+	obs = (double)k / n;
+	*r = watch_binom_r(k, n, p);
+	d = dir > 0 ? obs - p : fabs(obs - p);
+	return (dir > 0 ? *r : fabs(*r)) >= LB_WATCH_Z &&
+	       d >= lb_watch_min_dev(p);
+}

@@ -26,6 +26,13 @@ double watch_pois_r(uint64_t k, double lambda);
  * the larger. */
 double watch_two_r(uint64_t k1, uint64_t n1, uint64_t k2, uint64_t n2);
 
+/* The one test of every share rule: k of n differs from share p
+ * significantly (|r| >= LB_WATCH_Z; dir > 0: above only) and by at least
+ * lb_watch_min_dev(p), with at least LB_WATCH_MIN_FLOWS flows. *r gets
+ * the statistic (0 below the minimum). */
+int watch_share_differs(uint64_t k, uint64_t n, double p, int dir,
+			double *r);
+
 /* ---- alert.c ----------------------------------------------------------- */
 
 /* A condition that holds now: what rules.c finds. */
