@@ -109,10 +109,25 @@ lb_watch_alert_json(const struct lb_watch_alert *a)
 	return o;
 }
 
+/* What each pool's window holds now: that the watch judges at all. */
+static json_t *
+pools_json(const struct lb_watch *w)
+{
+	json_t *list = json_array();
+	uint32_t i;
+
+	for (i = 0; i < w->n_pools; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I}",
+			"pool", w->pools[i].name, "vip", w->pools[i].vips,
+			"window_s", (int)w->pools[i].len,
+			"new_flows", (json_int_t)w->pools[i].n));
+	return list;
+}
+
 json_t *
 lb_watch_alerts_json(const struct lb_watch *w)
 {
-	json_t *list = json_array();
+	json_t *list = json_array(), *o;
 	unsigned int i, firing = 0, pending = 0;
 
 	for (i = 0; i < w->alerts.n; i++) {
@@ -122,7 +137,7 @@ lb_watch_alerts_json(const struct lb_watch *w)
 		pending += a->state == LB_WATCH_PENDING;
 		json_array_append_new(list, lb_watch_alert_json(a));
 	}
-	return json_pack("{s:o, s:i, s:i, s:i, s:i, s:I, s:I, "
+	o = json_pack("{s:o, s:i, s:i, s:i, s:i, s:I, s:I, "
 			 "s:{s:f, s:i, s:f, s:f}}",
 		"alerts", list, "firing", firing, "pending", pending,
 		"window_s", (int)w->window_s, "for_s", (int)w->for_s,
@@ -131,6 +146,9 @@ lb_watch_alerts_json(const struct lb_watch *w)
 		"test", "z", LB_WATCH_Z, "min_flows", LB_WATCH_MIN_FLOWS,
 		"min_dev_points", 100 * LB_WATCH_MIN_DEV_ABS,
 		"min_dev_relative", LB_WATCH_MIN_DEV_REL);
+	if (o != NULL)
+		json_object_set_new(o, "pools", pools_json(w));
+	return o;
 }
 
 /* ---- what a transition leaves ------------------------------------------ */

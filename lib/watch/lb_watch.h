@@ -161,7 +161,9 @@ json_t *lb_watch_alert_json(const struct lb_watch_alert *a);
 /**
  * {"alerts": [...], "firing": N, "pending": N, "window_s", "for_s",
  * "samples" (ticks so far), "dropped" (conditions not held: full),
- * "test": {"z", "min_flows", "min_dev_points", "min_dev_relative"}}.
+ * "test": {"z", "min_flows", "min_dev_points", "min_dev_relative"},
+ * "pools": [{"pool", "vip", "window_s", "new_flows"}] (each pool's window
+ * now)}.
  */
 json_t *lb_watch_alerts_json(const struct lb_watch *w);
 

@@ -368,6 +368,7 @@ test_pending_that_clears_never_fires(void **state)
 {
 	const double skew[3] = { 0.6, 0.2, 0.2 };
 	const struct lb_watch_alert *a;
+	json_t *ans = NULL;
 
 	(void)state;
 	tick();
@@ -376,8 +377,8 @@ test_pending_that_clears_never_fires(void **state)
 	assert_int_equal(alert("share_skew", "a")->state, LB_WATCH_PENDING);
 	/* a table change starts the window again: nothing to judge */
 	assert_int_equal(lb_runtime_set(fx.rt, "backend.b", "weight", "3",
-					&who, "weight b 3", &(json_t *){NULL}),
-			 0);
+					&who, "weight b 3", &ans), 0);
+	json_decref(ans);
 	tick();
 	a = alert("share_skew", "a");
 	assert_int_equal(a->state, LB_WATCH_RESOLVED);
