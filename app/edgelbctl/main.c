@@ -973,7 +973,7 @@ print_alerts(const json_t *a)
 				      sizeof(chg)));
 	table_print(&t);
 	json_array_foreach(json_object_get(a, "alerts"), i, v)
-		printf("  %s %s since %s: %s\n", field(v, "alertname"),
+		printf("  %s %s (pending since %s): %s\n", field(v, "alertname"),
 		       field(v, "state"), field(v, "since"),
 		       field(v, "summary"));
 	printf("%s firing, %s pending; window %s s, for %s s\n",
