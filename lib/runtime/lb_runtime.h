@@ -258,7 +258,8 @@ void lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
  * touched pool @p pool: applied ("ok", a new generation) and naming the
  * pool, one of its VIPs or one of its backends (running configuration;
  * a backend's old pool too) in its key changes, backends, health
- * transitions or pools. @return a new reference to the record ({"time",
+ * transitions or pools; else the start (the configuration edgelbd started
+ * with made every pool). @return a new reference to the record ({"time",
  * "generation", "who", "command", ...}), or NULL if none is kept.
  * Management lcore; walks the history (LB_RUNTIME_HISTORY at most).
  */

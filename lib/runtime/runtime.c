@@ -1237,6 +1237,10 @@ record_touches(const struct lb_config *cfg, const json_t *rec,
 	    json_equal(json_object_get(rec, "generation"),
 		       json_object_get(rec, "generation_before")))
 		return 0;
+	/* the configuration edgelbd started with made every pool */
+	if (str_is(json_object_get(json_object_get(rec, "who"), "kind"),
+		   "startup"))
+		return 1;
 	json_array_foreach(json_object_get(rec, "changes"), i, v)
 		if (key_touches(cfg, v, pool))
 			return 1;

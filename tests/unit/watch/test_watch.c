@@ -336,6 +336,10 @@ test_skew_pending_firing_resolved_on_time(void **state)
 	assert_string_equal(a->pool, "web");
 	assert_string_equal(a->vip, "web");
 	assert_int_equal(a->worker, -1);
+	/* no change since the start: the start is the last */
+	assert_int_equal(a->change.generation, 1);
+	assert_true(strncmp(a->change.command, "start ", 6) == 0);
+	assert_string_equal(a->change.who, "startup");
 	assert_int_equal(lb_watch_backend_obs(fx.w, id_of("a"), &o), 0);
 	assert_int_equal(o.window_s, 4);
 	assert_int_equal(o.pool_new_flows, 4000);
