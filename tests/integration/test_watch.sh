@@ -122,6 +122,7 @@ out=$(elbctl -j weight web1 100 --force)
 t_check "weight web1 100 --force applies over max_share ($(printf '%s' "$out" | jget 'd.get("forced")'))" \
 	test "$(printf '%s' "$out" | jget 'd.get("forced")')" = True
 G1=$(gen)
+t_check "it made generation $G1 from $G0" test "$G1" = $((G0 + 1))
 if took=$(wait_alert share_above_intent web1 firing 10); then
 	t_pass "share_above_intent on web1 fires ${took}s after the change (<= 10 s)"
 else
@@ -162,6 +163,6 @@ t_check "web1's weight is 1 again" \
 
 touch "$WORKDIR/stream.stop"
 wait "$STREAM"
-t_log "stream: $(cat "$WORKDIR/stream.json" | cut -c1-300)"
+t_log "stream: $(cut -c1-300 "$WORKDIR/stream.json")"
 t_stop_daemon
 t_finish
