@@ -15,7 +15,10 @@
 #   (generation, command); `rollback` resolves it; the transitions are in
 #   the audit history;
 # - apply --confirm-within 60 --force of a file with web1 at weight 100:
-#   the alert rolls the generation back long before its deadline (history).
+#   the alert rolls the generation back long before its deadline (history);
+# - on a -Dtest_faults=true build (tests/run.sh's build-asan), worker 1 made
+#   to send a quarter of its new flows to web1: worker_skew names worker 1
+#   and web1 (not worker 0); with the fault cleared it resolves.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -160,6 +163,35 @@ t_check "history: edgelbd's 'rollback: generation $G aborted: alert share_above_
 	test "$(elbctl -j history 1000 | jget "[r['who']['kind'] for r in d['history'] if r['command'].startswith('rollback: generation $G aborted: alert share_above_intent: web1 ')]")" = "['edgelbd']"
 t_check "web1's weight is 1 again" \
 	test "$(elbctl -j backends | jget "[b['weight'] for b in d if b['name'] == 'web1'][0]")" = 1
+
+# ---- a worker that dispatches differently (test builds) ----
+# `fault selftest-skew 1 web1` (-Dtest_faults=true: tests/run.sh's
+# build-asan) makes worker 1 send a quarter of its new flows to web1.
+per_core() { elbctl -j stats --per-core | jget '[w["new_flows"] for w in d["workers"]]'; }
+if elbctl -j version | grep -q '"test_faults": true'; then
+	t_log "new flows per worker: $(per_core)"
+	t_check "both workers take new flows (RSS over 2 queues): $(per_core)" \
+		test "$(elbctl -j stats --per-core | jget 'min(w["new_flows"] for w in d["workers"]) > 1000')" = True
+	elbctl fault selftest-skew 1 web1 >/dev/null || t_fail "fault selftest-skew 1 web1"
+	t_on_exit "'$EDGELBCTL' -s '$ELBD_SOCK' fault clear >/dev/null 2>&1"
+	wk() { elbctl -j alerts | jget "([a['state'] for a in d['alerts'] if a['alertname'] == 'worker_skew' and a['backend'] == 'web1' and a['worker'] == $1] or ['none'])[-1]"; }
+	t0=$SECONDS
+	while [ "$(wk 1)" != firing ] && [ $((SECONDS - t0)) -lt 15 ]; do sleep 0.5; done
+	took=$((SECONDS - t0))
+	A=$(elbctl -j alerts)
+	t_log "$(printf '%s' "$A" | jget '[a["summary"] for a in d["alerts"] if a["state"] != "resolved"]')"
+	t_check "worker_skew names worker 1 and web1, firing ${took}s after the fault (<= 15 s)" \
+		test "$(wk 1)" = firing
+	t_check "no worker_skew names worker 0" \
+		test "$(printf '%s' "$A" | jget 'len([a for a in d["alerts"] if a["alertname"] == "worker_skew" and a["worker"] != 1])')" = 0
+	elbctl fault clear >/dev/null
+	t0=$SECONDS
+	while [ "$(wk 1)" != resolved ] && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.5; done
+	t_check "fault cleared: it resolves ($((SECONDS - t0))s)" test "$(wk 1)" = resolved
+else
+	echo "SKIP: $T_ID: a worker that dispatches differently (no -Dtest_faults)"
+	T_SKIPS=$((T_SKIPS + 1))
+fi
 
 touch "$WORKDIR/stream.stop"
 wait "$STREAM"
