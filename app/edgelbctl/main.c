@@ -69,7 +69,7 @@ usage(FILE *out)
 		"          the CURSOR of the following one),\n"
 		"          lookup PROTO SRC_IP SRC_PORT DST_IP DST_PORT,\n"
 		"          lookup - (tuples on standard input, at most %d),\n"
-		"          config, check FILE, diff FILE, history [N],\n"
+		"          config, check FILE, diff FILE, history [N], alerts,\n"
 		"          selftest [VIP] [--flows N] [--seed S] (exit 1 if it fails)\n"
 		"  change: reload [FILE], weight BACKEND N, drain BACKEND,\n"
 		"          disable BACKEND, enable BACKEND, rollback [GENERATION],\n"
@@ -1060,6 +1060,61 @@ print_history(const json_t *a)
 	table_print(&t);
 }
 
+/* A share in percent already (alerts), or "-" when null. */
+static const char *
+share_cell(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return "-";
+	snprintf(buf, n, "%.2f%%", json_number_value(v));
+	return buf;
+}
+
+/* The change an alert names: "G: command (who, time)". */
+static const char *
+change_cell(const json_t *c, char *buf, size_t n)
+{
+	if (!json_is_object(c))
+		return "-";
+	snprintf(buf, n, "%s: %s (%s, %s)", field(c, "generation"),
+		 clipped(field(c, "command"), 40), field(c, "who"),
+		 field(c, "time"));
+	return buf;
+}
+
+static void
+print_alerts(const json_t *a)
+{
+	char obs[32], exp[32], intd[32], chg[256];
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	table_init(&t, 11);
+	table_add(&t, "STATE", "ALERT", "VIP", "POOL", "BACKEND", "WORKER",
+		  "OBSERVED", "EXPECTED", "INTENDED", "FLOWS", "CHANGE");
+	json_array_foreach(json_object_get(a, "alerts"), i, v)
+		table_add(&t, field(v, "state"), field(v, "alertname"),
+			  field(v, "vip"), field(v, "pool"), field(v, "backend"),
+			  field(v, "worker"),
+			  share_cell(v, "observed_share", obs, sizeof(obs)),
+			  share_cell(v, "expected_share", exp, sizeof(exp)),
+			  share_cell(v, "intended_share", intd, sizeof(intd)),
+			  field(v, "sample"),
+			  change_cell(json_object_get(v, "change"), chg,
+				      sizeof(chg)));
+	table_print(&t);
+	json_array_foreach(json_object_get(a, "alerts"), i, v)
+		printf("  %s %s (pending since %s): %s\n", field(v, "alertname"),
+		       field(v, "state"), field(v, "since"),
+		       field(v, "summary"));
+	printf("%s firing, %s pending; window %s s, for %s s\n",
+	       field(a, "firing"), field(a, "pending"), field(a, "window_s"),
+	       field(a, "for_s"));
+}
+
 static void
 print_config(const json_t *a)
 {
@@ -1169,6 +1224,7 @@ static const struct {
 	{ "diff", print_diff },       { "apply", print_change },
 	{ "check", print_check },
 	{ "confirm", print_confirm }, { "selftest", print_selftest },
+	{ "alerts", print_alerts },
 };
 
 static void

@@ -31,9 +31,11 @@
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
 #include "lb_pkt.h"
+#include "lb_watch.h"
 
 #define TICK_MS 20
 #define HOUSEKEEPING_MS 1000    /* lb_runtime_tick: forget removed backends */
+#define WATCH_MS 1000           /* lb_watch_tick: one sample a second */
 #define CTL_BURST 32
 #define CTL_BURSTS_PER_TICK 16  /* 512 ARP packets every 20 ms at most */
 
@@ -52,6 +54,7 @@ struct control {
 	 * page) add their paths with lb_http_route(), their families with
 	 * lb_metrics_register(). */
 	struct lb_http *http;
+	struct lb_watch *watch;
 };
 
 static void
@@ -212,6 +215,34 @@ on_housekeeping(struct lb_evloop_timer *t, void *arg)
 	lb_metrics_publish(c->metrics);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+on_watch(struct lb_evloop_timer *t, void *arg)
+{
+	struct control *c = arg;
+
+	(void)t;
+	lb_watch_tick(c->watch, mono_ms());
+	update_status(c);
+}
+
+/* lb_watch_latency_fn: what the checker measured. */
+static int
+watch_latency(void *arg, uint16_t id, uint32_t *us)
+{
+	struct control *c = arg;
+
+	return lb_health_latency_us(c->health, id, us);
+}
+
 static void
 on_stop(struct lb_evloop_signal *s, int signo, void *arg)
 {
@@ -310,6 +341,24 @@ setup_health(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 	return 0;
 }
 
+/* The distribution watch: a sample a second, latencies from the checker. */
+static int
+setup_watch(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
+	    size_t errlen)
+{
+	c->watch = lb_watch_create(c->rt, c->dp);
+	if (c->watch == NULL ||
+	    lb_evloop_timer_add(c->loop, WATCH_MS, WATCH_MS, on_watch,
+				c) == NULL) {
+		snprintf(err, errlen, "distribution watch: %s",
+			 strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	lb_watch_set_latency(c->watch, watch_latency, c);
+	ctx->watch = c->watch;
+	return 0;
+}
+
 /*
  * The metrics registry (telemetry reads its once-a-second exposition even
  * without metrics_listen) and, when configured, the HTTP listener serving
@@ -394,7 +443,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	if (setup_loop(&c, err, errlen) == 0 &&
 	    setup_deadlines(&c, err, errlen) == 0 &&
 	    setup_health(&c, &ctx, err, errlen) == 0 &&
-	    setup_metrics(&c, &ctx, cfg, err, errlen) == 0) {
+	    setup_metrics(&c, &ctx, cfg, err, errlen) == 0 &&
+	    setup_watch(&c, &ctx, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
@@ -414,5 +464,6 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	lb_excpath_detach(xp);
 	lb_runtime_attach_loop(rt, NULL);
 	lb_evloop_destroy(c.loop);
+	lb_watch_destroy(c.watch);
 	return rc;
 }

@@ -93,6 +93,12 @@ static const struct lb_config_key keys[] = {
 	{ G, "strict", LB_KEY_ENUM, 0, 0, w_yes_no, NULL, "no", 1,
 	  "yes: lint findings (weight outliers, headroom, capacity) are "
 	  "violations, not warnings" },
+	{ G, "watch_window_s", LB_KEY_U32, 2, 60, NULL, NULL, "10", 1,
+	  "the distribution watch's sliding window, s: each backend's share "
+	  "of its pool's new flows over it is tested every second" },
+	{ G, "watch_for_s", LB_KEY_U32, 0, 300, NULL, NULL, "3", 1,
+	  "an alert's condition holds this long before it fires (pending "
+	  "until then), and is gone this long before it resolves, s" },
 	{ P, "device", LB_KEY_DEVICE, 0, LB_DEVICE_MAX - 1, NULL, NULL, NULL,
 	  0, "DPDK vdev string or PCI address" },
 	{ P, "address", LB_KEY_IPV4_PREFIX, 0, 0, NULL, NULL, NULL, 0,

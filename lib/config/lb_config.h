@@ -137,6 +137,8 @@ struct lb_global_conf {
 	/** metrics_listen: the Prometheus endpoint; port 0: off. */
 	uint32_t metrics_addr;     /**< network order */
 	uint16_t metrics_port;
+	uint32_t watch_window_s;   /**< lib/watch: sliding window, s */
+	uint32_t watch_for_s;      /**< lib/watch: an alert's for, s */
 };
 
 /** A policy number that is not set (max_share_change, where 0 is a value). */

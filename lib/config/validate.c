@@ -272,6 +272,8 @@ fill_global(struct build_ctx *c)
 	if (*build_value(s, "metrics_listen") != '\0')
 		lb_key_listen(build_value(s, "metrics_listen"),
 			      &g->metrics_addr, &g->metrics_port);
+	g->watch_window_s = lb_key_u32(build_value(s, "watch_window_s"));
+	g->watch_for_s = lb_key_u32(build_value(s, "watch_for_s"));
 }
 
 static void

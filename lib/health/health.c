@@ -390,3 +390,26 @@ lb_health_state_of(const struct lb_health *h, uint16_t id)
 		return LB_HEALTH_UNCHECKED;
 	return (enum lb_health_state)h->by_id[id]->state;
 }
+
+int
+lb_health_latency_us(const struct lb_health *h, uint16_t id, uint32_t *us)
+{
+	const struct hc_backend *b;
+	uint32_t v[HC_LATENCY_RECENT], n, i, j, t;
+
+	if (id >= LB_MAX_BACKENDS || (b = h->by_id[id]) == NULL ||
+	    b->ring_n == 0)
+		return -1;
+	n = RTE_MIN(b->ring_n, (uint32_t)HC_LATENCY_RECENT);
+	for (i = 0; i < n; i++)
+		v[i] = b->ring[(b->ring_head + HC_RING - 1 - i) % HC_RING].lat_us;
+	/* insertion sort: at most HC_LATENCY_RECENT values */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	*us = v[n / 2];
+	return 0;
+}

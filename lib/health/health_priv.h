@@ -19,6 +19,10 @@
  * enough (16 bytes each) for LB_MAX_BACKENDS records. */
 #define HC_RING 32
 
+/* lb_health_latency_us: the median of this many last results, so one
+ * slow check is no trend and a backend slow for three checks is. */
+#define HC_LATENCY_RECENT 5
+
 /* Lateness histogram: exact below 16 us, then 16 buckets per power of two
  * up to 2^32 us (about 6 % resolution). */
 #define HC_LATE_BUCKETS 464

@@ -125,6 +125,16 @@ int lb_health_last_latency_us(const struct lb_health *h, uint16_t id,
 			      uint32_t *us);
 
 /**
+ * A backend's recent check latency: the median of its last five results
+ * (a failure counts with the time it took, a timeout with the timeout),
+ * in microseconds, into *@p us. Management lcore; never blocks, allocates
+ * nothing.
+ * @return 0, or -1 if @p id is not checked or has no result yet.
+ */
+int lb_health_latency_us(const struct lb_health *h, uint16_t id,
+			 uint32_t *us);
+
+/**
  * For `backends`, a backend's health as a JSON object:
  * {"health": "up|down|unchecked", "checked_at": ISO-8601 UTC (ms) of the
  * start of the last finished check, or null, "last_result": "ok",

@@ -63,6 +63,11 @@ static const struct mgmt_cmd commands[] = {
 	  "latency and since when, and the checker's figures; or one "
 	  "backend's settings and its last 32 results",
 	  lb_mgmt_cmd_health },
+	{ "alerts", 0, "alerts",
+	  "the distribution watch's alerts (pending, firing, resolved in "
+	  "the last 10 minutes): rule, VIP, pool, backend, observed vs "
+	  "expected vs intended share, sample size, the last change of the "
+	  "pool", lb_mgmt_cmd_alerts },
 	{ "flows", 0, "flows [--limit N] [--after CURSOR]",
 	  "flows held by the workers, a page at a time (N 1..1000, default "
 	  "100); the answer's next is the CURSOR of the next page",

@@ -174,6 +174,8 @@ json_t *lb_mgmt_cmd_health(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 /* Add backend identity @id's health (short form, as `backends` shows it;
  * "unchecked" when it is not checked) to @o. */
 void lb_mgmt_health_set(json_t *o, const struct lb_mgmt_ctx *ctx, uint16_t id);
+/* cmd_alerts.c */
+json_t *lb_mgmt_cmd_alerts(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_backends(struct lb_mgmt_ctx *ctx,
 			     const struct mgmt_req *r);

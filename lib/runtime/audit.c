@@ -194,6 +194,14 @@ lb_audit_last(const struct lb_audit *a, unsigned int n)
 	return list;
 }
 
+const json_t *
+lb_audit_nth_last(const struct lb_audit *a, unsigned int i)
+{
+	if (i >= a->n)
+		return NULL;
+	return a->ring[(a->head + a->keep - 1 - i) % a->keep];
+}
+
 const char *
 lb_audit_error(const struct lb_audit *a)
 {

@@ -18,6 +18,7 @@ static const char *const actor_kinds[] = {
 	[LB_ACTOR_NEIGH] = "neigh",
 	[LB_ACTOR_HEALTH] = "health",
 	[LB_ACTOR_RUNTIME] = "edgelbd",
+	[LB_ACTOR_WATCH] = "watch",
 };
 
 json_t *

@@ -36,6 +36,8 @@ enum lb_actor_kind {
 	LB_ACTOR_NEIGH,     /**< ARP resolution of a next hop */
 	LB_ACTOR_HEALTH,    /**< a health check transition */
 	LB_ACTOR_RUNTIME,   /**< edgelbd itself (forgetting removed backends) */
+	LB_ACTOR_WATCH,     /**< the distribution watch (lib/watch): its
+			     *   alerts' transitions, which change nothing */
 };
 
 /** An lb_actor flag: apply the change even if the policy gate finds
@@ -277,6 +279,27 @@ time_t lb_runtime_generation_time(const struct lb_runtime *rt);
  *  them: @return the violations; *@p warnings the warnings. */
 size_t lb_runtime_policy_counts(const struct lb_runtime *rt,
 				size_t *warnings);
+/**
+ * Record something that changes nothing (generation_before = generation),
+ * such as an alert's transition: a record like every other, with
+ * @p result (e.g. "alert") and the members of @p detail (a JSON object,
+ * reference stolen; NULL: none) added to it.
+ */
+void lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
+			     const char *command, const char *result,
+			     json_t *detail);
+
+/**
+ * The most recent record in the in-memory history of a change that
+ * touched pool @p pool: applied ("ok", a new generation) and naming the
+ * pool, one of its VIPs or one of its backends (running configuration;
+ * a backend's old pool too) in its key changes, backends, health
+ * transitions or pools; else the start (the configuration edgelbd started
+ * with made every pool). @return a new reference to the record ({"time",
+ * "generation", "who", "command", ...}), or NULL if none is kept.
+ * Management lcore; walks the history (LB_RUNTIME_HISTORY at most).
+ */
+json_t *lb_runtime_last_change(const struct lb_runtime *rt, const char *pool);
 
 /** Records made so far: lets a caller tell whether a call recorded. */
 uint64_t lb_runtime_records(const struct lb_runtime *rt);

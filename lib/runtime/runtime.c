@@ -1207,6 +1207,135 @@ lb_runtime_history(const struct lb_runtime *rt, unsigned int n)
 	return lb_audit_last(rt->audit, n);
 }
 
+void
+lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
+			const char *command, const char *result,
+			json_t *detail)
+{
+	uint64_t g = rt->snap->generation;
+	json_t *rec = record_new(rt, who, command, g, result);
+
+	if (rec != NULL && json_is_object(detail))
+		json_object_update_missing(rec, detail);
+	json_decref(detail);
+	lb_audit_record(rt->audit, rec);
+}
+
+/* The pool backend @p name is in (running configuration), or NULL. */
+static const char *
+pool_of_backend(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return cfg->backends[i].pool < cfg->n_pools ?
+				cfg->pools[cfg->backends[i].pool].name : NULL;
+	return NULL;
+}
+
+static const char *
+pool_of_vip(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_vips; i++)
+		if (strcmp(cfg->vips[i].name, name) == 0)
+			return cfg->vips[i].pool < cfg->n_pools ?
+				cfg->pools[cfg->vips[i].pool].name : NULL;
+	return NULL;
+}
+
+static int
+str_is(const json_t *v, const char *s)
+{
+	const char *t = json_string_value(v);
+
+	return t != NULL && s != NULL && strcmp(t, s) == 0;
+}
+
+/* A key change: [pool.P], a VIP or backend of P, or a backend's pool key
+ * that was or becomes P. */
+static int
+key_touches(const struct lb_config *cfg, const json_t *c, const char *pool)
+{
+	const char *sec = json_string_value(json_object_get(c, "section"));
+	const char *p;
+
+	if (sec == NULL)
+		return 0;
+	if (strncmp(sec, "pool.", 5) == 0)
+		return strcmp(sec + 5, pool) == 0;
+	if (strncmp(sec, "vip.", 4) == 0) {
+		p = pool_of_vip(cfg, sec + 4);
+		return p != NULL && strcmp(p, pool) == 0;
+	}
+	if (strncmp(sec, "backend.", 8) != 0)
+		return 0;
+	if (str_is(json_object_get(c, "key"), "pool") &&
+	    (str_is(json_object_get(c, "old"), pool) ||
+	     str_is(json_object_get(c, "new"), pool)))
+		return 1;
+	p = pool_of_backend(cfg, sec + 8);
+	return p != NULL && strcmp(p, pool) == 0;
+}
+
+static int
+name_in_pool(const struct lb_config *cfg, const json_t *list,
+	     const char *member, const char *pool)
+{
+	const char *p;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		p = pool_of_backend(cfg, json_string_value(
+				json_object_get(v, member)) ?: "");
+		if (p != NULL && strcmp(p, pool) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+record_touches(const struct lb_config *cfg, const json_t *rec,
+	       const char *pool)
+{
+	json_t *v;
+	size_t i;
+
+	if (!str_is(json_object_get(rec, "result"), "ok") ||
+	    json_equal(json_object_get(rec, "generation"),
+		       json_object_get(rec, "generation_before")))
+		return 0;
+	/* the configuration edgelbd started with made every pool */
+	if (str_is(json_object_get(json_object_get(rec, "who"), "kind"),
+		   "startup"))
+		return 1;
+	json_array_foreach(json_object_get(rec, "changes"), i, v)
+		if (key_touches(cfg, v, pool))
+			return 1;
+	json_array_foreach(json_object_get(rec, "pools"), i, v)
+		if (str_is(json_object_get(v, "pool"), pool))
+			return 1;
+	return name_in_pool(cfg, json_object_get(rec, "backends"), "name",
+			    pool) ||
+	       name_in_pool(cfg, json_object_get(rec, "health"), "backend",
+			    pool);
+}
+
+json_t *
+lb_runtime_last_change(const struct lb_runtime *rt, const char *pool)
+{
+	const json_t *rec;
+	unsigned int i;
+
+	for (i = 0; (rec = lb_audit_nth_last(rt->audit, i)) != NULL; i++)
+		if (record_touches(rt->snap->cfg, rec, pool))
+			return json_incref((json_t *)rec);
+	return NULL;
+}
+
 char *
 lb_runtime_config_ini(const struct lb_runtime *rt)
 {

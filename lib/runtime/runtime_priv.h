@@ -25,6 +25,8 @@ void lb_audit_close(struct lb_audit *a);
 void lb_audit_record(struct lb_audit *a, json_t *rec);
 /* The last @n records, oldest first (new array, shared records). */
 json_t *lb_audit_last(const struct lb_audit *a, unsigned int n);
+/* The @i-th newest record kept (0: the newest), or NULL. */
+const json_t *lb_audit_nth_last(const struct lb_audit *a, unsigned int i);
 /* Why the file is not being written, or NULL. */
 const char *lb_audit_error(const struct lb_audit *a);
 const char *lb_audit_path(const struct lb_audit *a);

@@ -10,7 +10,7 @@ import os
 import sys
 
 PARTS = ["micro", "callgrind", "ctl", "mgmt", "pmd", "e2e", "health", "healthd",
-         "kpath", "policy", "selftest", "metrics"]
+         "kpath", "policy", "selftest", "metrics", "watch"]
 
 
 def load(outdir):

@@ -27,6 +27,8 @@
 #   metrics /metrics at 1000 backends and 2 workers: scrape time, and the
 #           workers' busy-loop maximum with and without a scrape every
 #           second (same run)
+#   watch   the distribution watch's tick with 1000 backends and 2
+#           workers, in process: its share of the management core
 #
 # Usage: tests/bench/run.sh [PART...]     (default: all, about 19 minutes)
 # Environment: BUILD (default build), plus each part's own knobs.
@@ -35,7 +37,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${BUILD:-build}
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy selftest metrics)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(micro ctl mgmt pmd e2e health healthd kpath policy selftest metrics watch)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 deploy/install-deps.sh || exit 1
