@@ -341,7 +341,33 @@ setup_health(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 	return 0;
 }
 
-/* The distribution watch: a sample a second, latencies from the checker. */
+/* The watch's alerts as metrics: one sample per alert it lists, 1. */
+static void
+alert_metrics(struct lb_metrics_out *o, void *arg)
+{
+	const struct lb_watch *w = arg;
+	const struct lb_watch_alert *a;
+	unsigned int i, n = lb_watch_alert_count(w);
+
+	lb_metrics_family(o, "edgelb_alert", LB_METRICS_GAUGE,
+			  "alerts of the distribution watch (edgelbctl alerts): "
+			  "1 per alert, by state (pending, firing, and resolved "
+			  "for 10 minutes)");
+	for (i = 0; i < n; i++) {
+		a = lb_watch_alert_get(w, i);
+		if (a == NULL)
+			continue;
+		const struct lb_metrics_label l[] = {
+			{ "alertname", a->name }, { "vip", a->vip },
+			{ "pool", a->pool }, { "backend", a->backend },
+			{ "state", lb_watch_state_name(a->state) },
+		};
+		lb_metrics_sample(o, l, RTE_DIM(l), 1);
+	}
+}
+
+/* The distribution watch: a sample a second, latencies from the checker;
+ * its alerts among the metrics. After setup_metrics. */
 static int
 setup_watch(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 	    size_t errlen)
@@ -356,6 +382,11 @@ setup_watch(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 	}
 	lb_watch_set_latency(c->watch, watch_latency, c);
 	ctx->watch = c->watch;
+	if (lb_metrics_register(c->metrics, alert_metrics, c->watch) != 0) {
+		snprintf(err, errlen, "distribution watch: no room for its "
+			 "metrics");
+		return -1;
+	}
 	return 0;
 }
 

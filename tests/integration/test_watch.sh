@@ -28,6 +28,7 @@ RATE=150
 
 t_init wt
 t_topology
+T_GLOBAL_EXTRA="metrics_listen = 127.0.0.1:9741"
 t_config 2
 sed -i "/^\[port.lan\]/a kernel_interface = $KIF" "$CONF"
 sed -i '/^\[pool.web\]/a health = http\nhealth_port = 8080\nhealth_path = /health\nhealth_interval_ms = 500\nhealth_timeout_ms = 400' "$CONF"
@@ -137,6 +138,10 @@ t_check "it names VIP web, pool web, web1: observed > 50 %, expected ~95 %, inte
 	test "$(printf '%s' "$A" | jget '[(a["vip"], a["pool"], a["observed_share"] > 50, round(a["expected_share"]), a["intended_share"], a["sample"] >= 200) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "('web', 'web', True, 95, 50.0, True)"
 t_check "it names the change: generation $G1, 'weight web1 100 --force' by a peer" \
 	test "$(printf '%s' "$A" | jget '[(a["change"]["generation"], a["change"]["command"], a["change"]["who"].split()[0]) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "($G1, 'weight web1 100 --force', 'peer')"
+M=$(ip netns exec "$PREFIX-lb" curl -s --max-time 5 http://127.0.0.1:9741/metrics |
+	grep '^edgelb_alert{alertname="share_above_intent"')
+t_check "/metrics has it: $M" \
+	eval 'printf "%s\n" "$M" | grep -q "vip=\"web\",pool=\"web\",backend=\"web1\",state=\"firing\"} 1"'
 t_check "the flows follow the table: no share_skew" \
 	test "$(printf '%s' "$A" | jget 'len([a for a in d["alerts"] if a["alertname"] in ("share_skew", "worker_skew")])')" = 0
 elbctl rollback >/dev/null || t_fail "rollback"
