@@ -27,6 +27,7 @@
 #include "lb_health.h"
 #include "lb_evloop.h"
 #include "lb_excpath.h"
+#include "lb_bgp.h"
 
 /** Largest request accepted, in bytes. */
 #define LB_MGMT_REQ_MAX (256 * 1024)
@@ -77,6 +78,7 @@ struct lb_mgmt_ctx {
 	time_t start_time;
 	const char *version;
 	const struct lb_health *health; /**< NULL: nothing is checked */
+	struct lb_bgp *bgp;             /**< NULL: no [bgp] */
 };
 
 /**

@@ -277,6 +277,13 @@ time_t lb_runtime_generation_time(const struct lb_runtime *rt);
  *  them: @return the violations; *@p warnings the warnings. */
 size_t lb_runtime_policy_counts(const struct lb_runtime *rt,
 				size_t *warnings);
+/**
+ * Record an event that changes no configuration (BGP announcements:
+ * lib/bgp), result "ok", keeping @p details' "bgp" member (NULL: none).
+ * Not counted in lb_runtime_changes(): no generation is made.
+ */
+void lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
+			     const char *command, const json_t *details);
 
 /** Records made so far: lets a caller tell whether a call recorded. */
 uint64_t lb_runtime_records(const struct lb_runtime *rt);

@@ -291,6 +291,20 @@ record(struct lb_runtime *rt, const struct lb_actor *who, const char *command,
 	lb_audit_record(rt->audit, rec);
 }
 
+/* Not a configuration change: recorded, never counted as one (the
+ * metrics' edgelb_config_changes_total counts generations). */
+void
+lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
+			const char *command, const json_t *details)
+{
+	json_t *rec = record_new(rt, who, command, rt->snap->generation, "ok");
+	json_t *v = details != NULL ? json_object_get(details, "bgp") : NULL;
+
+	if (v != NULL)
+		json_object_set(rec, "bgp", v);
+	lb_audit_record(rt->audit, rec);
+}
+
 /* {"error": msg, "errors": [msg]}: the shape of every refusal. */
 static json_t *
 one_error(const char *msg)

@@ -48,6 +48,7 @@ DEFAULT_TESTS=(
 	"test_selftest.sh:1 90"
 	"test_selftest.sh:2 90"
 	"test_metrics.sh 90"
+	"test_bgp.sh 150"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
