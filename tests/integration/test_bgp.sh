@@ -147,6 +147,7 @@ eal_args = "--no-huge -m 256 --file-prefix=elbt-bgp$i --no-pci --log-level=*:not
 idle_sleep_us = 100
 tcp_fin_timeout = 2
 hash_key = $T_HASH_KEY
+metrics_listen = 127.0.0.1:9740
 
 [port.lan]
 device = net_af_packet0,iface=lb0,qpairs=1
@@ -296,10 +297,18 @@ box_config 1 4
 fp1b=$(fleet fingerprint "$(sock 1)" web)
 t_check "box 1 reloaded with web3 weight 4: fingerprint $fp1b differs from box 2's $fp2" \
 	test -n "$fp1b" -a "$fp1b" != "$fp2"
-# The fleet rule on what the boxes show: box 1's fingerprint against box
-# 2's for three minutes fires it (promtool, with these very values).
+# The fleet rule on what the boxes export: box 1's fingerprint against box
+# 2's for three minutes fires it (promtool, with the values of /metrics).
+metric_fp() {
+	ip netns exec "$PREFIX-lb$1" curl -sf --max-time 5 \
+		http://127.0.0.1:9740/metrics |
+		sed -n 's/^edgelb_pool_fingerprint_info{pool="web",fingerprint="\([0-9a-f]*\)"} 1$/\1/p'
+}
+mfp1=$(metric_fp 1) mfp2=$(metric_fp 2)
+t_check "/metrics of boxes 1 and 2 export the fingerprints status shows ($mfp1, $mfp2)" \
+	test "$mfp1" = "$fp1b" -a "$mfp2" = "$fp2"
 if command -v promtool >/dev/null; then
-	"$PY" - "$ROOT" "$fp1b" "$fp2" >"$WORKDIR/fleet.test.yml" <<'PYEOF'
+	"$PY" - "$ROOT" "$mfp1" "$mfp2" >"$WORKDIR/fleet.test.yml" <<'PYEOF'
 import json, sys
 root, fp1, fp2 = sys.argv[1:]
 series = lambda inst, fp: {
@@ -319,7 +328,7 @@ test = {"rule_files": [root + "/deploy/prometheus/fleet.rules.yml"],
                            'severity="page"}', "value": 1}]}]}]}
 print(json.dumps(test))
 PYEOF
-	t_check "the fleet rule fires on boxes 1 and 2's fingerprints $fp1b, $fp2 (promtool)" \
+	t_check "the fleet rule fires on boxes 1 and 2's exported fingerprints (promtool)" \
 		eval 'promtool test rules "$WORKDIR/fleet.test.yml" >"$WORKDIR/promtool.out" 2>&1 ||
 		      { cat "$WORKDIR/promtool.out"; false; }'
 fi
