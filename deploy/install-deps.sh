@@ -19,6 +19,9 @@ PKGS+=(systemd)
 # lib/metrics: the Prometheus endpoint (libmicrohttpd) and promtool, which
 # checks the rules (promtool test rules) and a real scrape (check metrics).
 PKGS+=(libmicrohttpd-dev prometheus)
+# [bgp]: edgelbd runs BIRD 2 as its routing daemon; the scale-out test also
+# runs BIRD 2 as the router.
+PKGS+=(bird2)
 
 missing=()
 for p in "${PKGS[@]}"; do

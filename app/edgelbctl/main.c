@@ -1207,6 +1207,54 @@ print_json(const json_t *a)
 	free(s);
 }
 
+/* bgp withdraw / announce: the hold and what moved. */
+static void
+print_bgp_change(const json_t *a)
+{
+	const json_t *d = json_object_get(a, "bgp");
+	size_t i;
+	json_t *v;
+
+	printf("hold: %s -> %s\n", field(a, "hold_before"), field(a, "hold"));
+	json_array_foreach(json_object_get(d, "announced"), i, v)
+		printf("announced %s\n", str(v));
+	json_array_foreach(json_object_get(d, "withdrawn"), i, v)
+		printf("withdrawn %s: %s\n", field(v, "address"),
+		       field(v, "reason"));
+}
+
+/* bgp: BIRD, the sessions, the prefixes. */
+static void
+print_bgp(const json_t *a)
+{
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	if (json_object_get(a, "hold_before") != NULL) {
+		print_bgp_change(a);
+		return;
+	}
+	printf("hold: %s, local AS %s, router id %s, BIRD pid %s (%s starts), "
+	       "has the last change: %s\n\n", field(a, "hold"),
+	       field(a, "local_as"), field(a, "router_id"),
+	       field(a, "bird_pid"), field(a, "bird_starts"),
+	       field(a, "bird_current"));
+	table_init(&t, 4);
+	table_add(&t, "SESSION", "STATE", "SINCE", "INFO");
+	json_array_foreach(json_object_get(a, "sessions"), i, v)
+		table_add(&t, field(v, "name"), field(v, "state"),
+			  field(v, "since"), field(v, "info"));
+	table_print(&t);
+	printf("\n");
+	table_init(&t, 3);
+	table_add(&t, "PREFIX", "ANNOUNCED", "WHY NOT");
+	json_array_foreach(json_object_get(a, "prefixes"), i, v)
+		table_add(&t, field(v, "prefix"), field(v, "announced"),
+			  field(v, "reason"));
+	table_print(&t);
+}
+
 /* How each command's answer is shown to people; JSON otherwise. */
 static const struct {
 	const char *cmd;
@@ -1225,6 +1273,7 @@ static const struct {
 	{ "check", print_check },
 	{ "confirm", print_confirm }, { "selftest", print_selftest },
 	{ "alerts", print_alerts },
+	{ "bgp", print_bgp },
 };
 
 static void

@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 
 #include "edgelbd.h"
+#include "lb_bgp.h"
 #include "lb_evloop.h"
 #include "lb_health.h"
 #include "lb_http.h"
@@ -55,7 +56,14 @@ struct control {
 	 * lb_metrics_register(). */
 	struct lb_http *http;
 	struct lb_watch *watch;
+	struct lb_bgp *bgp;         /* NULL: no [bgp] */
+	struct lb_evloop_timer *drain;  /* SIGTERM with [bgp]: then stop */
+	uint64_t bgp_since;         /* TSC when BIRD was started */
 };
+
+/* Most a start waits for the health checks before announcing anyway: a
+ * backend that flaps is never judged, and must not keep the box silent. */
+#define BGP_SETTLE_S 30
 
 static void
 log_neigh(const struct lb_config *cfg, uint32_t addr,
@@ -158,6 +166,75 @@ health_follow(struct control *c)
 	}
 }
 
+/* "announce A, B; withdraw C (why)" for the log and the audit. */
+static void
+bgp_describe(const json_t *diff, char *buf, size_t n)
+{
+	const json_t *v;
+	size_t i, len;
+
+	len = (size_t)snprintf(buf, n, "bgp:");
+	json_array_foreach(json_object_get(diff, "announced"), i, v)
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len,
+						" announce %s;",
+						json_string_value(v));
+	json_array_foreach(json_object_get(diff, "withdrawn"), i, v)
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len,
+				" withdraw %s (%s);",
+				json_string_value(json_object_get(v, "address")),
+				json_string_value(json_object_get(v, "reason")));
+}
+
+/*
+ * A box that just started announces once its checks have judged every
+ * checked backend: a box that cannot reach its backends must not draw
+ * traffic for the rise/fall time first (unchecked backends count as up).
+ */
+static void
+bgp_settle(struct control *c, uint64_t now)
+{
+	const struct lb_config *cfg = lb_runtime_snapshot(c->rt)->cfg;
+	const struct lb_backend_conf *be;
+	uint32_t i;
+
+	if (lb_bgp_hold_of(c->bgp) != LB_BGP_STARTING)
+		return;
+	for (i = 0; now - c->bgp_since < BGP_SETTLE_S * rte_get_tsc_hz() &&
+		    i < cfg->n_backends; i++) {
+		be = &cfg->backends[i];
+		if (be->state != LB_BACKEND_REMOVED &&
+		    be->pool < cfg->n_pools &&
+		    cfg->pools[be->pool].health.kind != LB_HEALTH_NONE &&
+		    lb_health_state_of(c->health, be->id) ==
+			    LB_HEALTH_UNCHECKED)
+			return;
+	}
+	lb_bgp_set_hold(c->bgp, LB_BGP_FORWARDING);
+}
+
+/* What BIRD announces follows what the workers run: health, reloads,
+ * runtime changes. Changes are logged and recorded. */
+static void
+bgp_follow(struct control *c, const struct lb_actor *who)
+{
+	static const struct lb_actor self = { .kind = LB_ACTOR_RUNTIME };
+	json_t *diff, *rec;
+	char line[512];
+
+	if (c->bgp == NULL)
+		return;
+	diff = lb_bgp_update(c->bgp, lb_runtime_snapshot(c->rt)->cfg);
+	if (diff == NULL)
+		return;
+	bgp_describe(diff, line, sizeof(line));
+	edgelbd_log(LOG_NOTICE, "%s", line);
+	rec = json_pack("{s:o}", "bgp", diff);
+	lb_runtime_record_event(c->rt, who != NULL ? who : &self, line, "ok",
+				rec);
+}
+
 static void
 on_tick(struct lb_evloop_timer *t, void *arg)
 {
@@ -187,6 +264,9 @@ on_tick(struct lb_evloop_timer *t, void *arg)
 	lb_runtime_neigh_commit(c->rt);
 	health_follow(c);
 	lb_runtime_health_commit(c->rt);
+	if (c->bgp != NULL)
+		bgp_settle(c, now);
+	bgp_follow(c, NULL);
 	ask_due(c, now);
 	edgelbd_sd_watchdog();
 }
@@ -244,13 +324,52 @@ watch_latency(void *arg, uint16_t id, uint32_t *us)
 }
 
 static void
-on_stop(struct lb_evloop_signal *s, int signo, void *arg)
+on_drained(struct lb_evloop_timer *t, void *arg)
 {
 	struct control *c = arg;
 
-	(void)s;
-	edgelbd_log(LOG_NOTICE, "signal %d, stopping", signo);
+	(void)t;
+	edgelbd_log(LOG_NOTICE, "drained, stopping");
 	lb_evloop_stop(c->loop);
+}
+
+/*
+ * With [bgp], SIGTERM and SIGINT leave gracefully: withdraw every VIP
+ * first, keep forwarding for drain_s while the routers move the flows to
+ * the other boxes, then stop. A second signal, or SIGQUIT, stops at once.
+ */
+static void
+on_stop(struct lb_evloop_signal *s, int signo, void *arg)
+{
+	const struct lb_actor who = { .kind = LB_ACTOR_SIGNAL };
+	struct control *c = arg;
+	uint32_t drain_s;
+
+	(void)s;
+	drain_s = lb_runtime_snapshot(c->rt)->cfg->bgp.drain_s;
+	if (c->bgp == NULL || signo == SIGQUIT || c->drain != NULL ||
+	    drain_s == 0) {
+		edgelbd_log(LOG_NOTICE, "signal %d, stopping", signo);
+		if (c->bgp != NULL && c->drain == NULL) {
+			lb_bgp_set_hold(c->bgp, LB_BGP_STOPPING);
+			bgp_follow(c, &who);
+		}
+		lb_evloop_stop(c->loop);
+		return;
+	}
+	c->drain = lb_evloop_timer_add(c->loop, (uint64_t)drain_s * 1000, 0,
+				       on_drained, c);
+	if (c->drain == NULL) {
+		edgelbd_log(LOG_ERR, "signal %d: no drain timer (%s), "
+			    "stopping", signo, strerror(errno));
+		lb_evloop_stop(c->loop);
+		return;
+	}
+	edgelbd_log(LOG_NOTICE, "signal %d: withdrawing every VIP, draining "
+		    "%u s, then stopping", signo, drain_s);
+	edgelbd_sd_status("withdrawn, draining %u s before stopping", drain_s);
+	lb_bgp_set_hold(c->bgp, LB_BGP_STOPPING);
+	bgp_follow(c, &who);
 }
 
 /* SIGUSR1/SIGUSR2 mean nothing to edgelbd: said, not fatal. */
@@ -390,6 +509,22 @@ setup_watch(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
 	return 0;
 }
 
+/* BIRD, when [bgp] asks for it: started now, announcing nothing until the
+ * first tick derives what can be served. */
+static int
+setup_bgp(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
+	  size_t errlen)
+{
+	const struct lb_config *cfg = lb_runtime_snapshot(c->rt)->cfg;
+
+	if (!cfg->bgp.enabled)
+		return 0;
+	c->bgp = lb_bgp_create(cfg, c->loop, err, errlen);
+	c->bgp_since = rte_get_tsc_cycles();
+	ctx->bgp = c->bgp;
+	return c->bgp != NULL ? 0 : -1;
+}
+
 /*
  * The metrics registry (telemetry reads its once-a-second exposition even
  * without metrics_listen) and, when configured, the HTTP listener serving
@@ -475,7 +610,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	    setup_deadlines(&c, err, errlen) == 0 &&
 	    setup_health(&c, &ctx, err, errlen) == 0 &&
 	    setup_metrics(&c, &ctx, cfg, err, errlen) == 0 &&
-	    setup_watch(&c, &ctx, err, errlen) == 0) {
+	    setup_watch(&c, &ctx, err, errlen) == 0 &&
+	    setup_bgp(&c, &ctx, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",
@@ -491,6 +627,7 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	lb_mgmt_server_destroy(c.srv);
 	lb_http_destroy(c.http);
 	lb_metrics_destroy(c.metrics);
+	lb_bgp_destroy(c.bgp);
 	lb_health_destroy(c.health);
 	lb_excpath_detach(xp);
 	lb_runtime_attach_loop(rt, NULL);

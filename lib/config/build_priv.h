@@ -39,6 +39,9 @@ const char *build_value(const struct lb_spec_section *sec, const char *key);
  * every cross-rule. @return 0 if all passed; errors are in c->err. */
 int lb_config_validate(struct build_ctx *c);
 
+/* bgp.c: [bgp] into cfg->bgp, checked against the ports. */
+void lb_config_fill_bgp(struct build_ctx *c);
+
 /* The port whose subnet holds @addr, else UINT32_MAX; *own is the port
  * whose own address @addr is, else UINT32_MAX. */
 uint32_t lb_config_port_of(const struct lb_config *cfg, uint32_t addr,

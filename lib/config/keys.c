@@ -21,6 +21,7 @@
 #define V LB_SECTION_VIP
 #define O LB_SECTION_POOL
 #define B LB_SECTION_BACKEND
+#define R LB_SECTION_BGP
 
 static const char *const w_proto[] = { "tcp", "udp", NULL };
 static const char *const w_mode[] = { "dr", NULL };
@@ -124,6 +125,9 @@ static const struct lb_config_key keys[] = {
 	{ V, "expected_rate", LB_KEY_U32, 1, 1000000000, NULL, NULL, "", 1,
 	  "new connections/s this VIP is expected to take (capacity lint); "
 	  "unset: unknown" },
+	{ V, "announce", LB_KEY_ENUM, 0, 0, w_yes_no, NULL, "yes", 1,
+	  "with [bgp]: announce this VIP's address while it can serve; no: "
+	  "never announced by this box" },
 	{ O, "scheduler", LB_KEY_ENUM, 0, 0, w_sched, NULL, "maglev", 1,
 	  "scheduler" },
 	{ O, "table_size", LB_KEY_U32, LB_SCHED_MIN_TABLE_SIZE,
@@ -189,10 +193,29 @@ static const struct lb_config_key keys[] = {
 	  "share from the table); unset: any" },
 	{ B, "capacity", LB_KEY_U32, 1, 1000000000, NULL, NULL, "", 1,
 	  "new connections/s it can take (capacity lint); unset: unknown" },
+	{ R, "local_as", LB_KEY_U32, 1, UINT32_MAX, NULL, NULL, NULL, 0,
+	  "this box's AS number (BIRD 2's local as)" },
+	{ R, "router_id", LB_KEY_IPV4, 0, 0, NULL, NULL, "", 0,
+	  "BGP router id; empty: the address of the first port with a "
+	  "kernel_interface" },
+	{ R, "neighbor", LB_KEY_STRING, 1, 1023, NULL, NULL, NULL, 0,
+	  "BGP neighbours, 'ADDRESS AS' each, comma separated (at most "
+	  "8); each on-link on a port with a kernel_interface" },
+	{ R, "hold_time_s", LB_KEY_U32, 3, 65535, NULL, NULL, "90", 0,
+	  "BGP hold time proposed to the neighbours, s (keepalive: a "
+	  "third of it)" },
+	{ R, "drain_s", LB_KEY_U32, 0, 3600, NULL, NULL, "10", 0,
+	  "on SIGTERM/SIGINT: withdraw every VIP, keep forwarding this "
+	  "long, then stop, s" },
+	{ R, "bird_include", LB_KEY_PATH, 0, LB_PATH_MAX - 1, NULL, NULL,
+	  "", 0, "the operator's own BIRD 2 snippet (filters, BFD, more "
+	  "sessions), included in the generated bird.conf; empty: none" },
+	{ R, "bird", LB_KEY_PATH, 0, LB_PATH_MAX - 1, NULL, NULL,
+	  "/usr/sbin/bird", 0, "the BIRD 2 daemon edgelbd runs" },
 };
 
 static const char *const kind_names[LB_SECTION_KINDS] = {
-	"global", "port", "vip", "pool", "backend",
+	"global", "port", "vip", "pool", "backend", "bgp",
 };
 
 const struct lb_config_key *

@@ -141,6 +141,28 @@ struct lb_global_conf {
 	uint32_t watch_for_s;      /**< lib/watch: an alert's for, s */
 };
 
+/** Most neighbours of [bgp] neighbor. */
+#define LB_BGP_MAX_NEIGHBORS 8
+
+struct lb_bgp_neighbor {
+	uint32_t addr;              /**< network order */
+	uint32_t as;
+	uint32_t port;              /**< the port it is on-link on */
+};
+
+/** [bgp]: absent unless @c enabled. Read by lib/bgp. */
+struct lb_bgp_conf {
+	uint8_t enabled;            /**< the file has a [bgp] section */
+	uint32_t local_as;
+	uint32_t router_id;         /**< network order; never 0 once built */
+	uint32_t hold_time_s;
+	uint32_t drain_s;
+	uint32_t n_neighbors;
+	struct lb_bgp_neighbor neighbors[LB_BGP_MAX_NEIGHBORS];
+	char bird_include[LB_PATH_MAX];  /**< "": none */
+	char bird[LB_PATH_MAX];          /**< the daemon's path */
+};
+
 /** A policy number that is not set (max_share_change, where 0 is a value). */
 #define LB_CONFIG_UNSET UINT32_MAX
 
@@ -165,6 +187,7 @@ struct lb_vip_conf {
 	enum lb_fwd_mode mode;
 	uint32_t pool;              /**< index into lb_config.pools */
 	uint32_t expected_rate;     /**< new connections/s; 0: unset */
+	uint8_t announce;           /**< [bgp]: announce its address */
 };
 
 struct lb_pool_conf {
@@ -276,6 +299,7 @@ struct lb_config {
 	 *  derives the next one with lb_spec_dup() + lb_spec_set(). */
 	struct lb_spec *spec;
 	struct lb_global_conf global;
+	struct lb_bgp_conf bgp;
 	uint32_t n_ports, n_vips, n_pools, n_backends, n_neighs;
 	struct lb_port_conf *ports;
 	struct lb_vip_conf *vips;

@@ -46,6 +46,7 @@ enum lb_section_kind {
 	LB_SECTION_VIP,
 	LB_SECTION_POOL,
 	LB_SECTION_BACKEND,
+	LB_SECTION_BGP,             /**< [bgp]: one, optional (lib/bgp) */
 	LB_SECTION_KINDS,
 };
 
@@ -94,7 +95,7 @@ const struct lb_config_key *lb_config_keys(unsigned int *n);
 const struct lb_config_key *lb_config_key_find(enum lb_section_kind kind,
 					       const char *name);
 
-/** "global", "port", "vip", "pool" or "backend". */
+/** "global", "port", "vip", "pool", "backend" or "bgp". */
 const char *lb_section_kind_name(enum lb_section_kind kind);
 
 /** The kind of a section name ("global", "vip.web"): 0, or -1 if none. */

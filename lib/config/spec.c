@@ -55,15 +55,20 @@ lb_spec_kind_of(const char *name, enum lb_section_kind *kind, char *msg,
 		*kind = LB_SECTION_GLOBAL;
 		return 0;
 	}
-	for (k = LB_SECTION_PORT; k < LB_SECTION_KINDS; k++) {
+	/* The other section without a name: one per box. */
+	if (strcmp(name, "bgp") == 0) {
+		*kind = LB_SECTION_BGP;
+		return 0;
+	}
+	for (k = LB_SECTION_PORT; k < LB_SECTION_BGP; k++) {
 		const char *p = lb_section_kind_name((enum lb_section_kind)k);
 
 		if (strlen(p) == plen && strncmp(name, p, plen) == 0)
 			break;
 	}
-	if (k == LB_SECTION_KINDS) {
+	if (k == LB_SECTION_BGP) {
 		snprintf(msg, size,
-			 "unknown section [%s] (expected [global], [port.NAME], [vip.NAME], [pool.NAME] or [backend.NAME])",
+			 "unknown section [%s] (expected [global], [port.NAME], [vip.NAME], [pool.NAME], [backend.NAME] or [bgp])",
 			 name);
 		return -1;
 	}
@@ -717,7 +722,7 @@ lb_spec_section_cmp(const struct lb_spec_section *x,
 	static const int rank[LB_SECTION_KINDS] = {
 		[LB_SECTION_GLOBAL] = 0, [LB_SECTION_PORT] = 1,
 		[LB_SECTION_POOL] = 2, [LB_SECTION_VIP] = 3,
-		[LB_SECTION_BACKEND] = 4,
+		[LB_SECTION_BACKEND] = 4, [LB_SECTION_BGP] = 5,
 	};
 
 	if (x->kind != y->kind)

@@ -19,7 +19,7 @@
 #include "build_priv.h"
 
 static const uint32_t kind_max[LB_SECTION_KINDS] = {
-	1, LB_MAX_PORTS, LB_MAX_VIPS, LB_MAX_POOLS, LB_MAX_BACKENDS,
+	1, LB_MAX_PORTS, LB_MAX_VIPS, LB_MAX_POOLS, LB_MAX_BACKENDS, 1,
 };
 
 void
@@ -682,6 +682,7 @@ fill_vips(struct build_ctx *c)
 			IPPROTO_UDP : IPPROTO_TCP;
 		vip->mode = LB_FWD_DR;
 		vip->expected_rate = lb_key_u32(build_value(s, "expected_rate"));
+		vip->announce = strcmp(build_value(s, "announce"), "yes") == 0;
 		vip->pool = pool_ref(c, s, 1);
 		if (vip->pool == UINT32_MAX ||
 		    check_host_address(c, s, "vip", vip->name, vip->addr) < 0)
@@ -1035,5 +1036,6 @@ lb_config_validate(struct build_ctx *c)
 	check_vip_pools(c);
 	check_pool_weights(c);
 	set_check_ports(c);
+	lb_config_fill_bgp(c);
 	return c->err->n == 0 ? 0 : -1;
 }

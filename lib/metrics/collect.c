@@ -387,6 +387,28 @@ pool_counts(const struct lb_config *cfg, uint32_t p, uint32_t *n,
 	}
 }
 
+/* Each pool's live table by name: the same on every box of a fleet that
+ * builds the same table (deploy/prometheus/fleet.rules.yml compares
+ * them). */
+static void
+pool_fingerprints(struct lb_metrics_out *o, const struct lb_config *cfg,
+		  uint32_t np)
+{
+	struct lb_metrics_label l[2];
+	char fp[20];
+	uint32_t p;
+
+	lb_metrics_family(o, "edgelb_pool_fingerprint_info", LB_METRICS_GAUGE,
+			  "always 1; the fingerprint of the pool's live table "
+			  "(status pools[].fingerprint) in a label");
+	for (p = 0; p < np; p++) {
+		l[0] = (struct lb_metrics_label)L("pool", cfg->pools[p].name);
+		l[1] = (struct lb_metrics_label)L("fingerprint",
+			lb_config_fingerprint_hex(cfg, p, fp, sizeof(fp)));
+		lb_metrics_sample(o, l, 2, 1);
+	}
+}
+
 static void
 collect_pools(struct lb_metrics_out *o, const struct scrape *s)
 {
@@ -424,6 +446,7 @@ collect_pools(struct lb_metrics_out *o, const struct scrape *s)
 			((uint64_t)pc->min_healthy * n[p] + 99) / 100 :
 			pc->min_healthy);
 	}
+	pool_fingerprints(o, cfg, np);
 }
 
 /* ---- workers ----------------------------------------------------------- */

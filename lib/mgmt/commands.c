@@ -126,6 +126,15 @@ static const struct mgmt_cmd commands[] = {
 	  "on_remove", lb_mgmt_cmd_admin_state },
 	{ "enable", CMD_CHANGES | CMD_FORCE, "enable BACKEND [--force]",
 	  "undo drain or disable", lb_mgmt_cmd_admin_state },
+	/* Two words: matched before "bgp" alone (see cmd_matches). */
+	{ "bgp withdraw", CMD_CHANGES, "bgp withdraw",
+	  "withdraw every VIP from the BGP neighbours (maintenance); this "
+	  "box keeps forwarding what still reaches it", lb_mgmt_cmd_bgp_hold },
+	{ "bgp announce", CMD_CHANGES, "bgp announce",
+	  "end a bgp withdraw: announce again each VIP that can serve",
+	  lb_mgmt_cmd_bgp_hold },
+	{ "bgp", 0, "bgp", "BGP (BIRD 2): sessions, announced prefixes and "
+	  "why others are not", lb_mgmt_cmd_bgp },
 	{ "rollback", CMD_CHANGES | CMD_FORCE,
 	  "rollback [GENERATION] [--force]",
 	  "apply the configuration of an earlier generation (default: the "
@@ -534,6 +543,19 @@ dispatch_change(struct lb_mgmt_ctx *ctx, const struct mgmt_cmd *c,
 	return ans;
 }
 
+/* A name of one word matches the first word; of two ("bgp withdraw"),
+ * the first two. */
+static int
+cmd_matches(const struct mgmt_cmd *c, const struct mgmt_req *r)
+{
+	const char *sp = strchr(c->name, ' ');
+	size_t n = sp != NULL ? (size_t)(sp - c->name) : strlen(c->name);
+
+	if (strncmp(r->argv[0], c->name, n) != 0 || r->argv[0][n] != '\0')
+		return 0;
+	return sp == NULL || (r->argc > 1 && strcmp(r->argv[1], sp + 1) == 0);
+}
+
 /* Take "--force" out of the words: the actor carries it. The audited
  * line keeps it. */
 static void
@@ -558,7 +580,7 @@ dispatch(struct lb_mgmt_ctx *ctx, struct mgmt_req *r,
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(commands); i++)
-		if (strcmp(r->argv[0], commands[i].name) == 0)
+		if (cmd_matches(&commands[i], r))
 			break;
 	if (i == RTE_DIM(commands))
 		return lb_mgmt_error("unknown command \"%.64s\"; try \"help\"",

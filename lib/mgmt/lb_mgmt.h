@@ -28,6 +28,7 @@
 #include "lb_evloop.h"
 #include "lb_excpath.h"
 #include "lb_watch.h"
+#include "lb_bgp.h"
 
 /** Largest request accepted, in bytes. */
 #define LB_MGMT_REQ_MAX (256 * 1024)
@@ -79,6 +80,7 @@ struct lb_mgmt_ctx {
 	const char *version;
 	const struct lb_health *health; /**< NULL: nothing is checked */
 	const struct lb_watch *watch;   /**< NULL: no distribution watch */
+	struct lb_bgp *bgp;             /**< NULL: no [bgp] */
 };
 
 /**

@@ -176,6 +176,10 @@ json_t *lb_mgmt_cmd_health(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 void lb_mgmt_health_set(json_t *o, const struct lb_mgmt_ctx *ctx, uint16_t id);
 /* cmd_alerts.c */
 json_t *lb_mgmt_cmd_alerts(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+/* cmd_bgp.c: bgp, bgp withdraw, bgp announce. */
+json_t *lb_mgmt_cmd_bgp(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
+json_t *lb_mgmt_cmd_bgp_hold(struct lb_mgmt_ctx *ctx,
+			     const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_stats(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r);
 json_t *lb_mgmt_cmd_backends(struct lb_mgmt_ctx *ctx,
 			     const struct mgmt_req *r);

@@ -279,9 +279,11 @@ time_t lb_runtime_generation_time(const struct lb_runtime *rt);
  *  them: @return the violations; *@p warnings the warnings. */
 size_t lb_runtime_policy_counts(const struct lb_runtime *rt,
 				size_t *warnings);
+
 /**
  * Record something that changes nothing (generation_before = generation),
- * such as an alert's transition: a record like every other, with
+ * such as an alert's transition or a BGP announcement: a record like every
+ * other, never counted in lb_runtime_changes(), with
  * @p result (e.g. "alert") and the members of @p detail (a JSON object,
  * reference stolen; NULL: none) added to it.
  */

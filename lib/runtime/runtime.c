@@ -1207,6 +1207,8 @@ lb_runtime_history(const struct lb_runtime *rt, unsigned int n)
 	return lb_audit_last(rt->audit, n);
 }
 
+/* Not a configuration change: recorded, never counted as one (the
+ * metrics' edgelb_config_changes_total counts generations). */
 void
 lb_runtime_record_event(struct lb_runtime *rt, const struct lb_actor *who,
 			const char *command, const char *result,

@@ -32,7 +32,7 @@ import os
 import re
 import sys
 
-SECTIONS = ('global', 'port', 'vip', 'pool', 'backend')
+SECTIONS = ('global', 'port', 'vip', 'pool', 'backend', 'bgp')
 PREFIXES = ('tests/', 'lib/', 'app/', 'config/', 'deploy/', 'docs/')
 
 

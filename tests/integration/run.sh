@@ -51,6 +51,7 @@ DEFAULT_TESTS=(
 	"test_selftest.sh:2 90"
 	"test_metrics.sh 90"
 	"test_watch.sh 200"
+	"test_bgp.sh 150"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()

@@ -295,7 +295,7 @@ static void
 test_error_unknown_section(void **state)
 {
 	assert_error(state, MINIMAL "[foo]\n", 12,
-		"unknown section [foo] (expected [global], [port.NAME], [vip.NAME], [pool.NAME] or [backend.NAME])");
+		"unknown section [foo] (expected [global], [port.NAME], [vip.NAME], [pool.NAME], [backend.NAME] or [bgp])");
 	assert_error(state, MINIMAL "[vip]\n", 12,
 		"bad section name [vip]: expected [vip.NAME], NAME 1..63 characters of a-z, 0-9, '_' and '-'");
 	assert_error(state, MINIMAL "[vip.]\n", 12,

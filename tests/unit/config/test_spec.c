@@ -49,7 +49,7 @@ test_load_reports_every_unknown_key(void **state)
 	snprintf(want, sizeof(want),
 		 "%s:12: unknown key 'wieght' in [backend.b1]\n"
 		 "%s:14: unknown key 'worker' in [global]\n"
-		 "%s:15: unknown section [foo] (expected [global], [port.NAME], [vip.NAME], [pool.NAME] or [backend.NAME])",
+		 "%s:15: unknown section [foo] (expected [global], [port.NAME], [vip.NAME], [pool.NAME], [backend.NAME] or [bgp])",
 		 f->path, f->path, f->path);
 	assert_string_equal(err.msg, want);
 }

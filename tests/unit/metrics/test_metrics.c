@@ -160,7 +160,7 @@ test_counter_name_conventions(void **state)
 static void
 test_samples_carry_worker_values(void **state)
 {
-	char *text = render();
+	char *text = render(), line[128], fp[20];
 
 	(void)state;
 	assert_non_null(strstr(text, "\nedgelb_flow_lookups_total "
@@ -185,6 +185,11 @@ test_samples_carry_worker_values(void **state)
 			"reason=\"tx_full\"} 0\n"));
 	/* the version label escaped */
 	assert_non_null(strstr(text, "edgelb_build_info{version=\"t\\\"1\"} 1\n"));
+	/* the pool's table, as status names it (the fleet rule) */
+	snprintf(line, sizeof(line), "\nedgelb_pool_fingerprint_info{pool="
+		 "\"web\",fingerprint=\"%s\"} 1\n",
+		 lb_config_fingerprint_hex(&cfg, 0, fp, sizeof(fp)));
+	assert_non_null(strstr(text, line));
 	free(text);
 }
 

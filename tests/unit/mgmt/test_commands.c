@@ -399,6 +399,26 @@ test_help_lists_every_command(void **state)
 	json_decref(a);
 }
 
+/* Two-word commands are matched on both words; without [bgp] each says
+ * so, and "bgp" takes no other word. */
+static void
+test_bgp_commands_without_bgp(void **state)
+{
+	json_t *a = run("help"), *c;
+	size_t i, found = 0;
+
+	(void)state;
+	json_array_foreach(json_object_get(a, "commands"), i, c)
+		found += (strcmp(gets(c, "name"), "bgp withdraw") == 0 ||
+			  strcmp(gets(c, "name"), "bgp announce") == 0) &&
+			 json_is_true(json_object_get(c, "changes_state"));
+	json_decref(a);
+	assert_int_equal(found, 2);
+	assert_error("bgp", "no [bgp] section");
+	assert_error("bgp status", "usage: bgp | bgp withdraw | bgp announce");
+	assert_error("bgpx", "unknown command");
+}
+
 static void
 test_status_reports_config_ports_and_neighbours(void **state)
 {
@@ -1524,6 +1544,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup(f, test_setup)
 		T(test_help_lists_every_command),
+		T(test_bgp_commands_without_bgp),
 		T(test_status_reports_config_ports_and_neighbours),
 		T(test_status_without_gateway_or_neigh_table),
 		T(test_no_config_gives_error),
