@@ -1107,9 +1107,10 @@ print_alerts(const json_t *a)
 				      sizeof(chg)));
 	table_print(&t);
 	json_array_foreach(json_object_get(a, "alerts"), i, v)
-		printf("  %s %s (pending since %s): %s\n", field(v, "alertname"),
-		       field(v, "state"), field(v, "since"),
-		       field(v, "summary"));
+		printf("  %s %s (pending since %s): %s\n    runbook: %s\n",
+		       field(v, "alertname"), field(v, "state"),
+		       field(v, "since"), field(v, "summary"),
+		       field(v, "runbook"));
 	printf("%s firing, %s pending; window %s s, for %s s\n",
 	       field(a, "firing"), field(a, "pending"), field(a, "window_s"),
 	       field(a, "for_s"));

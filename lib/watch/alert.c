@@ -100,6 +100,10 @@ lb_watch_alert_json(const struct lb_watch_alert *a)
 	json_object_set_new(o, "value", json_real(a->value));
 	json_object_set_new(o, "limit", json_real(a->limit));
 	json_object_set_new(o, "summary", json_string(a->summary));
+	/* What to do about it: its section of the runbook (one per alert
+	 * name; tests/docs/check_runbook.py keeps them in step). */
+	json_object_set_new(o, "runbook", json_sprintf("%s#%s",
+			    LB_WATCH_RUNBOOK, a->name));
 	json_object_set_new(o, "generation",
 			    json_integer((json_int_t)a->generation));
 	json_object_set_new(o, "since", time_or_null(a->since));

@@ -56,6 +56,10 @@
 #include "lb_dataplane.h"
 #include "lb_runtime.h"
 
+/** Where an alert's section is: LB_WATCH_RUNBOOK "#" its name (relative
+ *  to the source tree, as the Prometheus rules' runbook_url). */
+#define LB_WATCH_RUNBOOK "docs/runbook.md"
+
 /** |r| a share must reach: two-sided 2e-9 per test under the normal. */
 #define LB_WATCH_Z 6.0
 /** Fewest new flows in a pool's window (a worker's, for worker_skew)
