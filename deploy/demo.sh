@@ -26,7 +26,6 @@ CONF=$ROOT/config/demo.ini
 PREFIX=elbdemo
 NET=10.200.0          # must match config/demo.ini
 VIP=$NET.100
-BACKEND_ADDRS=("$NET.11" "$NET.12" "$NET.13")
 PY=/usr/bin/python3
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,27 +37,11 @@ case $DEMO_SECONDS in ''|*[!0-9]*) echo "DEMO_SECONDS must be a number" >&2; exi
 
 say() { echo; echo "==> $*"; }
 
-say "dependencies"
-deploy/install-deps.sh
+# shellcheck source=lib/scenario.sh
+. "$ROOT/deploy/lib/scenario.sh"
 
-say "build ($BUILD_DIR)"
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-	meson setup "$BUILD_DIR" --buildtype=debugoptimized >/dev/null
-fi
-ninja -C "$BUILD_DIR" app/edgelbd/edgelbd app/edgelbctl/edgelbctl | tail -1
-EDGELBD=$ROOT/$BUILD_DIR/app/edgelbd/edgelbd
-EDGELBCTL=$ROOT/$BUILD_DIR/app/edgelbctl/edgelbctl
-
-# The management socket, from the [global] section of the demo config.
-ELBD_SOCK=$(awk -F= '/^[[:space:]]*\[/ { g = ($0 ~ /\[global\]/) }
-	g && $1 ~ /^[[:space:]]*socket[[:space:]]*$/ {
-		v = $2; gsub(/^[[:space:]"]+|[[:space:]"]+$/, "", v); print v; exit }' "$CONF")
-ELBD_SOCK=${ELBD_SOCK:-/run/edgelb/demo.sock}
-
-# shellcheck source=lib/netns.sh
-. "$ROOT/deploy/lib/netns.sh"
-# shellcheck source=lib/edgelbd.sh
-. "$ROOT/deploy/lib/edgelbd.sh"
+say "dependencies and build ($BUILD_DIR)"
+elb_scenario_build "$BUILD_DIR"
 
 WORK=$(mktemp -d /tmp/elbdemo.XXXXXX)
 chmod 755 "$WORK"
@@ -78,16 +61,7 @@ cleanup() {
 	fi
 	[ -n "${CHANGE_PID:-}" ] && kill "$CHANGE_PID" 2>/dev/null
 	rm -f /run/edgelb/demo-audit.log
-	if [ -n "$ELBD_PID" ]; then
-		elbd_stop 10
-		case $? in
-		0) ;;
-		124) echo "edgelbd did not stop on SIGTERM; killed it" >&2 ;;
-		*) echo "edgelbd exited with an error on SIGTERM" >&2 ;;
-		esac
-	fi
-	elb_topo_down "$PREFIX" "$WORK"
-	rm -f "$ELBD_SOCK"
+	elb_scenario_down "$PREFIX" "$WORK"
 	if [ "$OK" != 1 ] && [ "$rc" -ne 130 ] && [ -s "$DLOG" ]; then
 		echo
 		echo "==> demo failed (exit $rc); last lines of the edgelbd log:"
@@ -106,33 +80,8 @@ trap 'exit 141' PIPE
 say "edgelbd --check config/demo.ini (validation and simulated shares)"
 "$EDGELBD" --check "$CONF"
 
-say "topology: namespaces $PREFIX-{sw,lb,cli,b1,b2,b3} on $NET.0/24"
-elb_topo_up "$PREFIX" "$NET" "$VIP"
-elb_nginx_start "$PREFIX" "$WORK"
-
-say "starting edgelbd -f config/demo.ini (log: $DLOG)"
-elbd_start "$PREFIX-lb" "$CONF" "$DLOG"
-elbd_wait_ready "$ELBD_SOCK" 30 "${BACKEND_ADDRS[@]}"
-ready=0
-for _ in $(seq 30); do
-	if ip netns exec "$PREFIX-cli" curl -sf --max-time 2 "http://$VIP/" >/dev/null; then
-		ready=1
-		break
-	fi
-	elbd_alive || break
-	sleep 0.5
-done
-[ "$ready" = 1 ] || { echo "no HTTP answer through the VIP $VIP" >&2; exit 1; }
-echo "edgelbd forwards: curl http://$VIP/ -> $(ip netns exec "$PREFIX-cli" curl -s --max-time 2 "http://$VIP/")"
-# Health checks go through the appliance's kernel interface: wait until
-# they found every backend up.
-for _ in $(seq 50); do
-	"$EDGELBCTL" -s "$ELBD_SOCK" -j backends | "$PY" -c '
-import json, sys
-sys.exit(0 if all(b.get("health") == "up" for b in json.load(sys.stdin))
-         else 1)' && break
-	sleep 0.2
-done
+say "topology: namespaces $PREFIX-{sw,lb,cli,b1,b2,b3} on $NET.0/24; edgelbd -f config/demo.ini (log: $DLOG)"
+elb_scenario_up "$PREFIX" "$NET" "$VIP" "$CONF" "$WORK" "$DLOG"
 "$EDGELBCTL" -s "$ELBD_SOCK" health
 
 say "traffic: new HTTP connections at up to $DEMO_RATE/s for ${DEMO_SECONDS}s"
