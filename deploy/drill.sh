@@ -174,7 +174,8 @@ for a in json.load(sys.stdin)["alerts"]:
     if (a["alertname"], a["backend"], a["state"]) == ("share_above_intent", "web1", "firing"):
         print("drill: the alert names the change: generation %s, %r by %s at %s; runbook %s"
               % (c.get("generation"), c.get("command"), c.get("who"), c.get("time"), a.get("runbook")))
-        sys.exit(0 if c.get("generation") == g and "--force" in c.get("command", "") else 1)
+        sys.exit(0 if c.get("generation") == g and
+         c.get("command", "").startswith("reload ") else 1)
 sys.exit(1)' "$G_BAD" || fail "the alert does not name generation $G_BAD, the forced change"
 say "edgelbctl diff $CONF (the reviewed file against what runs)"
 elbctl diff "$CONF" || true
