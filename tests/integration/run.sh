@@ -52,6 +52,7 @@ DEFAULT_TESTS=(
 	"test_metrics.sh 90"
 	"test_watch.sh 200"
 	"test_bgp.sh 150"
+	"test_page.sh 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
