@@ -22,6 +22,9 @@ PKGS+=(libmicrohttpd-dev prometheus)
 # [bgp]: edgelbd runs BIRD 2 as its routing daemon; the scale-out test also
 # runs BIRD 2 as the router.
 PKGS+=(bird2)
+# The status page's test loads it in headless Chromium (DOM after its
+# JavaScript ran, and a screenshot).
+PKGS+=(chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -31,6 +31,7 @@
 #include "lb_metrics.h"
 #include "lb_mgmt.h"
 #include "lb_neigh.h"
+#include "lb_page.h"
 #include "lb_pkt.h"
 #include "lb_watch.h"
 
@@ -570,6 +571,22 @@ setup_metrics(struct control *c, const struct lb_mgmt_ctx *ctx,
 	return 0;
 }
 
+/* The status page beside /metrics ("/", "/status.json"), drawn from the
+ * answers of the commands in @p ctx: after the watch and BGP are in it. */
+static int
+setup_page(struct control *c, struct lb_mgmt_ctx *ctx, char *err,
+	   size_t errlen)
+{
+	if (c->http == NULL)
+		return 0;
+	if (lb_page_serve(c->http, ctx) != 0) {
+		snprintf(err, errlen, "status page: cannot route / and "
+			 "/status.json");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Read-only commands are for anyone who can connect: the socket belongs to
  * root and global.socket_group, mode 0660.
@@ -611,7 +628,8 @@ edgelbd_control_run(struct lb_dp *dp, struct lb_runtime *rt,
 	    setup_health(&c, &ctx, err, errlen) == 0 &&
 	    setup_metrics(&c, &ctx, cfg, err, errlen) == 0 &&
 	    setup_watch(&c, &ctx, err, errlen) == 0 &&
-	    setup_bgp(&c, &ctx, err, errlen) == 0) {
+	    setup_bgp(&c, &ctx, err, errlen) == 0 &&
+	    setup_page(&c, &ctx, err, errlen) == 0) {
 		c.srv = lb_mgmt_server_create(sock, &ctx, c.loop, err, errlen);
 		if (c.srv != NULL && socket_access(cfg, err, errlen) == 0) {
 			edgelbd_log(LOG_NOTICE, "ready, management socket %s",

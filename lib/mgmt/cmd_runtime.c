@@ -207,6 +207,8 @@ lb_mgmt_cmd_history(struct lb_mgmt_ctx *ctx, const struct mgmt_req *r)
 			    lb_mgmt_parse_uint(r->argv[1], 1, LB_RUNTIME_HISTORY, &n)))
 		return lb_mgmt_error("usage: history [N] (N 1..%d)",
 				     LB_RUNTIME_HISTORY);
+	if (ctx->rt == NULL)
+		return lb_mgmt_error("no change history here");
 	return json_pack("{s:o}", "history",
 			 lb_runtime_history(ctx->rt, (unsigned int)n));
 }

@@ -341,6 +341,10 @@ backend_json(const struct lb_mgmt_ctx *ctx, const struct lb_config *cfg,
 		"observed_share", pool_new_flows > 0 ?
 			(double)bs->new_flows / (double)pool_new_flows : 0.0);
 
+	/* The operator's intent beside what the tables do (the status page
+	 * draws both): a ratio like the shares, null when not set. */
+	json_object_set_new(o, "max_share", bc->max_share != 0 ?
+			    json_real(bc->max_share / 100.0) : json_null());
 	if (o != NULL && bc->pool < cfg->n_pools)
 		json_object_set_new(o, "pool_fingerprint", json_string(
 			lb_config_fingerprint_hex(cfg, bc->pool, fp,

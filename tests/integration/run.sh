@@ -53,6 +53,7 @@ DEFAULT_TESTS=(
 	"test_watch.sh 200"
 	"test_bgp.sh 150"
 	"test_drill.sh 100"
+	"test_page.sh 90"
 )
 if [ $# -gt 0 ]; then
 	TESTS=()
