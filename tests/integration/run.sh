@@ -50,7 +50,7 @@ DEFAULT_TESTS=(
 	"test_selftest.sh:1 90"
 	"test_selftest.sh:2 90"
 	"test_metrics.sh 90"
-	"test_watch.sh 200"
+	"test_watch.sh 260"
 	"test_bgp.sh 150"
 	"test_drill.sh 100"
 	"test_page.sh 90"

@@ -3,7 +3,7 @@
 # daemon (2 workers), nginx backends web1:web2:web3 weighted 1:2:3, web1
 # with max_share = 50, checked by HTTP through the kernel interface:
 # - quiet: the correct configuration under real traffic (a stream of new
-#   connections) for WATCH_QUIET_S seconds (default 60; the long variant is
+#   connections) for WATCH_QUIET_S seconds (default 120, as the issue asks; the long variant is
 #   WATCH_QUIET_S=1800 TEST_TIME_LIMIT=2000 tests/integration/run.sh
 #   test_watch.sh): no alert at all, not even pending, while the watch
 #   judged full windows;
@@ -22,7 +22,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-QUIET_S=${WATCH_QUIET_S:-60}
+QUIET_S=${WATCH_QUIET_S:-120}
 KIF=elbt-wt0
 RATE=150
 
