@@ -21,31 +21,14 @@ if anything failed. Environment: T_ID, ELBD_SOCK, EDGELBCTL.
 
 import json
 import math
-import os
 import subprocess
 import sys
 
-T_ID = os.environ.get("T_ID", "?")
-SOCK = os.environ.get("ELBD_SOCK", "")
-CTL = os.environ.get("EDGELBCTL", "edgelbctl")
+# The reporting and failure count of check.py, shared.
+import check as base
+from check import CTL, SOCK, T_ID, check, fail
+
 SD = 4.0
-
-failures = 0
-
-
-def ok(msg):
-    print("PASS: %s: %s" % (T_ID, msg))
-
-
-def fail(msg):
-    global failures
-    failures += 1
-    print("FAIL: %s: %s" % (T_ID, msg))
-
-
-def check(cond, msg):
-    (ok if cond else fail)(msg)
-    return cond
 
 
 def run(*args, json_out=True):
@@ -255,7 +238,7 @@ def main(argv):
             return 2
     except RuntimeError as e:
         fail(str(e))
-    return 1 if failures else 0
+    return 1 if base.failures else 0
 
 
 if __name__ == "__main__":
