@@ -570,14 +570,4 @@ uint64_t lb_config_table_fingerprint(const struct lb_maglev *t,
 const char *lb_config_fingerprint_hex(const struct lb_config *cfg,
 				      uint32_t pool, char *buf, size_t size);
 
-/**
- * Write the simulation report of lb_config_check to @p out: for each VIP,
- * each backend's weight, weight share and expected share of new flows
- * from the very table the workers would use. Drained and disabled
- * backends are listed after the table (no new flows); REMOVED ones are
- * not shown. Ends with whether hash_key is set (never its value): without
- * it a random key makes every start and every box choose differently.
- */
-void lb_config_print_simulation(const struct lb_config *cfg, FILE *out);
-
 #endif

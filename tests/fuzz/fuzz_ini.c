@@ -133,7 +133,6 @@ check_config(const struct lb_config *cfg)
 	}
 	for (i = 0; i < cfg->n_pools; i++)
 		check_pool(cfg, &cfg->pools[i]);
-	lb_config_print_simulation(cfg, devnull);
 }
 
 /* The policy of every snapshot, as a change against the one before: a

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/config: every key, every error class with its exact "file:line:",
- * duplicates, member order, expected shares, next hops, the simulation
- * report, and the shipped reference.ini and demo.ini.
+ * duplicates, member order, expected shares, next hops, and the shipped
+ * reference.ini and demo.ini (the check report is lib/policy's).
  */
 
 #include <arpa/inet.h>
@@ -981,21 +981,6 @@ test_free_null_and_whole_snapshot(void **state)
 	lb_config_free(parse_ok(state, MINIMAL "[pool.unused]\n"));
 }
 
-/* ---- simulation ---------------------------------------------------- */
-
-static char *
-simulate(const struct lb_config *cfg)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	assert_non_null(out);
-	lb_config_print_simulation(cfg, out);
-	assert_int_equal(fclose(out), 0);
-	return buf;
-}
-
 /* ---- hash_key ------------------------------------------------------ */
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f"
@@ -1050,64 +1035,6 @@ test_error_hash_key(void **state)
 		     "aaaaaaaaaaaaaaaaAAAAAAAAAAAAAAAA\n", 13,
 		     "hash_key: a key of one repeated digit is no secret: use "
 		     "a random one ('openssl rand -hex 16')");
-}
-
-static void
-test_simulation_report(void **state)
-{
-	struct lb_config *cfg = parse_ok(state, PORT_LAN VIP_WEB POOL_WEB
-		"[backend.web2]\npool = web\naddress = 10.0.0.12\nweight = 2\n"
-		"[backend.web1]\npool = web\naddress = 10.0.0.11\n");
-	char *out = simulate(cfg);
-	char row[256];
-	int b = backend_index(cfg, "web2");
-
-	assert_non_null(strstr(out,
-		"vip web tcp 10.0.0.100:80 mode dr pool web maglev M=65537\n"));
-	assert_non_null(strstr(out,
-		"  backend  address          weight  weight_share  expected_share     slots\n"));
-	snprintf(row, sizeof(row),
-		 "  web2     10.0.0.12             2        66.67%%  %13.2f%%  %8u\n",
-		 100 * lb_config_expected_share(cfg, b),
-		 lb_sched_maglev_count(&cfg->pools[0].maglev, 1));
-	assert_non_null(strstr(out, row));
-	/* members sorted by name: web1 before web2 */
-	assert_true(strstr(out, "  web1 ") < strstr(out, "  web2 "));
-	/* No key: the one warning. */
-	assert_non_null(strstr(out, "\n! hash_key is not set: "));
-	assert_null(strstr(strchr(out, '!') + 1, "!"));
-	free(out);
-	lb_config_free(cfg);
-	cfg = parse_ok(state, PORT_LAN VIP_WEB POOL_WEB
-		"[backend.web1]\npool = web\naddress = 10.0.0.11\n"
-		"[global]\nhash_key = " KEY_HEX "\n");
-	out = simulate(cfg);
-	assert_null(strstr(out, "!"));
-	assert_null(strstr(out, KEY_HEX));
-	assert_non_null(strstr(out, "hash_key: set (secret)"));
-	free(out);
-	lb_config_free(cfg);
-}
-
-static void
-test_simulation_flags_share_gap(void **state)
-{
-	struct lb_config *cfg = parse_ok(state, MINIMAL
-		"[backend.b2]\npool = web\naddress = 10.0.0.12\n");
-	struct lb_maglev *t = &cfg->pools[0].maglev;
-	char *out;
-	uint32_t i;
-
-	/* skew the table by hand: b1 (member 0) takes every slot */
-	for (i = 0; i < t->size; i++)
-		t->slots[i] = 0;
-	out = simulate(cfg);
-	assert_non_null(strstr(out,
-		"  ! b1: expected share 100.00% differs from weight share 50.00% by more than 1 point\n"));
-	assert_non_null(strstr(out,
-		"  ! b2: expected share 0.00% differs from weight share 50.00% by more than 1 point\n"));
-	free(out);
-	lb_config_free(cfg);
 }
 
 /* ---- shipped files ------------------------------------------------- */
@@ -1308,8 +1235,6 @@ main(void)
 		T(test_hash_key_parsed),
 		T(test_hash_key_generated_when_absent),
 		T(test_error_hash_key),
-		T(test_simulation_report),
-		T(test_simulation_flags_share_gap),
 		T(test_reference_ini_parses),
 		T(test_demo_ini_parses),
 	};

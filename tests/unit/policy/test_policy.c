@@ -2,7 +2,7 @@
 /*
  * lib/policy: each policy key on both sides of its bound, N-1, share
  * changes, lint, strict and warn, the gate's JSON, the postmortem's change,
- * and pool fingerprints (lib/config) across files.
+ * pool fingerprints (lib/config) across files, and the check report.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -629,6 +629,118 @@ test_fingerprint_hex(void **state)
 	lb_config_free(a);
 }
 
+/* ---- the check report ------------------------------------------------- */
+
+static char *
+report_text(const struct lb_config *cfg, const struct lb_policy_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	lb_policy_print(cfg, r, out);
+	assert_int_equal(fclose(out), 0);
+	return buf;
+}
+
+/* The index of backend @name in @cfg (fails if none). */
+static uint32_t
+backend(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return i;
+	fail_msg("no backend %s", name);
+	return 0;
+}
+
+/*
+ * What an operator reads before an apply: the header with the pool's
+ * fingerprint, a row per member with the very table's share and slots,
+ * members by name, backends out of the table and why, the hash_key line.
+ */
+static void
+test_report_text(void **state)
+{
+	struct lb_policy_report *r;
+	struct lb_config *cfg;
+	char row[256], fp[20], *out;
+	uint32_t b;
+
+	(void)state;
+	snprintf(text, sizeof(text), PORT VIP "[pool.web]\n"
+		 "[backend.web2]\npool = web\naddress = 10.0.0.12\nweight = 2\n"
+		 "[backend.web1]\npool = web\naddress = 10.0.0.11\n"
+		 "[backend.web3]\npool = web\naddress = 10.0.0.13\n"
+		 "admin_state = drained\n"
+		 "[backend.web4]\npool = web\naddress = 10.0.0.14\n"
+		 "admin_state = disabled\n");
+	r = eval(text, NULL, &cfg);
+	out = report_text(cfg, r);
+	snprintf(row, sizeof(row), "vip web tcp 10.0.0.100:80 mode dr pool "
+		 "web maglev M=65537 fingerprint %s\n",
+		 lb_config_fingerprint_hex(cfg, 0, fp, sizeof(fp)));
+	assert_non_null(strstr(out, row));
+	b = backend(cfg, "web2");
+	/* the shares and slots end the row (tools read them from there) */
+	snprintf(row, sizeof(row), "  66.67%%  %13.2f%%  %8u\n",
+		 100 * lb_config_expected_share(cfg, b),
+		 cfg->pools[0].member_slots[cfg->backends[b].member]);
+	assert_non_null(strstr(out, row));
+	assert_true(fabs(r->share[b] - 200.0 / 3) < 0.1);
+	assert_true(strstr(out, "  web1 ") < strstr(out, "  web2 "));
+	assert_non_null(strstr(out, "  - web3 10.0.0.13 weight 1: drained, "
+			       "no new flows\n"));
+	assert_non_null(strstr(out, "  - web4 10.0.0.14 weight 1: disabled, "
+			       "no new flows\n"));
+	/* no key: the one warning */
+	assert_non_null(strstr(out, "\n! hash_key is not set: "));
+	assert_null(strstr(strchr(out, '!') + 1, "!"));
+	free(out);
+	done(r, cfg);
+	join(text2, sizeof(text2), "[global]\nhash_key = "
+	     "000102030405060708090a0b0c0d0e0f\n", text);
+	r = eval(text2, NULL, &cfg);
+	out = report_text(cfg, r);
+	assert_null(strstr(out, "!"));
+	assert_null(strstr(out, "000102030405060708090a0b0c0d0e0f"));
+	assert_non_null(strstr(out, "hash_key: set (secret)"));
+	free(out);
+	done(r, cfg);
+}
+
+/* A table share far from the weight share is flagged, not hidden. */
+static void
+test_report_flags_share_gap(void **state)
+{
+	struct lb_policy_report *r;
+	struct lb_config *cfg;
+	struct lb_pool_conf *p;
+	char *out;
+
+	(void)state;
+	cfg = parse_text(path_a, three(text, sizeof(text), "", "", "", 1, 1,
+				       2, ""));
+	/* skew the table by hand: member 0 (web1) takes every slot */
+	p = &cfg->pools[0];
+	memset(p->member_slots, 0, sizeof(*p->member_slots) * p->n_members);
+	p->member_slots[0] = p->maglev.size;
+	r = lb_policy_evaluate(NULL, cfg, 0);
+	assert_non_null(r);
+	out = report_text(cfg, r);
+	assert_non_null(strstr(out, "  ! web1: expected share 100.00% differs "
+			       "from weight share 25.00% by more than 1 "
+			       "point\n"));
+	assert_non_null(strstr(out, "  ! web3: expected share 0.00% differs "
+			       "from weight share 50.00% by more than 1 "
+			       "point\n"));
+	free(out);
+	done(r, cfg);
+}
+
 int
 main(void)
 {
@@ -650,6 +762,8 @@ main(void)
 		cmocka_unit_test(test_gate_json),
 		cmocka_unit_test(test_fingerprint_equal_for_equal_tables),
 		cmocka_unit_test(test_fingerprint_hex),
+		cmocka_unit_test(test_report_text),
+		cmocka_unit_test(test_report_flags_share_gap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
