@@ -16,7 +16,9 @@
 # build-fuzz/tests/fuzz/fuzz_<target> FILE; keep it as a regression seed
 # as tests/fuzz/corpus/<target>/regress-<what>.
 #
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_SECONDS.
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_SECONDS, FUZZ_RUNS
+# (stop a target after this many executions, if sooner than its time:
+# e.g. FUZZ_RUNS=100000000 tests/fuzz/run.sh --long 14400 packet).
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
@@ -25,6 +27,7 @@ BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 # Absolute: a target may change its directory (mgmt does).
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SECONDS_EACH=${FUZZ_SECONDS:-25}
+RUNS=${FUZZ_RUNS:--1}
 NICE=()
 TARGETS=(packet ini mgmt neigh)
 
@@ -75,7 +78,7 @@ run_target() {
 	[ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=detect_leaks=1:malloc_context_size=10 \
-		"${NICE[@]}" "$bin" -max_total_time="$SECONDS_EACH" \
+		"${NICE[@]}" "$bin" -max_total_time="$SECONDS_EACH" -runs="$RUNS" \
 		-max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=4096 \
 		-print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" \
 		"$corpus" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1
