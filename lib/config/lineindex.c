@@ -417,8 +417,13 @@ lb_config_open(const char *path, struct lb_config_error *err)
 				    strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)LB_CONFIG_FILE_MAX) {
+	if (fstat(fd, &st) != 0) {
+		lb_config_add_error(err, path, "cannot stat: %s",
+				    strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)LB_CONFIG_FILE_MAX) {
 		lb_config_add_error(err, path, "%s", !S_ISREG(st.st_mode) ?
 				    "not a regular file" :
 				    "larger than 16 MiB: not a configuration");
