@@ -22,7 +22,10 @@ Reads the backquoted spans of each DOC and checks, against the sources:
   deploy/ or docs/ must exist (a ":ARG" suffix aside), and so must a bare
   `test_NAME.sh` (in tests/integration/), `NAME.ini` (in tests/config/bad or
   good) and `NAME.py` (under tests/);
-- unit tests: a bare `test_NAME` must be a function of tests/unit.
+- unit tests: a bare `test_NAME` must be a function of tests/unit (or a
+  build option of meson_options.txt: `test_faults`).
+A file's "#anchor" is not part of its name; a word with <, > or * is a
+pattern, not a name.
 Prints each name it could not find and exits 1; exits 1 too if a document
 names no key or no counter at all (a check that found nothing checked
 nothing). With --expect-missing N it exits 0 only if exactly N names were
@@ -90,7 +93,7 @@ def file_of(root, word):
     """The path a word of a span names, or None (a pattern, or no file)."""
     if re.search(r'[<>*]', word):
         return None
-    name = word.split(':')[0]
+    name = word.split(':')[0].split('#')[0]
     if word.startswith(PREFIXES):
         return name
     if re.match(r'^test_[a-z0-9_]+\.sh(:\S+)?$', word):
@@ -108,8 +111,10 @@ def file_of(root, word):
 
 
 def unit_test_names(root):
-    """Every test_* function defined in tests/unit."""
-    names = set()
+    """Every test_* function defined in tests/unit, and build option."""
+    with open(os.path.join(root, 'meson_options.txt')) as fh:
+        names = set(re.findall(r"^option\('(test_[a-z0-9_]+)'", fh.read(),
+                               re.M))
     for d, _, files in os.walk(os.path.join(root, 'tests/unit')):
         for f in files:
             if f.endswith('.c'):
