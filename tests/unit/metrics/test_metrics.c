@@ -22,64 +22,25 @@
 #include <cmocka.h>
 
 #include "lb_metrics.h"
+#include "test_dp.h"
+#include "test_http.h"
 
-static struct lb_config cfg;
-static struct lb_port_conf port;
-static struct lb_vip_conf vip;
-static struct lb_pool_conf pool;
-static struct lb_backend_conf backends[2];
-static uint32_t members[2] = { 0, 1 };
-static uint32_t member_slots[2] = { 4, 9 };
-static struct lb_dp dp;
-static struct lb_snapshot snap;
-static struct lb_worker *worker;
+static struct tdp t;
 static struct lb_metrics *metrics;
 static const char *readme_path;     /* argv[1]: the README to check */
 
 static int
 group_setup(void **state)
 {
-	const struct lb_metrics_src src = { .dp = &dp, .version = "t\"1" };
+	const struct lb_metrics_src src = { .dp = &t.dp, .version = "t\"1" };
 
 	(void)state;
-	snprintf(port.name, LB_NAME_MAX, "lan");
-	snprintf(vip.name, LB_NAME_MAX, "web");
-	snprintf(pool.name, LB_NAME_MAX, "web");
-	pool.n_members = 2;
-	pool.members = members;
-	pool.member_slots = member_slots;
-	pool.maglev.size = 13;
-	pool.min_healthy = 50;
-	pool.min_healthy_percent = 1;
-	snprintf(backends[0].name, LB_NAME_MAX, "b1");
-	snprintf(backends[1].name, LB_NAME_MAX, "b2");
-	backends[0].id = 0;
-	backends[1].id = 1;
-	backends[1].member = 1;
-	backends[0].weight = 4;
-	backends[1].weight = 9;
-	backends[1].max_share = 75;
-	cfg.n_ports = 1;
-	cfg.ports = &port;
-	cfg.n_vips = 1;
-	cfg.vips = &vip;
-	cfg.n_pools = 1;
-	cfg.pools = &pool;
-	cfg.n_backends = 2;
-	cfg.backends = backends;
-	snap.cfg = &cfg;
-	dp.snap = &snap;
-	worker = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*worker));
-	if (worker == NULL)
+	if (tdp_init(&t) != 0)
 		return -1;
-	memset(worker, 0, sizeof(*worker));
-	worker->stats.backend[0].new_flows = 1;
-	worker->stats.backend[1].new_flows = 3;
-	worker->stats.flow.lookups = 12345678901234ULL;
-	worker->stats.port[0].drops[LB_DROP_ipv4_checksum] = 5;
-	dp.workers[0] = worker;
-	dp.n_workers = 1;
-	dp.n_ports = 1;
+	t.pool.min_healthy = 50;
+	t.pool.min_healthy_percent = 1;
+	t.worker->stats.flow.lookups = 12345678901234ULL;
+	t.worker->stats.port[0].drops[LB_DROP_ipv4_checksum] = 5;
 	metrics = lb_metrics_create(&src);
 	return metrics != NULL ? 0 : -1;
 }
@@ -89,7 +50,7 @@ group_teardown(void **state)
 {
 	(void)state;
 	lb_metrics_destroy(metrics);
-	free(worker);
+	tdp_fini(&t);
 	return 0;
 }
 
@@ -188,7 +149,7 @@ test_samples_carry_worker_values(void **state)
 	/* the pool's table, as status names it (the fleet rule) */
 	snprintf(line, sizeof(line), "\nedgelb_pool_fingerprint_info{pool="
 		 "\"web\",fingerprint=\"%s\"} 1\n",
-		 lb_config_fingerprint_hex(&cfg, 0, fp, sizeof(fp)));
+		 lb_config_fingerprint_hex(&t.cfg, 0, fp, sizeof(fp)));
 	assert_non_null(strstr(text, line));
 	free(text);
 }
@@ -282,44 +243,6 @@ test_readme_lists_every_family(void **state)
 
 /* ---- HTTP through a real loop ------------------------------------------ */
 
-/* Send @p req to the listener, pump the loop until the server closes;
- * @return the status code of the answer, its body in @p body. */
-static int
-http_get(struct lb_evloop *loop, uint16_t port, const char *req,
-	 char *body, size_t n)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), status = -1;
-	size_t len = 0;
-	ssize_t r;
-	int i;
-
-	assert_true(fd >= 0);
-	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
-		    errno == EINPROGRESS);
-	for (i = 0; i < 200; i++) {
-		lb_evloop_run_once(loop, 5);
-		if (send(fd, req, strlen(req), MSG_NOSIGNAL) > 0)
-			break;
-	}
-	for (i = 0; i < 400; i++) {
-		lb_evloop_run_once(loop, 5);
-		r = recv(fd, body + len, n - 1 - len, 0);
-		if (r == 0)
-			break;
-		if (r > 0)
-			len += (size_t)r;
-		if (len == n - 1)
-			break;
-	}
-	body[len] = '\0';
-	close(fd);
-	sscanf(body, "HTTP/1.%*d %d", &status);
-	return status;
-}
-
 static void
 test_http_serves_metrics(void **state)
 {
@@ -337,13 +260,13 @@ test_http_serves_metrics(void **state)
 	assert_int_equal(lb_metrics_serve(metrics, h), -EEXIST);
 	port = lb_http_port(h);
 	assert_true(port != 0);
-	assert_int_equal(http_get(loop, port, "GET /metrics HTTP/1.0\r\n\r\n",
+	assert_int_equal(test_http_get(loop, port, "GET /metrics HTTP/1.0\r\n\r\n",
 				  body, 1 << 20), 200);
 	assert_non_null(strstr(body, "version=0.0.4"));
 	assert_non_null(strstr(body, "\nedgelb_flow_lookups_total "));
-	assert_int_equal(http_get(loop, port, "GET /nosuch HTTP/1.0\r\n\r\n",
+	assert_int_equal(test_http_get(loop, port, "GET /nosuch HTTP/1.0\r\n\r\n",
 				  body, 1 << 20), 404);
-	assert_int_equal(http_get(loop, port, "POST /metrics HTTP/1.0\r\n"
+	assert_int_equal(test_http_get(loop, port, "POST /metrics HTTP/1.0\r\n"
 				  "Content-Length: 0\r\n\r\n", body, 1 << 20),
 			 405);
 	/* the same port again: a clear error, no crash */

@@ -19,96 +19,36 @@
 #include <cmocka.h>
 
 #include "lb_page.h"
+#include "test_dp.h"
+#include "test_http.h"
 
-static struct lb_config cfg;
-static struct lb_vip_conf vip;
-static struct lb_pool_conf pool;
-static struct lb_backend_conf backends[2];
-static uint32_t members[2] = { 0, 1 };
-static struct lb_dp dp;
-static struct lb_snapshot snap;
-static struct lb_worker *worker;
-static struct lb_mgmt_ctx ctx = { .dp = &dp, .version = "t<1>" };
+static struct tdp t;
+static struct lb_mgmt_ctx ctx = { .dp = &t.dp, .version = "t<1>" };
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	snprintf(vip.name, LB_NAME_MAX, "web");
-	snprintf(pool.name, LB_NAME_MAX, "web");
-	pool.n_members = 2;
-	pool.members = members;
-	pool.maglev.size = 13;
-	snprintf(backends[0].name, LB_NAME_MAX, "b1");
-	snprintf(backends[1].name, LB_NAME_MAX, "b2");
-	backends[1].id = 1;
-	backends[1].member = 1;
-	backends[0].weight = 4;
-	backends[1].weight = 9;
-	backends[1].max_share = 75;
-	cfg.n_vips = 1;
-	cfg.vips = &vip;
-	cfg.n_pools = 1;
-	cfg.pools = &pool;
-	cfg.n_backends = 2;
-	cfg.backends = backends;
-	snap.cfg = &cfg;
-	dp.snap = &snap;
-	worker = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*worker));
-	if (worker == NULL)
-		return -1;
-	memset(worker, 0, sizeof(*worker));
-	worker->stats.backend[0].new_flows = 1;
-	worker->stats.backend[1].new_flows = 3;
-	dp.workers[0] = worker;
-	dp.n_workers = 1;
-	return 0;
+	return tdp_init(&t);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	free(worker);
+	tdp_fini(&t);
 	return 0;
 }
 
-/* GET @p path from the listener on @p port, pumping @p loop; the whole
- * answer in @p buf. @return the status code. */
+/* GET @p path from the listener on @p port, pumping @p loop. */
 static int
 http_get(struct lb_evloop *loop, uint16_t port, const char *path,
 	 char *buf, size_t n)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), status = -1;
 	char req[128];
-	size_t len = 0;
-	ssize_t r;
-	int i;
 
 	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_true(fd >= 0);
-	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
-		    errno == EINPROGRESS);
-	for (i = 0; i < 200; i++) {
-		lb_evloop_run_once(loop, 5);
-		if (send(fd, req, strlen(req), MSG_NOSIGNAL) > 0)
-			break;
-	}
-	for (i = 0; i < 400 && len < n - 1; i++) {
-		lb_evloop_run_once(loop, 5);
-		r = recv(fd, buf + len, n - 1 - len, 0);
-		if (r == 0)
-			break;
-		if (r > 0)
-			len += (size_t)r;
-	}
-	buf[len] = '\0';
-	close(fd);
-	sscanf(buf, "HTTP/1.%*d %d", &status);
-	return status;
+	return test_http_get(loop, port, req, buf, n);
 }
 
 static json_t *
