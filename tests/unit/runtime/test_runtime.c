@@ -25,6 +25,7 @@
 #include "lb_evloop.h"
 #include "lb_runtime.h"
 #include "lb_spec.h"
+#include "test_runtime.h"
 
 #define N_WORKERS 2
 
@@ -286,11 +287,6 @@ flows(uint32_t id, uint64_t n)
 static int
 runtime_up(const char *audit_log)
 {
-	struct lb_config_error err;
-	struct lb_config *c;
-	char msg[256];
-	unsigned int i;
-
 	fsyncs = 0;
 	snprintf(fx.dir, sizeof(fx.dir), "/tmp/ut-runtime-XXXXXX");
 	if (mkdtemp(fx.dir) == NULL)
@@ -305,24 +301,8 @@ runtime_up(const char *audit_log)
 							 base_backends));
 	if (audit_log != NULL && strncmp(audit_log, "plain/", 6) == 0)
 		write_ini("plain", "");     /* a regular file */
-	fx.dp = lb_dp_create(N_WORKERS);
-	if (fx.dp == NULL)
-		return -1;
-	for (i = 0; i < N_WORKERS; i++)
-		if (lb_dp_worker_create(fx.dp, i, i + 1, SOCKET_ID_ANY,
-					1024) != 0)
-			return -1;
-	c = lb_config_parse(fx.ini, &err);
-	if (c == NULL) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
-	fx.rt = lb_runtime_create(fx.dp, c, 1000, 100000, msg, sizeof(msg));
-	if (fx.rt == NULL) {
-		fprintf(stderr, "%s\n", msg);
-		return -1;
-	}
-	return 0;
+	fx.rt = trt_create(&fx.dp, N_WORKERS, fx.ini);
+	return fx.rt != NULL ? 0 : -1;
 }
 
 static int
@@ -335,15 +315,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	int rc = trt_destroy(fx.rt, fx.dp, fx.dir);
 
 	(void)state;
-	lb_runtime_destroy(fx.rt);
 	fx.rt = NULL;
-	lb_dp_free(fx.dp);
 	fx.dp = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return rc;
 }
 
 /* ---- lb_runtime_create ---- */

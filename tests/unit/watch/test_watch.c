@@ -24,6 +24,7 @@
 
 #include "lb_runtime.h"
 #include "lb_watch.h"
+#include "test_runtime.h"
 #include "sim.h"
 
 #define N_WORKERS 2
@@ -90,11 +91,6 @@ static int
 up(const char *global, const char *pool, const char *ea, const char *eb,
    const char *ec)
 {
-	struct lb_config_error err;
-	struct lb_config *c;
-	char msg[256];
-	unsigned int i;
-
 	memset(fx.latency_us, 0, sizeof(fx.latency_us));
 	fx.now_ms = 1000000;
 	sim_seed(42);
@@ -103,19 +99,7 @@ up(const char *global, const char *pool, const char *ea, const char *eb,
 		return -1;
 	snprintf(fx.ini, sizeof(fx.ini), "%s",
 		 write_ini("edgelb.ini", global, pool, ea, eb, ec));
-	fx.dp = lb_dp_create(N_WORKERS);
-	if (fx.dp == NULL)
-		return -1;
-	for (i = 0; i < N_WORKERS; i++)
-		if (lb_dp_worker_create(fx.dp, i, i + 1, SOCKET_ID_ANY,
-					1024) != 0)
-			return -1;
-	c = lb_config_parse(fx.ini, &err);
-	if (c == NULL) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
-	fx.rt = lb_runtime_create(fx.dp, c, 1000, 100000, msg, sizeof(msg));
+	fx.rt = trt_create(&fx.dp, N_WORKERS, fx.ini);
 	if (fx.rt == NULL)
 		return -1;
 	fx.w = lb_watch_create(fx.rt, fx.dp);
@@ -135,14 +119,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	lb_watch_destroy(fx.w);
-	lb_runtime_destroy(fx.rt);
-	lb_dp_free(fx.dp);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return trt_destroy(fx.rt, fx.dp, fx.dir);
 }
 
 /* ---- helpers ---- */
