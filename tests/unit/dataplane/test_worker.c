@@ -31,6 +31,7 @@
 #include "lb_neigh.h"
 #include "dataplane_priv.h"
 #include "test_frames.h"
+#include "test_ini.h"
 
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
 
@@ -46,7 +47,6 @@ struct fixture {
 	struct lb_neigh_table *nt;
 	struct lb_snapshot snap;
 	struct rte_ring *tx;
-	char dir[64];
 };
 
 static struct rte_mempool *mp;
@@ -133,29 +133,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-static struct lb_config *
-parse_ini(char *dir, const char *text)
-{
-	struct lb_config_error err;
-	struct lb_config *cfg;
-	char path[128];
-	FILE *f;
-
-	strcpy(dir, "/tmp/lbdpXXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/t.ini", dir);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	cfg = lb_config_parse(path, &err);
-	if (cfg == NULL)
-		fprintf(stderr, "%s\n", err.msg);
-	unlink(path);
-	rmdir(dir);
-	return cfg;
-}
-
 static struct lb_neigh_table *
 resolved_neighbours(const struct lb_config *cfg)
 {
@@ -175,7 +152,7 @@ setup_text(void **state, const char *text)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	fx->cfg = parse_ini(fx->dir, text);
+	fx->cfg = tini_parse(text);
 	if (fx->cfg == NULL)
 		return -1;
 	fx->dp = lb_dp_create(1);

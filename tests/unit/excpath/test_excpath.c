@@ -36,6 +36,7 @@
 #include "lb_excpath.h"
 #include "dataplane_priv.h"
 #include "test_frames.h"
+#include "test_ini.h"
 
 #define KIF "kt0"
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
@@ -55,7 +56,6 @@ struct fixture {
 	struct lb_dp *dp;
 	struct lb_evloop *loop;
 	struct lb_excpath *xp;
-	char dir[64];
 };
 
 static const char ini[] =
@@ -114,29 +114,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-static struct lb_config *
-parse_ini(char *dir, const char *text)
-{
-	struct lb_config_error err;
-	struct lb_config *cfg;
-	char path[128];
-	FILE *f;
-
-	strcpy(dir, "/tmp/lbxpXXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/t.ini", dir);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	cfg = lb_config_parse(path, &err);
-	if (cfg == NULL)
-		fprintf(stderr, "%s\n", err.msg);
-	unlink(path);
-	rmdir(dir);
-	return cfg;
-}
-
 /* A dataplane with one port (the ring) and one worker that never runs. */
 static struct lb_dp *
 make_dp(void)
@@ -160,7 +137,7 @@ setup(void **state)
 	if (!usable)
 		return 0;
 	fx = calloc(1, sizeof(*fx));
-	fx->cfg = parse_ini(fx->dir, ini);
+	fx->cfg = tini_parse(ini);
 	if (fx->cfg == NULL)
 		return -1;
 	fx->dp = make_dp();
@@ -437,7 +414,7 @@ test_arp_for_port_without_interface_freed(void **state)
 static void
 test_create_error_names_port_and_interface(void **state)
 {
-	char dir[64], err[512] = "", text[sizeof(ini) + 16];
+	char err[512] = "", text[sizeof(ini) + 16];
 	struct lb_config *cfg;
 	struct lb_dp *dp;
 
@@ -446,7 +423,7 @@ test_create_error_names_port_and_interface(void **state)
 	snprintf(text, sizeof(text), "%.*slo\n%s",
 		 (int)(strstr(ini, KIF "\n") - ini), ini,
 		 strstr(ini, KIF "\n") + strlen(KIF "\n"));
-	cfg = parse_ini(dir, text);
+	cfg = tini_parse(text);
 	assert_non_null(cfg);
 	assert_string_equal(cfg->ports[0].kernel_interface, "lo");
 	dp = make_dp();
@@ -462,7 +439,7 @@ test_create_error_names_port_and_interface(void **state)
 static void
 test_no_interface_configured(void **state)
 {
-	char dir[64], err[512] = "";
+	char err[512] = "";
 	struct lb_excpath *xp;
 	struct lb_evloop *loop;
 	struct lb_config *cfg;
@@ -470,7 +447,7 @@ test_no_interface_configured(void **state)
 
 	(void)state;
 	NEED_KERNEL();
-	cfg = parse_ini(dir, "[port.lan]\ndevice = net_ring_x\n"
+	cfg = tini_parse("[port.lan]\ndevice = net_ring_x\n"
 		       "address = 10.77.0.2/24\n"
 		       "[vip.web]\naddress = 10.77.0.100\nport = 80\n"
 		       "pool = web\n[pool.web]\n"
