@@ -8,7 +8,10 @@
 # Run with 2 workers, then with 1: on a 2-CPU machine both workers share
 # CPU 1, so their busy-loop maximum is the kernel's time slice, whatever
 # management does; the 1-worker run is the one that can show a scrape's
-# effect on a worker.
+# effect on a worker. The scraper (drive.py, and the edgelbctl it runs) is
+# pinned to CPU 0, the management core's: in production Prometheus runs on
+# another box, and a client the kernel put on CPU 1 would preempt the
+# worker and be counted as edgelbd's cost.
 #
 # Usage: tests/bench/metrics.sh OUTDIR
 #   env BUILD (default build), WINDOW_S (10), ROUNDS (3), WORKERS ("2 1")
@@ -41,7 +44,7 @@ run() {
 	PID=$!
 	for _ in $(seq 120); do [ -S "$WORK/e.sock" ] && break; sleep 0.25; done
 	[ -S "$WORK/e.sock" ] || { tail "$WORK/edgelbd.log" >&2; exit 1; }
-	/usr/bin/python3 tests/bench/metrics/drive.py "$EDGELBCTL" \
+	taskset -c 0 /usr/bin/python3 tests/bench/metrics/drive.py "$EDGELBCTL" \
 		"$WORK/e.sock" "http://127.0.0.1:$port/metrics" \
 		"${WINDOW_S:-10}" "${ROUNDS:-3}" "$OUT/metrics-w$w.json" "$w"
 	kill "$PID"

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Traffic generator for the PMD benchmark (tests/bench/pmd.sh) at flow
- * counts a pcap cannot hold: 64-byte TCP ACKs of N established client
- * flows to one VIP, sent out of the first DPDK port (a net_memif client
- * facing edgelbd's or testpmd's net_memif server) as fast as it takes them.
+ * counts a pcap cannot hold: 64-byte TCP segments of N client flows to one
+ * VIP, sent out of the first DPDK port (a net_memif client facing edgelbd's
+ * or testpmd's net_memif server) as fast as it takes them. The first pass
+ * sends each flow's SYN, every later pass its ACK: edgelbd makes an entry
+ * only for a SYN (lib/flow/lb_flow.h), so from the second pass on every
+ * packet is a hit of an established flow.
  *
  * It must cost far fewer cycles per packet than what it feeds, so all
  * work per packet is a bulk mbuf alloc, one 64-byte copy of a precomputed
@@ -63,7 +66,8 @@
 static const char usage[] =
 	"usage: %s [EAL args] -- -n FLOWS -m DST_MAC [-a VIP] [-p VIP_PORT]\n"
 	"          [-b BURST] [-s SEED] [-i INTERVAL_MS] [-t SECONDS]\n"
-	"  Sends 64-byte TCP ACKs of FLOWS client flows (172.16.0.0 + i + 1,\n"
+	"  Sends 64-byte TCP SYNs (first pass), then ACKs, of FLOWS client\n"
+	"  flows (172.16.0.0 + i + 1,\n"
 	"  source port 1024 + i %% 60000) to VIP:VIP_PORT (default\n"
 	"  10.0.0.100:80) in a fixed shuffled order out of port 0; prints\n"
 	"  cumulative counters as JSON lines every INTERVAL_MS (default 1000)\n"
@@ -115,7 +119,8 @@ splitmix64(uint64_t *s)
 
 /* The same frame tests/bench/pmd/gen_pcap.py writes for flow i. */
 static void
-frame_build(uint8_t *buf, const struct gen_opts *o, uint32_t i)
+frame_build(uint8_t *buf, const struct gen_opts *o, uint32_t i,
+	    uint8_t flags)
 {
 	static const struct rte_ether_addr src_mac = {
 		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
@@ -134,9 +139,9 @@ frame_build(uint8_t *buf, const struct gen_opts *o, uint32_t i)
 	tcp->src_port = rte_cpu_to_be_16(SPORT_BASE + i % SPORT_SPAN);
 	tcp->dst_port = rte_cpu_to_be_16(o->vip_port);
 	tcp->sent_seq = rte_cpu_to_be_32(1000);
-	tcp->recv_ack = rte_cpu_to_be_32(2000);
+	tcp->recv_ack = flags & RTE_TCP_ACK_FLAG ? rte_cpu_to_be_32(2000) : 0;
 	tcp->data_off = 5 << 4;
-	tcp->tcp_flags = RTE_TCP_ACK_FLAG;
+	tcp->tcp_flags = flags;
 	tcp->rx_win = rte_cpu_to_be_16(65535);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 }
@@ -166,9 +171,29 @@ frames_build(const struct gen_opts *o)
 		perm[j] = t;
 	}
 	for (i = 0; i < o->flows; i++)
-		frame_build(frames + (size_t)FRAME_STRIDE * i, o, perm[i]);
+		frame_build(frames + (size_t)FRAME_STRIDE * i, o, perm[i],
+			    RTE_TCP_SYN_FLAG);
 	free(perm);
 	return frames;
+}
+
+/* After the first pass: each frame becomes its flow's ACK, in place. */
+static void
+frames_to_ack(uint8_t *frames, const struct gen_opts *o)
+{
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+	uint32_t i;
+
+	for (i = 0; i < o->flows; i++) {
+		ip = (struct rte_ipv4_hdr *)(frames + (size_t)FRAME_STRIDE * i +
+					     sizeof(struct rte_ether_hdr));
+		tcp = (struct rte_tcp_hdr *)(ip + 1);
+		tcp->tcp_flags = RTE_TCP_ACK_FLAG;
+		tcp->recv_ack = rte_cpu_to_be_32(2000);
+		tcp->cksum = 0;
+		tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	}
 }
 
 static int
@@ -322,7 +347,7 @@ stats_print(const struct gen_stats *st, uint64_t start, uint64_t now,
  * they go first on the next call, so nothing is dropped or reordered.
  */
 static void
-send_loop(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
+send_loop(uint16_t port, struct rte_mempool *mp, uint8_t *frames,
 	  const struct gen_opts *o, struct gen_stats *st)
 {
 	struct rte_mbuf *pkts[BURST_MAX];
@@ -354,7 +379,8 @@ send_loop(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
 				m->pkt_len = FRAME_LEN;
 				if (++idx == o->flows) {
 					idx = 0;
-					st->passes++;
+					if (st->passes++ == 0)
+						frames_to_ack(frames, o);
 				}
 			}
 			head = 0;

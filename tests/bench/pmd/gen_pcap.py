@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Write a pcap of 64-byte TCP ACK frames to a VIP, one or more per flow.
+"""Write a pcap of 64-byte TCP frames to a VIP: a SYN per flow, then ACKs.
 
 usage: gen_pcap.py OUT FLOWS DST_MAC VIP_IP VIP_PORT [MIN_PACKETS]
 
-Flow i comes from 172.16.0.0/12 + i + 1, source port 1024 + i % 60000: every
-frame is an ACK of an established connection, so under infinite replay the
-first frame of a flow inserts it and every later one is a flow-table hit.
-The file holds max(FLOWS, MIN_PACKETS) frames, flows in order, so a 1-flow
-file still fills whole bursts. Plain struct writing: no scapy needed.
+Flow i comes from 172.16.0.0/12 + i + 1, source port 1024 + i % 60000. The
+file holds each flow's SYN, flows in order, then its ACKs up to
+max(2 * FLOWS, MIN_PACKETS) frames, so a 1-flow file still fills whole
+bursts. edgelbd makes an entry only for a SYN (an ACK of a flow it does not
+hold goes by the stateless choice, no entry: lib/flow/lb_flow.h), and the
+first ACK makes it established. Under infinite replay every later frame is a
+hit of an established flow: an ACK, or a SYN on an established entry, which
+the worker forwards like an ACK and which leaves the state as it is. Plain
+struct writing: no scapy needed.
 """
 import struct
 import sys
@@ -22,9 +26,12 @@ def csum(b):
     return (~s) & 0xFFFF
 
 
-def frame(dmac, smac, sip, dip, sport, dport):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 2000, 5 << 4, 0x10,
-                      65535, 0, 0)
+SYN, ACK = 0x02, 0x10
+
+
+def frame(dmac, smac, sip, dip, sport, dport, flags):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000,
+                      2000 if flags & ACK else 0, 5 << 4, flags, 65535, 0, 0)
     pseudo = struct.pack("!4s4sBBH", sip, dip, 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64,
@@ -41,18 +48,20 @@ def main():
     dmac = bytes.fromhex(sys.argv[3].replace(":", ""))
     vip = bytes(int(x) for x in sys.argv[4].split("."))
     vport = int(sys.argv[5])
-    npkts = max(flows, int(sys.argv[6]) if len(sys.argv) == 7 else 1)
+    npkts = max(2 * flows, int(sys.argv[6]) if len(sys.argv) == 7 else 1)
     smac = bytes.fromhex("020000000001")
     base = (172 << 24) | (16 << 16)
-    frames = []
+    frames = {SYN: [], ACK: []}
     for i in range(flows):
         sip = struct.pack("!I", base + i + 1)
-        frames.append(frame(dmac, smac, sip, vip, 1024 + i % 60000, vport))
+        for flags in (SYN, ACK):
+            frames[flags].append(frame(dmac, smac, sip, vip,
+                                       1024 + i % 60000, vport, flags))
     with open(out, "wb") as f:
         # pcap global header: magic, v2.4, tz 0, sigfigs 0, snaplen, Ethernet
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for n in range(npkts):
-            fr = frames[n % flows]
+            fr = frames[SYN if n < flows else ACK][n % flows]
             f.write(struct.pack("<IIII", n // 1000000, n % 1000000,
                                 len(fr), len(fr)))
             f.write(fr)

@@ -496,7 +496,8 @@ class Edgelb:
                 raise BenchError("port in has MAC %s, expected %s"
                                  % (got, MEMIF_MAC))
             g, glog = gen.start(feed, tag)
-            # pass 1 inserts every flow; measure established flows only
+            # pass 1 (SYNs) inserts every flow, pass 2 (ACKs) establishes
+            # it: measure established flows only
             gen.wait_passes(g, glog, 2, [(p, log, "edgelbd")])
             self.wait_flows(p, log, feed.flows)
             time.sleep(self.cfg["warmup"])
@@ -793,7 +794,7 @@ def build_report(cfg, facts, tsc_hz, tsc_src, results, errors, feeds):
                 line += ["failed", "-"]
                 continue
             cpp = tsc_hz / pps
-            base = "%s, %s, 64B TCP ACK, %s" % (
+            base = "%s, %s, 64B TCP established, %s" % (
                 names[kind], feed.path_label(), fmt_flows(flows))
             if g and g["bound"] == "generator":
                 base += ", generator-bound (a lower bound)"
