@@ -868,15 +868,17 @@ pct(const json_t *o, const char *key)
 				   "-";
 }
 
-/* "10", or "10 (table 1)" while a slow start ramps it. */
+/* "10", or "10 (table 1)" while a slow start ramps it (out of the table,
+ * its table weight is 0 and the state column says why). */
 static const char *
 weight_cell(const json_t *b)
 {
+	const json_t *tw = json_object_get(b, "table_weight");
 	static char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s", field(b, "weight"));
-	if (!json_equal(json_object_get(b, "weight"),
-			json_object_get(b, "table_weight")))
+	if (json_integer_value(tw) > 0 &&
+	    !json_equal(json_object_get(b, "weight"), tw))
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
 			 " (table %s)", field(b, "table_weight"));
 	return buf;

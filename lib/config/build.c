@@ -325,7 +325,11 @@ apply_live(struct build_ctx *c)
 			be->came_up = 1;
 			be->ramp = LB_CONFIG_RAMP_START;
 		}
-		be->table_weight = be->weight;
+		/* Out of the table (down, drained, disabled): no weight in
+		 * it, whatever the file says; `backends` and the metrics
+		 * show both. */
+		be->table_weight = be->state == LB_BACKEND_UP && !be->out ?
+				   be->weight : 0;
 		if (be->ramp > 0 && be->ramp < 1000 && be->weight > 0)
 			be->table_weight = RTE_MAX(1u, (uint32_t)
 				((uint64_t)be->weight * be->ramp / 1000));

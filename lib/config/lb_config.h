@@ -245,7 +245,8 @@ struct lb_backend_conf {
 				     *   its slow start begins */
 	uint16_t ramp;              /**< slow start: per mille of its weight
 				     *   in the table; 0: all of it */
-	uint32_t table_weight;      /**< the weight its table was built with */
+	uint32_t table_weight;      /**< the weight its table was built with
+				     *   (0 if out of it: down, drained, disabled) */
 	uint32_t max_share;         /**< percent of its pool; 0: unset */
 	uint32_t capacity;          /**< new connections/s; 0: unset */
 };

@@ -231,6 +231,11 @@ test_admin_states(void **state)
 	assert_int_equal(cfg->backends[3].state, LB_BACKEND_UP);
 	assert_int_equal(cfg->backends[1].member, UINT32_MAX);
 	assert_int_equal(cfg->backends[2].member, UINT32_MAX);
+	/* out of the table: no weight in it, the file's weight kept */
+	assert_int_equal(cfg->backends[1].table_weight, 0);
+	assert_int_equal(cfg->backends[2].table_weight, 0);
+	assert_int_equal(cfg->backends[1].weight, 1);
+	assert_int_equal(cfg->backends[0].table_weight, 1);
 	assert_int_equal(p->n_members, 2);      /* b1 and b4 (weight 0) */
 	assert_int_equal(p->member_slots[cfg->backends[3].member], 0);
 	assert_true(lb_config_expected_share(cfg, 0) == 1.0);

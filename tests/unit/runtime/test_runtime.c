@@ -1195,6 +1195,8 @@ test_slow_start_ramps_after_up_and_enable(void **state)
 	assert_int_equal(table_weight("b"), 1000);     /* not a comeback */
 	lb_runtime_health_set(fx.rt, id_of("b"), 1, "r");
 	lb_runtime_health_commit(fx.rt);
+	assert_int_equal(table_weight("b"), 0);        /* down: out of it */
+	assert_int_equal(backend(cfg(), "b")->weight, 1000);
 	lb_runtime_health_set(fx.rt, id_of("b"), 0, "r");
 	lb_runtime_health_commit(fx.rt);
 	assert_true(backend(cfg(), "b")->came_up);
