@@ -70,6 +70,23 @@ t_abort() {
 T_ON_EXIT=()
 t_on_exit() { T_ON_EXIT+=("$1"); }
 
+# t_group NAME: a system group for the socket or admin tests; removed at
+# exit if this test made it. Prints nothing; its gid is t_gid NAME.
+t_group() {
+	getent group "$1" >/dev/null && return 0
+	groupadd -r "$1" || t_abort "groupadd $1"
+	t_on_exit "groupdel $1"
+}
+t_gid() { getent group "$1" | cut -d: -f3; }
+
+# t_user NAME: a system user (no home, no shell) to run edgelbctl as a
+# peer that is not root; removed at exit, with its group, if made here.
+t_user() {
+	getent passwd "$1" >/dev/null && return 0
+	useradd -r -M -s /usr/sbin/nologin "$1" || t_abort "useradd $1"
+	t_on_exit "userdel $1; getent group $1 >/dev/null && groupdel $1"
+}
+
 t_cleanup() {
 	local rc=$? h
 	trap - EXIT INT TERM
@@ -207,6 +224,32 @@ EOF
 		done
 	} >>"$CONF"
 }
+
+# t_health_servers: an HTTP health endpoint (health_server.py) on port
+# 8080 of each backend, answering the code in WORKDIR/bI/health (200 until
+# the test writes another); returns when all three listen.
+t_health_servers() {
+	local i
+	for i in 1 2 3; do
+		echo 200 >"$WORKDIR/b$i/health"
+		ip netns exec "$PREFIX-b$i" "$PY" "$T_DIR/health_server.py" 8080 \
+			"$WORKDIR/b$i/health" "$WORKDIR/b$i/health.ready" \
+			>"$WORKDIR/b$i/health.err" 2>&1 &
+	done
+	for i in 1 2 3; do
+		for _ in $(seq 50); do
+			[ -s "$WORKDIR/b$i/health.ready" ] && break
+			sleep 0.1
+		done
+		[ -s "$WORKDIR/b$i/health.ready" ] ||
+			t_abort "health endpoint on b$i"
+	done
+}
+
+# t_jget EXPR: evaluate the Python EXPR on the JSON on stdin (d), print it.
+t_jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+# t_generation: the running generation, as status says it.
+t_generation() { elbctl -j status | t_jget 'd["generation"]'; }
 
 # Start edgelbd on the test config and wait until it can forward.
 t_daemon() {

@@ -21,21 +21,13 @@ USER_NAME=elbt-user
 SOCK_GROUP=elbt-sock
 ADM_GROUP=elbt-adm
 t_init access
-for g in "$SOCK_GROUP" "$ADM_GROUP"; do
-	if ! getent group "$g" >/dev/null; then
-		groupadd -r "$g" || t_abort "groupadd $g"
-		t_on_exit "groupdel $g"
-	fi
-done
-if ! getent passwd "$USER_NAME" >/dev/null; then
-	useradd -r -M -s /usr/sbin/nologin "$USER_NAME" ||
-		t_abort "useradd $USER_NAME"
-	t_on_exit "userdel $USER_NAME; getent group $USER_NAME >/dev/null && groupdel $USER_NAME"
-fi
+t_group "$SOCK_GROUP"
+t_group "$ADM_GROUP"
+t_user "$USER_NAME"
 U=$(id -u "$USER_NAME")
 UG=$(id -g "$USER_NAME")
-GS=$(getent group "$SOCK_GROUP" | cut -d: -f3)
-GA=$(getent group "$ADM_GROUP" | cut -d: -f3)
+GS=$(t_gid "$SOCK_GROUP")
+GA=$(t_gid "$ADM_GROUP")
 
 t_topology
 t_config 1
@@ -61,9 +53,8 @@ as() {
 			"$EDGELBCTL" -s "$ELBD_SOCK" -j "$@"
 	fi
 }
-gen() { elbctl -j status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["generation"])'; }
 
-g0=$(gen)
+g0=$(t_generation)
 for cmd in status backends history; do
 	out=$(as "$GS" $cmd 2>&1)
 	rc=$?
@@ -79,13 +70,13 @@ for cmd in "${REFUSED[@]}"; do
 	t_check "reader may not run '$cmd': exit 1, JSON error (exit $rc: $(printf '%s' "$out" | tr -d '\n' | cut -c1-120))" \
 		"$PY" -c 'import json,sys; sys.exit(not (sys.argv[2] == "1" and "error" in json.loads(sys.argv[1])))' "$out" "$rc"
 done
-t_check "nothing changed (generation $g0 -> $(gen))" test "$(gen)" -eq "$g0"
+t_check "nothing changed (generation $g0 -> $(t_generation))" test "$(t_generation)" -eq "$g0"
 
 out=$(as "$GS,$GA" weight web1 6 2>&1)
 rc=$?
 t_check "admin (in $ADM_GROUP) may run 'weight web1 6' (exit $rc)" \
 	test "$rc" -eq 0
-t_check "generation $g0 -> $(gen): one change" test "$(gen)" -eq $((g0 + 1))
+t_check "generation $g0 -> $(t_generation): one change" test "$(t_generation)" -eq $((g0 + 1))
 w=$(elbctl -j backends | "$PY" -c 'import json,sys; print([b["weight"] for b in json.load(sys.stdin) if b["name"] == "web1"][0])')
 t_check "web1 weight is 6 ($w)" test "$w" = 6
 

@@ -22,21 +22,13 @@ USER_NAME=elbt-ccuser
 SOCK_GROUP=elbt-ccsock
 ADM_GROUP=elbt-ccadm
 t_init cc
-for g in "$SOCK_GROUP" "$ADM_GROUP"; do
-	if ! getent group "$g" >/dev/null; then
-		groupadd -r "$g" || t_abort "groupadd $g"
-		t_on_exit "groupdel $g"
-	fi
-done
-if ! getent passwd "$USER_NAME" >/dev/null; then
-	useradd -r -M -s /usr/sbin/nologin "$USER_NAME" ||
-		t_abort "useradd $USER_NAME"
-	t_on_exit "userdel $USER_NAME; getent group $USER_NAME >/dev/null && groupdel $USER_NAME"
-fi
+t_group "$SOCK_GROUP"
+t_group "$ADM_GROUP"
+t_user "$USER_NAME"
 U=$(id -u "$USER_NAME")
 UG=$(id -g "$USER_NAME")
-GS=$(getent group "$SOCK_GROUP" | cut -d: -f3)
-GA=$(getent group "$ADM_GROUP" | cut -d: -f3)
+GS=$(t_gid "$SOCK_GROUP")
+GA=$(t_gid "$ADM_GROUP")
 
 t_topology
 t_config 1
@@ -45,12 +37,9 @@ t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 t_pass "a first connection through the VIP succeeds"
 
-# jget EXPR: evaluate EXPR on the JSON on stdin (d), print the result.
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
-gen() { elbctl -j status | jget 'd["generation"]'; }
-pending() { elbctl -j status | jget '(d.get("pending_confirm") or {}).get("generation", 0)'; }
-weight_of() { elbctl -j backends | jget "[b['weight'] for b in d if b['name'] == '$1'][0]"; }
-last() { elbctl -j history 1 | jget "d['history'][-1]$1"; }
+pending() { elbctl -j status | t_jget '(d.get("pending_confirm") or {}).get("generation", 0)'; }
+weight_of() { elbctl -j backends | t_jget "[b['weight'] for b in d if b['name'] == '$1'][0]"; }
+last() { elbctl -j history 1 | t_jget "d['history'][-1]$1"; }
 # Source ports below the client's ephemeral range: never a live flow.
 save() { t_pyr lookup-save --port 80 --from 5000 --n 2000 --out "$1"; }
 # expect_refused WHAT WANT ARGS...: exit 1, the error names WANT.
@@ -69,17 +58,17 @@ sed -e '/^\[backend.web3\]/,/^$/s/^weight = .*/weight = 30/' "$CONF" >"$NEW"
 save "$WORKDIR/l0.json"
 
 # ---- no confirm: rolled back at the deadline ----
-g0=$(gen)
+g0=$(t_generation)
 t0=$SECONDS
 out=$(elbctl -j apply "$NEW" --confirm-within 3)
 rc=$?
 G=$((g0 + 1))
 t_check "apply --confirm-within 3: exit 0, generation $G pending, restores $g0 (exit $rc)" \
-	test "$rc" -eq 0 -a "$(printf '%s' "$out" | jget 'd["confirm"]["generation"], d["confirm"]["restores"]')" = "($G, $g0)"
+	test "$rc" -eq 0 -a "$(printf '%s' "$out" | t_jget 'd["confirm"]["generation"], d["confirm"]["restores"]')" = "($G, $g0)"
 t_check "web3 runs with weight 30 ($(weight_of web3))" test "$(weight_of web3)" = 30
 save "$WORKDIR/l1.json"
 t_pyr lookup-same "$WORKDIR/l0.json" "$WORKDIR/l1.json" --differ
-left=$(elbctl -j status | jget 'd["pending_confirm"]["seconds_left"]')
+left=$(elbctl -j status | t_jget 'd["pending_confirm"]["seconds_left"]')
 t_check "status: generation $(pending) pending, $left s left" \
 	test "$(pending)" = "$G" -a "$left" -ge 1 -a "$left" -le 3
 t_check "edgelbctl status says it (PENDING: generation $G)" \
@@ -89,12 +78,12 @@ expect_refused "a second apply while $G is pending" "generation $G awaits confir
 expect_refused "a reload while $G is pending" "generation $G awaits confirmation" reload
 expect_refused "a weight change while $G is pending" "generation $G awaits confirmation" \
 	weight web1 5
-t_check "none of them changed anything (generation $(gen))" test "$(gen)" = "$G"
+t_check "none of them changed anything (generation $(t_generation))" test "$(t_generation)" = "$G"
 while [ $((SECONDS - t0)) -lt 2 ]; do sleep 0.2; done
 t_check "still pending 2 s after the apply ($(pending))" test "$(pending)" = "$G"
 while [ "$(pending)" != 0 ] && [ $((SECONDS - t0)) -lt 6 ]; do sleep 0.2; done
-t_check "rolled back by 6 s after the apply (pending $(pending), generation $(gen))" \
-	test "$(pending)" = 0 -a "$(gen)" = $((G + 1))
+t_check "rolled back by 6 s after the apply (pending $(pending), generation $(t_generation))" \
+	test "$(pending)" = 0 -a "$(t_generation)" = $((G + 1))
 t_check "history: edgelbd's 'rollback: generation $G not confirmed within 3 s', ok, restores $g0 ($(last '["command"]'))" \
 	test "$(last '["who"]["kind"], d["history"][-1]["command"], d["history"][-1]["result"], d["history"][-1]["restored"]')" = \
 	"('edgelbd', 'rollback: generation $G not confirmed within 3 s', 'ok', $g0)"
@@ -105,14 +94,14 @@ t_check "a connection through the VIP still works" t_warmup 5
 
 # ---- confirm: kept ----
 out=$(elbctl -j apply "$NEW" --confirm-within 3)
-G2=$(printf '%s' "$out" | jget 'd["confirm"]["generation"]')
+G2=$(printf '%s' "$out" | t_jget 'd["confirm"]["generation"]')
 out=$(elbctl -j confirm)
 rc=$?
 t_check "confirm: exit 0, generation $G2 confirmed (exit $rc, $out)" \
-	test "$rc" -eq 0 -a "$(printf '%s' "$out" | jget 'd["confirmed"]')" = "$G2"
+	test "$rc" -eq 0 -a "$(printf '%s' "$out" | t_jget 'd["confirmed"]')" = "$G2"
 sleep 4
-t_check "4 s later generation $G2 still runs ($(gen)), web3 weight 30" \
-	test "$(gen)" = "$G2" -a "$(weight_of web3)" = 30
+t_check "4 s later generation $G2 still runs ($(t_generation)), web3 weight 30" \
+	test "$(t_generation)" = "$G2" -a "$(weight_of web3)" = 30
 t_check "history's last record is the confirm ($(last '["command"]'))" \
 	test "$(last '["command"], d["history"][-1]["result"], d["history"][-1]["confirmed"]')" = "('confirm', 'ok', $G2)"
 expect_refused "confirm with nothing pending" "nothing awaits confirmation" confirm
@@ -123,7 +112,7 @@ done
 expect_refused "apply --confirm-within without SECONDS" "usage: apply" \
 	apply "$NEW" --confirm-within
 expect_refused "apply without FILE" "usage: apply" apply --confirm-within 5
-t_check "nothing changed (generation $(gen))" test "$(gen)" = "$G2"
+t_check "nothing changed (generation $(t_generation))" test "$(t_generation)" = "$G2"
 
 # ---- --force is an admin's ----
 as() {
@@ -152,11 +141,11 @@ pipeline() {
 		"$@" --socket "$ELBD_SOCK" >"$WORKDIR/pipeline.out" 2>&1
 }
 sed -e '/^\[backend.web2\]/,/^$/s/^weight = .*/weight = 70000/' "$CONF" >"$WORKDIR/bad.ini"
-g=$(gen)
+g=$(t_generation)
 pipeline "$WORKDIR/bad.ini" --confirm-within 2
 rc=$?
-t_check "pipeline of a file with an error: exit 1 at check, nothing applied (exit $rc, generation $(gen))" \
-	sh -c "[ $rc -eq 1 ] && grep -q 'FAILED at check' '$WORKDIR/pipeline.out' && [ $(gen) -eq $g ]"
+t_check "pipeline of a file with an error: exit 1 at check, nothing applied (exit $rc, generation $(t_generation))" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'FAILED at check' '$WORKDIR/pipeline.out' && [ $(t_generation) -eq $g ]"
 sed -e '/^\[backend.web2\]/,/^$/s/^weight = .*/weight = 20/' "$CONF" >"$WORKDIR/p.ini"
 PIPELINE_SELFTEST='echo "edgelbctl: unknown command \"selftest\"; try \"help\"" >&2; exit 1' \
 	pipeline "$WORKDIR/p.ini" --confirm-within 2

@@ -59,17 +59,11 @@ USERS=(elbt-mab1 elbt-mab2 elbt-mmon)
 t_init mabuse
 # A sanitized build: its timing and memory figures are the sanitizer's.
 case $(ldd "$EDGELBD") in *libasan*) ASAN=1 ;; *) ASAN=0 ;; esac
-if ! getent group "$SOCK_GROUP" >/dev/null; then
-	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
-	t_on_exit "groupdel $SOCK_GROUP"
-fi
+t_group "$SOCK_GROUP"
 for u in "${USERS[@]}"; do
-	if ! getent passwd "$u" >/dev/null; then
-		useradd -r -M -s /usr/sbin/nologin "$u" || t_abort "useradd $u"
-		t_on_exit "userdel $u; getent group $u >/dev/null && groupdel $u"
-	fi
+	t_user "$u"
 done
-GS=$(getent group "$SOCK_GROUP" | cut -d: -f3)
+GS=$(t_gid "$SOCK_GROUP")
 
 t_topology
 # CPU 1 is the worker's: everything of the test's own (nginx, clients,

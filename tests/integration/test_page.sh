@@ -39,9 +39,8 @@ t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 URL=http://127.0.0.1:$PORT
 lbcurl() { ip netns exec "$PREFIX-lb" curl -s --max-time 5 "$@"; }
 code_of() { lbcurl -o "${2:-/dev/null}" -w '%{http_code} %{content_type}' "$URL$1"; }
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 all_up() {
-	elbctl -j backends | jget 'all(b["health"] == "up" for b in d)' | grep -q True
+	elbctl -j backends | t_jget 'all(b["health"] == "up" for b in d)' | grep -q True
 }
 for _ in $(seq 50); do all_up && break; sleep 0.2; done
 t_check "health checks have every backend up" all_up
@@ -54,7 +53,7 @@ t_check "the page uses no external asset (no http(s):// URL, no src=)" \
 r=$(code_of /status.json "$WORKDIR/status.json")
 t_check "GET /status.json answers JSON ($r)" test "$r" = "200 application/json"
 t_check "/status.json holds the backends, alerts and history answers" \
-	test "$(jget '(len(d["backends"]), "alerts" in d["alerts"], "history" in d["history"])' \
+	test "$(t_jget '(len(d["backends"]), "alerts" in d["alerts"], "history" in d["history"])' \
 		<"$WORKDIR/status.json")" = "(3, True, True)"
 r=$(code_of /nosuch)
 t_check "an unknown path still answers 404 ($r)" test "${r%% *}" = 404
@@ -67,7 +66,7 @@ t_check "/metrics still has the backends' expected shares" \
 # ---- changes for the page to show --------------------------------------
 out=$(elbctl -j weight web3 9 --force)
 t_check "weight web3 9 --force applies over max_share 60" \
-	test "$(printf '%s' "$out" | jget 'd.get("forced")')" = True
+	test "$(printf '%s' "$out" | t_jget 'd.get("forced")')" = True
 # Refused (no such backend), recorded with its words: markup as data.
 elbctl weight '<img/src=x/onerror=document.title=1>' 3 >/dev/null 2>&1
 in_history() { elbctl -j history | grep -q '<img/src=x'; }

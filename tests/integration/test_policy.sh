@@ -28,18 +28,11 @@ SOCK_GROUP=elbt-polsock
 KIF=elbt-pl0
 CONNS=${ELB_CONNS:-10000}
 t_init pol
-if ! getent group "$SOCK_GROUP" >/dev/null; then
-	groupadd -r "$SOCK_GROUP" || t_abort "groupadd $SOCK_GROUP"
-	t_on_exit "groupdel $SOCK_GROUP"
-fi
-if ! getent passwd "$USER_NAME" >/dev/null; then
-	useradd -r -M -s /usr/sbin/nologin "$USER_NAME" ||
-		t_abort "useradd $USER_NAME"
-	t_on_exit "userdel $USER_NAME; getent group $USER_NAME >/dev/null && groupdel $USER_NAME"
-fi
+t_group "$SOCK_GROUP"
+t_user "$USER_NAME"
 U=$(id -u "$USER_NAME")
 UG=$(id -g "$USER_NAME")
-GS=$(getent group "$SOCK_GROUP" | cut -d: -f3)
+GS=$(t_gid "$SOCK_GROUP")
 
 t_topology
 t_config_head 1
@@ -59,13 +52,10 @@ t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 t_pass "a first connection through the VIP succeeds"
 
-# jget EXPR: evaluate EXPR on the JSON on stdin (d), print the result.
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 # jtest EXPR: exit status 0 if EXPR holds for the JSON on stdin.
 jtest() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not eval("(" + sys.argv[1] + ")"))' "$1"; }
-gen() { elbctl -j status | jget 'd["generation"]'; }
-weights() { elbctl -j backends | jget '" ".join("%s=%s" % (b["name"], b["weight"]) for b in d)'; }
-last() { elbctl -j history 1 | jget "d['history'][-1]$1"; }
+weights() { elbctl -j backends | t_jget '" ".join("%s=%s" % (b["name"], b["weight"]) for b in d)'; }
+last() { elbctl -j history 1 | t_jget "d['history'][-1]$1"; }
 save() { t_pyr lookup-save --port 80 --from 5000 --n 2000 --out "$1"; }
 as_reader() {
 	setpriv --reuid="$U" --regid="$UG" --groups="$GS" -- \
@@ -141,7 +131,7 @@ sys.exit(not (d[\"refused\"] and b[\"weight_old\"] == 10 and b[\"weight_new\"] =
     and any(f[\"code\"] == \"max_share\" and f[\"backend\"] == \"web3\" and f[\"where\"] == sys.argv[2]
             for f in d[\"violations\"])))' '$WORKDIR/diff.json' '$WHERE'"
 
-g0=$(gen)
+g0=$(t_generation)
 w0=$(weights)
 save "$WORKDIR/l0.json"
 out=$(elbctl -j reload "$NEW" 2>/dev/null)
@@ -160,8 +150,8 @@ t_check "history records the refusal with its violation ($(last '["command"]'))"
 	test "$(last '["command"], d["history"][-1]["result"], d["history"][-1]["violations"][0]["backend"]')" = \
 	"('weight web3 1000', 'refused', 'web3')"
 save "$WORKDIR/l1.json"
-t_check "tables unchanged: generation $(gen) (was $g0), weights $(weights)" \
-	test "$(gen)" = "$g0" -a "$(weights)" = "$w0"
+t_check "tables unchanged: generation $(t_generation) (was $g0), weights $(weights)" \
+	test "$(t_generation)" = "$g0" -a "$(weights)" = "$w0"
 t_pyr lookup-same "$WORKDIR/l0.json" "$WORKDIR/l1.json"
 
 # ---- --force: an admin's only ----
@@ -169,7 +159,7 @@ out=$(as_reader -j reload "$NEW" --force 2>/dev/null)
 rc=$?
 t_check "a reader's 'reload FILE --force' is refused naming --force (exit $rc)" \
 	"$PY" -c 'import json,sys; e=json.loads(sys.argv[1]).get("error",""); sys.exit(not (sys.argv[2] == "1" and "--force" in e and "admin_group" in e))' "$out" "$rc"
-t_check "nothing changed (generation $(gen))" test "$(gen)" = "$g0"
+t_check "nothing changed (generation $(t_generation))" test "$(t_generation)" = "$g0"
 elbctl -j reload "$NEW" --force >"$WORKDIR/forced.json"
 rc=$?
 G=$((g0 + 1))
@@ -197,16 +187,16 @@ out=$(elbctl -j reload "$CONF")
 rc=$?
 t_check "reload of the 10:10:10 file: accepted (exit $rc), status has no violation" \
 	sh -c "[ $rc -eq 0 ] && [ \"\$('$EDGELBCTL' -s '$ELBD_SOCK' -j status | $PY -c 'import json,sys; print(len(json.load(sys.stdin)[\"policy\"][\"violations\"]))')\" = 0 ]"
-g1=$(gen)
+g1=$(t_generation)
 elb_nginx_stop_one "$WORKDIR/b3"
 state=
 for _ in $(seq 50); do
-	state=$(elbctl -j backends | jget '[b["state"] for b in d if b["name"] == "web3"][0]')
+	state=$(elbctl -j backends | t_jget '[b["state"] for b in d if b["name"] == "web3"][0]')
 	[ "$state" = down ] && break
 	sleep 0.1
 done
-t_check "web3's nginx stopped: web3 is down ($state), a new generation ($(gen) > $g1)" \
-	test "$state" = down -a "$(gen)" -gt "$g1"
+t_check "web3's nginx stopped: web3 is down ($state), a new generation ($(t_generation) > $g1)" \
+	test "$state" = down -a "$(t_generation)" -gt "$g1"
 elbctl -j history 5 >"$WORKDIR/h-health.json"
 t_check "history: the health transition applied (ok, made by health) with the min_healthy violation" \
 	jtest 'any(r["who"]["kind"] == "health" and r["result"] == "ok" and "web3 down" in r["command"] and

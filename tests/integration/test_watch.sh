@@ -33,31 +33,15 @@ t_config 2
 sed -i "/^\[port.lan\]/a kernel_interface = $KIF" "$CONF"
 sed -i '/^\[pool.web\]/a health = http\nhealth_port = 8080\nhealth_path = /health\nhealth_interval_ms = 500\nhealth_timeout_ms = 400' "$CONF"
 sed -i '/^\[backend.web1\]/a max_share = 50' "$CONF"
-# The health endpoints (tests/integration/health_server.py): 200 at once
-# until the test writes another answer.
-for i in 1 2 3; do
-	echo 200 >"$WORKDIR/b$i/health"
-	ip netns exec "$PREFIX-b$i" "$PY" "$T_DIR/health_server.py" 8080 \
-		"$WORKDIR/b$i/health" "$WORKDIR/b$i/health.ready" \
-		>"$WORKDIR/b$i/health.err" 2>&1 &
-done
-for i in 1 2 3; do
-	for _ in $(seq 50); do
-		[ -s "$WORKDIR/b$i/health.ready" ] && break
-		sleep 0.1
-	done
-	[ -s "$WORKDIR/b$i/health.ready" ] || t_abort "health endpoint on b$i"
-done
+# The health endpoints: 200 until the test writes another answer.
+t_health_servers
 t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 
-# jget EXPR: evaluate EXPR on the JSON on stdin (d), print the result.
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
-gen() { elbctl -j status | jget 'd["generation"]'; }
-pending() { elbctl -j status | jget '(d.get("pending_confirm") or {}).get("generation", 0)'; }
+pending() { elbctl -j status | t_jget '(d.get("pending_confirm") or {}).get("generation", 0)'; }
 # alert NAME BACKEND: "STATE" of that alert, or "none".
 alert_state() {
-	elbctl -j alerts | jget "([a['state'] for a in d['alerts'] if a['alertname'] == '$1' and a['backend'] == '$2'] or ['none'])[-1]"
+	elbctl -j alerts | t_jget "([a['state'] for a in d['alerts'] if a['alertname'] == '$1' and a['backend'] == '$2'] or ['none'])[-1]"
 }
 # wait_alert NAME BACKEND STATE SECONDS: until it is; prints the seconds.
 wait_alert() {
@@ -87,15 +71,15 @@ t_on_exit "touch $WORKDIR/stream.stop"
 t_log "quiet for ${QUIET_S}s at $RATE new connections/s"
 sleep "$QUIET_S"
 A=$(elbctl -j alerts)
-t_log "alerts: $(printf '%s' "$A" | jget '[(a["alertname"], a["backend"], a["state"], a["summary"]) for a in d["alerts"]]')"
+t_log "alerts: $(printf '%s' "$A" | t_jget '[(a["alertname"], a["backend"], a["state"], a["summary"]) for a in d["alerts"]]')"
 t_check "quiet ${QUIET_S}s: no alert, not even pending" \
-	test "$(printf '%s' "$A" | jget 'len(d["alerts"])')" = 0
-t_check "the watch judged full windows meanwhile ($(printf '%s' "$A" | jget 'd["pools"]'))" \
-	test "$(printf '%s' "$A" | jget '[p for p in d["pools"] if p["pool"] == "web" and p["window_s"] == 10 and p["new_flows"] >= 200] != []')" = True
-t_check "samples: one a second ($(printf '%s' "$A" | jget 'd["samples"]'))" \
-	test "$(printf '%s' "$A" | jget "d['samples'] >= $QUIET_S")" = True
+	test "$(printf '%s' "$A" | t_jget 'len(d["alerts"])')" = 0
+t_check "the watch judged full windows meanwhile ($(printf '%s' "$A" | t_jget 'd["pools"]'))" \
+	test "$(printf '%s' "$A" | t_jget '[p for p in d["pools"] if p["pool"] == "web" and p["window_s"] == 10 and p["new_flows"] >= 200] != []')" = True
+t_check "samples: one a second ($(printf '%s' "$A" | t_jget 'd["samples"]'))" \
+	test "$(printf '%s' "$A" | t_jget "d['samples'] >= $QUIET_S")" = True
 t_check "no watch record in the history" \
-	test "$(elbctl -j history 1000 | jget 'len([r for r in d["history"] if r["who"]["kind"] == "watch"])')" = 0
+	test "$(elbctl -j history 1000 | t_jget 'len([r for r in d["history"] if r["who"]["kind"] == "watch"])')" = 0
 
 # ---- latency: web3 slow while it takes half ----
 # Its health endpoint answers in 200 ms, the others' at once. (netem in
@@ -105,14 +89,14 @@ echo "sleep 0.2 200" >"$WORKDIR/b3/health"
 if took=$(wait_alert slow_backend_high_share web3 firing 15); then
 	t_pass "web3's checks take 200 ms: slow_backend_high_share fires in ${took}s"
 else
-	t_fail "web3's checks take 200 ms: slow_backend_high_share fires (alerts: $(elbctl -j alerts | jget '[(a["alertname"], a["backend"], a["state"], a["summary"]) for a in d["alerts"]]'))"
+	t_fail "web3's checks take 200 ms: slow_backend_high_share fires (alerts: $(elbctl -j alerts | t_jget '[(a["alertname"], a["backend"], a["state"], a["summary"]) for a in d["alerts"]]'))"
 fi
 A=$(elbctl -j alerts)
-t_log "$(printf '%s' "$A" | jget '[a["summary"] for a in d["alerts"]]')"
+t_log "$(printf '%s' "$A" | t_jget '[a["summary"] for a in d["alerts"]]')"
 t_check "no other backend is named slow" \
-	test "$(printf '%s' "$A" | jget 'len([a for a in d["alerts"] if a["alertname"] == "slow_backend_high_share" and a["backend"] != "web3"])')" = 0
+	test "$(printf '%s' "$A" | t_jget 'len([a for a in d["alerts"] if a["alertname"] == "slow_backend_high_share" and a["backend"] != "web3"])')" = 0
 t_check "it says web3's latency (>= 200 ms) and its share above an equal split (33.33 %)" \
-	test "$(printf '%s' "$A" | jget '[(a["value"] >= 200, round(a["intended_share"], 2), a["observed_share"] > 40) for a in d["alerts"] if a["alertname"] == "slow_backend_high_share"][0]')" = "(True, 33.33, True)"
+	test "$(printf '%s' "$A" | t_jget '[(a["value"] >= 200, round(a["intended_share"], 2), a["observed_share"] > 40) for a in d["alerts"] if a["alertname"] == "slow_backend_high_share"][0]')" = "(True, 33.33, True)"
 echo 200 >"$WORKDIR/b3/health"
 if took=$(wait_alert slow_backend_high_share web3 resolved 15); then
 	t_pass "fast again: it resolves in ${took}s"
@@ -121,11 +105,11 @@ else
 fi
 
 # ---- forced skew: weight web1 100 --force ----
-G0=$(gen)
+G0=$(t_generation)
 out=$(elbctl -j weight web1 100 --force)
-t_check "weight web1 100 --force applies over max_share ($(printf '%s' "$out" | jget 'd.get("forced")'))" \
-	test "$(printf '%s' "$out" | jget 'd.get("forced")')" = True
-G1=$(gen)
+t_check "weight web1 100 --force applies over max_share ($(printf '%s' "$out" | t_jget 'd.get("forced")'))" \
+	test "$(printf '%s' "$out" | t_jget 'd.get("forced")')" = True
+G1=$(t_generation)
 t_check "it made generation $G1 from $G0" test "$G1" = $((G0 + 1))
 if took=$(wait_alert share_above_intent web1 firing 10); then
 	t_pass "share_above_intent on web1 fires ${took}s after the change (<= 10 s)"
@@ -135,15 +119,15 @@ fi
 A=$(elbctl -j alerts)
 t_log "$(elbctl alerts)"
 t_check "it names VIP web, pool web, web1: observed > 50 %, expected ~95 %, intended 50 %" \
-	test "$(printf '%s' "$A" | jget '[(a["vip"], a["pool"], a["observed_share"] > 50, round(a["expected_share"]), a["intended_share"], a["sample"] >= 200) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "('web', 'web', True, 95, 50.0, True)"
+	test "$(printf '%s' "$A" | t_jget '[(a["vip"], a["pool"], a["observed_share"] > 50, round(a["expected_share"]), a["intended_share"], a["sample"] >= 200) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "('web', 'web', True, 95, 50.0, True)"
 t_check "it names the change: generation $G1, 'weight web1 100 --force' by a peer" \
-	test "$(printf '%s' "$A" | jget '[(a["change"]["generation"], a["change"]["command"], a["change"]["who"].split()[0]) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "($G1, 'weight web1 100 --force', 'peer')"
+	test "$(printf '%s' "$A" | t_jget '[(a["change"]["generation"], a["change"]["command"], a["change"]["who"].split()[0]) for a in d["alerts"] if a["alertname"] == "share_above_intent"][0]')" = "($G1, 'weight web1 100 --force', 'peer')"
 M=$(ip netns exec "$PREFIX-lb" curl -s --max-time 5 http://127.0.0.1:9741/metrics |
 	grep '^edgelb_alert{alertname="share_above_intent"')
 t_check "/metrics has it: $M" \
 	eval 'printf "%s\n" "$M" | grep -q "vip=\"web\",pool=\"web\",backend=\"web1\",state=\"firing\"} 1"'
 t_check "the flows follow the table: no share_skew" \
-	test "$(printf '%s' "$A" | jget 'len([a for a in d["alerts"] if a["alertname"] in ("share_skew", "worker_skew")])')" = 0
+	test "$(printf '%s' "$A" | t_jget 'len([a for a in d["alerts"] if a["alertname"] in ("share_skew", "worker_skew")])')" = 0
 elbctl rollback >/dev/null || t_fail "rollback"
 if took=$(wait_alert share_above_intent web1 resolved 10); then
 	t_pass "rollback resolves it in ${took}s"
@@ -151,44 +135,44 @@ else
 	t_fail "rollback resolves it ($(alert_state share_above_intent web1))"
 fi
 t_check "history: the watch's pending, firing and resolved of share_above_intent" \
-	test "$(elbctl -j history 1000 | jget '[r["command"].split(":")[0] for r in d["history"] if r["who"]["kind"] == "watch" and "share_above_intent" in r["command"]]')" = \
+	test "$(elbctl -j history 1000 | t_jget '[r["command"].split(":")[0] for r in d["history"] if r["who"]["kind"] == "watch" and "share_above_intent" in r["command"]]')" = \
 	"['alert share_above_intent pending', 'alert share_above_intent firing', 'alert share_above_intent resolved']"
 
 # ---- apply --confirm-within with a bad weight forced ----
 NEW=$WORKDIR/bad.ini
 sed -e '/^\[backend.web1\]/,/^$/s/^weight = .*/weight = 100/' "$CONF" >"$NEW"
 out=$(elbctl -j apply "$NEW" --confirm-within 60 --force)
-G=$(printf '%s' "$out" | jget 'd["confirm"]["generation"]')
+G=$(printf '%s' "$out" | t_jget 'd["confirm"]["generation"]')
 t0=$SECONDS
 while [ "$(pending)" != 0 ] && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.5; done
 took=$((SECONDS - t0))
 t_check "the alert rolled generation $G back ${took}s after the apply (deadline 60 s)" \
 	test "$(pending)" = 0 -a "$took" -lt 20
 t_check "history: edgelbd's 'rollback: generation $G aborted: alert share_above_intent: ...'" \
-	test "$(elbctl -j history 1000 | jget "[r['who']['kind'] for r in d['history'] if r['command'].startswith('rollback: generation $G aborted: alert share_above_intent: web1 ')]")" = "['edgelbd']"
+	test "$(elbctl -j history 1000 | t_jget "[r['who']['kind'] for r in d['history'] if r['command'].startswith('rollback: generation $G aborted: alert share_above_intent: web1 ')]")" = "['edgelbd']"
 t_check "web1's weight is 1 again" \
-	test "$(elbctl -j backends | jget "[b['weight'] for b in d if b['name'] == 'web1'][0]")" = 1
+	test "$(elbctl -j backends | t_jget "[b['weight'] for b in d if b['name'] == 'web1'][0]")" = 1
 
 # ---- a worker that dispatches differently (test builds) ----
 # `fault selftest-skew 1 web1` (-Dtest_faults=true: tests/run.sh's
 # build-asan) makes worker 1 send a quarter of its new flows to web1.
-per_core() { elbctl -j stats --per-core | jget '[w["new_flows"] for w in d["workers"]]'; }
+per_core() { elbctl -j stats --per-core | t_jget '[w["new_flows"] for w in d["workers"]]'; }
 if elbctl -j version | grep -q '"test_faults": true'; then
 	t_log "new flows per worker: $(per_core)"
 	t_check "both workers take new flows (RSS over 2 queues): $(per_core)" \
-		test "$(elbctl -j stats --per-core | jget 'min(w["new_flows"] for w in d["workers"]) > 1000')" = True
+		test "$(elbctl -j stats --per-core | t_jget 'min(w["new_flows"] for w in d["workers"]) > 1000')" = True
 	elbctl fault selftest-skew 1 web1 >/dev/null || t_fail "fault selftest-skew 1 web1"
 	t_on_exit "'$EDGELBCTL' -s '$ELBD_SOCK' fault clear >/dev/null 2>&1"
-	wk() { elbctl -j alerts | jget "([a['state'] for a in d['alerts'] if a['alertname'] == 'worker_skew' and a['backend'] == 'web1' and a['worker'] == $1] or ['none'])[-1]"; }
+	wk() { elbctl -j alerts | t_jget "([a['state'] for a in d['alerts'] if a['alertname'] == 'worker_skew' and a['backend'] == 'web1' and a['worker'] == $1] or ['none'])[-1]"; }
 	t0=$SECONDS
 	while [ "$(wk 1)" != firing ] && [ $((SECONDS - t0)) -lt 15 ]; do sleep 0.5; done
 	took=$((SECONDS - t0))
 	A=$(elbctl -j alerts)
-	t_log "$(printf '%s' "$A" | jget '[a["summary"] for a in d["alerts"] if a["state"] != "resolved"]')"
+	t_log "$(printf '%s' "$A" | t_jget '[a["summary"] for a in d["alerts"] if a["state"] != "resolved"]')"
 	t_check "worker_skew names worker 1 and web1, firing ${took}s after the fault (<= 15 s)" \
 		test "$(wk 1)" = firing
 	t_check "no worker_skew names worker 0" \
-		test "$(printf '%s' "$A" | jget 'len([a for a in d["alerts"] if a["alertname"] == "worker_skew" and a["worker"] != 1])')" = 0
+		test "$(printf '%s' "$A" | t_jget 'len([a for a in d["alerts"] if a["alertname"] == "worker_skew" and a["worker"] != 1])')" = 0
 	elbctl fault clear >/dev/null
 	t0=$SECONDS
 	while [ "$(wk 1)" != resolved ] && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.5; done
