@@ -45,13 +45,58 @@ enum lb_policy_severity {
 	LB_POLICY_VIOLATION,
 };
 
+/**
+ * Every finding lib/policy can report, one row each: its code (stable: in
+ * text, JSON, the audit history and docs/best-practices.md, which explains
+ * each), whether it is a rule (a violation; a warning under policy = warn)
+ * or lint (a warning; a violation under strict = yes), and what it means.
+ * lib/runtime adds one code of its own, policy_unavailable, when the gate
+ * cannot answer.
+ */
+#define LB_POLICY_CODES(X)                                                  \
+	X(max_share, RULE, "a backend would get more of its pool's new "    \
+	  "flows than its max_share")                                       \
+	X(min_healthy, RULE, "fewer backends up with weight > 0 than the "  \
+	  "pool's min_healthy")                                             \
+	X(weight_ratio, RULE, "highest to lowest weight in a pool above "   \
+	  "its max_weight_ratio")                                           \
+	X(n_minus_1, RULE, "with one backend down, another would exceed "   \
+	  "its max_share, or nothing would be left")                        \
+	X(share_change, RULE, "a backend's expected share would move more " \
+	  "than the pool's max_share_change")                               \
+	X(lint_weight_outlier, LINT, "a weight 10x or more from its pool's "\
+	  "median")                                                         \
+	X(lint_address_weights, LINT, "one address with different weights "\
+	  "in several pools")                                               \
+	X(lint_no_headroom, LINT, "with one backend down, the others' "     \
+	  "capacity is below the VIP's expected_rate")                      \
+	X(lint_capacity_rate, LINT, "a backend's capacity is below its "    \
+	  "share of expected_rate")
+
+enum lb_policy_code {
+#define LB_POLICY_CODE_ENUM(name, kind, help) LB_FINDING_##name,
+	LB_POLICY_CODES(LB_POLICY_CODE_ENUM)
+#undef LB_POLICY_CODE_ENUM
+	LB_FINDING_N_CODES
+};
+
+/** A row of LB_POLICY_CODES. */
+struct lb_policy_code_desc {
+	const char *name;
+	int lint;                   /**< 1: lint, 0: a rule */
+	const char *help;
+};
+
+/** LB_POLICY_CODES as a table, indexed by enum lb_policy_code. */
+extern const struct lb_policy_code_desc lb_policy_codes[LB_FINDING_N_CODES];
+
 #define LB_POLICY_WHERE_MAX 320
 #define LB_POLICY_MSG_MAX 512
 
 /** One finding. Names are "" when the finding has none. */
 struct lb_policy_finding {
 	enum lb_policy_severity severity;
-	const char *code;           /**< stable short id: "max_share", ... */
+	const char *code;           /**< lb_policy_codes[].name */
 	char message[LB_POLICY_MSG_MAX];
 	/** "file:line" (or a runtime origin) of the value that causes it */
 	char where[LB_POLICY_WHERE_MAX];

@@ -112,7 +112,7 @@ share_moved(struct policy_ctx *c, uint32_t pi, uint32_t b, const char *name,
 
 	if (fabs(now - old) <= p->max_share_change)
 		return;
-	f = policy_add(c, 0, "share_change",
+	f = policy_add(c, LB_FINDING_share_change,
 		       "pool %s: backend %s's expected share would move "
 		       "%.2f%% -> %.2f%% (%+.2f points), more than "
 		       "max_share_change = %u", p->name, name, old, now,
@@ -208,7 +208,7 @@ lint_outliers(struct policy_ctx *c, uint32_t pi)
 		    (w < LINT_OUTLIER_FACTOR * med &&
 		     w * LINT_OUTLIER_FACTOR > med))
 			continue;
-		f = policy_add(c, 1, "lint_weight_outlier",
+		f = policy_add(c, LB_FINDING_lint_weight_outlier,
 			       "pool %s: backend %s has weight %.0f, %.0fx the "
 			       "pool's median weight %g (a unit slip?)",
 			       cfg->pools[pi].name, cfg->backends[b].name, w,
@@ -223,9 +223,9 @@ lint_outliers(struct policy_ctx *c, uint32_t pi)
 
 static void
 lint_rate_finding(struct policy_ctx *c, uint32_t pi, uint32_t vip,
-		  uint32_t b, const char *code, const char *msg)
+		  uint32_t b, enum lb_policy_code code, const char *msg)
 {
-	struct lb_policy_finding *f = policy_add(c, 1, code, "%s", msg);
+	struct lb_policy_finding *f = policy_add(c, code, "%s", msg);
 
 	policy_names(c->cfg, f, pi, b);
 	snprintf(f->vip, sizeof(f->vip), "%s", c->cfg->vips[vip].name);
@@ -259,8 +259,8 @@ lint_capacity(struct policy_ctx *c, uint32_t pi)
 			 "%lu new connections/s, its backends' capacity sums "
 			 "to %lu/s", cfg->vips[vip].name, p->name,
 			 (unsigned long)rate, (unsigned long)sum);
-		lint_rate_finding(c, pi, vip, UINT32_MAX, "lint_capacity_rate",
-				  msg);
+		lint_rate_finding(c, pi, vip, UINT32_MAX,
+				  LB_FINDING_lint_capacity_rate, msg);
 		return;
 	}
 	for (i = 0; i < p->n_members; i++) {
@@ -273,7 +273,8 @@ lint_capacity(struct policy_ctx *c, uint32_t pi)
 			 "capacity %u/s", cfg->vips[vip].name,
 			 cfg->backends[b].name, load, c->r->share[b],
 			 (unsigned long)rate, cfg->backends[b].capacity);
-		lint_rate_finding(c, pi, vip, b, "lint_capacity_rate", msg);
+		lint_rate_finding(c, pi, vip, b,
+				  LB_FINDING_lint_capacity_rate, msg);
 		found = 1;
 	}
 	for (i = 0; !found && i < p->n_members; i++) {
@@ -288,7 +289,8 @@ lint_capacity(struct policy_ctx *c, uint32_t pi)
 			 cfg->backends[c->r->worst_down[b]].name,
 			 cfg->backends[b].name, load, c->r->worst[b],
 			 (unsigned long)rate, cfg->backends[b].capacity);
-		lint_rate_finding(c, pi, vip, b, "lint_no_headroom", msg);
+		lint_rate_finding(c, pi, vip, b,
+				  LB_FINDING_lint_no_headroom, msg);
 		found = 1;
 	}
 }
@@ -343,7 +345,7 @@ policy_lint_addresses(struct policy_ctx *c)
 		a = &cfg->backends[idx[first]];
 		if (a == b || a->pool == b->pool || a->weight == b->weight)
 			continue;
-		f = policy_add(c, 1, "lint_address_weights",
+		f = policy_add(c, LB_FINDING_lint_address_weights,
 			       "backend %s (pool %s) has weight %u, backend %s "
 			       "at the same address (pool %s) has %u",
 			       b->name, cfg->pools[b->pool].name, b->weight,

@@ -42,8 +42,17 @@ policy_is_set(const struct lb_config *cfg, const char *kind, const char *name,
 	       lb_spec_get(cfg->spec, section, key) != NULL;
 }
 
+const struct lb_policy_code_desc lb_policy_codes[LB_FINDING_N_CODES] = {
+#define LB_POLICY_CODE_ROW(n, kind, h) \
+	[LB_FINDING_##n] = { .name = #n, .lint = LB_POLICY_KIND_##kind, .help = h },
+#define LB_POLICY_KIND_RULE 0
+#define LB_POLICY_KIND_LINT 1
+	LB_POLICY_CODES(LB_POLICY_CODE_ROW)
+#undef LB_POLICY_CODE_ROW
+};
+
 struct lb_policy_finding *
-policy_add(struct policy_ctx *c, int lint, const char *code,
+policy_add(struct policy_ctx *c, enum lb_policy_code code,
 	   const char *fmt, ...)
 {
 	struct lb_policy_finding *f;
@@ -64,9 +73,9 @@ policy_add(struct policy_ctx *c, int lint, const char *code,
 	}
 	f = &c->r->findings[c->r->n_findings++];
 	memset(f, 0, sizeof(*f));
-	f->code = code;
-	f->severity = lint && !c->cfg->global.strict ? LB_POLICY_WARNING :
-						       LB_POLICY_VIOLATION;
+	f->code = lb_policy_codes[code].name;
+	f->severity = lb_policy_codes[code].lint && !c->cfg->global.strict ?
+		      LB_POLICY_WARNING : LB_POLICY_VIOLATION;
 	if (c->cfg->global.policy_warn)
 		f->severity = LB_POLICY_WARNING;
 	va_start(ap, fmt);
@@ -265,7 +274,7 @@ rule_max_share(struct policy_ctx *c, uint32_t pi)
 		    !over_share(c->r->share[b], cfg->backends[b].max_share,
 				p->maglev.size))
 			continue;
-		f = policy_add(c, 0, "max_share",
+		f = policy_add(c, LB_FINDING_max_share,
 			       "pool %s: backend %s (weight %u) would get "
 			       "%.2f%% of new flows, above its max_share = %u",
 			       p->name, cfg->backends[b].name,
@@ -305,7 +314,7 @@ rule_min_healthy(struct policy_ctx *c, uint32_t pi)
 		p->min_healthy;
 	if (up >= need)
 		return;
-	f = policy_add(c, 0, "min_healthy",
+	f = policy_add(c, LB_FINDING_min_healthy,
 		       "pool %s: %u of its %u backends up with weight > 0, "
 		       "min_healthy = %u%s needs %u", p->name, up, n,
 		       p->min_healthy, p->min_healthy_percent ? "%" : "", need);
@@ -336,7 +345,7 @@ rule_weight_ratio(struct policy_ctx *c, uint32_t pi)
 	if (lo == UINT32_MAX || (uint64_t)cfg->backends[hi].weight <=
 	    (uint64_t)p->max_weight_ratio * cfg->backends[lo].weight)
 		return;
-	f = policy_add(c, 0, "weight_ratio",
+	f = policy_add(c, LB_FINDING_weight_ratio,
 		       "pool %s: weight ratio %.1f (%s %u / %s %u) is above "
 		       "max_weight_ratio = %u", p->name,
 		       (double)cfg->backends[hi].weight /
@@ -362,7 +371,7 @@ rule_n_minus_1(struct policy_ctx *c, uint32_t pi)
 		for (i = 0; i < p->n_members; i++)
 			if (cfg->backends[p->members[i]].table_weight > 0)
 				only = p->members[i];
-		f = policy_add(c, 0, "n_minus_1",
+		f = policy_add(c, LB_FINDING_n_minus_1,
 			       "pool %s: %u backend%s with weight > 0 in its "
 			       "table: with one down nothing is left", p->name,
 			       n, n == 1 ? "" : "s");
@@ -377,7 +386,7 @@ rule_n_minus_1(struct policy_ctx *c, uint32_t pi)
 		    !over_share(c->r->worst[b], cfg->backends[b].max_share,
 				p->maglev.size))
 			continue;
-		f = policy_add(c, 0, "n_minus_1",
+		f = policy_add(c, LB_FINDING_n_minus_1,
 			       "pool %s: with %s down, backend %s would get "
 			       "%.2f%% of new flows, above its max_share = %u",
 			       p->name, cfg->backends[c->r->worst_down[b]].name,

@@ -18,10 +18,12 @@ struct policy_ctx {
 	struct lb_policy_finding scratch;   /* written when failed */
 };
 
-/* A finding, its severity from lint, strict and policy; never NULL. */
-struct lb_policy_finding *policy_add(struct policy_ctx *c, int lint,
-				     const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* A finding, its severity from its code's kind, strict and policy;
+ * never NULL. */
+struct lb_policy_finding *policy_add(struct policy_ctx *c,
+				     enum lb_policy_code code,
+				     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 void policy_names(const struct lb_config *cfg, struct lb_policy_finding *f,
 		  uint32_t pi, uint32_t b);

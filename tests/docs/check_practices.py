@@ -8,10 +8,10 @@ docs/best-practices.md. Against the sources, it checks:
 - keys: `[section] key` and `key = value` spans, and every key line of an
   ```ini block (under its [kind.name] header), against config/reference.ini;
 - finding codes: the first cell of every row of a table whose header starts
-  with "code" must be a code the code emits: policy_add(c, N, "CODE", ...)
-  and lint_rate_finding(..., "CODE", ...) in lib/policy, "code": "CODE" in
-  lib/runtime/runtime.c (the gate's). With --complete, every such code must
-  be in a table of each document too;
+  with "code" must be a code the code emits: a row of LB_POLICY_CODES
+  (lib/policy/lb_policy.h), or "code": "CODE" in lib/runtime/runtime.c
+  (the gate's own). With --complete, every such code must be in a table
+  of each document too;
 - commands: a span starting with edgelbctl names (after -j, -s X, -t X) a
   command of the table in lib/mgmt/commands.c (what `edgelbctl help`
   lists), and every --option after it must be in that command's usage; a
@@ -37,16 +37,13 @@ def read(root, path):
 
 
 def finding_codes(root):
-    """Every code a finding can have: lib/policy's and the gate's own."""
-    codes = set()
-    pol = os.path.join(root, 'lib/policy')
-    for name in sorted(os.listdir(pol)):
-        if name.endswith('.c'):
-            text = read(root, os.path.join('lib/policy', name))
-            codes |= set(re.findall(
-                r'policy_add\(\s*c,\s*[01],\s*"([a-z0-9_]+)"', text))
-            codes |= set(re.findall(
-                r'lint_rate_finding\([^;]*?"([a-z0-9_]+)"', text, re.S))
+    """Every code a finding can have: lib/policy's table and the gate's own."""
+    head = read(root, 'lib/policy/lb_policy.h')
+    m = re.search(r'#define\s+LB_POLICY_CODES\(X\)(.*?)(?<!\\)\n', head,
+                  re.S)
+    if not m:
+        sys.exit('check_practices: no LB_POLICY_CODES(X) in lb_policy.h')
+    codes = set(re.findall(r'X\(\s*([a-z0-9_]+)\s*,', m.group(1)))
     codes |= set(re.findall(r'"code",\s*"([a-z0-9_]+)"',
                             read(root, 'lib/runtime/runtime.c')))
     if not codes:

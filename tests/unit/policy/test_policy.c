@@ -629,6 +629,32 @@ test_fingerprint_hex(void **state)
 	lb_config_free(a);
 }
 
+/* ---- finding codes ---------------------------------------------------- */
+
+/* One row per code: a unique name, its help, and its kind in its name
+ * (lint_ codes are the lint's, the others are rules). */
+static void
+test_codes_table(void **state)
+{
+	const struct lb_policy_code_desc *d, *e;
+	unsigned int i, j;
+
+	(void)state;
+	assert_int_equal(LB_FINDING_N_CODES, RTE_DIM(lb_policy_codes));
+	for (i = 0; i < LB_FINDING_N_CODES; i++) {
+		d = &lb_policy_codes[i];
+		assert_non_null(d->name);
+		assert_true(strlen(d->help) > 10);
+		assert_int_equal(d->lint, strncmp(d->name, "lint_", 5) == 0);
+		for (j = 0; j < i; j++) {
+			e = &lb_policy_codes[j];
+			assert_string_not_equal(d->name, e->name);
+		}
+	}
+	assert_string_equal(lb_policy_codes[LB_FINDING_max_share].name,
+			    "max_share");
+}
+
 /* ---- the check report ------------------------------------------------- */
 
 static char *
@@ -762,6 +788,7 @@ main(void)
 		cmocka_unit_test(test_gate_json),
 		cmocka_unit_test(test_fingerprint_equal_for_equal_tables),
 		cmocka_unit_test(test_fingerprint_hex),
+		cmocka_unit_test(test_codes_table),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_flags_share_gap),
 	};
