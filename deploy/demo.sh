@@ -132,4 +132,17 @@ echo
 "$EDGELBCTL" -s "$ELBD_SOCK" stats
 echo
 "$EDGELBCTL" -s "$ELBD_SOCK" stats --per-core
+
+# What watches the distribution all the time: the alerts (none: every
+# change above kept the shares on the table's), and the same figures for
+# Prometheus and the status page, on metrics_listen in edgelbd's namespace.
+say "distribution watch: edgelbctl alerts"
+"$EDGELBCTL" -s "$ELBD_SOCK" alerts
+MURL=http://$(sed -n 's/^metrics_listen *= *//p' "$CONF")
+say "Prometheus: $MURL/metrics (shares, a few of its lines)"
+ip netns exec "$PREFIX-lb" curl -sf --max-time 5 "$MURL/metrics" |
+	grep -E '^edgelb_backend_(expected|observed)_share' || true
+say "status page: $MURL/ (and $MURL/status.json) while edgelbd runs," \
+	"in namespace $PREFIX-lb; $(ip netns exec "$PREFIX-lb" curl -sf \
+	--max-time 5 "$MURL/status.json" | wc -c) bytes of status.json now"
 OK=1
