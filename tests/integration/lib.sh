@@ -194,6 +194,41 @@ t_backend() {
 		"$1" "$2" "${BACKEND_ADDRS[$(($3 - 1))]}" "$4" >>"$CONF"
 }
 
+# t_real_clients N: the real clients a flood must not hurt, for 90 s at
+# most: N long-lived connections (their ports in $PF, what held them
+# first in WORKDIR/held0.json) and new connections at 40/s (no failure
+# allowed). Sets STOP (touch it to end both), PF, HOLDS_PID, NEW_PID.
+t_real_clients() {
+	STOP=$WORKDIR/clients.stop
+	PF=$WORKDIR/holds.ports
+	t_client "$VIP" --holds "$1" --hold 90 --interval 0.2 --port-file "$PF" \
+		--stop-file "$STOP" >"$WORKDIR/holds.json" &
+	HOLDS_PID=$!
+	for _ in $(seq 100); do [ -s "$PF" ] && break; sleep 0.1; done
+	[ -s "$PF" ] || t_abort "$1 long-lived connections established"
+	t_client "$VIP" --duration 90 --rate 40 -c 8 --stop-file "$STOP" \
+		--max-failed 0 >"$WORKDIR/new.json" &
+	NEW_PID=$!
+	sleep 1
+	t_pyf held "$WORKDIR/held0.json" "$PF"
+}
+
+# t_config_two_pools WORKERS: VIP web (port 80) on pool a = a-web1..3
+# weights 1:1:0, VIP alt (port 8080) on pool b = b-web2:b-web3 5:1, one
+# backend address in both pools (needs ELB_NGINX_EXTRA_PORTS=8080).
+t_config_two_pools() {
+	t_config_head "$1"
+	t_vip web 80 tcp a
+	t_vip alt 8080 tcp b
+	t_pool a
+	t_pool b
+	t_backend a-web1 a 1 1
+	t_backend a-web2 a 2 1
+	t_backend a-web3 a 3 0
+	t_backend b-web2 b 2 5
+	t_backend b-web3 b 3 1
+}
+
 # t_config WORKERS: the test configuration (see tests/integration/README
 # in README.md) with 1:2:3 weights.
 t_config() {

@@ -21,16 +21,7 @@ ELB_NGINX_EXTRA_PORTS=8080
 
 t_init "pools$WORKERS"
 t_topology
-t_config_head "$WORKERS"
-t_vip web 80 tcp a
-t_vip alt 8080 tcp b
-t_pool a
-t_pool b
-t_backend a-web1 a 1 1
-t_backend a-web2 a 2 1
-t_backend a-web3 a 3 0
-t_backend b-web2 b 2 5
-t_backend b-web3 b 3 1
+t_config_two_pools "$WORKERS"
 
 out=$(timeout 20 "$EDGELBD" --check "$CONF" 2>&1)
 rc=$?

@@ -43,18 +43,7 @@ t_check "status says the scheduler's hash key was generated" \
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 t_pass "a first connection through the VIP succeeds"
 
-STOP=$WORKDIR/clients.stop
-PF=$WORKDIR/holds.ports
-t_client "$VIP" --holds "$HOLDS" --hold 90 --interval 0.2 --port-file "$PF" \
-	--stop-file "$STOP" >"$WORKDIR/holds.json" &
-HOLDS_PID=$!
-for _ in $(seq 100); do [ -s "$PF" ] && break; sleep 0.1; done
-[ -s "$PF" ] || t_abort "$HOLDS long-lived connections established"
-t_client "$VIP" --duration 90 --rate 40 -c 8 --stop-file "$STOP" \
-	--max-failed 0 >"$WORKDIR/new.json" &
-NEW_PID=$!
-sleep 1
-t_pyf held "$WORKDIR/held0.json" "$PF"
+t_real_clients "$HOLDS"
 
 # The worker thread's CPU time, "utime stime" in clock ticks, from /proc.
 worker_ticks() {
