@@ -291,8 +291,21 @@ else
 fi
 t_check "no answer over a page of 1000 flows ($(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"])') bytes <= 256 KiB)" \
 	test "$(fig abuse 'max(abuse1["max_answer_bytes"], abuse2["max_answer_bytes"]) <= 262144')" = True
-t_check "the pagers listed the whole table ($(fig abuse '(abuse2["pages"], abuse2["flows_listed"], abuse2["passes"])') pages, flows, passes)" \
-	test "$(fig abuse "abuse2['passes'] >= 1 and abuse2['flows_listed'] >= $entries")" = True
+# An ASan build makes pages 5 to 10 times slower, so its abuse window may
+# end a few pages short of a pass (99 of ~100 pages once): then the pager
+# alone gets 30 s, under the same sanitizer, to walk the whole table.
+pager=$(fig abuse '(abuse2["pages"], abuse2["flows_listed"], abuse2["passes"])')
+if [ "$ASAN" = 0 ] || [ "$(fig abuse "abuse2['passes']")" != 0 ]; then
+	t_check "the pagers listed the whole table ($pager pages, flows, passes)" \
+		test "$(fig abuse "abuse2['passes'] >= 1 and abuse2['flows_listed'] >= $entries")" = True
+else
+	t_log "an ASan build: the abuse window ended within a pass ($pager pages, flows, passes)"
+	as elbt-mab2 nice -n 10 taskset -c 0 "$PY" "$T_DIR/mgmt_clients.py" \
+		abuse "$ELBD_SOCK" 30 --kinds pager --scale 0.25 \
+		>"$WORKDIR/pager.json"
+	t_check "an ASan build: the pager alone listed the whole table in 30 s ($(t_jget '(d["pages"], d["flows_listed"], d["passes"])' <"$WORKDIR/pager.json") pages, flows, passes)" \
+		test "$(t_jget "d['passes'] >= 1 and d['flows_listed'] >= $entries" <"$WORKDIR/pager.json")" = True
+fi
 t_check "abusive requests got errors, not answers (oversize, malformed)" \
 	test "$(fig abuse '"answer" not in abuse1["kinds"].get("oversize", {}) and abuse1["kinds"].get("malformed", {}).get("error answer", 0) > 0')" = True
 
