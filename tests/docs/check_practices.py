@@ -38,12 +38,8 @@ def read(root, path):
 
 def finding_codes(root):
     """Every code a finding can have: lib/policy's table and the gate's own."""
-    head = read(root, 'lib/policy/lb_policy.h')
-    m = re.search(r'#define\s+LB_POLICY_CODES\(X\)(.*?)(?<!\\)\n', head,
-                  re.S)
-    if not m:
-        sys.exit('check_practices: no LB_POLICY_CODES(X) in lb_policy.h')
-    codes = set(re.findall(r'X\(\s*([a-z0-9_]+)\s*,', m.group(1)))
+    codes = check_names.xmacro(read(root, 'lib/policy/lb_policy.h'),
+                               'LB_POLICY_CODES')
     codes |= set(re.findall(r'"code",\s*"([a-z0-9_]+)"',
                             read(root, 'lib/runtime/runtime.c')))
     if not codes:
