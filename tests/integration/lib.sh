@@ -229,6 +229,36 @@ t_config_two_pools() {
 	t_backend b-web3 b 3 1
 }
 
+# t_config_checked WORKERS [POOL_LINES]: VIP web on pool web = web1..3
+# weights 1:2:3, tcp checks every 500 ms through the port's kernel
+# interface (POOL_LINES added to the pool), web3 max_share = 60.
+t_config_checked() {
+	t_config_head "$1"
+	printf 'kernel_interface = edgelb-lan\n' >>"$CONF"
+	t_vip web 80 tcp web
+	t_pool web
+	printf 'health = tcp\nhealth_interval_ms = 500\nhealth_timeout_ms = 400\n' >>"$CONF"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" >>"$CONF"
+	t_backend web1 web 1 1
+	t_backend web2 web 2 2
+	t_backend web3 web 3 3
+	printf 'max_share = 60\n' >>"$CONF"
+}
+
+# t_all_up: every backend's checks say up (`backends`); t_wait_all_up
+# waits up to 10 s for it and checks it.
+t_all_up() {
+	elbctl -j backends | t_jget 'all(b["health"] == "up" for b in d)' | grep -q True
+}
+t_wait_all_up() {
+	for _ in $(seq 50); do t_all_up && break; sleep 0.2; done
+	t_check "health checks have every backend up" t_all_up
+}
+
+# t_lbcurl ARGS: curl (5 s at most) inside the appliance's namespace,
+# where metrics_listen is.
+t_lbcurl() { ip netns exec "$PREFIX-lb" curl -s --max-time 5 "$@"; }
+
 # t_config WORKERS: the test configuration (see tests/integration/README
 # in README.md) with 1:2:3 weights.
 t_config() {

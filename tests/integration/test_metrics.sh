@@ -21,30 +21,16 @@ command -v promtool >/dev/null ||
 	t_abort "promtool installed (deploy/install-deps.sh)"
 t_topology
 T_GLOBAL_EXTRA="metrics_listen = 127.0.0.1:9740"
-t_config_head 2
 # Health checks go out through the port's kernel interface.
-printf 'kernel_interface = edgelb-lan\n' >>"$CONF"
-t_vip web 80 tcp web
-t_pool web
-printf 'health = tcp\nhealth_interval_ms = 500\nhealth_timeout_ms = 400\nmin_healthy = 2\n' >>"$CONF"
-t_backend web1 web 1 1
-t_backend web2 web 2 2
-t_backend web3 web 3 3
-printf 'max_share = 60\n' >>"$CONF"
+t_config_checked 2 'min_healthy = 2'
 t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 
 URL=http://127.0.0.1:9740
-lbcurl() { ip netns exec "$PREFIX-lb" curl -s --max-time 5 "$@"; }
-scrape() { lbcurl -o "$1" -w '%{http_code}' "$URL/metrics"; }
+scrape() { t_lbcurl -o "$1" -w '%{http_code}' "$URL/metrics"; }
 
 # Health checks decide within rise * interval; wait for every backend up.
-all_up() {
-	elbctl -j backends | "$PY" -c 'import json,sys
-sys.exit(0 if all(b["health"] == "up" for b in json.load(sys.stdin)) else 1)'
-}
-for _ in $(seq 50); do all_up && break; sleep 0.2; done
-t_check "health checks have every backend up" all_up
+t_wait_all_up
 
 t_client "$VIP" -n 600 -c 16 >"$WORKDIR/client.json" ||
 	t_fail "600 connections through the VIP"
@@ -56,7 +42,7 @@ t_check "GET /metrics answers 200 ($code)" test "$code" = 200
 t_check "promtool check metrics passes on a real scrape" \
 	sh -c "promtool check metrics <'$WORKDIR/m0.txt' >'$WORKDIR/promtool.out' 2>&1"
 cat "$WORKDIR/promtool.out"
-ctype=$(lbcurl -o /dev/null -w '%{content_type}' "$URL/metrics")
+ctype=$(t_lbcurl -o /dev/null -w '%{content_type}' "$URL/metrics")
 t_check "content type is the text format 0.0.4 ($ctype)" \
 	test "$ctype" = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -93,12 +79,12 @@ t_check "a refused change counts: refused $r0 -> $r1" \
 	test "$r1" -eq $((r0 + 1))
 
 # ---- abuse -------------------------------------------------------------
-code=$(lbcurl -o /dev/null -w '%{http_code}' "$URL/nosuch")
+code=$(t_lbcurl -o /dev/null -w '%{http_code}' "$URL/nosuch")
 t_check "an unknown path answers 404 ($code)" test "$code" = 404
-code=$(lbcurl -o /dev/null -w '%{http_code}' -X POST -d x "$URL/metrics")
+code=$(t_lbcurl -o /dev/null -w '%{http_code}' -X POST -d x "$URL/metrics")
 t_check "POST answers 405 ($code)" test "$code" = 405
 big=$(head -c 65536 /dev/zero | tr '\0' a)
-code=$(lbcurl -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/metrics")
+code=$(t_lbcurl -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/metrics")
 t_check "a 64 KB header is refused, not served ($code)" test "$code" != 200
 ip netns exec "$PREFIX-lb" "$PY" - "$WORKDIR/abuse.out" <<'EOF'
 import socket, sys, time

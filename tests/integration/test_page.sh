@@ -24,26 +24,13 @@ SHOTS=$ROOT/results/integration/page
 PORT=9742
 t_topology
 T_GLOBAL_EXTRA="metrics_listen = 127.0.0.1:$PORT"
-t_config_head 2
-printf 'kernel_interface = edgelb-lan\n' >>"$CONF"
-t_vip web 80 tcp web
-t_pool web
-printf 'health = tcp\nhealth_interval_ms = 500\nhealth_timeout_ms = 400\n' >>"$CONF"
-t_backend web1 web 1 1
-t_backend web2 web 2 2
-t_backend web3 web 3 3
-printf 'max_share = 60\n' >>"$CONF"
+t_config_checked 2
 t_daemon
 t_warmup 15 || t_abort "a first connection through the VIP succeeds"
 
 URL=http://127.0.0.1:$PORT
-lbcurl() { ip netns exec "$PREFIX-lb" curl -s --max-time 5 "$@"; }
-code_of() { lbcurl -o "${2:-/dev/null}" -w '%{http_code} %{content_type}' "$URL$1"; }
-all_up() {
-	elbctl -j backends | t_jget 'all(b["health"] == "up" for b in d)' | grep -q True
-}
-for _ in $(seq 50); do all_up && break; sleep 0.2; done
-t_check "health checks have every backend up" all_up
+code_of() { t_lbcurl -o "${2:-/dev/null}" -w '%{http_code} %{content_type}' "$URL$1"; }
+t_wait_all_up
 
 # ---- the listener's paths ----------------------------------------------
 r=$(code_of / "$WORKDIR/page.html")
