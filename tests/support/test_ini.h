@@ -4,11 +4,13 @@
 
 /*
  * A snapshot from INI text, read as edgelbd reads its file: the text is
- * written to a file of its own, parsed, and the file removed.
+ * written to a file of its own, parsed, and the file removed; and a
+ * snapshot's backend by name. Include after <cmocka.h>.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lb_config.h"
@@ -37,6 +39,19 @@ tini_parse(const char *text)
 	unlink(path);
 	rmdir(dir);
 	return cfg;
+}
+
+/* @return the index in @p cfg of backend @p name; fails the test if none. */
+static inline uint32_t
+tini_backend(const struct lb_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (strcmp(cfg->backends[i].name, name) == 0)
+			return i;
+	fail_msg("no backend %s", name);
+	return UINT32_MAX;
 }
 
 #endif

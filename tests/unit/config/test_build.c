@@ -9,6 +9,7 @@
 
 #include "lb_config.h"
 #include "test_support.h"
+#include "test_ini.h"
 
 static struct lb_config *
 build_ok(const struct lb_spec *s, const struct lb_config_build_opts *o)
@@ -20,18 +21,6 @@ build_ok(const struct lb_spec *s, const struct lb_config_build_opts *o)
 		fail_msg("unexpected error: %s", err.msg);
 	assert_int_equal(err.n, 0);
 	return cfg;
-}
-
-static uint32_t
-index_of(const struct lb_config *cfg, const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_backends; i++)
-		if (strcmp(cfg->backends[i].name, name) == 0)
-			return i;
-	fail_msg("no backend %s", name);
-	return UINT32_MAX;
 }
 
 /* ---- lb_config_build: errors ----------------------------------------- */
@@ -126,20 +115,20 @@ test_ids_stable_with_registry(void **state)
 	struct lb_spec *s = tfix_load(f->path, T_MINIMAL T_BE("b2", "10.0.0.12")
 				      T_BE("b3", "10.0.0.13"));
 	struct lb_config *c1 = build_ok(s, &o), *c2;
-	uint16_t id2 = c1->backends[index_of(c1, "b2")].id;
-	uint16_t id3 = c1->backends[index_of(c1, "b3")].id;
+	uint16_t id2 = c1->backends[tini_backend(c1, "b2")].id;
+	uint16_t id3 = c1->backends[tini_backend(c1, "b3")].id;
 
 	lb_spec_free(s);
 	/* a0 sorts first and is added first in the file; b2 goes; reordered */
 	s = tfix_load(f->path, T_BE("a0", "10.0.0.10") T_BE("b3", "10.0.0.13")
 		      T_POOL_WEB T_VIP_WEB T_BE("b1", "10.0.0.11") T_PORT_LAN);
 	c2 = build_ok(s, &o);
-	assert_int_equal(c2->backends[index_of(c2, "b3")].id, id3);
-	assert_int_equal(c2->backends[index_of(c2, "b1")].id,
-			 c1->backends[index_of(c1, "b1")].id);
-	assert_int_equal(c2->backends[index_of(c2, "a0")].id, 3);
+	assert_int_equal(c2->backends[tini_backend(c2, "b3")].id, id3);
+	assert_int_equal(c2->backends[tini_backend(c2, "b1")].id,
+			 c1->backends[tini_backend(c1, "b1")].id);
+	assert_int_equal(c2->backends[tini_backend(c2, "a0")].id, 3);
 	assert_int_equal(c2->backend_index[id2], LB_ID_NONE);
-	assert_int_equal(c2->backend_index[id3], index_of(c2, "b3"));
+	assert_int_equal(c2->backend_index[id3], tini_backend(c2, "b3"));
 	assert_int_equal(c2->vips[0].id, c1->vips[0].id);
 	lb_config_free(c1);
 	lb_config_free(c2);
@@ -366,8 +355,8 @@ test_retained_backends(void **state)
 	uint16_t retain[2];
 	const struct lb_backend_conf *b;
 
-	retain[0] = prev->backends[index_of(prev, "b2")].id;
-	retain[1] = prev->backends[index_of(prev, "b1")].id; /* still there */
+	retain[0] = prev->backends[tini_backend(prev, "b2")].id;
+	retain[1] = prev->backends[tini_backend(prev, "b1")].id; /* still there */
 	lb_spec_free(s);
 	s = tfix_load(f->path, T_MINIMAL T_BE("b3", "10.0.0.13"));
 	o.prev = prev;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "lb_config.h"
+#include "test_ini.h"
 
 #ifndef LB_SOURCE_DIR
 #error "LB_SOURCE_DIR must point at the source tree"
@@ -113,18 +114,6 @@ ip(const char *s)
 
 	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
 	return a.s_addr;
-}
-
-static int
-backend_index(const struct lb_config *cfg, const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_backends; i++)
-		if (strcmp(cfg->backends[i].name, name) == 0)
-			return (int)i;
-	fail_msg("no backend %s", name);
-	return -1;
 }
 
 /* ---- keys and defaults --------------------------------------------- */
@@ -892,11 +881,11 @@ test_expected_share_follows_weights(void **state)
 		"[backend.a]\npool = web\naddress = 10.0.0.11\nweight = 1\n"
 		"[backend.b]\npool = web\naddress = 10.0.0.12\nweight = 2\n");
 
-	assert_true(fabs(lb_config_expected_share(cfg, backend_index(cfg, "a"))
+	assert_true(fabs(lb_config_expected_share(cfg, tini_backend(cfg, "a"))
 			 - 1.0 / 6) < 0.01);
-	assert_true(fabs(lb_config_expected_share(cfg, backend_index(cfg, "b"))
+	assert_true(fabs(lb_config_expected_share(cfg, tini_backend(cfg, "b"))
 			 - 2.0 / 6) < 0.01);
-	assert_true(fabs(lb_config_expected_share(cfg, backend_index(cfg, "c"))
+	assert_true(fabs(lb_config_expected_share(cfg, tini_backend(cfg, "c"))
 			 - 3.0 / 6) < 0.01);
 	lb_config_free(cfg);
 }
@@ -907,9 +896,9 @@ test_expected_share_zero_weight(void **state)
 	struct lb_config *cfg = parse_ok(state, MINIMAL
 		"[backend.b0]\npool = web\naddress = 10.0.0.12\nweight = 0\n");
 
-	assert_true(lb_config_expected_share(cfg, backend_index(cfg, "b0")) ==
+	assert_true(lb_config_expected_share(cfg, tini_backend(cfg, "b0")) ==
 		    0.0);
-	assert_true(lb_config_expected_share(cfg, backend_index(cfg, "b1")) ==
+	assert_true(lb_config_expected_share(cfg, tini_backend(cfg, "b1")) ==
 		    1.0);
 	lb_config_free(cfg);
 }
@@ -926,8 +915,8 @@ test_neighs_deduplicated(void **state)
 		"[pool.api]\n"
 		"[backend.b2]\npool = api\naddress = 10.0.0.11\n"
 		"[backend.b3]\npool = api\naddress = 10.9.0.5\n");
-	int b1 = backend_index(cfg, "b1"), b2 = backend_index(cfg, "b2");
-	int b3 = backend_index(cfg, "b3");
+	int b1 = tini_backend(cfg, "b1"), b2 = tini_backend(cfg, "b2");
+	int b3 = tini_backend(cfg, "b3");
 	uint32_t i, j;
 
 	/* 10.0.0.11 (b1, b2 and lan's gateway), 10.9.0.5, 10.9.0.1 */
@@ -1094,7 +1083,7 @@ test_demo_ini_parses(void **state)
 
 		snprintf(name, sizeof(name), "web%u", i);
 		snprintf(addr, sizeof(addr), "10.200.0.1%u", i);
-		b = backend_index(cfg, name);
+		b = tini_backend(cfg, name);
 		assert_int_equal(cfg->backends[b].addr, ip(addr));
 		assert_int_equal(cfg->backends[b].weight, 10 * i);
 		assert_true(fabs(lb_config_expected_share(cfg, b) - i / 6.0) <

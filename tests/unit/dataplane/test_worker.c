@@ -1109,13 +1109,7 @@ id_teardown(struct fixture *fx, struct id_run *r)
 static uint16_t
 id_of(const struct lb_config *cfg, const char *name)
 {
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_backends; i++)
-		if (strcmp(cfg->backends[i].name, name) == 0)
-			return cfg->backends[i].id;
-	fail_msg("no backend %s", name);
-	return LB_ID_NONE;
+	return cfg->backends[tini_backend(cfg, name)].id;
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "lb_policy.h"
+#include "test_ini.h"
 
 static char dir[64];
 static char path_a[128], path_b[128];
@@ -670,19 +671,6 @@ report_text(const struct lb_config *cfg, const struct lb_policy_report *r)
 	return buf;
 }
 
-/* The index of backend @name in @cfg (fails if none). */
-static uint32_t
-backend(const struct lb_config *cfg, const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg->n_backends; i++)
-		if (strcmp(cfg->backends[i].name, name) == 0)
-			return i;
-	fail_msg("no backend %s", name);
-	return 0;
-}
-
 /*
  * What an operator reads before an apply: the header with the pool's
  * fingerprint, a row per member with the very table's share and slots,
@@ -710,7 +698,7 @@ test_report_text(void **state)
 		 "web maglev M=65537 fingerprint %s\n",
 		 lb_config_fingerprint_hex(cfg, 0, fp, sizeof(fp)));
 	assert_non_null(strstr(out, row));
-	b = backend(cfg, "web2");
+	b = tini_backend(cfg, "web2");
 	/* the shares and slots end the row (tools read them from there) */
 	snprintf(row, sizeof(row), "  66.67%%  %13.2f%%  %8u\n",
 		 100 * lb_config_expected_share(cfg, b),
