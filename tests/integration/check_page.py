@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Checks of the status page for test_page.sh: the DOM headless Chromium
 rendered (after the page's script fetched /status.json) against the
-answers of edgelbctl read around it. Prints PASS:/FAIL: lines (counted by
-lib.sh).
+answers of edgelbctl read around it. Prints PASS:/FAIL: lines (check.py's
+reporting, T_ID from the environment; counted by lib.sh).
 
 dom DOM BACKENDS_BEFORE BACKENDS_AFTER ALERTS_AFTER HISTORY_AFTER [--still]
   One row per backend, the same (VIP, backend) in the same order as
@@ -19,16 +19,11 @@ import json
 import sys
 from html.parser import HTMLParser
 
-T_ID = "pg"
-fails = 0
+# The reporting and failure count of check.py, shared.
+import check as base
+from check import check
+
 ROUND = 0.005 + 1e-9     # the page prints shares to 0.01 %
-
-
-def check(ok, what):
-    global fails
-    if not ok:
-        fails += 1
-    print("%s: %s: %s" % ("PASS" if ok else "FAIL", T_ID, what))
 
 
 class Dom(HTMLParser):
@@ -163,7 +158,7 @@ def main():
                   (name, p.alerts))
     else:
         sys.exit("usage: check_page.py dom ...")
-    sys.exit(1 if fails else 0)
+    sys.exit(1 if base.failures else 0)
 
 
 if __name__ == "__main__":
